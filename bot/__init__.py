@@ -1,0 +1,1 @@
+"""vertaisbot: the composition root and the Slack side (no business rules here)."""

@@ -1,0 +1,167 @@
+"""`python -m bot [run|manifest|db upgrade|import libraries FILE]` (also the `vertaisbot` script)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+
+from bot.config import ConfigError, Settings, check_credentials
+from bot.deps import Deps, utc_now
+
+EXIT_CONFIG = 2
+log = logging.getLogger("vertaisbot")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        stream=sys.stdout,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    # slack_sdk logs request bodies at DEBUG; never let message texts or tokens reach the log.
+    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first.get("loc") else "a setting"
+        raise ConfigError(f"{name} is malformed: {first['msg']} (see .env.example)") from None
+
+
+def fail(message: str) -> int:
+    print(f"vertaisbot: {message}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m bot", description="vertaisbot: peer-learning visits in Slack"
+    )
+    commands = root.add_subparsers(dest="command")
+    commands.add_parser("run", help="start the bot (the default)")
+    commands.add_parser("manifest", help="print the Slack app manifest (JSON)")
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "current"])
+    imp = commands.add_parser("import", help="load region data")
+    imp.add_argument("what", choices=["libraries"])
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--region", default=None, help="region key (default: DEFAULT_REGION)")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        return fail(str(exc))
+    configure_logging(settings.log_level)
+    command = args.command or "run"
+    if command == "manifest":
+        from bot.manifest import manifest_json
+
+        sys.stdout.write(manifest_json(settings))
+        return 0
+    if command == "db":
+        return db_command(settings, args.action)
+    if command == "import":
+        return import_command(settings, args.file, args.region or settings.default_region)
+    return run(settings)
+
+
+def open_database(settings: Settings):  # noqa: ANN201 - returns (engine, session_factory)
+    from models import create_engine_for, make_session_factory
+    from models.migrate import upgrade
+
+    engine = create_engine_for(settings.database_url)
+    upgrade(engine)
+    return engine, make_session_factory(engine)
+
+
+def db_command(settings: Settings, action: str) -> int:
+    from models import create_engine_for
+    from models.migrate import current_revision, head_revision, upgrade
+
+    engine = create_engine_for(settings.database_url)
+    if action == "upgrade":
+        upgrade(engine)
+    print(f"database at revision {current_revision(engine)} (head {head_revision()})")
+    return 0
+
+
+def import_command(settings: Settings, file: Path, region: str) -> int:
+    from services.libraries import import_libraries
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return fail(f"cannot read {file}: {exc}")
+    _engine, session_factory = open_database(settings)
+    with session_factory.begin() as session:
+        report = import_libraries(session, text, region_key=region, now=utc_now(), actor="cli")
+    print(report.summary())
+    return 1 if report.rejected and not (report.added or report.changed or report.unchanged) else 0
+
+
+def run(settings: Settings) -> int:
+    try:
+        check_credentials(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
+    from bot.app import build_app
+    from services.seed import ensure_seeded
+
+    engine, session_factory = open_database(settings)
+    ensure_seeded(session_factory, now=utc_now(), region_key=settings.default_region)
+    deps = Deps(settings=settings, session_factory=session_factory)
+    try:
+        app = build_app(settings, deps)
+    except BoltError as exc:
+        return fail(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); check the token in .env")
+    except SlackApiError as exc:
+        return fail(
+            f"Slack did not accept SLACK_BOT_TOKEN ({exc.response.get('error')}); check the token in .env"
+        )
+
+    import scheduler
+
+    jobs: list[scheduler.Job] = []
+    background = scheduler.start(jobs, settings.timezone) if settings.scheduler_enabled else None
+    try:
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            assert settings.slack_app_token is not None
+            log.info("starting in Socket Mode")
+            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        else:
+            from bot.server import WsgiApp, create_server
+
+            server = create_server(WsgiApp(app, engine), settings.host, settings.port, settings.http_threads)
+            signal.signal(signal.SIGTERM, lambda *_: server.close())
+            log.info("serving HTTP on %s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
+            try:
+                server.run()
+            except OSError:
+                pass  # closed by SIGTERM
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if background is not None:
+            background.shutdown(wait=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""build_app(settings, deps, client=None) -> App: the Bolt app with every listener registered."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+
+from bot import errors, middleware
+from bot.config import Settings
+from bot.deps import Deps
+from bot.directory import SlackDirectory
+from bot.request_log import log_request
+from handlers import help as help_feature
+from handlers import home as home_feature
+from handlers import settings as settings_feature
+from handlers import soon
+from handlers.router import CommandRouter
+
+
+class VertaisApp(App):
+    """Bolt's App with one log line per request (works for HTTP and Socket Mode alike)."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        started = time.perf_counter()
+        response: BoltResponse | None = None
+        try:
+            response = super().dispatch(req)
+            return response
+        finally:
+            log_request(req, response, (time.perf_counter() - started) * 1000)
+
+
+def make_client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+    )
+
+
+def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -> App:
+    client = client or make_client(settings)
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = VertaisApp(
+        client=client,
+        signing_secret=secret,
+        request_verification_enabled=not settings.socket_mode or bool(secret),
+        listener_executor=ThreadPoolExecutor(
+            max_workers=settings.listener_threads, thread_name_prefix="listener"
+        ),
+        raise_error_for_unhandled_request=False,
+    )
+    if deps.directory is None:
+        deps.directory = SlackDirectory(client)
+    errors.register(app, deps)
+    middleware.register(app, deps)
+    router = CommandRouter(deps)
+    for feature in (help_feature, settings_feature, home_feature):
+        feature.register(app, deps, router)
+    soon.register(app, deps, router, claimed=set())
+    router.register(app)
+    return app

@@ -1,0 +1,64 @@
+"""The words of `/vertais`: subcommands in Finnish, with English (and Swedish) aliases."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Sub(StrEnum):
+    HELP = "apua"
+    PROPOSE = "ehdota"
+    FIND = "etsi"
+    OFFER = "tarjoa"
+    MINE = "omat"
+    IDEAS = "ideat"
+    REPORT = "raportti"
+    SETTINGS = "asetukset"
+
+
+ALIASES: dict[str, Sub] = {
+    **{sub.value: sub for sub in Sub},
+    "help": Sub.HELP,
+    "ohje": Sub.HELP,
+    "hjälp": Sub.HELP,
+    "propose": Sub.PROPOSE,
+    "föreslå": Sub.PROPOSE,
+    "find": Sub.FIND,
+    "search": Sub.FIND,
+    "sök": Sub.FIND,
+    "offer": Sub.OFFER,
+    "erbjud": Sub.OFFER,
+    "mine": Sub.MINE,
+    "mina": Sub.MINE,
+    "ideas": Sub.IDEAS,
+    "idéer": Sub.IDEAS,
+    "report": Sub.REPORT,
+    "rapport": Sub.REPORT,
+    "settings": Sub.SETTINGS,
+    "inställningar": Sub.SETTINGS,
+}
+
+MAX_TEXT = 3000
+
+
+@dataclass(frozen=True)
+class Parsed:
+    sub: Sub | None
+    word: str
+    rest: str
+    suggestion: Sub | None = None
+
+
+def parse(text: str | None) -> Parsed:
+    """Split `/vertais <word> <rest>`; an empty text means help, an unknown word gets a suggestion."""
+    text = (text or "").strip()[:MAX_TEXT]
+    if not text:
+        return Parsed(Sub.HELP, "", "")
+    word, _, rest = text.partition(" ")
+    key = word.lower()
+    if key in ALIASES:
+        return Parsed(ALIASES[key], word, rest.strip())
+    close = difflib.get_close_matches(key, list(ALIASES), n=1, cutoff=0.6)
+    return Parsed(None, word, rest.strip(), ALIASES[close[0]] if close else None)

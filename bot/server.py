@@ -1,0 +1,56 @@
+"""HTTP mode: every Slack request at POST /slack/events, a health check at GET /healthz,
+served by waitress (a production WSGI server with a thread pool)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+
+
+class WsgiApp:
+    def __init__(self, app: App, engine: Engine) -> None:
+        self.slack = SlackRequestHandler(app, path="/slack/events")
+        self.engine = engine
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/slack/events":
+            if method != "POST":
+                return _json(start_response, "405 Method Not Allowed", {"error": "use POST"})
+            return self.slack(environ, start_response)
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            return self.health(start_response)
+        return _json(start_response, "404 Not Found", {"error": "not found"})
+
+    def health(self, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            log.warning("health check: database does not answer", exc_info=True)
+            return _json(start_response, "503 Service Unavailable", {"status": "database unavailable"})
+        return _json(start_response, "200 OK", {"status": "ok"})
+
+
+def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> Iterable[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def create_server(wsgi: WsgiApp, host: str, port: int, threads: int) -> Any:
+    """A waitress server, not yet running (`.run()` serves; `.close()` stops)."""
+    from waitress import create_server as waitress_server
+
+    return waitress_server(wsgi, host=host, port=port, threads=threads, ident="vertaisbot")

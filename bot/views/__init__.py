@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions (data, t) -> dict. Nothing here talks to Slack."""

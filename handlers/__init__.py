@@ -1,0 +1,1 @@
+"""Thin Bolt listeners, one module per feature; each has `register(app, deps, router)`."""

@@ -1,0 +1,45 @@
+"""Buttons of features that later issues build: they say so, politely."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.commands import Sub
+from bot.deps import Deps
+from bot.views import common
+from handlers.context import t_of
+from handlers.replies import reply_to_user
+from handlers.router import CommandRouter
+
+BUTTONS = {
+    ids.OPEN_PROPOSE: Sub.PROPOSE,
+    ids.OPEN_FIND: Sub.FIND,
+    ids.OPEN_OFFER: Sub.OFFER,
+    ids.OPEN_MINE: Sub.MINE,
+    ids.OPEN_IDEAS: Sub.IDEAS,
+}
+
+
+def register(app: App, deps: Deps, router: CommandRouter, claimed: set[str]) -> None:
+    command = deps.settings.vertais_command
+    for action_id, sub in BUTTONS.items():
+        if action_id in claimed:
+            continue
+
+        def on_button(
+            ack: Ack,
+            body: dict[str, Any],
+            client: WebClient,
+            respond: Respond,
+            context: BoltContext,
+            sub: Sub = sub,
+        ) -> None:
+            ack()
+            message = common.coming_soon(t_of(context), command, sub.value)
+            reply_to_user(client, respond, body, message)
+
+        app.action(action_id)(on_button)

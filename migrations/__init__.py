@@ -1,0 +1,1 @@
+"""Alembic migrations; `bot.migrate` runs them."""

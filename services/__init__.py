@@ -1,0 +1,1 @@
+"""The domain of vertaisbot: plain Python that knows nothing of Slack."""

@@ -1,0 +1,1 @@
+"""Data shipped with the bot: the default region's libraries and the topic catalogue."""

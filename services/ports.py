@@ -1,0 +1,49 @@
+"""Ports: what the domain needs from the outside world, as protocols.
+
+The Slack side implements them (`bot.notifier`); tests use recording fakes. A Microsoft Teams
+adapter would implement the same protocols.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """What the chat platform tells about a person."""
+
+    user_id: str
+    locale: str | None
+    display_name: str | None
+    deleted: bool = False
+
+
+class Directory(Protocol):
+    """Looks people up on the chat platform."""
+
+    def user_info(self, user_id: str) -> UserInfo | None: ...
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to one person: a message key, its parameters, and optional attachments."""
+
+    recipient: str
+    kind: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+class Notifier(Protocol):
+    """Sends messages to people; raises DeliveryError when it cannot (for now or for good)."""
+
+    def send(self, message: Outgoing) -> str | None: ...
+
+
+class DeliveryError(Exception):
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after

@@ -1,0 +1,143 @@
+"""Staff profiles: who a Slack user is to the bot (home library, language)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from models import Library, StaffProfile
+from services import audit
+from services.errors import InvalidInput
+from services.ports import Directory
+
+LOCALE_TTL = timedelta(days=1)
+LANGUAGES = ("fi", "sv", "en")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """What every request needs to know about the person asking."""
+
+    user_id: str
+    language: str
+    chosen_language: str | None
+    home_library_id: int | None
+    home_library_name: str | None
+    region_id: int | None
+
+    @property
+    def has_home_library(self) -> bool:
+        return self.home_library_id is not None
+
+
+def negotiate(locale: str | None, default: str) -> str:
+    """A Slack locale (`fi-FI`, `en-US`, `sv_SE`) to one of our languages, else `default`."""
+    if locale:
+        primary = locale.replace("_", "-").split("-")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return default
+
+
+def identify(
+    session_factory: sessionmaker[Session],
+    directory: Directory | None,
+    user_id: str,
+    *,
+    now: datetime,
+    default_language: str,
+) -> Staff:
+    """The user's profile, created on first contact; their Slack locale is fetched when unknown
+    or older than a day (and only if they have not chosen a language themselves)."""
+    with session_factory() as session:
+        profile = _load(session, user_id)
+        needs_locale = profile is None or (
+            profile.language is None
+            and (profile.locale_checked_at is None or now - profile.locale_checked_at > LOCALE_TTL)
+        )
+        if profile is not None and not needs_locale:
+            return _to_staff(profile, default_language)
+
+    info = None
+    if needs_locale and directory is not None:
+        try:
+            info = directory.user_info(user_id)
+        except Exception:  # the platform is down: answer in the default language, retry later
+            log.warning("user info lookup failed for a user", exc_info=True)
+
+    with session_factory.begin() as session:
+        profile = _load(session, user_id)
+        if profile is None:
+            profile = StaffProfile(slack_user_id=user_id, created_at=now, updated_at=now)
+            session.add(profile)
+        if info is not None:
+            profile.slack_locale = info.locale
+            profile.locale_checked_at = now
+            if info.display_name:
+                profile.display_name = info.display_name[:200]
+        session.flush()
+        return _to_staff(profile, default_language)
+
+
+def _load(session: Session, user_id: str) -> StaffProfile | None:
+    return session.scalar(
+        select(StaffProfile)
+        .options(joinedload(StaffProfile.home_library))
+        .where(StaffProfile.slack_user_id == user_id)
+    )
+
+
+def _to_staff(profile: StaffProfile, default_language: str) -> Staff:
+    library = profile.home_library
+    return Staff(
+        user_id=profile.slack_user_id,
+        language=profile.language or negotiate(profile.slack_locale, default_language),
+        chosen_language=profile.language,
+        home_library_id=library.id if library else None,
+        home_library_name=library.name if library else None,
+        region_id=library.region_id if library else None,
+    )
+
+
+def update_settings(
+    session_factory: sessionmaker[Session],
+    user_id: str,
+    *,
+    home_library_id: int | None,
+    language: str | None,
+    now: datetime,
+    default_language: str,
+) -> Staff:
+    """Save a user's home library and language choice (None = follow Slack's locale)."""
+    if home_library_id is None:
+        raise InvalidInput.one("home_library", "settings.error.library_required")
+    if language is not None and language not in LANGUAGES:
+        raise InvalidInput.one("language", "settings.error.language_unknown")
+    with session_factory.begin() as session:
+        library = session.get(Library, home_library_id)
+        if library is None:
+            raise InvalidInput.one("home_library", "settings.error.library_unknown")
+        profile = _load(session, user_id)
+        if profile is None:
+            profile = StaffProfile(slack_user_id=user_id, created_at=now, updated_at=now)
+            session.add(profile)
+        before = {"home_library": profile.home_library_id, "language": profile.language}
+        profile.home_library = library
+        profile.language = language
+        profile.updated_at = now
+        audit.record(
+            session,
+            now=now,
+            actor=user_id,
+            action="settings.update",
+            entity="staff",
+            entity_id=user_id,
+            details={"before": before, "after": {"home_library": library.id, "language": language}},
+        )
+        session.flush()
+        return _to_staff(profile, default_language)

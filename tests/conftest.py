@@ -1,0 +1,171 @@
+"""Shared fixtures: the database (SQLite by default, PostgreSQL with TEST_DATABASE_URL), the fake
+Slack Web API, a controllable clock, and the real bot served over HTTP by waitress."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.deps import Deps
+from bot.server import WsgiApp, create_server
+from models import Base, create_engine_for, make_session_factory
+from models.migrate import upgrade
+from services.seed import ensure_seeded
+from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.slack_requests import SlackClient
+
+SECRET = "test-signing-secret"
+HELSINKI_NOON = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, 12:00 in Helsinki
+COORDINATOR = "U0COORD"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI", "").lower() == "true" and not os.environ.get("TEST_DATABASE_URL"):
+        raise pytest.UsageError(
+            "CI=true needs TEST_DATABASE_URL: the PostgreSQL tests must not be skipped in CI"
+        )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if is_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def is_postgres() -> bool:
+    return os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = create_engine_for(db_url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def wipe(engine: Engine) -> None:
+    tables = [table.name for table in Base.metadata.sorted_tables]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                connection.execute(text(f"DELETE FROM {name}"))
+
+
+class Clock:
+    def __init__(self, now: datetime = HELSINKI_NOON) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def session_factory(engine: Engine, clock: Clock) -> sessionmaker[Session]:
+    wipe(engine)
+    factory = make_session_factory(engine)
+    ensure_seeded(factory, now=clock(), region_key="savo")
+    return factory
+
+
+@pytest.fixture(scope="session")
+def fake_slack() -> Iterator[FakeSlackApi]:
+    fake = FakeSlackApi()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def slack_api(fake_slack: FakeSlackApi) -> FakeSlackApi:
+    fake_slack.reset()
+    return fake_slack
+
+
+def make_settings(db_url: str, api_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-test-token",
+        "slack_signing_secret": SECRET,
+        "slack_api_url": api_url,
+        "database_url": db_url,
+        "coordinator_user_ids": COORDINATOR,
+        "scheduler_enabled": False,
+        "idea_bank_channel": "C0IDEAS",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class Bot:
+    """The real bot behind its production HTTP server, with what tests need to drive it."""
+
+    slack: SlackClient
+    api: FakeSlackApi
+    deps: Deps
+    clock: Clock
+    url: str
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self.deps.session_factory
+
+
+@pytest.fixture
+def bot(
+    db_url: str, engine: Engine, session_factory: sessionmaker[Session], slack_api: FakeSlackApi, clock: Clock
+) -> Iterator[Bot]:
+    settings = make_settings(db_url, slack_api.url)
+    deps = Deps(settings=settings, session_factory=session_factory, clock=clock)
+    app = build_app(settings, deps)
+    server = create_server(WsgiApp(app, engine), "127.0.0.1", 0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    port = server.effective_port
+    url = f"http://127.0.0.1:{port}"
+    slack_api.calls.clear()  # auth.test at construction is not part of any test
+    yield Bot(
+        SlackClient(f"{url}/slack/events", SECRET, slack_api.response_url()), slack_api, deps, clock, url
+    )
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).parent.parent

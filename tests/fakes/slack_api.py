@@ -1,0 +1,196 @@
+"""A recording fake of Slack's Web API on 127.0.0.1, port 0, with realistic replies.
+
+The app's WebClient points at it (`SLACK_API_URL`). Every call is recorded as (method, body);
+tests wait for calls made after an ack, and can make the next call of a method fail.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Call:
+    method: str
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str = "internal_error"
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+class FakeSlackApi:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.lock = threading.Condition()
+        self.locales: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        self.failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._ts = 1_700_000_000_000100
+        self._views = 0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/response_url/{name}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- test controls ---------------------------------------------------------------------
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.failures.clear()
+            self.locales.clear()
+            self.names.clear()
+
+    def fail_next(self, method: str, failure: Failure | None = None, times: int = 1) -> None:
+        for _ in range(times):
+            self.failures[method].append(failure or Failure())
+
+    def of(self, method: str) -> list[Call]:
+        with self.lock:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                found = [call for call in self.calls if call.method == method]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = sorted({call.method for call in self.calls})
+                    raise AssertionError(f"{method} called {len(found)} times, wanted {count}; saw {seen}")
+                self.lock.wait(remaining)
+
+    # --- the server ------------------------------------------------------------------------
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        path = urlparse(handler.path).path
+        raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0)).decode()
+        content_type = handler.headers.get("Content-Type", "")
+        if content_type.startswith("application/json"):
+            body = json.loads(raw or "{}")
+        else:
+            body = {k: v[0] for k, v in parse_qs(raw).items()}
+        if path.startswith("/response_url/"):
+            method = "response_url"
+        else:
+            method = path.removeprefix("/api/")
+        with self.lock:
+            self.calls.append(Call(method, body, time.monotonic()))
+            failure = self.failures[method].popleft() if self.failures.get(method) else None
+            self.lock.notify_all()
+        if failure is not None:
+            if failure.delay:
+                time.sleep(failure.delay)
+            headers = [("Retry-After", str(failure.retry_after))] if failure.retry_after is not None else []
+            error = "ratelimited" if failure.status == 429 else failure.error
+            return self._reply(handler, failure.status, {"ok": False, "error": error}, headers)
+        if method == "response_url":
+            return self._reply(handler, 200, {"ok": True})
+        if not handler.headers.get("Authorization", "").startswith("Bearer xoxb-"):
+            return self._reply(handler, 200, {"ok": False, "error": "not_authed"})
+        return self._reply(handler, 200, self._answer(method, body))
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://kirjastot.slack.com/",
+                "team": "Kirjastot",
+                "user": "vertaisbotti",
+                "team_id": "T0LIBRARY",
+                "user_id": "U0BOT",
+                "bot_id": "B0BOT",
+                "is_enterprise_install": False,
+            }
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            with self.lock:
+                self._ts += 100
+                ts = body.get("ts") or f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+            channel = body.get("channel")
+            if channel and str(channel).startswith("U"):
+                channel = "D" + str(channel)[1:]
+            reply: dict[str, Any] = {"ok": True, "channel": channel, "ts": ts}
+            if method == "chat.postEphemeral":
+                return {"ok": True, "message_ts": ts}
+            reply["message"] = {"type": "message", "text": body.get("text", ""), "bot_id": "B0BOT", "ts": ts}
+            return reply
+        if method in ("views.open", "views.push", "views.update", "views.publish"):
+            view = body.get("view")
+            view = json.loads(view) if isinstance(view, str) else (view or {})
+            if body.get("hash") == "stale":
+                return {"ok": False, "error": "hash_conflict"}
+            with self.lock:
+                self._views += 1
+                number = self._views
+            return {"ok": True, "view": dict(view, id=f"V{number:08d}", hash=f"1700000000.{number:08x}")}
+        if method == "users.info":
+            user = body.get("user", "")
+            locale = self.locales.get(user, "en-US")
+            name = self.names.get(user, f"user {user}")
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "team_id": "T0LIBRARY",
+                    "name": name.lower().replace(" ", "."),
+                    "deleted": False,
+                    "real_name": name,
+                    "tz": "Europe/Helsinki",
+                    "locale": locale,
+                    "profile": {"real_name": name, "display_name": name},
+                },
+            }
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:12]}}
+        return {"ok": True}
+
+    @staticmethod
+    def _reply(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: dict[str, Any],
+        headers: list[tuple[str, str]] = (),
+    ) -> None:  # type: ignore[assignment]
+        data = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
