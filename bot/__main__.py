@@ -28,6 +28,7 @@ def configure_logging(level: str) -> None:
     )
     # slack_sdk logs request bodies at DEBUG; never let message texts or tokens reach the log.
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def load_settings() -> Settings:

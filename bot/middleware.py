@@ -4,14 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_bolt import App, BoltContext, BoltRequest
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 
 from bot.deps import Deps
 from bot.i18n import translator
 from services import staff
 
 
+class StickyAck(Ack):
+    """An ack whose answer, once given, stays given.
+
+    When a listener raises after it has acked, Bolt 1.30's thread runner sets `ack.response`
+    back to None; if that happens before the request thread has polled the ack (it polls every
+    10 ms), Slack gets a 404 after 3 s although the listener had answered. Keeping the first
+    answer makes the request's outcome what the listener said, and the error handler still
+    tells the user about the failure.
+    """
+
+    @property  # type: ignore[override]
+    def response(self) -> BoltResponse | None:
+        return self.__dict__.get("_response")
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is None and self.__dict__.get("_response") is not None:
+            return
+        self.__dict__["_response"] = value
+
+
 def register(app: App, deps: Deps) -> None:
+    @app.middleware
+    def sticky_ack(context: BoltContext, next: Callable[[], None]) -> None:
+        if "ack" not in context:
+            context["ack"] = StickyAck()
+        next()
+
     @app.middleware
     def identify(context: BoltContext, req: BoltRequest, next: Callable[[], None]) -> None:
         user_id = context.user_id

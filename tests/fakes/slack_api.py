@@ -37,6 +37,7 @@ class FakeSlackApi:
         self.lock = threading.Condition()
         self.locales: dict[str, str] = {}
         self.names: dict[str, str] = {}
+        self.revoked: set[str] = {"xoxb-revoked"}
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._ts = 1_700_000_000_000100
         self._views = 0
@@ -121,8 +122,11 @@ class FakeSlackApi:
             return self._reply(handler, failure.status, {"ok": False, "error": error}, headers)
         if method == "response_url":
             return self._reply(handler, 200, {"ok": True})
-        if not handler.headers.get("Authorization", "").startswith("Bearer xoxb-"):
+        authorization = handler.headers.get("Authorization", "")
+        if not authorization.startswith("Bearer xoxb-"):
             return self._reply(handler, 200, {"ok": False, "error": "not_authed"})
+        if authorization.removeprefix("Bearer ") in self.revoked:
+            return self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
         return self._reply(handler, 200, self._answer(method, body))
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:

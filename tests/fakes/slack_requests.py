@@ -36,6 +36,11 @@ class Reply:
     def json(self) -> Any:
         return json.loads(self.text) if self.text else None
 
+    @property
+    def said(self) -> str:
+        """All the texts of the ack body, as the user would read them."""
+        return all_text(self.json()) if self.text else ""
+
 
 class SlackClient:
     """Sends what Slack would send to the bot's /slack/events, signed with its secret."""
@@ -196,3 +201,27 @@ def date_value(value: str | None) -> dict[str, Any]:
 
 def user_value(value: str | None) -> dict[str, Any]:
     return {"type": "users_select", "selected_user": value}
+
+
+def all_text(obj: Any) -> str:
+    """Every text a person would read in a message, view or ack body, joined by newlines."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, str) and node.startswith("{"):
+            try:
+                walk(json.loads(node))
+            except ValueError:
+                pass
+
+    walk(obj)
+    return "\n".join(found)

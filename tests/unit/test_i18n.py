@@ -1,0 +1,99 @@
+"""Every message the code uses exists in Finnish, Swedish and English, with the same placeholders."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import LANGUAGES, catalogue, translator
+from services.staff import negotiate
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+SOURCE_DIRS = ("bot", "handlers", "services", "scheduler")
+
+
+def used_keys() -> tuple[set[str], set[str]]:
+    """String literals in the code that look like message keys, and the keys given to t.plural."""
+    prefixes = {key.split(".")[0] for key in catalogue("fi")}
+    keys: set[str] = set()
+    plurals: set[str] = set()
+    for folder in SOURCE_DIRS:
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            # Audit-log action names (`action="settings.update"`) look like keys but are not said.
+            not_said = {
+                id(node.value)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.keyword) and node.arg == "action"
+            }
+            for node in ast.walk(tree):
+                if id(node) in not_said:
+                    continue
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "plural"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    plurals.add(node.args[0].value)
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY.match(node.value):
+                    if node.value.split(".")[0] in prefixes:
+                        keys.add(node.value)
+    return keys - plurals, plurals
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_catalogues_are_not_empty() -> None:
+    for lang in LANGUAGES:
+        assert len(catalogue(lang)) > 40
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_message_the_code_uses_is_in_the_catalogue(lang: str) -> None:
+    keys, plurals = used_keys()
+    assert len(keys) > 40
+    messages = catalogue(lang)
+    missing = sorted(key for key in keys if key not in messages)
+    missing += sorted(
+        f"{key}.{form}" for key in plurals for form in ("one", "other") if f"{key}.{form}" not in messages
+    )
+    assert missing == [], f"{lang} catalogue lacks {missing}"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_catalogues_have_the_same_messages_and_placeholders(lang: str) -> None:
+    finnish = catalogue("fi")
+    other = catalogue(lang)
+    assert sorted(set(finnish) - set(other)) == []
+    assert sorted(set(other) - set(finnish)) == []
+    for key, text in finnish.items():
+        assert placeholders(other[key]) == placeholders(text), key
+
+
+def test_a_missing_message_falls_back_to_finnish_then_the_key() -> None:
+    assert translator("en")("no.such.message") == "no.such.message"
+    assert translator("xx").lang == "fi"
+
+
+def test_locale_negotiation() -> None:
+    assert negotiate("en-US", "fi") == "en"
+    assert negotiate("en_GB", "fi") == "en"
+    assert negotiate("sv-SE", "fi") == "sv"
+    assert negotiate("fi-FI", "en") == "fi"
+    assert negotiate("de-DE", "fi") == "fi"
+    assert negotiate(None, "sv") == "sv"
+
+
+def test_placeholders_are_filled() -> None:
+    t = translator("fi")
+    assert t("help.home_library", library="Iisalmen kirjasto") == "Kotikirjastosi: Iisalmen kirjasto"
