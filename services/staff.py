@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from models import Library, StaffProfile
 from services import audit
 from services.errors import InvalidInput
-from services.ports import Directory
+from services.ports import Directory, UserInfo
 
 LOCALE_TTL = timedelta(days=1)
 LANGUAGES = ("fi", "sv", "en")
@@ -70,6 +71,20 @@ def identify(
         except Exception:  # the platform is down: answer in the default language, retry later
             log.warning("user info lookup failed for a user", exc_info=True)
 
+    try:
+        return _remember(session_factory, user_id, info, now=now, default_language=default_language)
+    except IntegrityError:  # the same person's first two requests raced to create the profile
+        return _remember(session_factory, user_id, info, now=now, default_language=default_language)
+
+
+def _remember(
+    session_factory: sessionmaker[Session],
+    user_id: str,
+    info: UserInfo | None,
+    *,
+    now: datetime,
+    default_language: str,
+) -> Staff:
     with session_factory.begin() as session:
         profile = _load(session, user_id)
         if profile is None:
