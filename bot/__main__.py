@@ -1,4 +1,4 @@
-"""`python -m bot [run|manifest|db upgrade|import libraries FILE]` (also the `vertaisbot` script)."""
+"""`python -m bot [run|manifest|sweep|db upgrade|import libraries FILE]` (also the `vertaisbot` script)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt.error import BoltError
@@ -54,6 +56,10 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("manifest", help="print the Slack app manifest (JSON)")
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
+    sweep = commands.add_parser(
+        "sweep", help="send the reminders that are due, once, and print what was sent"
+    )
+    sweep.add_argument("--now", default=None, help="ISO 8601 time (local TIMEZONE if it has no offset)")
     imp = commands.add_parser("import", help="load region data")
     imp.add_argument("what", choices=["libraries"])
     imp.add_argument("file", type=Path)
@@ -76,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "db":
         return db_command(settings, args.action)
+    if command == "sweep":
+        return sweep_command(settings, args.now)
     if command == "import":
         return import_command(settings, args.file, args.region or settings.default_region)
     return run(settings)
@@ -115,6 +123,50 @@ def import_command(settings: Settings, file: Path, region: str) -> int:
     return 1 if report.rejected and not (report.added or report.changed or report.unchanged) else 0
 
 
+def parse_now(value: str | None, settings: Settings) -> datetime:
+    if not value:
+        return utc_now()
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=settings.tz)
+    return moment.astimezone(UTC)
+
+
+def reminder_sweeper(settings: Settings, session_factory: Any, client: Any) -> Callable[[datetime], Any]:
+    """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it."""
+    from bot.reminder_delivery import SlackReminderDelivery
+    from services.reminders import sweep
+
+    delivery = SlackReminderDelivery(client, session_factory, default_language=settings.default_language)
+
+    def run_sweep(now: datetime) -> Any:
+        return sweep(
+            session_factory,
+            delivery,
+            now=now,
+            tz=settings.tz,
+            coordinators=settings.coordinator_user_ids,
+        )
+
+    return run_sweep
+
+
+def sweep_command(settings: Settings, now_text: str | None) -> int:
+    try:
+        now = parse_now(now_text, settings)
+    except ValueError:
+        return fail(f"--now must be an ISO 8601 time like 2027-03-15T09:00, not {now_text!r}")
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    if not token.startswith("xoxb-"):
+        return fail("SLACK_BOT_TOKEN is not set: the sweep sends messages as the bot (see .env.example)")
+    from bot.app import make_client
+
+    _engine, session_factory = open_database(settings)
+    result = reminder_sweeper(settings, session_factory, make_client(settings))(now)
+    print(result.summary())
+    return 0
+
+
 def run(settings: Settings) -> int:
     try:
         check_credentials(settings)
@@ -137,7 +189,8 @@ def run(settings: Settings) -> int:
 
     import scheduler
 
-    jobs: list[scheduler.Job] = []
+    run_sweep = reminder_sweeper(settings, session_factory, app.client)
+    jobs = [scheduler.Job("reminder-sweep", lambda: run_sweep(utc_now()), seconds=60)]
     background = scheduler.start(jobs, settings.timezone) if settings.scheduler_enabled else None
     try:
         if settings.socket_mode:

@@ -197,9 +197,51 @@ __all__ = [
     "Library",
     "LibraryContact",
     "Region",
+    "Reminder",
+    "ReminderStatus",
     "StaffProfile",
     "Topic",
     "TopicCategory",
     "TopicStatus",
     "UTCDateTime",
 ]
+
+
+class ReminderStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class Reminder(Base):
+    """Something the bot must tell someone at a time. The sweep claims, sends and marks it.
+
+    `dedupe_key` makes planning idempotent (the same reminder is never planned twice), and
+    `next_attempt_at` is when it may next be tried (its due time, later after a failure).
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        Index("ix_reminders_due", "status", "next_attempt_at"),
+        Index("ix_reminders_visit", "visit_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    visit_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column()
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    status: Mapped[ReminderStatus] = mapped_column(
+        Enum(ReminderStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=ReminderStatus.PENDING,
+    )
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column()

@@ -87,3 +87,42 @@ def test_db_upgrade_and_import(tmp_path: Path) -> None:
     assert "added 0, changed 0, unchanged 1, rejected 1" in again.stdout
     missing = run_bot(tmp_path, "import", "libraries", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_sweep_command_sends_what_is_due_once(tmp_path: Path, slack_api) -> None:
+    from datetime import UTC, datetime
+
+    from models import Reminder, ReminderStatus, create_engine_for, make_session_factory
+    from models.migrate import upgrade
+
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    upgrade(engine)
+    created = datetime(2026, 11, 20, tzinfo=UTC)
+    due = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 9:00 in Helsinki
+    with make_session_factory(engine).begin() as session:
+        session.add(
+            Reminder(
+                dedupe_key="k",
+                visit_id=None,
+                kind="other",
+                recipient="U0HOST",
+                due_at=due,
+                next_attempt_at=due,
+                status=ReminderStatus.PENDING,
+                attempts=0,
+                params={},
+                created_at=created,
+            )
+        )
+    engine.dispose()
+    env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": slack_api.url}
+    early = run_bot(tmp_path, "sweep", "--now", "2026-11-26T08:59", **env)
+    assert early.returncode == 0, early.stderr
+    assert early.stdout.startswith("sent 0,")
+    first = run_bot(tmp_path, "sweep", "--now", "2026-11-26T09:00", **env)
+    assert "sent 1," in first.stdout and "U0HOST" in first.stdout
+    second = run_bot(tmp_path, "sweep", "--now", "2026-11-26T09:05:00+02:00", **env)
+    assert second.stdout.startswith("sent 0,")
+    assert len(slack_api.of("chat.postMessage")) == 1
+    bad = run_bot(tmp_path, "sweep", "--now", "tomorrow", **env)
+    assert bad.returncode == 2 and "ISO 8601" in bad.stderr

@@ -1,0 +1,93 @@
+"""The Slack side of reminders: render each kind in the recipient's language and send it as a
+direct message; Slack's failures become DeliveryError (passing or permanent)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.i18n import Translator, translator
+from bot.views import blocks as b
+from models import StaffProfile
+from services.ports import DeliveryError
+from services.reminders import RECIPIENT_GONE, DueReminder
+from services.staff import negotiate
+
+log = logging.getLogger(__name__)
+
+# Slack errors after which retrying cannot help: the person is gone or cannot be messaged.
+PERMANENT = {"user_not_found", "account_inactive", "user_disabled", "channel_not_found", "is_archived"}
+
+Renderer = Callable[[DueReminder, Translator], dict[str, Any]]
+
+
+def render_recipient_gone(reminder: DueReminder, t: Translator) -> dict[str, Any]:
+    params = reminder.params
+    text = t(
+        "reminder.recipient_gone",
+        user=f"<@{params.get('recipient', '')}>",
+        visit=reminder.visit_id or "-",
+        reason=b.escape(str(params.get("reason", ""))),
+    )
+    return b.message(text, [b.section(text)])
+
+
+def render_generic(reminder: DueReminder, t: Translator) -> dict[str, Any]:
+    text = t("reminder.generic", visit=reminder.visit_id or "-")
+    return b.message(text, [b.section(text)])
+
+
+class SlackReminderDelivery:
+    def __init__(
+        self,
+        client: WebClient,
+        session_factory: sessionmaker[Session],
+        *,
+        default_language: str,
+        renderers: dict[str, Renderer] | None = None,
+    ) -> None:
+        self.client = client
+        self.session_factory = session_factory
+        self.default_language = default_language
+        self.renderers: dict[str, Renderer] = {RECIPIENT_GONE: render_recipient_gone, **(renderers or {})}
+
+    def language_of(self, user_id: str) -> str:
+        with self.session_factory() as session:
+            row = session.execute(
+                select(StaffProfile.language, StaffProfile.slack_locale).where(
+                    StaffProfile.slack_user_id == user_id
+                )
+            ).first()
+        if row is None:
+            return self.default_language
+        return row.language or negotiate(row.slack_locale, self.default_language)
+
+    def deliver(self, reminder: DueReminder) -> None:
+        t = translator(self.language_of(reminder.recipient))
+        message = self.renderers.get(reminder.kind, render_generic)(reminder, t)
+        try:
+            self.client.chat_postMessage(channel=reminder.recipient, **message)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error") or f"http_{status}")
+            if status == 429:
+                retry_after = _seconds(exc.response.headers.get("Retry-After"))
+                raise DeliveryError("ratelimited", permanent=False, retry_after=retry_after) from None
+            raise DeliveryError(error, permanent=error in PERMANENT) from None
+        except (SlackClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError(type(exc).__name__, permanent=False) from None
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,342 @@
+"""Reminders that reach the right person once, survive restarts and several replicas.
+
+What is due lives in the `reminders` table. A sweep (every minute from APScheduler, or
+`python -m bot sweep`) does three things, each in its own short transaction:
+
+1. **claim** due reminders: on PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED`, on SQLite a
+   conditional UPDATE inside `BEGIN IMMEDIATE`; the claim stamps `claimed_at` and a random
+   `claim_token`, so several sweepers never take the same reminder, and a crashed sweeper's
+   claims expire after CLAIM_TTL and are taken again;
+2. **check** each one still makes sense (the registry's `still_due`: the decision is still
+   waiting, the write-up is still missing…) and that it is office hours, else re-plan it;
+3. **deliver** it through the Delivery port and mark it sent — or, on a passing failure (429,
+   5xx, time-out), leave it pending with a backoff; on a permanent one (the person has left),
+   mark it failed and tell the coordinators instead.
+
+The one window in which a crash can still cause a duplicate: after `delivery.deliver()` has
+returned (Slack has the message) and before the transaction that marks the reminder sent has
+committed. A crash exactly there lets the claim expire and the reminder goes out again. It is
+as short as one UPDATE; closing it would need Slack to accept an idempotency key, which
+chat.postMessage does not.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Reminder, ReminderStatus
+from services.office_hours import next_office_time
+from services.ports import DeliveryError
+
+log = logging.getLogger(__name__)
+
+CLAIM_TTL = timedelta(minutes=5)
+BATCH = 200
+MAX_BACKOFF = timedelta(hours=1)
+MAX_ATTEMPTS = 12  # about half a day of passing failures, then the coordinators are told
+RECIPIENT_GONE = "recipient_gone"
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """What a delivery needs: who, what kind, about which visit, with which parameters."""
+
+    id: int
+    kind: str
+    recipient: str
+    visit_id: int | None
+    params: dict[str, Any]
+    due_at: datetime
+
+
+class Delivery(Protocol):
+    """Sends one reminder; raises DeliveryError (permanent or not) when it cannot."""
+
+    def deliver(self, reminder: DueReminder) -> None: ...
+
+
+StillDue = Callable[[Session, DueReminder, datetime], bool]
+
+
+@dataclass
+class Kinds:
+    """Per reminder kind: is it still due (its thing not yet done)? Unknown kinds always are."""
+
+    still_due: dict[str, StillDue] = field(default_factory=dict)
+
+    def register(self, kind: str, predicate: StillDue) -> None:
+        self.still_due[kind] = predicate
+
+    def check(self, session: Session, reminder: DueReminder, now: datetime) -> bool:
+        predicate = self.still_due.get(reminder.kind)
+        return True if predicate is None else predicate(session, reminder, now)
+
+
+@dataclass
+class SweepResult:
+    sent: list[DueReminder] = field(default_factory=list)
+    retried: list[tuple[DueReminder, str]] = field(default_factory=list)
+    failed: list[tuple[DueReminder, str]] = field(default_factory=list)
+    cancelled: list[DueReminder] = field(default_factory=list)
+    postponed: list[DueReminder] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [
+            f"sent {len(self.sent)}, retry later {len(self.retried)}, failed {len(self.failed)}, "
+            f"no longer needed {len(self.cancelled)}, postponed to office hours {len(self.postponed)}"
+        ]
+        lines += [f"  sent {r.kind} to {r.recipient} (visit {r.visit_id})" for r in self.sent]
+        lines += [f"  retry {r.kind} to {r.recipient}: {why}" for r, why in self.retried]
+        lines += [f"  failed {r.kind} to {r.recipient}: {why}" for r, why in self.failed]
+        return "\n".join(lines)
+
+
+# --- planning ----------------------------------------------------------------------------------
+def plan(
+    session: Session,
+    *,
+    kind: str,
+    recipient: str,
+    due_at: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    visit_id: int | None = None,
+    key: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> Reminder:
+    """Plan a reminder (idempotent by its key: planning the same one twice changes nothing).
+    The due time is moved into office hours."""
+    dedupe_key = key or f"{visit_id}:{kind}:{recipient}"
+    existing = session.scalar(select(Reminder).where(Reminder.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    due = next_office_time(due_at, tz)
+    reminder = Reminder(
+        dedupe_key=dedupe_key[:200],
+        visit_id=visit_id,
+        kind=kind,
+        recipient=recipient,
+        due_at=due,
+        next_attempt_at=due,
+        status=ReminderStatus.PENDING,
+        attempts=0,
+        params=params or {},
+        created_at=now,
+    )
+    session.add(reminder)
+    session.flush()
+    return reminder
+
+
+def cancel_for_visit(session: Session, visit_id: int, kinds: Iterable[str] | None = None) -> int:
+    """Cancel the pending reminders of a visit (all, or of the given kinds)."""
+    stmt = (
+        update(Reminder)
+        .where(Reminder.visit_id == visit_id, Reminder.status == ReminderStatus.PENDING)
+        .values(status=ReminderStatus.CANCELLED)
+    )
+    if kinds is not None:
+        stmt = stmt.where(Reminder.kind.in_(list(kinds)))
+    return session.execute(stmt).rowcount or 0
+
+
+def snooze(session: Session, reminder_id: int, recipient: str, until: datetime, tz: ZoneInfo) -> bool:
+    """ "Remind me in a week": only the recipient can move their own pending reminder."""
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None or reminder.recipient != recipient or reminder.status != ReminderStatus.PENDING:
+        return False
+    reminder.next_attempt_at = next_office_time(until, tz)
+    reminder.claimed_at = None
+    reminder.claim_token = None
+    return True
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+def sweep(
+    session_factory: sessionmaker[Session],
+    delivery: Delivery,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    kinds: Kinds | None = None,
+    coordinators: Iterable[str] = (),
+    batch: int = BATCH,
+) -> SweepResult:
+    """Claim what is due, check it, deliver it; returns what happened."""
+    kinds = kinds or Kinds()
+    result = SweepResult()
+    token = secrets.token_hex(8)
+    claimed = _claim(session_factory, now=now, token=token, batch=batch)
+    if not claimed:
+        return result
+    for reminder in claimed:
+        with session_factory.begin() as session:
+            if not kinds.check(session, reminder, now):
+                _finish(session, reminder.id, token, status=ReminderStatus.CANCELLED)
+                result.cancelled.append(reminder)
+                continue
+            opening = next_office_time(now, tz)
+            if opening > now:
+                _release(session, reminder.id, token, next_attempt_at=opening)
+                result.postponed.append(reminder)
+                continue
+        try:
+            delivery.deliver(reminder)
+        except DeliveryError as exc:
+            with session_factory.begin() as session:
+                attempts = _attempts(session, reminder.id) + 1
+                if exc.permanent or attempts >= MAX_ATTEMPTS:
+                    _finish(session, reminder.id, token, status=ReminderStatus.FAILED, error=exc.reason)
+                    _escalate(session, reminder, exc.reason, now=now, tz=tz, coordinators=coordinators)
+                    result.failed.append((reminder, exc.reason))
+                else:
+                    wait = _backoff(attempts, exc.retry_after)
+                    _release(
+                        session,
+                        reminder.id,
+                        token,
+                        next_attempt_at=now + wait,
+                        error=exc.reason,
+                        attempts=attempts,
+                    )
+                    result.retried.append((reminder, exc.reason))
+            continue
+        except Exception as exc:  # a bug in rendering must not stop the other reminders
+            log.exception("reminder %s could not be delivered", reminder.id)
+            with session_factory.begin() as session:
+                attempts = _attempts(session, reminder.id) + 1
+                _release(
+                    session,
+                    reminder.id,
+                    token,
+                    next_attempt_at=now + _backoff(attempts, None),
+                    error=type(exc).__name__,
+                    attempts=attempts,
+                )
+            result.retried.append((reminder, type(exc).__name__))
+            continue
+        # <- a crash here, after delivery and before this commit, is the one duplicate window.
+        with session_factory.begin() as session:
+            _finish(session, reminder.id, token, status=ReminderStatus.SENT, sent_at=now)
+        result.sent.append(reminder)
+    return result
+
+
+def _claim(
+    session_factory: sessionmaker[Session], *, now: datetime, token: str, batch: int
+) -> list[DueReminder]:
+    expired = now - CLAIM_TTL
+    due = and_(
+        Reminder.status == ReminderStatus.PENDING,
+        Reminder.next_attempt_at <= now,
+        or_(Reminder.claimed_at.is_(None), Reminder.claimed_at < expired),
+    )
+    with session_factory.begin() as session:
+        ids_stmt = select(Reminder.id).where(due).order_by(Reminder.next_attempt_at, Reminder.id).limit(batch)
+        if session.get_bind().dialect.name == "postgresql":
+            ids_stmt = ids_stmt.with_for_update(skip_locked=True)
+        ids = list(session.scalars(ids_stmt))
+        if not ids:
+            return []
+        # On SQLite this transaction began with BEGIN IMMEDIATE, so nobody else is claiming now;
+        # on PostgreSQL the rows are locked. The conditions are repeated for safety either way.
+        session.execute(
+            update(Reminder).where(Reminder.id.in_(ids), due).values(claimed_at=now, claim_token=token)
+        )
+        rows = session.execute(
+            select(
+                Reminder.id,
+                Reminder.kind,
+                Reminder.recipient,
+                Reminder.visit_id,
+                Reminder.params,
+                Reminder.due_at,
+            )
+            .where(Reminder.claim_token == token, Reminder.id.in_(ids))
+            .order_by(Reminder.next_attempt_at, Reminder.id)
+        ).all()
+    return [DueReminder(r.id, r.kind, r.recipient, r.visit_id, dict(r.params or {}), r.due_at) for r in rows]
+
+
+def _finish(
+    session: Session,
+    reminder_id: int,
+    token: str,
+    *,
+    status: ReminderStatus,
+    sent_at: datetime | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "claimed_at": None, "claim_token": None}
+    if sent_at is not None:
+        values["sent_at"] = sent_at
+    if error is not None:
+        values["last_error"] = error[:200]
+    session.execute(
+        update(Reminder).where(Reminder.id == reminder_id, Reminder.claim_token == token).values(**values)
+    )
+
+
+def _release(
+    session: Session,
+    reminder_id: int,
+    token: str,
+    *,
+    next_attempt_at: datetime,
+    error: str | None = None,
+    attempts: int | None = None,
+) -> None:
+    values: dict[str, Any] = {"next_attempt_at": next_attempt_at, "claimed_at": None, "claim_token": None}
+    if error is not None:
+        values["last_error"] = error[:200]
+    if attempts is not None:
+        values["attempts"] = attempts
+    session.execute(
+        update(Reminder).where(Reminder.id == reminder_id, Reminder.claim_token == token).values(**values)
+    )
+
+
+def _attempts(session: Session, reminder_id: int) -> int:
+    return session.scalar(select(Reminder.attempts).where(Reminder.id == reminder_id)) or 0
+
+
+def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    """Slack's Retry-After when it gives one, else 1, 2, 4 … minutes up to an hour."""
+    if retry_after is not None and retry_after > 0:
+        return min(timedelta(seconds=retry_after), MAX_BACKOFF)
+    return min(timedelta(minutes=2 ** max(0, attempts - 1)), MAX_BACKOFF)
+
+
+def _escalate(
+    session: Session,
+    reminder: DueReminder,
+    reason: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    coordinators: Iterable[str],
+) -> None:
+    """The recipient has left: tell the coordinators once instead of retrying forever."""
+    for coordinator in coordinators:
+        if coordinator == reminder.recipient:
+            continue
+        plan(
+            session,
+            kind=RECIPIENT_GONE,
+            recipient=coordinator,
+            due_at=now,
+            now=now,
+            tz=tz,
+            visit_id=reminder.visit_id,
+            key=f"gone:{reminder.id}:{coordinator}",
+            params={"kind": reminder.kind, "recipient": reminder.recipient, "reason": reason},
+        )
