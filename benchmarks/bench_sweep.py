@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select, text
 
-from models import Reminder, ReminderStatus, create_engine_for, make_session_factory  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from services import reminders  # noqa: E402
+from models import Reminder, ReminderStatus, create_engine_for, make_session_factory
+from models.migrate import upgrade
+from services import reminders
 
 TZ = ZoneInfo("Europe/Helsinki")
 NOW = datetime(2027, 3, 16, 9, 0, tzinfo=TZ).astimezone(UTC)  # a Tuesday, office hours
@@ -86,7 +86,9 @@ def main() -> None:
             connection.execute(text("ANALYZE reminders"))
         else:
             connection.execute(text("ANALYZE"))
-    print(f"filled {args.history + FUTURE:,} reminders in {time.perf_counter() - started:.1f} s ({engine.dialect.name})")
+    print(
+        f"filled {args.history + FUTURE:,} reminders in {time.perf_counter() - started:.1f} s ({engine.dialect.name})"
+    )
 
     delivery = NoOp()
     idle = []
@@ -95,7 +97,9 @@ def main() -> None:
         reminders.sweep(factory, delivery, now=NOW, tz=TZ)
         idle.append((time.perf_counter() - t0) * 1000)
     idle.sort()
-    print(f"sweep with nothing due: median {statistics.median(idle):.2f} ms, p95 {idle[int(len(idle) * 0.95) - 1]:.2f} ms")
+    print(
+        f"sweep with nothing due: median {statistics.median(idle):.2f} ms, p95 {idle[int(len(idle) * 0.95) - 1]:.2f} ms"
+    )
 
     fill(engine, DUE, "pending", NOW - timedelta(minutes=5), args.history + FUTURE)
     t0 = time.perf_counter()
@@ -106,7 +110,9 @@ def main() -> None:
         if not result.sent:
             break
     elapsed = time.perf_counter() - t0
-    print(f"sweeping {DUE:,} due reminders: {elapsed * 1000:.0f} ms for {total:,} sent ({delivery.count:,} delivered)")
+    print(
+        f"sweeping {DUE:,} due reminders: {elapsed * 1000:.0f} ms for {total:,} sent ({delivery.count:,} delivered)"
+    )
     with factory() as session:
         pending = session.scalar(
             select(func.count()).select_from(Reminder).where(Reminder.status == ReminderStatus.PENDING)

@@ -198,6 +198,7 @@ def run(settings: Settings) -> int:
 
             assert settings.slack_app_token is not None
             log.info("starting in Socket Mode")
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
         else:
             from bot.server import WsgiApp, create_server

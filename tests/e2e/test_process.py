@@ -159,3 +159,39 @@ def test_token_slack_rejects_is_one_clear_line(tmp_path, slack_api) -> None:
     assert result.returncode == 2, result.stderr
     assert "SLACK_BOT_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_socket_mode_is_used_when_an_app_token_is_set(tmp_path, slack_api) -> None:
+    from tests.fakes.socket_mode import FakeSocketMode
+
+    socket_mode = FakeSocketMode()
+    slack_api.socket_url = socket_mode.url
+    slack_api.locales["U0FINN"] = "fi-FI"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path, slack_api, SLACK_APP_TOKEN="xapp-1-A0VERTAIS-test", SLACK_SIGNING_SECRET=""),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        fields = json.loads((ROOT / "tests" / "fixtures" / "slack" / "slash_command.json").read_text())
+        fields.update(text="apua", user_id="U0FINN")
+        socket_mode.send(
+            {
+                "envelope_id": "env-apua-1",
+                "type": "slash_commands",
+                "payload": fields,
+                "accepts_response_payload": True,
+            }
+        )
+        ack = socket_mode.wait_for_ack("env-apua-1", timeout=20)
+        assert "Vertaisoppiminen: mitä haluat tehdä?" in json.dumps(ack["payload"], ensure_ascii=False)
+        assert slack_api.of("apps.connections.open")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        socket_mode.close()

@@ -38,6 +38,7 @@ class FakeSlackApi:
         self.locales: dict[str, str] = {}
         self.names: dict[str, str] = {}
         self.revoked: set[str] = {"xoxb-revoked"}
+        self.socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode)
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._ts = 1_700_000_000_000100
         self._views = 0
@@ -75,6 +76,7 @@ class FakeSlackApi:
             self.failures.clear()
             self.locales.clear()
             self.names.clear()
+            self.socket_url = None
 
     def fail_next(self, method: str, failure: Failure | None = None, times: int = 1) -> None:
         for _ in range(times):
@@ -123,6 +125,8 @@ class FakeSlackApi:
         if method == "response_url":
             return self._reply(handler, 200, {"ok": True})
         authorization = handler.headers.get("Authorization", "")
+        if method == "apps.connections.open" and authorization.startswith("Bearer xapp-") and self.socket_url:
+            return self._reply(handler, 200, {"ok": True, "url": self.socket_url})
         if not authorization.startswith("Bearer xoxb-"):
             return self._reply(handler, 200, {"ok": False, "error": "not_authed"})
         if authorization.removeprefix("Bearer ") in self.revoked:
