@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from services.ports import Directory
+from services.staff import StaffCache
 
 
 def utc_now() -> datetime:
@@ -22,6 +23,7 @@ class Deps:
     session_factory: sessionmaker[Session]
     clock: Callable[[], datetime] = utc_now
     directory: Directory | None = None
+    staff_cache: StaffCache = field(default_factory=StaffCache)
     extras: dict[str, object] = field(default_factory=dict)
 
     def now(self) -> datetime:

@@ -49,6 +49,7 @@ def register(app: App, deps: Deps) -> None:
                 user_id,
                 now=deps.now(),
                 default_language=deps.settings.default_language,
+                cache=deps.staff_cache,
             )
             context["staff"] = me
             context["t"] = translator(me.language)

@@ -88,6 +88,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 errors={field: t(key, **params) for field, (key, params) in exc.fields.items()},
             )
             return
+        deps.staff_cache.forget(user_id)
         t = translator(saved.language)
         ack(
             response_action="update",

@@ -55,8 +55,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY = "vertaisbot_read_only"
+
+
+class UnitOfWorkSession(Session):
+    """A session that reads with a plain BEGIN unless it was opened as a unit of work.
+
+    `session_factory.begin()` (or `session.begin()`) marks a unit of work that may write: on
+    SQLite it starts with BEGIN IMMEDIATE, taking the write lock at once and waiting out the busy
+    timeout, so it can never fail half-way. A session used without `begin()` only reads and
+    starts with a plain BEGIN, so readers never queue behind writers (WAL). PostgreSQL is the
+    same either way.
+    """
+
+    writes = False
+
+    def begin(self, nested: bool = False) -> Any:
+        self.writes = True
+        return super().begin(nested=nested)
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        bind = super().get_bind(*args, **kwargs)
+        if not self.writes and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+            return bind.execution_options(**{READ_ONLY: True})
+        return bind
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine, expire_on_commit=False, class_=UnitOfWorkSession)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,6 +46,37 @@ def negotiate(locale: str | None, default: str) -> str:
     return default
 
 
+class StaffCache:
+    """Recently seen people, so that a busy bot does not read the same profile on every click.
+
+    Entries live `ttl`; a change of settings in this process forgets the person at once, and
+    other processes see it within `ttl`.
+    """
+
+    def __init__(self, ttl: timedelta = timedelta(seconds=60), size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[Staff, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str, now: datetime) -> Staff | None:
+        with self._lock:
+            entry = self._entries.get(user_id)
+        if entry is None or entry[1] <= now:
+            return None
+        return entry[0]
+
+    def put(self, staff: Staff, now: datetime) -> None:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[staff.user_id] = (staff, now + self.ttl)
+
+    def forget(self, user_id: str) -> None:
+        with self._lock:
+            self._entries.pop(user_id, None)
+
+
 def identify(
     session_factory: sessionmaker[Session],
     directory: Directory | None,
@@ -52,9 +84,28 @@ def identify(
     *,
     now: datetime,
     default_language: str,
+    cache: StaffCache | None = None,
 ) -> Staff:
     """The user's profile, created on first contact; their Slack locale is fetched when unknown
     or older than a day (and only if they have not chosen a language themselves)."""
+    if cache is not None:
+        cached = cache.get(user_id, now)
+        if cached is not None:
+            return cached
+    staff = _identify(session_factory, directory, user_id, now=now, default_language=default_language)
+    if cache is not None:
+        cache.put(staff, now)
+    return staff
+
+
+def _identify(
+    session_factory: sessionmaker[Session],
+    directory: Directory | None,
+    user_id: str,
+    *,
+    now: datetime,
+    default_language: str,
+) -> Staff:
     with session_factory() as session:
         profile = _load(session, user_id)
         needs_locale = profile is None or (

@@ -22,6 +22,7 @@ from bot.server import WsgiApp, create_server
 from models import Base, create_engine_for, make_session_factory
 from models.migrate import upgrade
 from services.seed import ensure_seeded
+from services.staff import StaffCache
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SlackClient
 
@@ -151,7 +152,10 @@ def bot(
     db_url: str, engine: Engine, session_factory: sessionmaker[Session], slack_api: FakeSlackApi, clock: Clock
 ) -> Iterator[Bot]:
     settings = make_settings(db_url, slack_api.url)
-    deps = Deps(settings=settings, session_factory=session_factory, clock=clock)
+    # No profile caching in end-to-end tests: they change profiles behind the bot's back.
+    deps = Deps(
+        settings=settings, session_factory=session_factory, clock=clock, staff_cache=StaffCache(timedelta(0))
+    )
     app = build_app(settings, deps)
     server = create_server(WsgiApp(app, engine), "127.0.0.1", 0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)

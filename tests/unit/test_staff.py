@@ -49,3 +49,36 @@ def test_simultaneous_first_requests_create_one_profile(session_factory, clock) 
 def test_the_suite_really_runs_on_postgresql(session_factory) -> None:
     with session_factory() as session:
         assert session.get_bind().dialect.name == "postgresql"
+
+
+def test_readers_do_not_wait_for_a_writer(session_factory, engine) -> None:
+    """A unit of work holds SQLite's write lock; a plain read goes through meanwhile."""
+    import time
+
+    from models import Library
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL readers never wait for writers")
+    with session_factory.begin() as writer:
+        library = writer.scalars(select(Library)).first()
+        assert library is not None
+        library.name = "Uusi nimi"
+        writer.flush()  # the write lock is held until this block commits
+        started = time.perf_counter()
+        with session_factory() as reader:
+            assert reader.scalar(select(func.count()).select_from(Library)) == 32
+        assert time.perf_counter() - started < 1.0
+
+
+def test_staff_cache_expires_and_forgets() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    cache = staff.StaffCache(ttl=timedelta(seconds=60))
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    person = staff.Staff("U1", "fi", None, 1, "Kirjasto", 1)
+    cache.put(person, now)
+    assert cache.get("U1", now + timedelta(seconds=59)) == person
+    assert cache.get("U1", now + timedelta(seconds=60)) is None
+    cache.put(person, now)
+    cache.forget("U1")
+    assert cache.get("U1", now) is None
