@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -55,7 +56,7 @@ def _respond_of(context: BoltContext | None) -> Any:
 
 
 def _ack_with_error(kind: str, t: Translator, text: str) -> BoltResponse:
-    headers = {"content-type": ["application/json;charset=utf-8"]}
+    headers: dict[str, str | Sequence[str]] = {"content-type": ["application/json;charset=utf-8"]}
     if kind == "command":
         return BoltResponse(status=200, body=json.dumps(common.ephemeral(text)), headers=headers)
     if kind == "view_submission":

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Reminder, ReminderStatus
@@ -146,7 +146,8 @@ def cancel_for_visit(session: Session, visit_id: int, kinds: Iterable[str] | Non
     )
     if kinds is not None:
         stmt = stmt.where(Reminder.kind.in_(list(kinds)))
-    return session.execute(stmt).rowcount or 0
+    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
+    return result.rowcount or 0
 
 
 def snooze(session: Session, reminder_id: int, recipient: str, until: datetime, tz: ZoneInfo) -> bool:
