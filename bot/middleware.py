@@ -21,7 +21,7 @@ class StickyAck(Ack):
     tells the user about the failure.
     """
 
-    @property  # type: ignore[override]
+    @property
     def response(self) -> BoltResponse | None:
         return self.__dict__.get("_response")
 

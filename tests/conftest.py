@@ -147,6 +147,13 @@ class Bot:
         return self.deps.session_factory
 
 
+def serve_until_closed(server: Any) -> None:
+    try:
+        server.run()
+    except OSError:  # closing the server's sockets ends its poll loop this way
+        pass
+
+
 @pytest.fixture
 def bot(
     db_url: str, engine: Engine, session_factory: sessionmaker[Session], slack_api: FakeSlackApi, clock: Clock
@@ -158,7 +165,7 @@ def bot(
     )
     app = build_app(settings, deps)
     server = create_server(WsgiApp(app, engine), "127.0.0.1", 0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
     port = server.effective_port
     url = f"http://127.0.0.1:{port}"
