@@ -73,6 +73,8 @@ def running_bot(
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
+    if process.stdout:
+        process.stdout.close()
 
 
 def test_python_m_bot_answers_help_in_finnish_and_english_and_opens_settings(running_bot, slack_api) -> None:
@@ -194,4 +196,7 @@ def test_socket_mode_is_used_when_an_app_token_is_set(tmp_path, slack_api) -> No
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
         socket_mode.close()
