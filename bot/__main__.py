@@ -29,7 +29,8 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     # slack_sdk logs request bodies at DEBUG; never let message texts or tokens reach the log.
-    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger().level))
+    for noisy in ("slack_sdk", "slack_bolt"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
@@ -90,12 +91,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_database(settings: Settings):  # noqa: ANN201 - returns (engine, session_factory)
-    from models import create_engine_for, make_session_factory
-    from models.migrate import upgrade
+    """Connect, migrate and (once) seed; a database that cannot be reached is a ConfigError."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
 
-    engine = create_engine_for(settings.database_url)
-    upgrade(engine)
-    return engine, make_session_factory(engine)
+    from models import create_engine_for, make_session_factory
+    from models.migrate import migration_lock, upgrade
+    from services.seed import ensure_seeded
+
+    try:
+        engine = create_engine_for(settings.database_url)
+        session_factory = make_session_factory(engine)
+        with migration_lock(engine):  # replicas starting together migrate and seed one at a time
+            upgrade(engine)
+            ensure_seeded(session_factory, now=utc_now(), region_key=settings.default_region)
+    except (OperationalError, ArgumentError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigError(f"DATABASE_URL cannot be used: {reason}") from None
+    return engine, session_factory
 
 
 def db_command(settings: Settings, action: str) -> int:
@@ -116,7 +128,10 @@ def import_command(settings: Settings, file: Path, region: str) -> int:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         return fail(f"cannot read {file}: {exc}")
-    _engine, session_factory = open_database(settings)
+    try:
+        _engine, session_factory = open_database(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
     with session_factory.begin() as session:
         report = import_libraries(session, text, region_key=region, now=utc_now(), actor="cli")
     print(report.summary())
@@ -146,6 +161,7 @@ def reminder_sweeper(settings: Settings, session_factory: Any, client: Any) -> C
             now=now,
             tz=settings.tz,
             coordinators=settings.coordinator_user_ids,
+            clock=utc_now,
         )
 
     return run_sweep
@@ -161,7 +177,10 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
         return fail("SLACK_BOT_TOKEN is not set: the sweep sends messages as the bot (see .env.example)")
     from bot.app import make_client
 
-    _engine, session_factory = open_database(settings)
+    try:
+        _engine, session_factory = open_database(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
     result = reminder_sweeper(settings, session_factory, make_client(settings))(now)
     print(result.summary())
     return 0
@@ -173,10 +192,11 @@ def run(settings: Settings) -> int:
     except ConfigError as exc:
         return fail(str(exc))
     from bot.app import build_app
-    from services.seed import ensure_seeded
 
-    engine, session_factory = open_database(settings)
-    ensure_seeded(session_factory, now=utc_now(), region_key=settings.default_region)
+    try:
+        engine, session_factory = open_database(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
     deps = Deps(settings=settings, session_factory=session_factory)
     try:
         app = build_app(settings, deps)
@@ -199,7 +219,13 @@ def run(settings: Settings) -> int:
             assert settings.slack_app_token is not None
             log.info("starting in Socket Mode")
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            try:
+                SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            except SlackApiError as exc:
+                return fail(
+                    f"Slack did not accept SLACK_APP_TOKEN ({exc.response.get('error')}): it must be an "
+                    "app-level token with the connections:write scope ('Basic Information' > 'App-Level Tokens')"
+                )
         else:
             from bot.server import WsgiApp, create_server
 

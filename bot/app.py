@@ -57,7 +57,10 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         raise_error_for_unhandled_request=False,
     )
     if deps.directory is None:
-        deps.directory = SlackDirectory(client)
+        # The locale look-up runs before the ack: give it little time, no retries; on failure
+        # the person is answered in the default language and looked up again next time.
+        lookup = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
+        deps.directory = SlackDirectory(lookup)
     errors.register(app, deps)
     middleware.register(app, deps)
     router = CommandRouter(deps)

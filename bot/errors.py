@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.i18n import Translator, translator
 from bot.views import common
+from bot.views.blocks import escape
 from handlers.replies import reply_to_user
 from services.errors import DomainError
 
@@ -35,7 +36,8 @@ def register(app: App, deps: Deps) -> None:
         if not isinstance(t, Translator):
             t = translator(deps.settings.default_language)
         if isinstance(error, DomainError):
-            text = t(error.key, **error.params)
+            params = {k: escape(v) if isinstance(v, str) else v for k, v in error.params.items()}
+            text = t(error.key, **params)
             log.info("domain error %s", error.key)
         else:
             error_id = secrets.token_hex(4)
@@ -45,7 +47,7 @@ def register(app: App, deps: Deps) -> None:
         if response is not None and kind != "block_actions":
             return _ack_with_error(kind, t, text)  # not acknowledged yet: the ack carries the answer
         try:
-            reply_to_user(client, _respond_of(context), body, common.ephemeral(text))
+            reply_to_user(client, _respond_of(context), body, common.ephemeral(text), t)
         except Exception:
             log.warning("could not tell the user about an error", exc_info=True)
         return BoltResponse(status=200, body="") if response is not None else None

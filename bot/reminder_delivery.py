@@ -16,13 +16,33 @@ from bot.i18n import Translator, translator
 from bot.views import blocks as b
 from models import StaffProfile
 from services.ports import DeliveryError
-from services.reminders import RECIPIENT_GONE, DueReminder
+from services.reminders import RECIPIENT_GONE as RECIPIENT_GONE_KIND
+from services.reminders import DueReminder
 from services.staff import negotiate
 
 log = logging.getLogger(__name__)
 
-# Slack errors after which retrying cannot help: the person is gone or cannot be messaged.
-PERMANENT = {"user_not_found", "account_inactive", "user_disabled", "channel_not_found", "is_archived"}
+# Slack errors that say the recipient cannot be messaged (a DM to a deleted or unknown user).
+RECIPIENT_GONE = {
+    "channel_not_found",
+    "user_not_found",
+    "user_disabled",
+    "is_archived",
+    "messages_tab_disabled",
+}
+# Errors that say the bot itself cannot send anything: pause all reminders, count no attempts.
+BOT_REFUSED = {
+    "not_authed",
+    "invalid_auth",
+    "account_inactive",  # the bot's own token belongs to a deleted user or workspace
+    "token_revoked",
+    "token_expired",
+    "no_permission",
+    "missing_scope",
+    "not_allowed_token_type",
+    "team_access_not_granted",
+    "ekm_access_denied",
+}
 
 Renderer = Callable[[DueReminder, Translator], dict[str, Any]]
 
@@ -55,7 +75,10 @@ class SlackReminderDelivery:
         self.client = client
         self.session_factory = session_factory
         self.default_language = default_language
-        self.renderers: dict[str, Renderer] = {RECIPIENT_GONE: render_recipient_gone, **(renderers or {})}
+        self.renderers: dict[str, Renderer] = {
+            RECIPIENT_GONE_KIND: render_recipient_gone,
+            **(renderers or {}),
+        }
 
     def language_of(self, user_id: str) -> str:
         with self.session_factory() as session:
@@ -79,7 +102,9 @@ class SlackReminderDelivery:
             if status == 429:
                 retry_after = _seconds(exc.response.headers.get("Retry-After"))
                 raise DeliveryError("ratelimited", permanent=False, retry_after=retry_after) from None
-            raise DeliveryError(error, permanent=error in PERMANENT) from None
+            if error in BOT_REFUSED:
+                raise DeliveryError(error, permanent=False, outage=True) from None
+            raise DeliveryError(error, permanent=error in RECIPIENT_GONE) from None
         except (SlackClientError, OSError, TimeoutError) as exc:
             raise DeliveryError(type(exc).__name__, permanent=False) from None
 

@@ -37,6 +37,7 @@ def _coming_soon(command: str, sub: Sub) -> Callable[..., None]:
         ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
         ack()
-        reply_to_user(client, respond, body, common.coming_soon(t_of(context), command, sub.value))
+        t = t_of(context)
+        reply_to_user(client, respond, body, common.coming_soon(t, command, sub.value), t)
 
     return on_button

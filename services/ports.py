@@ -42,8 +42,15 @@ class Notifier(Protocol):
 
 
 class DeliveryError(Exception):
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    """A message could not be sent. `permanent`: the recipient cannot be reached (retrying will
+    not help); `outage`: the bot itself cannot send (a revoked token, a missing scope);
+    `retry_after`: seconds the platform asked us to wait."""
+
+    def __init__(
+        self, reason: str, *, permanent: bool, retry_after: float | None = None, outage: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.outage = outage

@@ -13,11 +13,12 @@ What is due lives in the `reminders` table. A sweep (every minute from APSchedul
    5xx, time-out), leave it pending with a backoff; on a permanent one (the person has left),
    mark it failed and tell the coordinators instead.
 
+A claim is renewed just before its reminder is delivered, and a sweep hands back the rest of
+its batch once half of CLAIM_TTL has passed, so no live sweeper's claim can expire under it.
 The one window in which a crash can still cause a duplicate: after `delivery.deliver()` has
 returned (Slack has the message) and before the transaction that marks the reminder sent has
-committed. A crash exactly there lets the claim expire and the reminder goes out again. It is
-as short as one UPDATE; closing it would need Slack to accept an idempotency key, which
-chat.postMessage does not.
+committed (see the comment in `sweep`). A crash exactly there lets the claim expire and the
+reminder goes out again.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from services.ports import DeliveryError
 log = logging.getLogger(__name__)
 
 CLAIM_TTL = timedelta(minutes=5)
-BATCH = 200
+BATCH = 1000
 MAX_BACKOFF = timedelta(hours=1)
 MAX_ATTEMPTS = 12  # about half a day of passing failures, then the coordinators are told
 RECIPIENT_GONE = "recipient_gone"
@@ -88,12 +89,18 @@ class SweepResult:
     failed: list[tuple[DueReminder, str]] = field(default_factory=list)
     cancelled: list[DueReminder] = field(default_factory=list)
     postponed: list[DueReminder] = field(default_factory=list)
+    deferred: list[DueReminder] = field(default_factory=list)
+    lost: list[DueReminder] = field(default_factory=list)
+    outage: str | None = None
 
     def summary(self) -> str:
         lines = [
             f"sent {len(self.sent)}, retry later {len(self.retried)}, failed {len(self.failed)}, "
-            f"no longer needed {len(self.cancelled)}, postponed to office hours {len(self.postponed)}"
+            f"no longer needed {len(self.cancelled)}, postponed to office hours {len(self.postponed)}, "
+            f"left for the next sweep {len(self.deferred)}"
         ]
+        if self.outage:
+            lines.append(f"  paused: Slack refuses the bot ({self.outage})")
         lines += [f"  sent {r.kind} to {r.recipient} (visit {r.visit_id})" for r in self.sent]
         lines += [f"  retry {r.kind} to {r.recipient}: {why}" for r, why in self.retried]
         lines += [f"  failed {r.kind} to {r.recipient}: {why}" for r, why in self.failed]
@@ -171,16 +178,30 @@ def sweep(
     kinds: Kinds | None = None,
     coordinators: Iterable[str] = (),
     batch: int = BATCH,
+    clock: Callable[[], datetime] | None = None,
 ) -> SweepResult:
-    """Claim what is due, check it, deliver it; returns what happened."""
+    """Claim what is due at `now`, check it, deliver it; returns what happened.
+
+    `clock` is the wall clock that stamps and renews claims (default: `now` itself). A sweep
+    stops taking new reminders from its batch once half of CLAIM_TTL has passed, and renews
+    each claim just before it delivers, so a claim is never older than CLAIM_TTL / 2 plus one
+    delivery (a Slack call has a 10-second timeout) when another sweeper could take it over.
+    """
     kinds = kinds or Kinds()
+    clock = clock or (lambda: now)
     result = SweepResult()
     token = secrets.token_hex(8)
-    claimed = _claim(session_factory, now=now, token=token, batch=batch)
-    if not claimed:
-        return result
-    for reminder in claimed:
+    started = clock()
+    claimed = _claim(session_factory, now=now, stamp=started, token=token, batch=batch)
+    for index, reminder in enumerate(claimed):
+        if clock() - started > CLAIM_TTL / 2:
+            _release_rest(session_factory, claimed[index:], token)
+            result.deferred.extend(claimed[index:])
+            break
         with session_factory.begin() as session:
+            if not _renew(session, reminder.id, token, clock()):
+                result.lost.append(reminder)  # another sweeper has it now
+                continue
             if not kinds.check(session, reminder, now):
                 _finish(session, reminder.id, token, status=ReminderStatus.CANCELLED)
                 result.cancelled.append(reminder)
@@ -193,11 +214,23 @@ def sweep(
         try:
             delivery.deliver(reminder)
         except DeliveryError as exc:
+            if exc.outage:  # the bot itself cannot send (token revoked, scope missing): stop
+                log.error("reminders paused: Slack refuses the bot (%s)", exc.reason)
+                _release_rest(session_factory, claimed[index:], token)
+                result.outage = exc.reason
+                result.deferred.extend(claimed[index:])
+                break
             with session_factory.begin() as session:
                 attempts = _attempts(session, reminder.id) + 1
-                if exc.permanent or attempts >= MAX_ATTEMPTS:
+                if exc.permanent:
                     _finish(session, reminder.id, token, status=ReminderStatus.FAILED, error=exc.reason)
                     _escalate(session, reminder, exc.reason, now=now, tz=tz, coordinators=coordinators)
+                    result.failed.append((reminder, exc.reason))
+                elif attempts >= MAX_ATTEMPTS:
+                    log.error(
+                        "reminder %s given up after %s attempts (%s)", reminder.id, attempts, exc.reason
+                    )
+                    _finish(session, reminder.id, token, status=ReminderStatus.FAILED, error=exc.reason)
                     result.failed.append((reminder, exc.reason))
                 else:
                     wait = _backoff(attempts, exc.retry_after)
@@ -210,6 +243,13 @@ def sweep(
                         attempts=attempts,
                     )
                     result.retried.append((reminder, exc.reason))
+            if exc.retry_after:  # rate limited: the rest of the batch waits as long, uncounted
+                rest = claimed[index + 1 :]
+                _release_rest(
+                    session_factory, rest, token, next_attempt_at=now + _backoff(1, exc.retry_after)
+                )
+                result.deferred.extend(rest)
+                break
             continue
         except Exception as exc:  # a bug in rendering must not stop the other reminders
             log.exception("reminder %s could not be delivered", reminder.id)
@@ -225,17 +265,22 @@ def sweep(
                 )
             result.retried.append((reminder, type(exc).__name__))
             continue
-        # <- a crash here, after delivery and before this commit, is the one duplicate window.
+        # <- The duplicate window: a crash after Slack has taken the message and before this
+        #    commit leaves the reminder claimed but not sent; its claim expires after CLAIM_TTL
+        #    and another sweep sends it again. (Slack's chat.postMessage takes no idempotency
+        #    key, so the window can be made short, not closed.)
         with session_factory.begin() as session:
-            _finish(session, reminder.id, token, status=ReminderStatus.SENT, sent_at=now)
+            if not _finish(session, reminder.id, token, status=ReminderStatus.SENT, sent_at=now):
+                log.warning("reminder %s was delivered after its claim was taken over", reminder.id)
         result.sent.append(reminder)
     return result
 
 
 def _claim(
-    session_factory: sessionmaker[Session], *, now: datetime, token: str, batch: int
+    session_factory: sessionmaker[Session], *, now: datetime, stamp: datetime, token: str, batch: int
 ) -> list[DueReminder]:
-    expired = now - CLAIM_TTL
+    """Take up to `batch` reminders due at `now`, stamping the claims with `stamp`."""
+    expired = stamp - CLAIM_TTL
     due = and_(
         Reminder.status == ReminderStatus.PENDING,
         Reminder.next_attempt_at <= now,
@@ -251,7 +296,7 @@ def _claim(
         # On SQLite this transaction began with BEGIN IMMEDIATE, so nobody else is claiming now;
         # on PostgreSQL the rows are locked. The conditions are repeated for safety either way.
         session.execute(
-            update(Reminder).where(Reminder.id.in_(ids), due).values(claimed_at=now, claim_token=token)
+            update(Reminder).where(Reminder.id.in_(ids), due).values(claimed_at=stamp, claim_token=token)
         )
         rows = session.execute(
             select(
@@ -268,6 +313,41 @@ def _claim(
     return [DueReminder(r.id, r.kind, r.recipient, r.visit_id, dict(r.params or {}), r.due_at) for r in rows]
 
 
+def _renew(session: Session, reminder_id: int, token: str, stamp: datetime) -> bool:
+    """Still ours? Then stamp the claim afresh. False if another sweeper has taken it over."""
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Reminder)
+        .where(
+            Reminder.id == reminder_id,
+            Reminder.claim_token == token,
+            Reminder.status == ReminderStatus.PENDING,
+        )
+        .values(claimed_at=stamp)
+    )
+    return result.rowcount == 1
+
+
+def _release_rest(
+    session_factory: sessionmaker[Session],
+    reminders: list[DueReminder],
+    token: str,
+    *,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    """Give back claims this sweep will not use (without counting an attempt)."""
+    if not reminders:
+        return
+    values: dict[str, Any] = {"claimed_at": None, "claim_token": None}
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    with session_factory.begin() as session:
+        session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_([r.id for r in reminders]), Reminder.claim_token == token)
+            .values(**values)
+        )
+
+
 def _finish(
     session: Session,
     reminder_id: int,
@@ -276,15 +356,16 @@ def _finish(
     status: ReminderStatus,
     sent_at: datetime | None = None,
     error: str | None = None,
-) -> None:
+) -> bool:
     values: dict[str, Any] = {"status": status, "claimed_at": None, "claim_token": None}
     if sent_at is not None:
         values["sent_at"] = sent_at
     if error is not None:
         values["last_error"] = error[:200]
-    session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Reminder).where(Reminder.id == reminder_id, Reminder.claim_token == token).values(**values)
     )
+    return result.rowcount == 1
 
 
 def _release(
@@ -326,10 +407,17 @@ def _escalate(
     tz: ZoneInfo,
     coordinators: Iterable[str],
 ) -> None:
-    """The recipient has left: tell the coordinators once instead of retrying forever."""
+    """The recipient has left: tell the coordinators once instead of retrying forever.
+    A message to a coordinator that cannot be delivered is never escalated again."""
+    if reminder.kind == RECIPIENT_GONE:
+        log.error("could not tell coordinator %s that a recipient has left", reminder.recipient)
+        return
+    coordinators = [c for c in coordinators if c != reminder.recipient]
+    if not coordinators:
+        log.error(
+            "reminder %s: its recipient cannot be reached and no coordinator is configured", reminder.id
+        )
     for coordinator in coordinators:
-        if coordinator == reminder.recipient:
-            continue
         plan(
             session,
             kind=RECIPIENT_GONE,

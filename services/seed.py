@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from importlib import resources
 
@@ -13,6 +14,7 @@ from services.catalogue import load_shipped_topics
 from services.libraries import import_libraries
 
 SHIPPED_LIBRARIES = {"savo": "libraries-savo.csv"}
+log = logging.getLogger(__name__)
 
 
 def ensure_seeded(session_factory: sessionmaker[Session], *, now: datetime, region_key: str = "savo") -> bool:
@@ -23,9 +25,17 @@ def ensure_seeded(session_factory: sessionmaker[Session], *, now: datetime, regi
         if has_libraries and has_topics:
             return False
         if not has_libraries:
-            filename = SHIPPED_LIBRARIES.get(region_key, SHIPPED_LIBRARIES["savo"])
-            text = resources.files("services.data").joinpath(filename).read_text(encoding="utf-8")
-            import_libraries(session, text, region_key=region_key, now=now, actor="seed")
+            filename = SHIPPED_LIBRARIES.get(region_key)
+            if filename is None:
+                log.warning(
+                    "no libraries ship for region %r: load them with `python -m bot import libraries FILE.csv "
+                    "--region %s`",
+                    region_key,
+                    region_key,
+                )
+            else:
+                text = resources.files("services.data").joinpath(filename).read_text(encoding="utf-8")
+                import_libraries(session, text, region_key=region_key, now=now, actor="seed")
         if not has_topics:
             load_shipped_topics(session, now=now)
         return True

@@ -131,6 +131,9 @@ def test_python_m_bot_answers_help_in_finnish_and_english_and_opens_settings(run
         ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
         ({"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, "SLACK_APP_TOKEN"),
         ({"PORT": "eighty"}, "PORT"),
+        ({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url at all"}, "DATABASE_URL"),
+        ({"SLACK_APP_TOKEN": "xapp-1-revoked"}, "SLACK_APP_TOKEN"),
     ],
 )
 def test_bad_credentials_end_with_one_clear_line_and_exit_code_2(tmp_path, slack_api, env, names) -> None:

@@ -56,7 +56,23 @@ def test_library_picker_finds_libraries_by_name_or_municipality(bot: Bot) -> Non
     names = [o["text"]["text"] for o in kuo["options"]]
     assert names[0] == "Kuopion pääkirjasto"
     assert any("Jynkän kirjasto" in name for name in names)
-    assert bot.slack.suggest(ids.HOME_LIBRARY, "100% _ 'drop table").json() == {"options": []}
+    assert bot.slack.suggest(ids.HOME_LIBRARY, "_").json() == {"options": []}  # LIKE wildcards are literal
+    assert bot.slack.suggest(ids.HOME_LIBRARY, "%").json() == {"options": []}
+    assert bot.slack.suggest(ids.HOME_LIBRARY, "'; drop table libraries; --").json() == {"options": []}
+
+
+def test_library_picker_folds_finnish_letters_on_every_database(bot: Bot) -> None:
+    from services.libraries import import_libraries
+
+    with bot.session_factory.begin() as session:
+        import_libraries(
+            session,
+            "key,name,municipality,region,lat,lon\nlaanekoski,Äänekosken kirjasto,Äänekoski,Keski-Suomi,62.69,25.81\n",
+            region_key="savo",
+            now=bot.clock(),
+        )
+    found = bot.slack.suggest(ids.HOME_LIBRARY, "ääNE").json()
+    assert [o["text"]["text"] for o in found["options"]] == ["Äänekosken kirjasto (Äänekoski)"]
 
 
 def test_saving_settings_stores_them_and_answers_in_the_new_language(bot: Bot) -> None:
@@ -128,7 +144,7 @@ def test_settings_button_opens_the_modal_with_the_current_choice(bot: Bot) -> No
 
 
 def test_a_failure_after_the_ack_still_answers_200_and_tells_the_user(bot: Bot) -> None:
-    bot.api.fail_next("views.open", Failure(error="internal_error"))
+    bot.api.fail_next("views.open", Failure(error="internal_error"), times=2)  # and the notice modal
     reply = bot.slack.action(ids.OPEN_SETTINGS, where="home")
     assert reply.status == 200
     message = bot.api.wait_for("chat.postMessage")[0].body

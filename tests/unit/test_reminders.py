@@ -195,7 +195,7 @@ def test_a_recipient_who_has_left_is_escalated_to_the_coordinators(session_facto
 def test_a_crashed_sweeps_claims_expire_and_are_retried(session_factory, clock) -> None:
     due = local(2026, 11, 26, 9, 0)
     plan(session_factory, due, clock())
-    claimed = reminders._claim(session_factory, now=due, token="crashed", batch=10)  # then the process died
+    claimed = reminders._claim(session_factory, now=due, stamp=due, token="crashed", batch=10)  # then it died
     assert len(claimed) == 1
     recorder = Recorder()
     assert reminders.sweep(session_factory, recorder, now=due + timedelta(minutes=1), tz=TZ).sent == []
@@ -234,14 +234,94 @@ def test_slack_delivery_honours_429_and_500_then_delivers(session_factory, clock
     assert "Muistutusta ei saatu perille" in posted[-1].body["text"]
 
 
-def test_slack_delivery_treats_a_deactivated_account_as_permanent(session_factory, clock, slack_api) -> None:
+def test_slack_delivery_to_a_deleted_user_escalates(session_factory, clock, slack_api) -> None:
     due = local(2026, 11, 26, 9, 0)
     plan(session_factory, due, clock(), recipient="U0GONE")
     client = WebClient(token="xoxb-test", base_url=slack_api.url)
     delivery = SlackReminderDelivery(client, session_factory, default_language="fi")
-    slack_api.fail_next("chat.postMessage", Failure(error="account_inactive"))
+    slack_api.fail_next("chat.postMessage", Failure(error="channel_not_found"))
     result = reminders.sweep(session_factory, delivery, now=due, tz=TZ, coordinators=["U0COORD"])
-    assert result.failed and result.failed[0][1] == "account_inactive"
+    assert result.failed and result.failed[0][1] == "channel_not_found"
+    told = reminders.sweep(
+        session_factory, delivery, now=due + timedelta(minutes=1), tz=TZ, coordinators=["U0COORD"]
+    )
+    assert [r.recipient for r in told.sent] == ["U0COORD"]
+
+
+def test_a_refused_bot_token_pauses_reminders_without_using_up_attempts(
+    session_factory, clock, slack_api
+) -> None:
+    due = local(2026, 11, 26, 9, 0)
+    plan(session_factory, due, clock(), recipient="U0A", kind="a")
+    plan(session_factory, due, clock(), recipient="U0B", kind="b")
+    client = WebClient(token="xoxb-test", base_url=slack_api.url)
+    delivery = SlackReminderDelivery(client, session_factory, default_language="fi")
+    slack_api.fail_next("chat.postMessage", Failure(error="account_inactive"))  # the bot's own account
+    paused = reminders.sweep(session_factory, delivery, now=due, tz=TZ, coordinators=["U0COORD"])
+    assert paused.outage == "account_inactive" and paused.failed == [] and len(paused.deferred) == 2
+    with session_factory() as session:
+        rows = session.scalars(select(Reminder)).all()
+        assert {r.status for r in rows} == {ReminderStatus.PENDING} and {r.attempts for r in rows} == {0}
+    resumed = reminders.sweep(session_factory, delivery, now=due + timedelta(minutes=1), tz=TZ)
+    assert sorted(r.recipient for r in resumed.sent) == ["U0A", "U0B"]
+
+
+def test_a_429_holds_back_the_rest_of_the_batch(session_factory, clock) -> None:
+    due = local(2026, 11, 26, 9, 0)
+    for i in range(5):
+        plan(session_factory, due, clock(), recipient=f"U{i}", kind=f"k{i}")
+    recorder = Recorder([DeliveryError("ratelimited", permanent=False, retry_after=20)])
+    first = reminders.sweep(session_factory, recorder, now=due, tz=TZ)
+    assert len(first.retried) == 1 and len(first.deferred) == 4 and recorder.sent == []
+    assert reminders.sweep(session_factory, recorder, now=due + timedelta(seconds=19), tz=TZ).sent == []
+    later = reminders.sweep(session_factory, recorder, now=due + timedelta(seconds=20), tz=TZ)
+    assert len(later.sent) == 5
+    with session_factory() as session:
+        assert sorted(r.attempts for r in session.scalars(select(Reminder))) == [0, 0, 0, 0, 1]
+
+
+def test_undeliverable_coordinator_messages_are_not_escalated_again(session_factory, clock) -> None:
+    due = local(2026, 11, 26, 9, 0)
+    plan(session_factory, due, clock(), recipient="U0GONE")
+    gone = DeliveryError("channel_not_found", permanent=True)
+    recorder = Recorder([gone, gone, gone])
+    coordinators = ["U0C1", "U0C2"]
+    for minute in range(20):
+        reminders.sweep(
+            session_factory, recorder, now=due + timedelta(minutes=minute), tz=TZ, coordinators=coordinators
+        )
+    with session_factory() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Reminder)) == 3
+        )  # the first and two escalations
+
+
+def test_a_slow_sweeper_hands_back_its_batch_before_another_can_take_it(session_factory, clock) -> None:
+    """Deliveries are slow (two minutes each): the first sweeper stops before its claims could
+    expire, and a second sweeper running meanwhile never sends what the first still holds."""
+    start = local(2026, 11, 26, 9, 0)
+    for i in range(4):
+        plan(session_factory, start, clock(), recipient=f"U{i}", kind=f"k{i}")
+    wall = [start]
+    other = Recorder()
+
+    class Slow:
+        def __init__(self) -> None:
+            self.sent: list[DueReminder] = []
+
+        def deliver(self, reminder: DueReminder) -> None:
+            wall[0] += timedelta(minutes=2)
+            # Another replica sweeps while this delivery is under way.
+            reminders.sweep(session_factory, other, now=wall[0], tz=TZ, clock=lambda: wall[0])
+            self.sent.append(reminder)
+
+    slow = Slow()
+    first = reminders.sweep(session_factory, slow, now=start, tz=TZ, clock=lambda: wall[0])
+    assert first.deferred  # it gave back what it could not send in time
+    wall[0] += timedelta(seconds=1)
+    reminders.sweep(session_factory, other, now=wall[0], tz=TZ, clock=lambda: wall[0])
+    delivered = [r.id for r in slow.sent] + [r.id for r in other.sent]
+    assert sorted(delivered) == sorted(set(delivered)) and len(delivered) == 4
 
 
 # --- many sweepers -------------------------------------------------------------------------
