@@ -134,6 +134,8 @@ class SlackVisitNotifier:
                     self.client.chat_postMessage(channel=channels[user], text=text)
             except SlackApiError as exc:
                 log.warning("visit %s: could not notify: %s", card.id, exc.response.get("error"))
+            except OSError:
+                log.warning("visit %s: could not notify", card.id, exc_info=True)
 
     def _upload_invite(
         self,

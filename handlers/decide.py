@@ -74,12 +74,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         return parse_value(str(_action(body).get("value") or ""))
 
     # --- approve / accept / pick / cancel: one press, one transition --------------------------
-    for action_id, party in APPROVE_BUTTONS.items():
-
-        @app.action(action_id)
-        def on_approve(
-            ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, party: str = party
-        ) -> None:
+    def approve_listener(party: str) -> Callable[..., None]:
+        def on_approve(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             ack()
 
             def step() -> Change:
@@ -97,6 +93,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 )
 
             run(client, body, context, step)
+
+        return on_approve
+
+    for action_id, party in APPROVE_BUTTONS.items():
+        app.action(action_id)(approve_listener(party))
 
     @app.action(re.compile(rf"^{ids.HOST_ACCEPT}_\d+$"))
     def on_accept(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -194,15 +195,16 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         client.views_open(trigger_id=body["trigger_id"], view=render(card))
 
-    for action_id, party in DECLINE_BUTTONS.items():
-
-        @app.action(action_id)
-        def on_decline(
-            ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext, party: str = party
-        ) -> None:
+    def decline_listener(party: str) -> Callable[..., None]:
+        def on_decline(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             ack()
             t = t_of(context)
-            open_form(client, body, context, party, lambda card, party=party: decline_modal(t, card, party))
+            open_form(client, body, context, party, lambda card: decline_modal(t, card, party))
+
+        return on_decline
+
+    for action_id, party in DECLINE_BUTTONS.items():
+        app.action(action_id)(decline_listener(party))
 
     @app.action(ids.HOST_COUNTER)
     def on_counter(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
