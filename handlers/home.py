@@ -33,7 +33,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             deps.session_factory, user_id, is_coordinator=deps.is_coordinator(user_id)
         )
         mine = visits.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
-        extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE) if me.has_home_library else []
+        extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE)
         view = home_view(t, me, command=deps.settings.vertais_command, extra=extra)
         client.views_publish(user_id=user_id, view=view)
 

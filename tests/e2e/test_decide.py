@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,9 +30,16 @@ from tests.e2e.visit_helpers import (
     posted_to,
     propose,
     set_up_people,
+    settle,
     text_of,
 )
 from tests.fakes.slack_requests import date_value, text_value
+
+
+@pytest.fixture(autouse=True)
+def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
+    yield
+    settle(bot)
 
 
 def value(visit: Visit, extra: int | None = None, round_: int | None = None) -> str:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+
+import pytest
 
 from bot import ids
 from bot.views.limits import check_message, check_view
@@ -20,8 +23,15 @@ from tests.e2e.visit_helpers import (
     proposal_values,
     propose,
     set_up_people,
+    settle,
     text_of,
 )
+
+
+@pytest.fixture(autouse=True)
+def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
+    yield
+    settle(bot)
 
 
 def test_command_opens_the_modal_with_the_per_diem_note_and_topic_guess(bot: Bot) -> None:

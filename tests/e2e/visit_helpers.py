@@ -165,3 +165,18 @@ def text_of(message: dict[str, Any]) -> str:
     import json
 
     return message.get("text", "") + json.dumps(jsonish(message.get("blocks") or []), ensure_ascii=False)
+
+
+def settle(bot: Bot, quiet: float = 0.3, timeout: float = 10.0) -> None:
+    """Wait until the bot's listeners have finished their work after the acks (no Web API call
+    for `quiet` seconds), so that a test never ends while a listener still writes."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    seen = len(bot.api.calls)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = len(bot.api.calls)
+        if now == seen:
+            return
+        seen = now
