@@ -690,12 +690,29 @@ def message_refs(session: Session, visit_id: int) -> dict[tuple[str, str], tuple
 def save_message_refs(
     session_factory: sessionmaker[Session], visit_id: int, refs: Iterable[tuple[str, str, str, str]]
 ) -> None:
-    """Store (recipient, role, channel, ts) of newly posted messages (ignoring ones already stored)."""
-    for recipient, role, channel, ts in refs:
+    """Store (recipient, role, channel, ts) of newly posted messages in one transaction; if one is
+    already stored (a concurrent publish), store the others one by one."""
+    rows = [
+        VisitMessage(visit_id=visit_id, recipient=r, role=role, channel=channel, ts=ts)
+        for r, role, channel, ts in refs
+    ]
+    try:
+        with session_factory.begin() as session:
+            session.add_all(rows)
+        return
+    except IntegrityError:
+        pass
+    for row in rows:
         try:
             with session_factory.begin() as session:
                 session.add(
-                    VisitMessage(visit_id=visit_id, recipient=recipient, role=role, channel=channel, ts=ts)
+                    VisitMessage(
+                        visit_id=visit_id,
+                        recipient=row.recipient,
+                        role=row.role,
+                        channel=row.channel,
+                        ts=row.ts,
+                    )
                 )
         except IntegrityError:
             continue

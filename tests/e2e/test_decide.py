@@ -429,3 +429,20 @@ def test_statements_per_button_press(bot: Bot, capsys: pytest.CaptureFixture[str
     assert all(n <= 40 for n in results.values()), results
     assert only_visit(bot.session_factory).status == VisitStatus.CONFIRMED
     assert len(decisions(bot.session_factory)) == 3  # the late press decided nothing
+
+
+def test_forged_and_stale_requests_decide_nothing(bot: Bot) -> None:
+    import time
+
+    setup = set_up_people(bot)
+    visit = propose(bot, setup)
+    forged = bot.slack.action(
+        ids.SUPERVISOR_APPROVE, value(visit), user=SUPERVISOR, signature="v0=" + "0" * 64
+    )
+    assert forged.status == 401
+    stale = bot.slack.action(
+        ids.SUPERVISOR_APPROVE, value(visit), user=SUPERVISOR, timestamp=int(time.time()) - 600
+    )
+    assert stale.status == 401
+    assert decisions(bot.session_factory) == []
+    assert only_visit(bot.session_factory).supervisor_state == PartyState.PENDING
