@@ -40,12 +40,23 @@ def host_options(choices: Sequence[HostChoice], t: Translator) -> dict[str, Any]
 
 
 def _topic_select(topics: Sequence[Topic], lang: str, chosen: Topic | None) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": ids.PROPOSE_TOPIC,
-        "options": [b.option(t.name(lang), str(t.id)) for t in topics[: limits.SELECT_OPTIONS]],
-    }
-    if chosen is not None and any(t.id == chosen.id for t in topics[: limits.SELECT_OPTIONS]):
+    """The catalogue's topics, grouped by category when the categories are loaded."""
+    shown = list(topics[: limits.SELECT_OPTIONS])
+    element: dict[str, Any] = {"type": "static_select", "action_id": ids.PROPOSE_TOPIC}
+    # only categories already loaded (selectinload): touching an unloaded one would lazy-load
+    categories = [topic.__dict__.get("category") for topic in shown]
+    if shown and all(category is not None for category in categories):
+        groups: dict[int, dict[str, Any]] = {}
+        for topic, category in zip(shown, categories, strict=True):
+            label = getattr(category, f"name_{lang}", None) or category.name_fi
+            group = groups.setdefault(
+                category.id, {"label": b.plain(label, limits.OPTION_TEXT), "options": []}
+            )
+            group["options"].append(b.option(topic.name(lang), str(topic.id)))
+        element["option_groups"] = list(groups.values())
+    else:
+        element["options"] = [b.option(t.name(lang), str(t.id)) for t in shown]
+    if chosen is not None and any(t.id == chosen.id for t in shown):
         element["initial_option"] = b.option(chosen.name(lang), str(chosen.id))
     return element
 

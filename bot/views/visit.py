@@ -75,6 +75,8 @@ def _party_line(card: VisitCard, party: str, t: Translator) -> str:
         word = t("visits.state.approved", who=who)
     elif state == PartyState.COUNTERED:
         word = t("visits.state.countered", who=who)
+        if last and last.reason:
+            word += " " + t("visits.state.note", note=b.escape(last.reason))
     else:
         word = t("visits.state.declined", who=who)
         if last and last.reason:
@@ -89,6 +91,12 @@ def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
         t("visits.card.host", host=b.escape(card.host_library_name)),
         t("visits.card.topic", topic=b.escape(card.topic(t.lang))),
         t("visits.card.dates" if card.chosen_date is None else "visits.card.date", dates=dates),
+    ]
+    if card.host_dates and card.chosen_date is None:
+        lines.append(
+            t("visits.card.host_dates", dates=", ".join(day_text(d.day, t) for d in card.host_dates))
+        )
+    lines += [
         t("visits.card.length", length=t(f"visits.length.{card.length}")),
         t("visits.card.travel", travel=t(f"visits.travel.{card.travel_mode}")),
     ]

@@ -362,3 +362,45 @@ def test_two_host_accepts_at_once_on_postgresql(
     for _ in range(5):  # several rounds, to give the race a real chance
         results, visit_id = _race(session_factory, world)
         _assert_one_decision(session_factory, results, visit_id)
+
+
+def _statements(session_factory: sessionmaker[Session], action: object) -> int:
+    from sqlalchemy import event
+
+    engine = session_factory.kw["bind"]
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        if not str(args[2]).startswith("BEGIN"):
+            seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        action()  # type: ignore[operator]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_statements_do_not_grow_with_contacts_or_history(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    """No N+1: a decision costs the same with 2 host contacts as with 30, and after many changes."""
+    small = propose(session_factory, world).card
+    few = _statements(session_factory, lambda: decide(session_factory, small.id, "supervisor", BOSS))
+    with session_factory.begin() as s:
+        s.add_all(
+            LibraryContact(library_id=world["host"], slack_user_id=f"U0EXTRA{i:02d}", added_at=HELSINKI_NOON)
+            for i in range(28)
+        )
+    busy = propose(session_factory, world).card
+    visits.counter(
+        session_factory, busy.id, [date(2026, 12, 9)], actor=HOST, is_coordinator=False, now=HELSINKI_NOON
+    )
+    many = _statements(session_factory, lambda: decide(session_factory, busy.id, "supervisor", BOSS))
+    assert few == many <= 16, (few, many)
+    listing = _statements(session_factory, lambda: visits.my_visits(session_factory, VISITOR))
+    waiting = _statements(
+        session_factory, lambda: visits.waiting_for(session_factory, HOST, is_coordinator=True)
+    )
+    assert listing <= 2 and waiting <= 3, (listing, waiting)
