@@ -14,7 +14,7 @@ Every decision goes into the audit log.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -38,6 +38,7 @@ from models import (
 )
 from services import audit, costs, libraries, workdays
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from services.staff import negotiate
 
 LENGTHS = ("half_day", "day", "two_days")
 TRAVEL_MODES = ("public", "car", "other")
@@ -642,7 +643,7 @@ def my_visits(
             .offset(page * page_size)
             .limit(page_size)
         )
-        lines = _lines(session, stmt, "")
+        lines = _lines(session, stmt)
     return Page(lines, total, page, page_size)
 
 
@@ -721,8 +722,6 @@ def save_message_refs(
 def languages_of(session: Session, user_ids: Iterable[str], default: str) -> tuple[dict[str, str], set[str]]:
     """Each user's language (chosen, else from their Slack locale, else `default`), and the set
     of users the bot already knows."""
-    from services.staff import negotiate
-
     ids = sorted(set(user_ids))
     rows = session.execute(
         select(StaffProfile.slack_user_id, StaffProfile.language, StaffProfile.slack_locale).where(
@@ -963,11 +962,9 @@ def _lines_with(session: Session, stmt) -> list[tuple[VisitLine, Visit]]:  # noq
     return result
 
 
-def _lines(session: Session, stmt, role: str) -> list[VisitLine]:  # noqa: ANN001
+def _lines(session: Session, stmt) -> list[VisitLine]:  # noqa: ANN001
     return [line for line, _visit in _lines_with(session, stmt)]
 
 
 def _replace_role(line: VisitLine, role: str) -> VisitLine:
-    from dataclasses import replace
-
     return replace(line, waiting_as=role)
