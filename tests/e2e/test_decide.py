@@ -446,3 +446,36 @@ def test_forged_and_stale_requests_decide_nothing(bot: Bot) -> None:
     assert stale.status == 401
     assert decisions(bot.session_factory) == []
     assert only_visit(bot.session_factory).supervisor_state == PartyState.PENDING
+
+
+def test_two_contacts_pressing_at_the_same_moment_through_the_app(bot: Bot) -> None:
+    import threading
+
+    setup = set_up_people(bot)
+    visit = propose(bot, setup)
+    date_id = first_date_id(visit, bot)
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def press_as(user: str, n: int) -> None:
+        barrier.wait()
+        statuses.append(
+            bot.slack.action(f"{ids.HOST_ACCEPT}_{n}", value(visit, date_id + n - 1), user=user).status
+        )
+
+    threads = [
+        threading.Thread(target=press_as, args=(HOST1, 1)),
+        threading.Thread(target=press_as, args=(HOST2, 2)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=15)
+    assert statuses == [200, 200]
+    wait_until(bot, lambda: len(decisions(bot.session_factory)) == 1)
+    told = wait_ephemeral(bot)[-1]
+    ((party, winner, outcome),) = decisions(bot.session_factory)
+    assert (party, outcome) == ("host", "approved")
+    assert f"<@{winner}>" in told
+    settle(bot)
+    assert len(decisions(bot.session_factory)) == 1
