@@ -9,13 +9,17 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
-from bot import errors, middleware
+from bot import errors, ids, middleware
 from bot.config import Settings
 from bot.deps import Deps
 from bot.directory import SlackDirectory
+from bot.notifier import SlackVisitNotifier
 from bot.request_log import log_request
+from handlers import decide as decide_feature
 from handlers import help as help_feature
 from handlers import home as home_feature
+from handlers import mine as mine_feature
+from handlers import propose as propose_feature
 from handlers import settings as settings_feature
 from handlers import soon
 from handlers.router import CommandRouter
@@ -64,8 +68,26 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     errors.register(app, deps)
     middleware.register(app, deps)
     router = CommandRouter(deps)
-    for feature in (help_feature, settings_feature, home_feature):
+    deps.extras.setdefault(
+        "visit_notifier",
+        SlackVisitNotifier(
+            client,
+            deps.session_factory,
+            coordinators=settings.coordinator_user_ids,
+            default_language=settings.default_language,
+            clock=deps.now,
+            directory=deps.directory,
+        ),
+    )
+    for feature in (
+        help_feature,
+        settings_feature,
+        home_feature,
+        propose_feature,
+        decide_feature,
+        mine_feature,
+    ):
         feature.register(app, deps, router)
-    soon.register(app, deps, router, claimed=set())
+    soon.register(app, deps, router, claimed={ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_MINE})
     router.register(app)
     return app

@@ -24,3 +24,35 @@ LANGUAGE_AUTO = "auto"
 
 # App Home -----------------------------------------------------------------------------------
 HOME_VIEW = "home"
+
+# Visits (issue 4) -----------------------------------------------------------------------------
+PROPOSE_VIEW = "propose_visit"
+PROPOSE_TOPIC = "propose_topic"
+PROPOSE_HOST_SELECT = "propose_host_library"
+PROPOSE_LEARN = "propose_learn"
+PROPOSE_DATE = "propose_date"  # + "_1", "_2", "_3"
+PROPOSE_LENGTH = "propose_length"
+PROPOSE_TRAVEL = "propose_travel"
+PROPOSE_KM = "propose_km"
+PROPOSE_TICKETS = "propose_tickets"
+PROPOSE_ACCOMMODATION = "propose_accommodation"
+PROPOSE_SUPERVISOR = "propose_supervisor"
+PROPOSE_NOTE = "propose_note"
+PROPOSE_SENT_VIEW = "propose_sent"
+# Decision buttons; values "visit_id:round" (host accept / visitor pick: "visit_id:round:date_id")
+SUPERVISOR_APPROVE = "visit_supervisor_approve"
+SUPERVISOR_DECLINE = "visit_supervisor_decline"
+HOST_ACCEPT = "visit_host_accept"  # + "_<n>" per candidate date
+HOST_COUNTER = "visit_host_counter"
+HOST_DECLINE = "visit_host_decline"
+FUNDING_APPROVE = "visit_funding_approve"
+FUNDING_DECLINE = "visit_funding_decline"
+VISITOR_PICK = "visit_visitor_pick"  # + "_<n>" per host date
+VISIT_CANCEL = "visit_cancel"
+VISIT_MOVE = "visit_move"
+DECLINE_VIEW = "visit_decline"
+DECLINE_REASON = "visit_decline_reason"
+COUNTER_VIEW = "visit_counter"
+MOVE_VIEW = "visit_move_form"
+MINE_PAGE = "mine_page"
+HOME_PAGE = "home_visits_page"

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot import ids
 from bot.deps import Deps
 from bot.views.home import home_view
+from bot.views.visit import visit_list_blocks
 from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter
+from services import visits
+
+PAGE_SIZE = 10
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
@@ -18,5 +24,21 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab") != "home":
             return
-        view = home_view(t_of(context), staff_of(context), command=deps.settings.vertais_command)
-        client.views_publish(user_id=event["user"], view=view)
+        publish(client, event["user"], context, 0)
+
+    def publish(client: WebClient, user_id: str, context: BoltContext, page: int) -> None:
+        t = t_of(context)
+        me = staff_of(context)
+        waiting = visits.waiting_for(
+            deps.session_factory, user_id, is_coordinator=deps.is_coordinator(user_id)
+        )
+        mine = visits.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
+        extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE)
+        view = home_view(t, me, command=deps.settings.vertais_command, extra=extra)
+        client.views_publish(user_id=user_id, view=view)
+
+    @app.action(re.compile(rf"^{ids.HOME_PAGE}_(prev|next)$"))
+    def on_page(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        value = str((body.get("actions") or [{}])[0].get("value") or "0")
+        publish(client, body["user"]["id"], context, int(value) if value.isdigit() else 0)

@@ -54,3 +54,12 @@ class DeliveryError(Exception):
         self.permanent = permanent
         self.retry_after = retry_after
         self.outage = outage
+
+
+class VisitNotifier(Protocol):
+    """Tells everyone involved in a visit what changed: re-renders each person's message about the
+    visit, posts it the first time, and sends calendar invites (`change` is a services.visits.Change)."""
+
+    def publish(self, change: object) -> None: ...
+
+    def refresh(self, visit_id: int) -> None: ...

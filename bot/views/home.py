@@ -11,7 +11,9 @@ from bot.views.help import home_library_prompt, main_actions
 from services.staff import Staff
 
 
-def home_view(t: Translator, staff: Staff, *, command: str) -> dict[str, Any]:
+def home_view(
+    t: Translator, staff: Staff, *, command: str, extra: list[b.Block] | None = None
+) -> dict[str, Any]:
     blocks: list[b.Block] = [b.header(t("home.title")), b.section(t("home.intro"))]
     if staff.has_home_library:
         blocks.append(
@@ -25,6 +27,7 @@ def home_view(t: Translator, staff: Staff, *, command: str) -> dict[str, Any]:
     blocks += [
         main_actions(t),
         b.divider(),
+        *(extra or []),
         b.context(t("home.tip", command=command), t("help.money")),
     ]
     return {"type": "home", "callback_id": ids.HOME_VIEW, "blocks": blocks}

@@ -110,6 +110,17 @@ class FakeSlackApi:
             body = {k: v[0] for k, v in parse_qs(raw).items()}
         if path.startswith("/response_url/"):
             method = "response_url"
+        elif path.startswith("/upload/"):  # the upload URL of files_upload_v2 (raw bytes, no token)
+            with self.lock:
+                self.calls.append(
+                    Call("upload", {"file_id": path.removeprefix("/upload/"), "raw": raw}, time.monotonic())
+                )
+                self.lock.notify_all()
+            handler.send_response(200)
+            handler.send_header("Content-Length", "2")
+            handler.end_headers()
+            handler.wfile.write(b"OK")
+            return None
         else:
             method = path.removeprefix("/api/")
         with self.lock:
@@ -183,6 +194,16 @@ class FakeSlackApi:
                     "profile": {"real_name": name, "display_name": name},
                 },
             }
+        if method == "files.getUploadURLExternal":
+            with self.lock:
+                self._views += 1
+                file_id = f"F{self._views:08d}"
+            port = self.server.server_address[1]
+            return {"ok": True, "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = body.get("files")
+            files = json.loads(files) if isinstance(files, str) else (files or [])
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:12]}}
         return {"ok": True}

@@ -1,0 +1,276 @@
+"""The proposal modal, the host picker's options, and the counter-proposal / move / decline forms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot import ids
+from bot.i18n import Translator
+from bot.views import blocks as b
+from bot.views import limits
+from models import Topic
+from services.visits import LENGTHS, MAX_DATES, TRAVEL_MODES, HostChoice, VisitCard
+
+# Service field name -> block id of the proposal modal (for inline errors).
+FIELD_BLOCKS = {
+    "topic": ids.PROPOSE_TOPIC,
+    "host": ids.PROPOSE_HOST_SELECT,
+    "learn": ids.PROPOSE_LEARN,
+    **{f"date_{i}": f"{ids.PROPOSE_DATE}_{i}" for i in range(1, MAX_DATES + 1)},
+    "length": ids.PROPOSE_LENGTH,
+    "travel": ids.PROPOSE_TRAVEL,
+    "km": ids.PROPOSE_KM,
+    "tickets": ids.PROPOSE_TICKETS,
+    "accommodation": ids.PROPOSE_ACCOMMODATION,
+    "supervisor": ids.PROPOSE_SUPERVISOR,
+    "note": ids.PROPOSE_NOTE,
+}
+
+
+def host_option(choice: HostChoice, t: Translator) -> dict[str, Any]:
+    description = t("visits.host.distance", km=round(choice.distance_km)) if choice.distance_km else None
+    return b.option(choice.name, str(choice.library_id), description)
+
+
+def host_options(choices: Sequence[HostChoice], t: Translator) -> dict[str, Any]:
+    return {"options": [host_option(c, t) for c in choices[: limits.SELECT_OPTIONS]]}
+
+
+def _topic_select(topics: Sequence[Topic], lang: str, chosen: Topic | None) -> dict[str, Any]:
+    """The catalogue's topics, grouped by category when the categories are loaded."""
+    shown = list(topics[: limits.SELECT_OPTIONS])
+    element: dict[str, Any] = {"type": "static_select", "action_id": ids.PROPOSE_TOPIC}
+    # only categories already loaded (selectinload): touching an unloaded one would lazy-load
+    categories = [topic.__dict__.get("category") for topic in shown]
+    if shown and all(category is not None for category in categories):
+        groups: dict[int, dict[str, Any]] = {}
+        for topic, category in zip(shown, categories, strict=True):
+            assert category is not None
+            label = getattr(category, f"name_{lang}", None) or category.name_fi
+            group = groups.setdefault(
+                category.id, {"label": b.plain(label, limits.OPTION_TEXT), "options": []}
+            )
+            group["options"].append(b.option(topic.name(lang), str(topic.id)))
+        element["option_groups"] = list(groups.values())
+    else:
+        element["options"] = [b.option(t.name(lang), str(t.id)) for t in shown]
+    if chosen is not None and any(t.id == chosen.id for t in shown):
+        element["initial_option"] = b.option(chosen.name(lang), str(chosen.id))
+    return element
+
+
+def _text_input(action_id: str, *, multiline: bool = False, max_length: int = 1500) -> dict[str, Any]:
+    return {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": multiline,
+        "max_length": max_length,
+    }
+
+
+def _date_picker(action_id: str, t: Translator, initial: date | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "datepicker",
+        "action_id": action_id,
+        "placeholder": b.plain(t("visits.form.date_placeholder"), limits.PLACEHOLDER),
+    }
+    if initial is not None:
+        element["initial_date"] = initial.isoformat()
+    return element
+
+
+def date_inputs(t: Translator, label_key: str = "visits.form.date") -> list[b.Block]:
+    return [
+        b.input_block(
+            f"{ids.PROPOSE_DATE}_{i}",
+            t(label_key, n=i),
+            _date_picker(f"{ids.PROPOSE_DATE}_{i}", t),
+            optional=i > 1,
+            hint=t("visits.form.date_hint") if i == 1 else None,
+        )
+        for i in range(1, MAX_DATES + 1)
+    ]
+
+
+def propose_modal(
+    t: Translator,
+    *,
+    topics: Sequence[Topic],
+    topic: Topic | None,
+    host: HostChoice | None,
+) -> dict[str, Any]:
+    host_select: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": ids.PROPOSE_HOST_SELECT,
+        "min_query_length": 0,
+        "placeholder": b.plain(t("visits.form.host_placeholder"), limits.PLACEHOLDER),
+    }
+    if host is not None:
+        host_select["initial_option"] = host_option(host, t)
+    blocks: list[b.Block] = [
+        b.section(t("visits.form.intro")),
+        b.input_block(ids.PROPOSE_TOPIC, t("visits.form.topic"), _topic_select(topics, t.lang, topic)),
+        b.input_block(
+            ids.PROPOSE_HOST_SELECT, t("visits.form.host"), host_select, hint=t("visits.form.host_hint")
+        ),
+        b.input_block(
+            ids.PROPOSE_LEARN, t("visits.form.learn"), _text_input(ids.PROPOSE_LEARN, multiline=True)
+        ),
+        *date_inputs(t),
+        b.input_block(
+            ids.PROPOSE_LENGTH,
+            t("visits.form.length"),
+            {
+                "type": "static_select",
+                "action_id": ids.PROPOSE_LENGTH,
+                "options": [b.option(t(f"visits.length.{k}"), k) for k in LENGTHS],
+                "initial_option": b.option(t("visits.length.day"), "day"),
+            },
+        ),
+        b.input_block(
+            ids.PROPOSE_TRAVEL,
+            t("visits.form.travel"),
+            {
+                "type": "radio_buttons",
+                "action_id": ids.PROPOSE_TRAVEL,
+                "options": [b.option(t(f"visits.travel.{k}"), k) for k in TRAVEL_MODES],
+            },
+        ),
+        b.input_block(
+            ids.PROPOSE_KM,
+            t("visits.form.km"),
+            _text_input(ids.PROPOSE_KM, max_length=10),
+            optional=True,
+            hint=t("visits.form.km_hint"),
+        ),
+        b.input_block(
+            ids.PROPOSE_TICKETS,
+            t("visits.form.tickets"),
+            _text_input(ids.PROPOSE_TICKETS, max_length=12),
+            optional=True,
+        ),
+        b.input_block(
+            ids.PROPOSE_ACCOMMODATION,
+            t("visits.form.accommodation"),
+            _text_input(ids.PROPOSE_ACCOMMODATION, max_length=12),
+            optional=True,
+        ),
+        b.context(t("visits.form.per_diem")),
+        b.input_block(
+            ids.PROPOSE_SUPERVISOR,
+            t("visits.form.supervisor"),
+            {"type": "users_select", "action_id": ids.PROPOSE_SUPERVISOR},
+            hint=t("visits.form.supervisor_hint"),
+        ),
+        b.input_block(
+            ids.PROPOSE_NOTE,
+            t("visits.form.note"),
+            _text_input(ids.PROPOSE_NOTE, multiline=True),
+            optional=True,
+        ),
+    ]
+    return b.modal(
+        ids.PROPOSE_VIEW,
+        t("visits.form.title"),
+        blocks,
+        submit=t("visits.form.submit"),
+        close=t("common.cancel"),
+    )
+
+
+def proposal_sent(t: Translator, card: VisitCard) -> dict[str, Any]:
+    text = t("visits.form.sent", host=b.escape(card.host_library_name), supervisor=f"<@{card.supervisor_id}>")
+    return b.modal(ids.PROPOSE_SENT_VIEW, t("visits.form.title"), [b.section(text)], close=t("common.close"))
+
+
+def _metadata(card: VisitCard, party: str) -> str:
+    return json.dumps({"visit": card.id, "round": card.round, "party": party})
+
+
+def decline_modal(t: Translator, card: VisitCard, party: str) -> dict[str, Any]:
+    blocks = [
+        b.section(
+            t(
+                "visits.decline.intro",
+                topic=b.escape(card.topic(t.lang)),
+                host=b.escape(card.host_library_name),
+            )
+        ),
+        b.input_block(
+            ids.DECLINE_REASON,
+            t("visits.decline.reason"),
+            _text_input(ids.DECLINE_REASON, multiline=True, max_length=1000),
+            hint=t("visits.decline.hint"),
+        ),
+    ]
+    return b.modal(
+        ids.DECLINE_VIEW,
+        t("visits.decline.title"),
+        blocks,
+        submit=t("visits.decline.submit"),
+        close=t("common.cancel"),
+        private_metadata=_metadata(card, party),
+    )
+
+
+def counter_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
+    blocks = [
+        b.section(t("visits.counter.intro", visitor=f"<@{card.visitor_id}>")),
+        *date_inputs(t),
+        b.input_block(
+            ids.DECLINE_REASON,
+            t("visits.counter.note"),
+            _text_input(ids.DECLINE_REASON, multiline=True, max_length=1000),
+            optional=True,
+        ),
+    ]
+    return b.modal(
+        ids.COUNTER_VIEW,
+        t("visits.counter.title"),
+        blocks,
+        submit=t("visits.counter.submit"),
+        close=t("common.cancel"),
+        private_metadata=_metadata(card, "host"),
+    )
+
+
+def move_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
+    blocks = [
+        b.section(t("visits.move.intro")),
+        b.input_block(
+            f"{ids.PROPOSE_DATE}_1", t("visits.move.date"), _date_picker(f"{ids.PROPOSE_DATE}_1", t)
+        ),
+        b.input_block(
+            ids.PROPOSE_KM,
+            t("visits.form.km"),
+            dict(_text_input(ids.PROPOSE_KM, max_length=10), initial_value=str(card.cost.km)),
+            optional=True,
+        ),
+        b.input_block(
+            ids.PROPOSE_TICKETS,
+            t("visits.form.tickets"),
+            dict(_text_input(ids.PROPOSE_TICKETS, max_length=12), initial_value=str(card.cost.tickets)),
+            optional=True,
+        ),
+        b.input_block(
+            ids.PROPOSE_ACCOMMODATION,
+            t("visits.form.accommodation"),
+            dict(
+                _text_input(ids.PROPOSE_ACCOMMODATION, max_length=12),
+                initial_value=str(card.cost.accommodation),
+            ),
+            optional=True,
+        ),
+        b.context(t("visits.move.hint")),
+    ]
+    return b.modal(
+        ids.MOVE_VIEW,
+        t("visits.move.title"),
+        blocks,
+        submit=t("visits.move.submit"),
+        close=t("common.cancel"),
+        private_metadata=_metadata(card, "visitor"),
+    )

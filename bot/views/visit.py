@@ -1,0 +1,333 @@
+"""Messages about a visit: the decision messages (supervisor, host, funding), the visitor's status
+card, short notices, and the visit lists of App Home and `omat`. All pure: (data, t) -> dict."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+from bot import ids
+from bot.i18n import Translator
+from bot.views import blocks as b
+from models import PartyState, VisitStatus
+from services.visits import Page, VisitCard, VisitLine
+
+ROLES = ("visitor", "supervisor", "host", "funding")
+DATE_FORMATS = {"fi": "EEEEEE d.M.yyyy", "sv": "EEE d.M.yyyy", "en": "EEE d MMM yyyy"}
+
+
+def day_text(day: date | None, t: Translator) -> str:
+    if day is None:
+        return "–"
+    return format_date(day, format=DATE_FORMATS.get(t.lang, "d.M.yyyy"), locale=t.lang)
+
+
+def money(value: Decimal, t: Translator) -> str:
+    return format_currency(
+        value, "EUR", locale={"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}.get(t.lang, "fi_FI")
+    )
+
+
+def _value(card: VisitCard, extra: int | None = None) -> str:
+    return f"{card.id}:{card.round}" + (f":{extra}" if extra is not None else "")
+
+
+def parse_value(value: str) -> tuple[int, int, int | None]:
+    """`visit:round[:date]` from a button -> ints; ValueError if malformed."""
+    parts = [int(p) for p in value.split(":")]
+    if len(parts) not in (2, 3):
+        raise ValueError(value)
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+def _danger(t: Translator, label: str, action_id: str, value: str, question: str) -> dict[str, Any]:
+    return b.button(
+        label,
+        action_id,
+        value,
+        style="danger",
+        confirm_dialog=b.confirm(
+            t("visits.confirm.title"), question, t("visits.confirm.yes"), t("common.back"), danger=True
+        ),
+    )
+
+
+def _party_line(card: VisitCard, party: str, t: Translator) -> str:
+    state = card.state_of(party)
+    last = card.last_decision(party)
+    who = f"<@{last.decided_by}>" if last else ""
+    if party == "supervisor":
+        label = t("visits.party.supervisor", user=f"<@{card.supervisor_id}>")
+    elif party == "host":
+        label = t("visits.party.host", library=b.escape(card.host_library_name))
+    else:
+        label = t("visits.party.funding")
+    if state == PartyState.PENDING:
+        word = (
+            t("visits.state.pending") if card.status == VisitStatus.PROPOSED else t("visits.state.not_asked")
+        )
+    elif state == PartyState.APPROVED:
+        word = t("visits.state.approved", who=who)
+    elif state == PartyState.COUNTERED:
+        word = t("visits.state.countered", who=who)
+        if last and last.reason:
+            word += " " + t("visits.state.note", note=b.escape(last.reason))
+    else:
+        word = t("visits.state.declined", who=who)
+        if last and last.reason:
+            word += " " + t("visits.state.reason", reason=b.escape(last.reason))
+    return f"{label}: {word}"
+
+
+def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
+    dates = ", ".join(day_text(d, t) for d in card.shown_dates) or "–"
+    lines = [
+        t("visits.card.visitor", visitor=f"<@{card.visitor_id}>", home=b.escape(card.home_library_name)),
+        t("visits.card.host", host=b.escape(card.host_library_name)),
+        t("visits.card.topic", topic=b.escape(card.topic(t.lang))),
+        t("visits.card.dates" if card.chosen_date is None else "visits.card.date", dates=dates),
+    ]
+    if card.host_dates and card.chosen_date is None:
+        lines.append(
+            t("visits.card.host_dates", dates=", ".join(day_text(d.day, t) for d in card.host_dates))
+        )
+    lines += [
+        t("visits.card.length", length=t(f"visits.length.{card.length}")),
+        t("visits.card.travel", travel=t(f"visits.travel.{card.travel_mode}")),
+    ]
+    blocks = [b.section("\n".join(lines)), b.section(t("visits.card.learn", learn=b.escape(card.learn)))]
+    if role in ("host", "visitor") and card.note_to_host:
+        blocks.append(b.section(t("visits.card.note", note=b.escape(card.note_to_host))))
+    if role in ("funding", "visitor", "supervisor"):
+        c = card.cost
+        blocks.append(
+            b.fields(
+                t("visits.cost.km", km=c.km, rate=money(c.rate, t), amount=money(c.kilometre_allowance, t)),
+                t("visits.cost.tickets", amount=money(c.tickets, t)),
+                t("visits.cost.accommodation", amount=money(c.accommodation, t)),
+                t("visits.cost.total", amount=money(c.total, t)),
+            )
+        )
+    return blocks
+
+
+def _status_block(card: VisitCard, t: Translator) -> b.Block:
+    lines = [f"*{t(f'visits.status.{card.status.value}')}*"]
+    lines += [_party_line(card, party, t) for party in ("supervisor", "host", "funding")]
+    if card.status == VisitStatus.CANCELLED:
+        last = card.last()
+        if last is not None:
+            lines.append(t("visits.cancelled_by", who=f"<@{last.decided_by}>"))
+    return b.section("\n".join(lines))
+
+
+def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.Block]:
+    topic = b.escape(card.topic(t.lang))
+    if role == "supervisor" and card.asks("supervisor"):
+        return [
+            b.actions(
+                b.button(t("visits.button.approve"), ids.SUPERVISOR_APPROVE, _value(card), style="primary"),
+                _danger(
+                    t,
+                    t("visits.button.decline"),
+                    ids.SUPERVISOR_DECLINE,
+                    _value(card),
+                    t("visits.confirm.decline", topic=topic),
+                ),
+                block_id=f"visit_{card.id}_supervisor",
+            )
+        ]
+    if role == "host" and card.asks("host"):
+        accept = [
+            b.button(
+                t("visits.button.accept_date", date=day_text(d.day, t)),
+                f"{ids.HOST_ACCEPT}_{n}",
+                _value(card, d.id),
+                style="primary",
+            )
+            for n, d in enumerate(card.visitor_dates, start=1)
+        ]
+        return [
+            b.actions(
+                *accept,
+                b.button(t("visits.button.counter"), ids.HOST_COUNTER, _value(card)),
+                _danger(
+                    t,
+                    t("visits.button.decline"),
+                    ids.HOST_DECLINE,
+                    _value(card),
+                    t("visits.confirm.decline", topic=topic),
+                ),
+                block_id=f"visit_{card.id}_host",
+            )
+        ]
+    if role == "funding" and card.asks("funding"):
+        return [
+            b.actions(
+                b.button(t("visits.button.fund"), ids.FUNDING_APPROVE, _value(card), style="primary"),
+                _danger(
+                    t,
+                    t("visits.button.decline"),
+                    ids.FUNDING_DECLINE,
+                    _value(card),
+                    t("visits.confirm.decline", topic=topic),
+                ),
+                block_id=f"visit_{card.id}_funding",
+            )
+        ]
+    if role != "visitor":
+        return []
+    blocks: list[b.Block] = []
+    elements: list[dict[str, Any]] = []
+    if card.asks("visitor"):
+        blocks.append(b.section(t("visits.visitor.pick")))
+        elements += [
+            b.button(
+                t("visits.button.pick", date=day_text(d.day, t)),
+                f"{ids.VISITOR_PICK}_{n}",
+                _value(card, d.id),
+                style="primary",
+            )
+            for n, d in enumerate(card.host_dates, start=1)
+        ]
+    open_ = card.status in (VisitStatus.PROPOSED, VisitStatus.CONFIRMED) and (
+        card.chosen_date is None or card.chosen_date > today
+    )
+    if open_ and card.chosen_date is not None:
+        elements.append(b.button(t("visits.button.move"), ids.VISIT_MOVE, _value(card)))
+    if open_:
+        elements.append(
+            _danger(
+                t,
+                t("visits.button.cancel"),
+                ids.VISIT_CANCEL,
+                _value(card),
+                t("visits.confirm.cancel", topic=topic),
+            )
+        )
+    if elements:
+        blocks.append(b.actions(*elements, block_id=f"visit_{card.id}_visitor"))
+    if card.status == VisitStatus.DECLINED and card.next_hosts:
+        blocks.append(b.section(t("visits.visitor.next_hosts", topic=topic)))
+        for choice in card.next_hosts:
+            value = json.dumps({"library": choice.library_id, "topic": card.topic_id})
+            blocks.append(
+                b.section(
+                    t("visits.visitor.next_host", host=b.escape(choice.name), km=round(choice.distance_km)),
+                    accessory=b.button(t("visits.button.propose_here"), ids.PROPOSE_HOST, value),
+                    block_id=f"next_host_{choice.library_id}",
+                )
+            )
+    return blocks
+
+
+def visit_message(card: VisitCard, role: str, t: Translator, *, today: date) -> dict[str, Any]:
+    """The one message a person has about a visit, re-rendered from state after every change."""
+    topic = card.topic(t.lang)
+    title = t(f"visits.title.{role}", topic=topic)
+    blocks: list[b.Block] = [b.header(title)]
+    if role == "visitor":
+        blocks.append(b.context(t("visits.card.status_card")))
+    else:
+        blocks.append(b.section(t(f"visits.intro.{role}", visitor=f"<@{card.visitor_id}>")))
+    blocks += _summary(card, role, t)
+    blocks.append(_status_block(card, t))
+    blocks += _actions(card, role, t, today)
+    if role in ("funding", "visitor", "supervisor"):
+        blocks.append(b.context(t("visits.form.per_diem")))
+    return b.message(f"{title}: {t(f'visits.status.{card.status.value}')}", blocks)
+
+
+def notice(card: VisitCard, event: str, t: Translator) -> str:
+    """A short message that notifies (chat.update does not): confirmed, declined, cancelled, moved."""
+    return t(
+        f"visits.notice.{event}",
+        topic=b.escape(card.topic(t.lang)),
+        host=b.escape(card.host_library_name),
+        date=day_text(card.chosen_date, t),
+        visitor=f"<@{card.visitor_id}>",
+    )
+
+
+def invite_texts(card: VisitCard, t: Translator) -> tuple[str, str, str]:
+    """(summary, location, description) of the calendar invite."""
+    summary = t("visits.invite.summary", topic=card.topic(t.lang), host=card.host_library_name)
+    description = t("visits.invite.description", learn=card.learn)
+    return summary, card.host_library_name, description
+
+
+# --- Lists ------------------------------------------------------------------------------------
+def next_step(line: VisitLine, t: Translator) -> str:
+    if line.status == VisitStatus.PROPOSED:
+        if line.host_state == PartyState.COUNTERED:
+            return t("visits.next.pick")
+        waiting = [
+            t(f"visits.next.party.{party}")
+            for party, state in (
+                ("supervisor", line.supervisor_state),
+                ("host", line.host_state),
+                ("funding", line.funding_state),
+            )
+            if state == PartyState.PENDING
+        ]
+        return t("visits.next.waiting", parties=", ".join(waiting))
+    if line.status == VisitStatus.CONFIRMED:
+        return t("visits.next.confirmed", date=day_text(line.chosen_date, t))
+    if line.status == VisitStatus.DECLINED:
+        return t("visits.next.declined")
+    return t("visits.next.cancelled")
+
+
+def line_text(line: VisitLine, t: Translator, *, mine: bool) -> str:
+    day = line.chosen_date or line.first_date
+    head = t(
+        "visits.line",
+        topic=b.escape(line.topic(t.lang)),
+        host=b.escape(line.host_library_name),
+        date=day_text(day, t),
+        status=t(f"visits.status.{line.status.value}"),
+    )
+    if mine:
+        return f"{head}\n{next_step(line, t)}"
+    return f"{head}\n{t(f'visits.waiting_as.{line.waiting_as}', visitor=f'<@{line.visitor_id}>')}"
+
+
+def visit_list_blocks(waiting: Page, mine: Page, t: Translator, *, page_action: str) -> list[b.Block]:
+    """'Waiting for my decision' and 'my visits' (one page, newest first). At most 27 blocks."""
+    blocks: list[b.Block] = [b.header(t("visits.list.waiting"))]
+    if waiting.lines:
+        blocks += [b.section(line_text(line, t, mine=False)) for line in waiting.lines[:10]]
+        if waiting.total > len(waiting.lines):
+            blocks.append(b.context(t("visits.list.more_waiting", count=waiting.total - len(waiting.lines))))
+        blocks.append(b.context(t("visits.list.waiting_hint")))
+    else:
+        blocks.append(b.context(t("visits.list.nothing_waiting")))
+    blocks.append(b.header(t("visits.list.mine")))
+    if not mine.lines:
+        blocks.append(b.context(t("visits.list.no_visits")))
+        return blocks
+    blocks += [b.section(line_text(line, t, mine=True)) for line in mine.lines[:10]]
+    first = mine.page * mine.page_size + 1
+    blocks.append(
+        b.context(t("visits.list.showing", first=first, last=first + len(mine.lines) - 1, total=mine.total))
+    )
+    paging = []
+    if mine.page > 0:
+        paging.append(b.button(t("visits.list.newer"), f"{page_action}_prev", str(mine.page - 1)))
+    if mine.has_next:
+        paging.append(b.button(t("visits.list.older"), f"{page_action}_next", str(mine.page + 1)))
+    if paging:
+        blocks.append(b.actions(*paging, block_id=f"{page_action}_paging"))
+    return blocks
+
+
+def mine_message(waiting: Page, mine: Page, t: Translator) -> dict[str, Any]:
+    blocks = visit_list_blocks(waiting, mine, t, page_action=ids.MINE_PAGE)
+    body = b.message(t("visits.list.mine"), blocks)
+    body["response_type"] = "ephemeral"
+    return body

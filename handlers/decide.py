@@ -1,0 +1,304 @@
+"""The decision buttons of visit messages and their small forms (decline reason, other dates,
+move). Listeners ack at once, call one service function, and let the notifier re-render."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.deps import Deps
+from bot.views import blocks as b
+from bot.views import common
+from bot.views.propose import FIELD_BLOCKS, counter_modal, decline_modal, move_modal
+from bot.views.visit import parse_value
+from handlers.context import t_of
+from handlers.propose import date_of, dates_of, field_errors, notifier_of, text_of
+from handlers.replies import reply_to_user
+from handlers.router import CommandRouter
+from services import visits
+from services.errors import DomainError, InvalidInput, NotAllowed
+from services.visits import AlreadyDecided, Change
+
+log = logging.getLogger(__name__)
+DECLINE_BUTTONS = {
+    ids.SUPERVISOR_DECLINE: "supervisor",
+    ids.HOST_DECLINE: "host",
+    ids.FUNDING_DECLINE: "funding",
+}
+APPROVE_BUTTONS = {ids.SUPERVISOR_APPROVE: "supervisor", ids.FUNDING_APPROVE: "funding"}
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    return (body.get("actions") or [{}])[0]
+
+
+def _metadata(view: dict[str, Any]) -> tuple[int, int, str]:
+    data = json.loads(view.get("private_metadata") or "{}")
+    return int(data["visit"]), int(data["round"]), str(data["party"])
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    def user_of(body: dict[str, Any]) -> str:
+        return str((body.get("user") or {}).get("id") or "")
+
+    def tell(client: WebClient, body: dict[str, Any], context: BoltContext, text: str) -> None:
+        reply_to_user(client, context.respond, body, common.ephemeral(text))
+
+    def run(
+        client: WebClient, body: dict[str, Any], context: BoltContext, step: Callable[[], Change]
+    ) -> None:
+        """Do one transition; a late or foreign press is told why and changes nothing."""
+        t = t_of(context)
+        try:
+            change = step()
+        except AlreadyDecided as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            notifier_of(deps).refresh(exc.visit_id)  # the stale message loses its buttons
+            return
+        except (InvalidInput, ValueError, KeyError):
+            tell(client, body, context, t("visits.changed"))
+            return
+        except DomainError as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            return
+        notifier_of(deps).publish(change)
+
+    def button_value(body: dict[str, Any]) -> tuple[int, int, int | None]:
+        return parse_value(str(_action(body).get("value") or ""))
+
+    # --- approve / accept / pick / cancel: one press, one transition --------------------------
+    def approve_listener(party: str) -> Callable[..., None]:
+        def on_approve(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+            ack()
+
+            def step() -> Change:
+                visit_id, round_, _ = button_value(body)
+                user = user_of(body)
+                return visits.decide(
+                    deps.session_factory,
+                    visit_id,
+                    party=party,
+                    approve=True,
+                    actor=user,
+                    is_coordinator=deps.is_coordinator(user),
+                    now=deps.now(),
+                    round_=round_,
+                )
+
+            run(client, body, context, step)
+
+        return on_approve
+
+    for action_id, party in APPROVE_BUTTONS.items():
+        app.action(action_id)(approve_listener(party))
+
+    @app.action(re.compile(rf"^{ids.HOST_ACCEPT}_\d+$"))
+    def on_accept(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+
+        def step() -> Change:
+            visit_id, round_, date_id = button_value(body)
+            user = user_of(body)
+            return visits.decide(
+                deps.session_factory,
+                visit_id,
+                party="host",
+                approve=True,
+                actor=user,
+                is_coordinator=deps.is_coordinator(user),
+                now=deps.now(),
+                round_=round_,
+                date_id=date_id,
+            )
+
+        run(client, body, context, step)
+
+    @app.action(re.compile(rf"^{ids.VISITOR_PICK}_\d+$"))
+    def on_pick(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+
+        def step() -> Change:
+            visit_id, round_, date_id = button_value(body)
+            user = user_of(body)
+            return visits.pick(
+                deps.session_factory,
+                visit_id,
+                date_id or 0,
+                actor=user,
+                is_coordinator=deps.is_coordinator(user),
+                now=deps.now(),
+                round_=round_,
+            )
+
+        run(client, body, context, step)
+
+    @app.action(ids.VISIT_CANCEL)
+    def on_cancel(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+
+        def step() -> Change:
+            visit_id, _round, _ = button_value(body)
+            user = user_of(body)
+            return visits.cancel(
+                deps.session_factory,
+                visit_id,
+                actor=user,
+                is_coordinator=deps.is_coordinator(user),
+                now=deps.now(),
+            )
+
+        run(client, body, context, step)
+
+    # --- buttons that open a form: check who and which state first ----------------------------
+    def open_form(
+        client: WebClient,
+        body: dict[str, Any],
+        context: BoltContext,
+        party: str,
+        render: Callable[[visits.VisitCard], dict[str, Any]],
+    ) -> None:
+        t = t_of(context)
+        user = user_of(body)
+        try:
+            visit_id, round_, _ = button_value(body)
+            if party == "visitor":
+                card = visits.card_of(deps.session_factory, visit_id)
+                if not (user == card.visitor_id or deps.is_coordinator(user)):
+                    raise NotAllowed(visits.NOT_YOURS)
+                if card.round != round_ or card.chosen_date is None:
+                    raise AlreadyDecided(card.id, "visits.changed")
+            else:
+                card = visits.check_may_decide(
+                    deps.session_factory,
+                    visit_id,
+                    party=party,
+                    actor=user,
+                    is_coordinator=deps.is_coordinator(user),
+                    round_=round_,
+                )
+        except AlreadyDecided as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            notifier_of(deps).refresh(exc.visit_id)
+            return
+        except DomainError as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            return
+        except (ValueError, KeyError):
+            tell(client, body, context, t("visits.changed"))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=render(card))
+
+    def decline_listener(party: str) -> Callable[..., None]:
+        def on_decline(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+            ack()
+            t = t_of(context)
+            open_form(client, body, context, party, lambda card: decline_modal(t, card, party))
+
+        return on_decline
+
+    for action_id, party in DECLINE_BUTTONS.items():
+        app.action(action_id)(decline_listener(party))
+
+    @app.action(ids.HOST_COUNTER)
+    def on_counter(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        t = t_of(context)
+        open_form(client, body, context, "host", lambda card: counter_modal(t, card))
+
+    @app.action(ids.VISIT_MOVE)
+    def on_move(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        t = t_of(context)
+        open_form(client, body, context, "visitor", lambda card: move_modal(t, card))
+
+    # --- the forms' submissions ---------------------------------------------------------------
+    def submit(
+        ack: Ack, context: BoltContext, step: Callable[[], Change], blocks: dict[str, str] | None = None
+    ) -> None:
+        t = t_of(context)
+        try:
+            change = step()
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=field_errors(t, exc, blocks or FIELD_BLOCKS))
+            return
+        except AlreadyDecided as exc:
+            ack(response_action="update", view=_info(t, t(exc.key, **exc.params)))
+            notifier_of(deps).refresh(exc.visit_id)
+            return
+        except DomainError as exc:
+            ack(response_action="update", view=_info(t, t(exc.key, **exc.params)))
+            return
+        ack(response_action="clear")
+        notifier_of(deps).publish(change)
+
+    @app.view(ids.DECLINE_VIEW)
+    def on_decline_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        def step() -> Change:
+            visit_id, round_, party = _metadata(view)
+            user = user_of(body)
+            reason = text_of(view.get("state", {}).get("values", {}), ids.DECLINE_REASON).strip()
+            if not reason:
+                raise InvalidInput.one("reason", "visits.error.reason")
+            return visits.decide(
+                deps.session_factory,
+                visit_id,
+                party=party,
+                approve=False,
+                actor=user,
+                is_coordinator=deps.is_coordinator(user),
+                now=deps.now(),
+                round_=round_,
+                reason=reason,
+            )
+
+        submit(ack, context, step, {"reason": ids.DECLINE_REASON})
+
+    @app.view(ids.COUNTER_VIEW)
+    def on_counter_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        def step() -> Change:
+            visit_id, round_, _party = _metadata(view)
+            user = user_of(body)
+            values = view.get("state", {}).get("values", {})
+            return visits.counter(
+                deps.session_factory,
+                visit_id,
+                dates_of(values),
+                actor=user,
+                is_coordinator=deps.is_coordinator(user),
+                now=deps.now(),
+                round_=round_,
+                reason=text_of(values, ids.DECLINE_REASON),
+            )
+
+        submit(ack, context, step)
+
+    @app.view(ids.MOVE_VIEW)
+    def on_move_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        def step() -> Change:
+            visit_id, _round, _party = _metadata(view)
+            user = user_of(body)
+            values = view.get("state", {}).get("values", {})
+            return visits.move(
+                deps.session_factory,
+                visit_id,
+                date_of(values, f"{ids.PROPOSE_DATE}_1"),
+                actor=user,
+                is_coordinator=deps.is_coordinator(user),
+                now=deps.now(),
+                km=text_of(values, ids.PROPOSE_KM),
+                tickets=text_of(values, ids.PROPOSE_TICKETS),
+                accommodation=text_of(values, ids.PROPOSE_ACCOMMODATION),
+            )
+
+        submit(ack, context, step)
+
+
+def _info(t: Any, text: str) -> dict[str, Any]:
+    return b.modal(ids.ERROR_VIEW, t("visits.title.short"), [b.section(text)], close=t("common.close"))

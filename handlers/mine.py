@@ -1,0 +1,51 @@
+"""`/vertais omat` and the "my visits" button: what waits for my decision and my visits, paged."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.commands import Sub
+from bot.deps import Deps
+from bot.views.visit import mine_message
+from handlers.context import t_of
+from handlers.replies import reply_to_user
+from handlers.router import CommandRouter, Invocation
+from services import visits
+
+PAGE_SIZE = 10
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    def render(user_id: str, context: BoltContext, page: int) -> dict[str, Any]:
+        waiting = visits.waiting_for(
+            deps.session_factory, user_id, is_coordinator=deps.is_coordinator(user_id)
+        )
+        mine = visits.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
+        return mine_message(waiting, mine, t_of(context))
+
+    def on_subcommand(inv: Invocation) -> None:
+        inv.ack(render(inv.user_id, inv.context, 0))
+
+    router.add(Sub.MINE, on_subcommand)
+
+    @app.action(ids.OPEN_MINE)
+    def on_button(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        reply_to_user(client, context.respond, body, render(body["user"]["id"], context, 0))
+
+    @app.action(re.compile(rf"^{ids.MINE_PAGE}_(prev|next)$"))
+    def on_page(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        value = str((body.get("actions") or [{}])[0].get("value") or "0")
+        page = int(value) if value.isdigit() else 0
+        message = render(body["user"]["id"], context, page)
+        if context.respond is not None and body.get("response_url"):
+            payload = {k: v for k, v in message.items() if k != "response_type"}
+            context.respond(replace_original=True, **payload)
+        else:
+            reply_to_user(client, context.respond, body, message)

@@ -1,0 +1,182 @@
+"""`/vertais ehdota [words]`, the propose buttons (App Home, `etsi` results, next hosts after a
+decline), the host picker's options, and the proposal's submission."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.commands import Sub
+from bot.deps import Deps
+from bot.views import common
+from bot.views.propose import FIELD_BLOCKS, host_options, proposal_sent, propose_modal
+from handlers.context import staff_of, t_of
+from handlers.replies import reply_to_user
+from handlers.router import CommandRouter, Invocation
+from services import visits
+from services.errors import InvalidInput
+from services.ports import VisitNotifier
+from services.visits import HostChoice, ProposalInput
+
+MAX_QUERY = 100
+
+
+def notifier_of(deps: Deps) -> VisitNotifier:
+    notifier = deps.extras.get("visit_notifier")
+    assert notifier is not None, "build_app puts the visit notifier in deps.extras"
+    return notifier  # type: ignore[return-value]
+
+
+def field_errors(t: Any, exc: InvalidInput, blocks: dict[str, str]) -> dict[str, str]:
+    return {blocks.get(name, name): t(key, **params) for name, (key, params) in exc.fields.items()}
+
+
+# Reading view state ---------------------------------------------------------------------------
+def _state(view: dict[str, Any]) -> dict[str, Any]:
+    return view.get("state", {}).get("values", {})
+
+
+def text_of(values: dict[str, Any], block: str) -> str:
+    return str(((values.get(block) or {}).get(block) or {}).get("value") or "")
+
+
+def option_of(values: dict[str, Any], block: str) -> str | None:
+    option = ((values.get(block) or {}).get(block) or {}).get("selected_option") or {}
+    value = option.get("value")
+    return str(value) if value is not None else None
+
+
+def int_of(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def date_of(values: dict[str, Any], block: str) -> date | None:
+    raw = ((values.get(block) or {}).get(block) or {}).get("selected_date")
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def dates_of(values: dict[str, Any]) -> list[date | None]:
+    return [date_of(values, f"{ids.PROPOSE_DATE}_{i}") for i in range(1, visits.MAX_DATES + 1)]
+
+
+def parse_proposal(view: dict[str, Any]) -> ProposalInput:
+    values = _state(view)
+    supervisor = ((values.get(ids.PROPOSE_SUPERVISOR) or {}).get(ids.PROPOSE_SUPERVISOR) or {}).get(
+        "selected_user"
+    )
+    return ProposalInput(
+        topic_id=int_of(option_of(values, ids.PROPOSE_TOPIC)),
+        host_library_id=int_of(option_of(values, ids.PROPOSE_HOST_SELECT)),
+        learn=text_of(values, ids.PROPOSE_LEARN),
+        dates=dates_of(values),
+        length=option_of(values, ids.PROPOSE_LENGTH),
+        travel_mode=option_of(values, ids.PROPOSE_TRAVEL),
+        km=text_of(values, ids.PROPOSE_KM),
+        tickets=text_of(values, ids.PROPOSE_TICKETS),
+        accommodation=text_of(values, ids.PROPOSE_ACCOMMODATION),
+        supervisor_id=str(supervisor) if supervisor else None,
+        note=text_of(values, ids.PROPOSE_NOTE),
+    )
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    def open_form(
+        client: WebClient,
+        trigger_id: str,
+        context: BoltContext,
+        *,
+        words: str = "",
+        topic_id: int | None = None,
+        host_id: int | None = None,
+    ) -> None:
+        t = t_of(context)
+        me = staff_of(context)
+        topics = visits.active_topics(deps.session_factory)
+        topic = next((tp for tp in topics if tp.id == topic_id), None) or visits.guess_topic(topics, words)
+        host: HostChoice | None = None
+        if host_id is not None:
+            host = next(
+                (
+                    c
+                    for c in visits.host_choices(
+                        deps.session_factory,
+                        visitor_library_id=me.home_library_id,
+                        topic_id=topic.id if topic else None,
+                        limit=10_000,
+                    )
+                    if c.library_id == host_id
+                ),
+                None,
+            )
+        client.views_open(trigger_id=trigger_id, view=propose_modal(t, topics=topics, topic=topic, host=host))
+
+    def on_subcommand(inv: Invocation) -> None:
+        inv.ack()
+        open_form(inv.client, inv.trigger_id, inv.context, words=inv.rest)
+
+    router.add(Sub.PROPOSE, on_subcommand)
+
+    @app.action(ids.OPEN_PROPOSE)
+    def on_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        if not staff_of(context).has_home_library:
+            reply_to_user(
+                client, context.respond, body, common.ephemeral(t_of(context)("settings.first_time"))
+            )
+            return
+        open_form(client, body["trigger_id"], context)
+
+    @app.action(ids.PROPOSE_HOST)
+    def on_propose_host(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        try:
+            value = json.loads((body.get("actions") or [{}])[0].get("value") or "{}")
+            host_id, topic_id = int(value.get("library")), int(value.get("topic"))
+        except (TypeError, ValueError, AttributeError):
+            host_id, topic_id = None, None
+        if not staff_of(context).has_home_library:
+            reply_to_user(
+                client, context.respond, body, common.ephemeral(t_of(context)("settings.first_time"))
+            )
+            return
+        open_form(client, body["trigger_id"], context, topic_id=topic_id, host_id=host_id)
+
+    @app.options(ids.PROPOSE_HOST_SELECT)
+    def on_host_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        query = str(body.get("value") or "")[:MAX_QUERY]
+        me = staff_of(context)
+        topic_id = int_of(option_of(_state(body.get("view") or {}), ids.PROPOSE_TOPIC))
+        choices = visits.host_choices(
+            deps.session_factory, visitor_library_id=me.home_library_id, topic_id=topic_id, query=query
+        )
+        ack(host_options(choices, t_of(context)))
+
+    @app.action(ids.PROPOSE_TOPIC)
+    def on_topic_changed(ack: Ack) -> None:
+        ack()  # the static select inside an input block may still send block_actions
+
+    @app.view(ids.PROPOSE_VIEW)
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        t = t_of(context)
+        me = staff_of(context)
+        try:
+            change = visits.propose(
+                deps.session_factory,
+                parse_proposal(view),
+                visitor_id=body["user"]["id"],
+                home_library_id=me.home_library_id,
+                now=deps.now(),
+            )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=field_errors(t, exc, FIELD_BLOCKS))
+            return
+        ack(response_action="update", view=proposal_sent(t, change.card))
+        notifier_of(deps).publish(change)

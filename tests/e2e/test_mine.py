@@ -1,0 +1,125 @@
+"""App Home and `/vertais omat` with 200 visits on record: inside Block Kit limits, paged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from bot import ids
+from bot.views.limits import check_message, check_view
+from models import PartyState, Visit, VisitDate, VisitStatus
+from tests.conftest import COORDINATOR, Bot
+from tests.e2e.visit_helpers import SUPERVISOR, VISITOR, buttons, jsonish, set_up_people, settle, text_of
+
+
+@pytest.fixture(autouse=True)
+def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
+    yield
+    settle(bot)
+
+
+def many_visits(bot: Bot, setup: dict[str, Any], n: int = 200) -> None:
+    statuses = [VisitStatus.PROPOSED, VisitStatus.CONFIRMED, VisitStatus.DECLINED, VisitStatus.CANCELLED]
+    now = bot.clock()
+    with bot.session_factory.begin() as session:
+        for i in range(n):
+            day = date(2026, 12, 1) + timedelta(days=i % 20)
+            session.add(
+                Visit(
+                    visitor_id=VISITOR,
+                    home_library_id=setup["home"].id,
+                    host_library_id=setup["host"].id,
+                    topic_id=setup["topic"].id,
+                    learn=f"Asia {i} " + "x" * 1400,
+                    length="day",
+                    travel_mode="car",
+                    supervisor_id=SUPERVISOR,
+                    note_to_host="",
+                    status=statuses[i % 4],
+                    supervisor_state=PartyState.PENDING,
+                    host_state=PartyState.PENDING,
+                    funding_state=PartyState.PENDING,
+                    chosen_date=day if i % 4 == 1 else None,
+                    created_at=now - timedelta(minutes=n - i),
+                    updated_at=now,
+                    dates=[VisitDate(day=day, source="visitor", active=True)],
+                )
+            )
+
+
+def test_home_with_200_visits_stays_inside_limits_and_pages(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    many_visits(bot, setup)
+    engine = bot.session_factory.kw["bind"]
+    statements: list[str] = []
+    def listener(*args: object) -> None:
+        if not str(args[2]).startswith("BEGIN"):  # transaction control is not a query
+            statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        bot.slack.home_opened(VISITOR)
+        view = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    check_view(view)
+    assert len(view["blocks"]) <= 100
+    text = text_of({"blocks": view["blocks"]})
+    assert "Omat vierailuni" in text and "Näytetään 1–10 / 200" in text
+    assert len(statements) < 15, statements  # a constant handful, not one per visit
+    older = buttons({"blocks": view["blocks"]})[f"{ids.HOME_PAGE}_next"]
+    bot.slack.action(f"{ids.HOME_PAGE}_next", older["value"], where="home")
+    second = jsonish(bot.api.wait_for("views.publish", count=2)[1].body["view"])
+    check_view(second)
+    assert "Näytetään 11–20 / 200" in text_of({"blocks": second["blocks"]})
+    assert f"{ids.HOME_PAGE}_prev" in buttons({"blocks": second["blocks"]})
+
+
+def test_supervisor_sees_what_waits_for_their_decision(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    many_visits(bot, setup)
+    bot.slack.home_opened(SUPERVISOR)
+    view = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
+    check_view(view)
+    text = text_of({"blocks": view["blocks"]})
+    assert "Odottaa päätöstäni" in text and "Esihenkilönä" in text and "…ja 40 muuta" in text
+
+
+def test_mine_command_with_200_visits_is_a_valid_ephemeral_message(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    many_visits(bot, setup)
+    reply = bot.slack.command("omat")
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    check_message(body)
+    assert len(body["blocks"]) <= 50
+    assert "Näytetään 1–10 / 200" in text_of(body)
+    older = buttons(body)[f"{ids.MINE_PAGE}_next"]
+    bot.slack.action(f"{ids.MINE_PAGE}_next", older["value"])
+    replaced = bot.api.wait_for("response_url")[0].body
+    assert replaced["replace_original"] is True
+    assert "Näytetään 11–20 / 200" in text_of(replaced)
+
+
+def test_coordinator_home_lists_funding_waiting(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    many_visits(bot, setup, n=8)
+    bot.api.locales[COORDINATOR] = "en-US"
+    from services import staff
+
+    staff.update_settings(
+        bot.session_factory,
+        COORDINATOR,
+        home_library_id=setup["home"].id,
+        language="en",
+        now=bot.clock(),
+        default_language="fi",
+    )
+    bot.slack.home_opened(COORDINATOR)
+    view = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
+    text = text_of({"blocks": view["blocks"]})
+    assert "Waiting for my decision" in text and "Funding decision" in text

@@ -1,0 +1,103 @@
+"""Visit messages and forms at their largest, in every language and role, inside Block Kit limits."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from bot.i18n import translator
+from bot.views.limits import check_message, check_view
+from bot.views.propose import counter_modal, decline_modal, move_modal, propose_modal
+from bot.views.visit import mine_message, visit_message
+from models import PartyState, Topic, VisitStatus
+from services import costs
+from services.visits import DateChoice, DecisionInfo, HostChoice, Page, VisitCard, VisitLine
+
+LONG = "Ä" * 1500
+AT = datetime(2026, 11, 24, 10, tzinfo=UTC)
+
+
+def big_card(**kw: object) -> VisitCard:
+    card = VisitCard(
+        id=99999,
+        visitor_id="U0VISITOR",
+        supervisor_id="U0BOSS",
+        home_library_name="K" * 200,
+        host_library_id=7,
+        host_library_name="H" * 200,
+        topic_id=3,
+        topic_names={"fi": "T" * 200, "sv": "T" * 200, "en": "T" * 200},
+        learn=LONG + "<!channel>",
+        length="two_days",
+        travel_mode="public",
+        cost=costs.estimate(Decimal("4999.9"), Decimal("0.55"), Decimal("9999.99"), Decimal("9999.99")),
+        note_to_host=LONG,
+        status=VisitStatus.PROPOSED,
+        supervisor_state=PartyState.PENDING,
+        host_state=PartyState.PENDING,
+        funding_state=PartyState.PENDING,
+        round=12,
+        chosen_date=None,
+        visitor_dates=tuple(DateChoice(100 + i, date(2026, 12, 2 + i)) for i in range(3)),
+        host_dates=tuple(DateChoice(200 + i, date(2026, 12, 9 + i)) for i in range(3)),
+        decisions=(DecisionInfo("host", "U0HOST1", "countered", LONG, AT, 12),),
+        host_contacts=("U0HOST1", "U0HOST2"),
+        sequence=3,
+        next_hosts=tuple(HostChoice(i, "N" * 200, 123.4) for i in range(3)),
+    )
+    return replace(card, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+@pytest.mark.parametrize("role", ["visitor", "supervisor", "host", "funding"])
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"host_state": PartyState.COUNTERED},
+        {"status": VisitStatus.DECLINED, "supervisor_state": PartyState.DECLINED},
+        {"status": VisitStatus.CONFIRMED, "chosen_date": date(2026, 12, 3)},
+    ],
+)
+def test_visit_messages_at_their_largest(lang: str, role: str, state: dict[str, object]) -> None:
+    message = visit_message(big_card(**state), role, translator(lang), today=date(2026, 11, 24))
+    check_message(message)
+    assert "<!channel>" not in str(message["blocks"])
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_forms_at_their_largest(lang: str) -> None:
+    t = translator(lang)
+    card = big_card()
+    topics = [Topic(id=i, name_fi="T" * 200, name_sv="T" * 200, name_en="T" * 200) for i in range(150)]
+    view = propose_modal(t, topics=topics, topic=topics[3], host=HostChoice(1, "N" * 300, 12.0))
+    check_view(view)
+    topic_select = next(b for b in view["blocks"] if b.get("block_id") == "propose_topic")["element"]
+    assert len(topic_select["options"]) == 100 and topic_select["initial_option"]["value"] == "3"
+    for view in (decline_modal(t, card, "host"), counter_modal(t, card), move_modal(t, card)):
+        check_view(view)
+
+
+def test_list_message_with_full_pages() -> None:
+    line = VisitLine(
+        id=1,
+        visitor_id="U0VISITOR",
+        topic_names={"fi": "T" * 200},
+        host_library_name="H" * 200,
+        status=VisitStatus.PROPOSED,
+        supervisor_state=PartyState.PENDING,
+        host_state=PartyState.PENDING,
+        funding_state=PartyState.PENDING,
+        chosen_date=None,
+        first_date=date(2026, 12, 2),
+        created_at=AT,
+        waiting_as="host",
+    )
+    page = Page([line] * 10, 200, 5, 10)
+    for lang in ("fi", "sv", "en"):
+        message = mine_message(page, page, translator(lang))
+        check_message(message)
+        assert len(message["blocks"]) <= 30

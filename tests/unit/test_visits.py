@@ -1,0 +1,406 @@
+"""The visit state machine, costs and lists, driven through services (no Slack)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import (
+    KilometreRate,
+    Library,
+    LibraryContact,
+    PartyState,
+    Topic,
+    Visit,
+    VisitDecision,
+    VisitStatus,
+)
+from services import costs, visits
+from services.errors import InvalidInput, NotAllowed
+from services.visits import AlreadyDecided, ProposalInput
+from tests.conftest import HELSINKI_NOON
+
+VISITOR, BOSS, HOST, HOST2, COORD = "U0VISITOR", "U0BOSS", "U0HOST1", "U0HOST2", "U0COORD"
+
+
+@pytest.fixture
+def world(session_factory: sessionmaker[Session]) -> dict[str, int]:
+    with session_factory.begin() as s:
+        home = s.scalar(select(Library).where(Library.key == "kuopio-paakirjasto"))
+        host = s.scalar(select(Library).where(Library.key == "joroinen"))
+        topic = s.scalar(select(Topic).order_by(Topic.id).limit(1))
+        assert home and host and topic
+        s.add_all(
+            [
+                LibraryContact(library_id=host.id, slack_user_id=HOST, added_at=HELSINKI_NOON),
+                LibraryContact(library_id=host.id, slack_user_id=HOST2, added_at=HELSINKI_NOON),
+            ]
+        )
+        return {"home": home.id, "host": host.id, "topic": topic.id}
+
+
+def form(world: dict[str, int], **kw: object) -> ProposalInput:
+    values: dict[str, object] = dict(
+        topic_id=world["topic"],
+        host_library_id=world["host"],
+        learn="Omatoimiaika",
+        dates=[date(2026, 12, 2), date(2026, 12, 3), None],
+        length="day",
+        travel_mode="car",
+        km="120",
+        tickets="10,50",
+        accommodation="",
+        supervisor_id=BOSS,
+        note="",
+    )
+    values.update(kw)
+    return ProposalInput(**values)  # type: ignore[arg-type]
+
+
+def propose(sf: sessionmaker[Session], world: dict[str, int], **kw: object) -> visits.Change:
+    return visits.propose(
+        sf, form(world, **kw), visitor_id=VISITOR, home_library_id=world["home"], now=HELSINKI_NOON
+    )
+
+
+def decide(sf: sessionmaker[Session], visit_id: int, party: str, actor: str, **kw: object) -> visits.Change:
+    return visits.decide(
+        sf,
+        visit_id,
+        party=party,
+        approve=kw.pop("approve", True),  # type: ignore[arg-type]
+        actor=actor,
+        is_coordinator=actor == COORD,
+        now=HELSINKI_NOON,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_costs_are_decimal_and_use_the_travel_years_rate(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    card = propose(session_factory, world).card
+    assert card.cost.kilometre_allowance == Decimal("66.00")  # 120 x 0.55 (2026)
+    assert card.cost.tickets == Decimal("10.50")
+    assert card.cost.total == Decimal("76.50")
+    assert all(isinstance(v, Decimal) for v in (card.cost.rate, card.cost.total))
+    with session_factory() as s:
+        assert costs.rate_for(s, 2025) == Decimal("0.59")
+        assert costs.rate_for(s, 2024) == Decimal("0.57")
+        assert costs.rate_for(s, 2030) == Decimal("0.55")  # the latest known
+    with session_factory.begin() as s:
+        s.add(KilometreRate(year=2027, eur_per_km=Decimal("0.61")))
+    with session_factory() as s:
+        assert costs.rate_for(s, 2027) == Decimal("0.61")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("12,50", Decimal("12.50")),
+        ("", Decimal("0")),
+        (" 7 € ", Decimal("7")),
+        ("-1", None),
+        ("x", None),
+        ("NaN", None),
+        ("1e9", None),
+    ],
+)
+def test_amounts_typed_by_people(text: str, value: Decimal | None) -> None:
+    assert costs.parse_amount(text, maximum=Decimal("10000")) == value
+
+
+def test_proposal_errors_are_reported_per_field_and_nothing_is_saved(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        propose(
+            session_factory,
+            world,
+            host_library_id=world["home"],
+            dates=[date(2026, 12, 24), date(2026, 12, 5), None],
+            supervisor_id=VISITOR,
+            learn=" ",
+            length="week",
+        )
+    assert set(caught.value.fields) == {"host", "date_1", "date_2", "supervisor", "learn", "length"}
+    with session_factory() as s:
+        assert s.scalar(select(Visit.id)) is None
+
+
+def test_host_without_contacts_is_refused(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    with session_factory() as s:
+        other = s.scalar(select(Library).where(Library.key == "iisalmi"))
+    with pytest.raises(InvalidInput) as caught:
+        propose(session_factory, world, host_library_id=other.id)
+    assert caught.value.fields["host"][0] == "visits.error.host_no_contacts"
+
+
+def test_confirmed_only_when_all_three_agree(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    card = propose(session_factory, world).card
+    date_id = card.visitor_dates[1].id
+    assert decide(session_factory, card.id, "funding", COORD).event == "funding_approved"
+    assert decide(session_factory, card.id, "host", HOST2, date_id=date_id).event == "host_approved"
+    change = decide(session_factory, card.id, "supervisor", BOSS)
+    assert change.event == "confirmed" and change.invite == "send"
+    assert change.card.status == VisitStatus.CONFIRMED and change.card.chosen_date == date(2026, 12, 3)
+    assert change.card.sequence == 0
+
+
+def test_who_may_decide(session_factory: sessionmaker[Session], world: dict[str, int]) -> None:
+    card = propose(session_factory, world).card
+    for party, actor in [
+        ("supervisor", COORD),
+        ("supervisor", VISITOR),
+        ("host", BOSS),
+        ("funding", HOST),
+        ("funding", BOSS),
+    ]:
+        with pytest.raises(NotAllowed):
+            decide(session_factory, card.id, party, actor, date_id=card.visitor_dates[0].id)
+    with pytest.raises(NotAllowed):
+        visits.cancel(session_factory, card.id, actor=HOST, is_coordinator=False, now=HELSINKI_NOON)
+    with session_factory() as s:
+        assert s.scalar(select(VisitDecision.id)) is None
+
+
+def test_second_decision_is_refused_and_names_who_decided(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    card = propose(session_factory, world).card
+    decide(session_factory, card.id, "host", HOST, date_id=card.visitor_dates[0].id)
+    with pytest.raises(AlreadyDecided) as caught:
+        decide(session_factory, card.id, "host", HOST2, date_id=card.visitor_dates[1].id)
+    assert caught.value.params["who"] == f"<@{HOST}>"
+    with pytest.raises(AlreadyDecided):  # declining after accepting is no longer asked either
+        decide(session_factory, card.id, "host", HOST2, approve=False, reason="ei")
+
+
+def test_decline_ends_the_visit_and_suggests_next_hosts(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    card = propose(session_factory, world).card
+    change = decide(session_factory, card.id, "supervisor", BOSS, approve=False, reason="Kiire")
+    assert change.card.status == VisitStatus.DECLINED and change.invite is None
+    assert 0 < len(change.card.next_hosts) <= 3
+    assert world["host"] not in [h.library_id for h in change.card.next_hosts]
+    with pytest.raises(AlreadyDecided):
+        decide(session_factory, card.id, "funding", COORD)
+
+
+def test_counter_then_pick_and_move_and_cancel(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    card = propose(session_factory, world).card
+    with pytest.raises(InvalidInput):
+        visits.counter(
+            session_factory,
+            card.id,
+            [date(2026, 12, 9), date(2026, 12, 9)],
+            actor=HOST,
+            is_coordinator=False,
+            now=HELSINKI_NOON,
+        )
+    changed = visits.counter(
+        session_factory,
+        card.id,
+        [date(2026, 12, 9), date(2026, 12, 10)],
+        actor=HOST,
+        is_coordinator=False,
+        now=HELSINKI_NOON,
+    )
+    assert changed.card.host_state == PartyState.COUNTERED and changed.card.asks("visitor")
+    with pytest.raises(NotAllowed):
+        visits.pick(
+            session_factory,
+            card.id,
+            changed.card.host_dates[0].id,
+            actor=HOST,
+            is_coordinator=False,
+            now=HELSINKI_NOON,
+        )
+    picked = visits.pick(
+        session_factory,
+        card.id,
+        changed.card.host_dates[0].id,
+        actor=VISITOR,
+        is_coordinator=False,
+        now=HELSINKI_NOON,
+    )
+    assert picked.card.chosen_date == date(2026, 12, 9) and picked.card.host_state == PartyState.APPROVED
+    decide(session_factory, card.id, "supervisor", BOSS)
+    confirmed = decide(session_factory, card.id, "funding", COORD)
+    assert confirmed.event == "confirmed"
+    moved = visits.move(
+        session_factory, card.id, date(2026, 12, 17), actor=COORD, is_coordinator=True, now=HELSINKI_NOON
+    )
+    assert moved.card.status == VisitStatus.PROPOSED and moved.card.round == 2
+    assert moved.card.funding_state == PartyState.APPROVED  # the cost did not rise
+    assert [d.day for d in moved.card.visitor_dates] == [date(2026, 12, 17)]
+    decide(session_factory, card.id, "host", HOST, date_id=moved.card.visitor_dates[0].id, round_=2)
+    again = decide(session_factory, card.id, "supervisor", BOSS, round_=2)
+    assert again.event == "confirmed" and again.card.sequence == 1
+    cancelled = visits.cancel(
+        session_factory, card.id, actor=VISITOR, is_coordinator=False, now=HELSINKI_NOON
+    )
+    assert cancelled.invite == "cancel" and cancelled.card.sequence == 2
+    with pytest.raises(AlreadyDecided):
+        visits.cancel(session_factory, card.id, actor=VISITOR, is_coordinator=False, now=HELSINKI_NOON)
+
+
+def test_a_visit_that_has_happened_cannot_be_cancelled(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    card = propose(session_factory, world).card
+    decide(session_factory, card.id, "host", HOST, date_id=card.visitor_dates[0].id)
+    later = datetime(2026, 12, 3, 10, tzinfo=UTC)
+    with pytest.raises(AlreadyDecided) as caught:
+        visits.cancel(session_factory, card.id, actor=VISITOR, is_coordinator=False, now=later)
+    assert caught.value.key == "visits.error.already_happened"
+
+
+def test_agreed_visits_this_month_counts_confirmed_visits_per_host(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    for day in (date(2026, 11, 26), date(2026, 11, 27)):
+        card = propose(session_factory, world, dates=[day, None, None]).card
+        decide(session_factory, card.id, "host", HOST, date_id=card.visitor_dates[0].id)
+        decide(session_factory, card.id, "supervisor", BOSS)
+        decide(session_factory, card.id, "funding", COORD)
+    december = propose(session_factory, world).card  # proposed, not agreed
+    assert december.status == VisitStatus.PROPOSED
+    with session_factory() as s:
+        counts = visits.agreed_visits_this_month(s, [world["host"], world["home"]], HELSINKI_NOON)
+        assert counts == {world["host"]: 2, world["home"]: 0}
+        assert visits.agreed_visits_this_month(s, [world["host"]], HELSINKI_NOON + timedelta(days=10)) == {
+            world["host"]: 0
+        }
+
+
+def test_lists_page_newest_first_and_waiting_knows_the_role(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    ids = [propose(session_factory, world).card.id for _ in range(23)]
+    page0 = visits.my_visits(session_factory, VISITOR, page=0, page_size=10)
+    assert page0.total == 23 and page0.has_next and len(page0.lines) == 10
+    page2 = visits.my_visits(session_factory, VISITOR, page=2, page_size=10)
+    assert [line.id for line in page2.lines] == sorted(ids)[:3][::-1]
+    assert not page2.has_next
+    assert visits.my_visits(session_factory, VISITOR, page=99).page == 2  # clamped
+    waiting = visits.waiting_for(session_factory, HOST, is_coordinator=False, limit=5)
+    assert (
+        waiting.total == 23
+        and len(waiting.lines) == 5
+        and {line.waiting_as for line in waiting.lines} == {"host"}
+    )
+    assert visits.waiting_for(session_factory, COORD, is_coordinator=True).lines[0].waiting_as == "funding"
+    assert visits.waiting_for(session_factory, BOSS, is_coordinator=False).lines[0].waiting_as == "supervisor"
+    assert visits.waiting_for(session_factory, "U0NOBODY", is_coordinator=False).total == 0
+
+
+def _race(session_factory: sessionmaker[Session], world: dict[str, int]) -> tuple[list[object], int]:
+    card = propose(session_factory, world).card
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def accept(actor: str, date_id: int) -> None:
+        barrier.wait()
+        try:
+            outcome: object = decide(session_factory, card.id, "host", actor, date_id=date_id)
+        except AlreadyDecided as exc:
+            outcome = exc
+        with lock:
+            results.append(outcome)
+
+    threads = [
+        threading.Thread(target=accept, args=(HOST, card.visitor_dates[0].id)),
+        threading.Thread(target=accept, args=(HOST2, card.visitor_dates[1].id)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    return results, card.id
+
+
+def _assert_one_decision(
+    session_factory: sessionmaker[Session], results: list[object], visit_id: int
+) -> None:
+    assert len(results) == 2
+    winners = [r for r in results if isinstance(r, visits.Change)]
+    losers = [r for r in results if isinstance(r, AlreadyDecided)]
+    assert len(winners) == 1 and len(losers) == 1
+    with session_factory() as s:
+        rows = s.scalars(select(VisitDecision).where(VisitDecision.visit_id == visit_id)).all()
+        assert [(r.party, r.decided_by) for r in rows] == [("host", winners[0].actor)]  # type: ignore[union-attr]
+        assert losers[0].params["who"] == f"<@{winners[0].actor}>"  # type: ignore[union-attr]
+        visit = s.get(Visit, visit_id)
+        assert visit is not None and visit.host_state == PartyState.APPROVED
+
+
+def test_two_host_accepts_at_once_give_one_decision(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    results, visit_id = _race(session_factory, world)
+    _assert_one_decision(session_factory, results, visit_id)
+
+
+@pytest.mark.postgres
+def test_two_host_accepts_at_once_on_postgresql(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    for _ in range(5):  # several rounds, to give the race a real chance
+        results, visit_id = _race(session_factory, world)
+        _assert_one_decision(session_factory, results, visit_id)
+
+
+def _statements(session_factory: sessionmaker[Session], action: object) -> int:
+    from sqlalchemy import event
+
+    engine = session_factory.kw["bind"]
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        if not str(args[2]).startswith("BEGIN"):
+            seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        action()  # type: ignore[operator]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_statements_do_not_grow_with_contacts_or_history(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    """No N+1: a decision costs the same with 2 host contacts as with 30, and after many changes."""
+    small = propose(session_factory, world).card
+    few = _statements(session_factory, lambda: decide(session_factory, small.id, "supervisor", BOSS))
+    with session_factory.begin() as s:
+        s.add_all(
+            LibraryContact(library_id=world["host"], slack_user_id=f"U0EXTRA{i:02d}", added_at=HELSINKI_NOON)
+            for i in range(28)
+        )
+    busy = propose(session_factory, world).card
+    visits.counter(
+        session_factory, busy.id, [date(2026, 12, 9)], actor=HOST, is_coordinator=False, now=HELSINKI_NOON
+    )
+    many = _statements(session_factory, lambda: decide(session_factory, busy.id, "supervisor", BOSS))
+    assert few == many <= 16, (few, many)
+    listing = _statements(session_factory, lambda: visits.my_visits(session_factory, VISITOR))
+    waiting = _statements(
+        session_factory, lambda: visits.waiting_for(session_factory, HOST, is_coordinator=True)
+    )
+    assert listing <= 2 and waiting <= 3, (listing, waiting)
