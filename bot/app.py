@@ -9,15 +9,18 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
-from bot import errors, middleware
+from bot import errors, ids, middleware
 from bot.config import Settings
 from bot.deps import Deps
 from bot.directory import SlackDirectory
 from bot.request_log import log_request
+from handlers import find as find_feature
 from handlers import help as help_feature
 from handlers import home as home_feature
+from handlers import offer as offer_feature
 from handlers import settings as settings_feature
 from handlers import soon
+from handlers import topics as topics_feature
 from handlers.router import CommandRouter
 
 
@@ -61,8 +64,15 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     errors.register(app, deps)
     middleware.register(app, deps)
     router = CommandRouter(deps)
-    for feature in (help_feature, settings_feature, home_feature):
+    for feature in (
+        help_feature,
+        settings_feature,
+        home_feature,
+        find_feature,
+        offer_feature,
+        topics_feature,
+    ):
         feature.register(app, deps, router)
-    soon.register(app, deps, router, claimed=set())
+    soon.register(app, deps, router, claimed={ids.OPEN_FIND, ids.OPEN_OFFER})
     router.register(app)
     return app

@@ -42,7 +42,9 @@ OFFER_WEEKDAYS = "offer_weekdays"
 OFFER_NOT_UNTIL = "offer_not_until"
 # A topic suggestion DM to coordinators; the block_id carries the suggestion id: "topic_suggestion:<id>"
 SUGGESTION_BLOCK = "topic_suggestion"
-SUGGESTION_APPROVE = "suggestion_approve"  # static_select of categories, option value "<suggestion>:<category>"
+SUGGESTION_APPROVE = (
+    "suggestion_approve"  # static_select of categories, option value "<suggestion>:<category>"
+)
 SUGGESTION_MERGE = "suggestion_merge"  # external_select of topics
 SUGGESTION_REJECT = "suggestion_reject"  # button, value: suggestion id
 TOPICS_VIEW = "topics"

@@ -297,8 +297,9 @@ def _hosts(
     libs = {
         row.id: row
         for row in session.execute(
-            select(Library.id, Library.name, Library.municipality, Library.lat, Library.lon, Library.region_id)
-            .where(Library.id.in_(wanted))
+            select(
+                Library.id, Library.name, Library.municipality, Library.lat, Library.lon, Library.region_id
+            ).where(Library.id.in_(wanted))
         )
     }
     visitor = libs.get(visitor_library_id) if visitor_library_id else None
@@ -525,3 +526,40 @@ def closest_topics(session: Session, query: str, lang: str, n: int = 5) -> list[
         scored.append((ratio, row.id, name))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [TopicHit(topic_id, name) for ratio, topic_id, name in scored[:n] if ratio > 0.2]
+
+
+def find_for_topic(
+    session: Session,
+    topic_id: int,
+    *,
+    lang: str,
+    visitor_library_id: int | None,
+    now: datetime,
+    limit: int = 10,
+    visits_counter: VisitsCounter = agreed_visits_this_month,
+) -> FindResult:
+    """The `etsi` answer for one catalogue topic (a topic button was pressed)."""
+    names = _topic_names(session, [topic_id], lang)
+    topic = session.get(Topic, topic_id)
+    if topic is None or topic.status != TopicStatus.ACTIVE:
+        return find(session, "", lang=lang, visitor_library_id=visitor_library_id, now=now)
+    result = FindResult(query=names.get(topic_id, ""))
+    hosts = rank_hosts(
+        session,
+        topic_id=topic_id,
+        visitor_library_id=visitor_library_id,
+        now=now,
+        limit=1000,
+        visits_counter=visits_counter,
+    )
+    inside = [h for h in hosts if h.in_region]
+    if not inside and hosts:
+        result.outside_region = True
+        inside = hosts
+    result.total = len(inside)
+    result.hosts = inside[:limit]
+    result.topic_names = names
+    result.topics = [TopicHit(topic_id, names[topic_id])] if topic_id in names else []
+    if not result.hosts:
+        result.categories = catalogue_view(session, lang)
+    return result
