@@ -9,7 +9,7 @@ Topic names in fi, sv and en and their synonyms are the topic index; host descri
 indexed at save time (`HostOffer.search_terms`) and filtered in SQL.
 
 Ranking of hosts: hosts at capacity or on a no-visitors period last; then relevance (in steps of
-0.5), then distance from the visitor's library in 10 km bands, then load (visits agreed this
+0.25), then distance from the visitor's library in 10 km bands, then load (visits agreed this
 month / monthly capacity), then exact distance and name. Hosts outside the visitor's region are
 shown by `find` only when nothing inside matches.
 
@@ -45,7 +45,7 @@ MAX_QUERY_CHARS = 300
 MAX_QUERY_WORDS = 12
 MIN_WORD = 2
 DISTANCE_BAND_KM = 10.0
-RELEVANCE_STEP = 0.5
+RELEVANCE_STEP = 0.25
 SYNONYM_WEIGHT = 0.9
 DESCRIPTION_WEIGHT = 0.6
 KEEP_RATIO = 0.5  # topics scoring under half of the best topic's score are noise
@@ -175,11 +175,12 @@ _index_cache: dict[int, TopicIndex] = {}
 def topic_index(session: Session) -> TopicIndex:
     """The index of the active topics, rebuilt only when a topic's names or status changed."""
     rows = tuple(
-        session.execute(
+        (row[0], row[1], row[2], row[3], row[4])
+        for row in session.execute(
             select(Topic.id, Topic.name_fi, Topic.name_sv, Topic.name_en, Topic.synonyms)
             .where(Topic.status == TopicStatus.ACTIVE)
             .order_by(Topic.id)
-        ).tuples()
+        )
     )
     key = hash(rows)
     index = _index_cache.get(key)
@@ -255,7 +256,7 @@ class FindResult:
 def rank_key(host: HostMatch) -> tuple[object, ...]:
     distance = host.distance_km if host.distance_km is not None else math.inf
     band = math.floor(distance / DISTANCE_BAND_KM) if distance != math.inf else math.inf
-    tier = math.floor(host.relevance / RELEVANCE_STEP + 1e-9)
+    tier = round(host.relevance / RELEVANCE_STEP)
     return (host.unavailable, -tier, band, host.load, distance, host.library_name.lower(), host.library_id)
 
 
