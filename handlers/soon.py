@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -31,17 +32,18 @@ def register(app: App, deps: Deps, router: CommandRouter, claimed: set[str]) -> 
     for action_id, sub in BUTTONS.items():
         if action_id in claimed:
             continue
+        app.action(action_id)(_coming_soon(command, sub))
 
-        def on_button(
-            ack: Ack,
-            body: dict[str, Any],
-            client: WebClient,
-            respond: Respond,
-            context: BoltContext,
-            sub: Sub = sub,
-        ) -> None:
-            ack()
-            message = common.coming_soon(t_of(context), command, sub.value)
-            reply_to_user(client, respond, body, message)
 
-        app.action(action_id)(on_button)
+def _coming_soon(command: str, sub: Sub) -> Callable[..., None]:
+    """One listener per button. (Bolt passes None for unknown keyword parameters, so the
+    subcommand is bound by this closure, not by a default argument.)"""
+
+    def on_button(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        ack()
+        message = common.coming_soon(t_of(context), command, sub.value)
+        reply_to_user(client, respond, body, message)
+
+    return on_button
