@@ -110,7 +110,12 @@ def test_empty_query_shows_the_catalogue_and_coordinators_can_edit_it(bot: Bot) 
 def test_mentions_markup_and_long_queries_are_inert(bot: Bot) -> None:
     set_home(bot.session_factory, VISITOR, "kuopio-paakirjasto", bot.clock(), language="fi")
     add_offer(bot.session_factory, "varkaus", ["reading-dogs"], bot.clock())
-    for query in ("<!channel> <@U123> lukukoira", "<!here|here> 🐶" * 100, "x" * 2990, "'; DROP TABLE host_offers; --"):
+    for query in (
+        "<!channel> <@U123> lukukoira",
+        "<!here|here> 🐶" * 100,
+        "x" * 2990,
+        "'; DROP TABLE host_offers; --",
+    ):
         body = etsi(bot, query)
         text = json.dumps(body)
         assert "<!channel>" not in text and "<@U123>" not in text and "<!here" not in text
