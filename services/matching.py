@@ -25,18 +25,27 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import snowballstemmer
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Subquery, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from models import ClosedPeriod, HostOffer, Library, LibraryContact, Topic, TopicStatus, offer_topics
-from services.catalogue import CategoryView, catalogue_view
+from models import (
+    ClosedPeriod,
+    HostOffer,
+    Library,
+    LibraryContact,
+    Topic,
+    TopicCategory,
+    TopicStatus,
+    offer_topics,
+)
+from services.catalogue import CategoryView, TopicView
 from services.libraries import EARTH_RADIUS_KM
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -253,11 +262,20 @@ class FindResult:
     empty_query: bool = False
 
 
-def rank_key(host: HostMatch) -> tuple[object, ...]:
-    distance = host.distance_km if host.distance_km is not None else math.inf
+def _key(
+    unavailable: bool, relevance: float, distance_km: float | None, load: float, name: str, library_id: int
+) -> tuple[object, ...]:
+    distance = distance_km if distance_km is not None else math.inf
     band = math.floor(distance / DISTANCE_BAND_KM) if distance != math.inf else math.inf
-    tier = round(host.relevance / RELEVANCE_STEP)
-    return (host.unavailable, -tier, band, host.load, distance, host.library_name.lower(), host.library_id)
+    tier = round(relevance / RELEVANCE_STEP)
+    return (unavailable, -tier, band, load, distance, name.lower(), library_id)
+
+
+def rank_key(host: HostMatch) -> tuple[object, ...]:
+    """Unavailable last; then relevance tier, distance band, load, exact distance, name."""
+    return _key(
+        host.unavailable, host.relevance, host.distance_km, host.load, host.library_name, host.library_id
+    )
 
 
 def _distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -266,44 +284,238 @@ def _distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+def _core(q: str) -> str:
+    """The part every description form of a query word contains (the stem less two letters)."""
+    return q[:-2] if len(q) >= 6 else q
+
+
+def _description_weights(q: str) -> list[tuple[str, float]]:
+    """LIKE patterns on `search_terms` (" stem stem ... ") and their weights, best first: the
+    same word, a word it begins (partial word), the word less an inflection's last letters (the
+    query's stem came out longer), a part of a compound. Mirrors `similarity` in SQL."""
+    if len(q) < 3:
+        return []
+    patterns = [(f"% {q} %", 1.0), (f"% {q}%", 0.75)]
+    if len(q) >= 6:
+        patterns += [(f"% {q[:-1]} %", 0.7), (f"% {q[:-2]} %", 0.7)]
+    if len(q) >= 4:
+        patterns.append((f"%{q}%", 0.5))
+    return patterns
+
+
+def _like(text: str, pattern: str) -> bool:
+    """`text LIKE pattern` for patterns of the shapes above (only % wildcards at the ends)."""
+    inner = pattern.strip("%")
+    if pattern.startswith("%") and pattern.endswith("%"):
+        return inner in text
+    return text == inner  # pragma: no cover - every pattern above is %...%
+
+
+def description_score(search_terms: str, query_words: Sequence[str]) -> float:
+    """The Python twin of the SQL description score, for the few offers whose details are shown."""
+    total = 0.0
+    for q in query_words:
+        for pattern, weight in _description_weights(q):
+            if _like(search_terms, pattern):
+                total += weight
+                break
+    return total * DESCRIPTION_WEIGHT
+
+
+def _description_sql(query_words: Sequence[str]) -> tuple[ColumnElement[float], ColumnElement[bool]] | None:
+    """SQL: the description score of an offer and a cheap filter (one LIKE a word) for it."""
+    terms = HostOffer.search_terms
+    parts: list[ColumnElement[float]] = []
+    filters: list[ColumnElement[bool]] = []
+    for q in query_words:
+        patterns = _description_weights(q)
+        if not patterns:
+            continue
+        seen = terms.like(f"%{_core(q)}%")
+        filters.append(seen)
+        inner = case(*[(terms.like(pattern), weight) for pattern, weight in patterns], else_=0.0)
+        parts.append(case((seen, inner), else_=0.0))
+    if not parts:
+        return None
+    total: ColumnElement[float] = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total * DESCRIPTION_WEIGHT, or_(*filters)
+
+
+def _offer_scores(topic_scores: dict[int, float], query_words: Sequence[str]) -> Subquery | None:
+    """SQL: one row per candidate offer (id, library_id, capacity, score): the best score of its
+    matched topics plus its description's score. Offers left with no active topic are out."""
+    topic_score = None
+    if topic_scores:
+        by_topic = case(
+            {topic_id: literal(score) for topic_id, score in topic_scores.items()},
+            value=offer_topics.c.topic_id,
+            else_=literal(0.0),
+        )
+        topic_score = (
+            select(offer_topics.c.offer_id.label("offer_id"), func.max(by_topic).label("score"))
+            .where(offer_topics.c.topic_id.in_(list(topic_scores)))
+            .group_by(offer_topics.c.offer_id)
+            .subquery("topic_score")
+        )
+    description = _description_sql(query_words)
+    if topic_score is None and description is None:
+        return None
+    score: ColumnElement[float] = literal(0.0)
+    if topic_score is not None:
+        score = score + func.coalesce(topic_score.c.score, 0.0)
+    if description is not None:
+        score = score + description[0]
+    stmt = select(
+        HostOffer.id.label("offer_id"),
+        HostOffer.library_id.label("library_id"),
+        HostOffer.monthly_capacity.label("capacity"),
+        score.label("score"),
+    )
+    if topic_score is not None:
+        stmt = stmt.outerjoin(topic_score, topic_score.c.offer_id == HostOffer.id)
+        if description is None:
+            return stmt.where(topic_score.c.offer_id.is_not(None)).subquery("offer_score")
+        return stmt.where(or_(topic_score.c.offer_id.is_not(None), description[1])).subquery("offer_score")
+    assert description is not None
+    # A description-only match whose topics were all retired is dropped when details are filled.
+    return stmt.where(description[1]).subquery("offer_score")
+
+
 @dataclass
-class _Offer:
-    id: int
+class _Candidate:
     library_id: int
+    name: str
+    municipality: str
+    lat: float
+    lon: float
+    region_id: int
+    score: float
     capacity: int
-    weekdays: int
-    description: str
-    topic_ids: list[int] = field(default_factory=list)
+    distance: float | None = None
+    agreed: int = 0
+    closed_until: date | None = None
+    in_region: bool = True
 
 
-def _hosts(
+def _ranked(
     session: Session,
-    offers: list[_Offer],
-    offer_scores: dict[int, tuple[float, int, tuple[int, ...]]],
+    topic_scores: dict[int, float],
+    query_words: Sequence[str],
     *,
     visitor_library_id: int | None,
     now: datetime,
     visits_counter: VisitsCounter,
-) -> list[HostMatch]:
-    """One HostMatch per library (its best offer), sorted by `rank_key`."""
-    if not offers:
+) -> list[_Candidate]:
+    """Every candidate host, ranked (see `rank_key`), before details are looked up."""
+    offers = _offer_scores(topic_scores, query_words)
+    if offers is None:
         return []
-    best: dict[int, _Offer] = {}
-    for offer in offers:
-        current = best.get(offer.library_id)
-        if current is None or offer_scores[offer.id][0] > offer_scores[current.id][0]:
-            best[offer.library_id] = offer
-    library_ids = list(best)
-    wanted = library_ids + ([visitor_library_id] if visitor_library_id else [])
-    libs = {
-        row.id: row
-        for row in session.execute(
-            select(
-                Library.id, Library.name, Library.municipality, Library.lat, Library.lon, Library.region_id
-            ).where(Library.id.in_(wanted))
+    per_library = (
+        select(
+            offers.c.library_id,
+            func.max(offers.c.score).label("score"),
+            func.max(offers.c.capacity).label("capacity"),
         )
-    }
-    visitor = libs.get(visitor_library_id) if visitor_library_id else None
+        .where(offers.c.score > 0)
+        .group_by(offers.c.library_id)
+        .subquery("per_library")
+    )
+    rows = session.execute(
+        select(
+            Library.id,
+            Library.name,
+            Library.municipality,
+            Library.lat,
+            Library.lon,
+            Library.region_id,
+            per_library.c.score,
+            per_library.c.capacity,
+        ).join(per_library, per_library.c.library_id == Library.id)
+    ).all()
+    if not rows:
+        return []
+    visitor = None
+    if visitor_library_id is not None:
+        visitor = session.execute(
+            select(Library.lat, Library.lon, Library.region_id).where(Library.id == visitor_library_id)
+        ).first()
+    today = now.astimezone(HELSINKI).date()
+    closed: dict[int, date] = {}
+    for library_id, ends_on in session.execute(
+        select(ClosedPeriod.library_id, ClosedPeriod.ends_on).where(
+            ClosedPeriod.starts_on <= today, ClosedPeriod.ends_on >= today
+        )
+    ):
+        closed[library_id] = max(ends_on, closed.get(library_id, ends_on))
+    agreed = visits_counter(session, [row[0] for row in rows], now)
+    ranked: list[tuple[tuple[object, ...], _Candidate]] = []
+    for row in rows:
+        c = _Candidate(*row)
+        c.distance = _distance(visitor.lat, visitor.lon, c.lat, c.lon) if visitor else None
+        c.agreed = int(agreed.get(c.library_id, 0))
+        c.closed_until = closed.get(c.library_id)
+        c.in_region = visitor is None or c.region_id == visitor.region_id
+        load = math.inf if c.capacity <= 0 else c.agreed / c.capacity
+        unavailable = c.agreed >= c.capacity or c.closed_until is not None
+        ranked.append((_key(unavailable, float(c.score), c.distance, load, c.name, c.library_id), c))
+    ranked.sort(key=lambda item: item[0])
+    return [c for _, c in ranked]
+
+
+def _host(c: _Candidate) -> HostMatch:
+    return HostMatch(
+        library_id=c.library_id,
+        library_name=c.name,
+        municipality=c.municipality,
+        distance_km=c.distance,
+        at_capacity=c.agreed >= c.capacity,
+        closed_until=c.closed_until,
+        in_region=c.in_region,
+        relevance=float(c.score),
+        capacity=int(c.capacity),
+        agreed=c.agreed,
+    )
+
+
+def _with_details(
+    session: Session,
+    hosts: list[HostMatch],
+    topic_scores: dict[int, float],
+    query_words: Sequence[str],
+) -> list[HostMatch]:
+    """Fill in the shown hosts' best offer (description, weekdays, topics) and contacts."""
+    if not hosts:
+        return hosts
+    library_ids = [h.library_id for h in hosts]
+    rows = session.execute(
+        select(
+            HostOffer.id,
+            HostOffer.library_id,
+            HostOffer.search_terms,
+            HostOffer.description,
+            HostOffer.weekdays,
+        ).where(HostOffer.library_id.in_(library_ids))
+    ).all()
+    topics: dict[int, list[int]] = defaultdict(list)
+    if rows:
+        for offer_id, topic_id in session.execute(
+            select(offer_topics.c.offer_id, offer_topics.c.topic_id)
+            .join(Topic, Topic.id == offer_topics.c.topic_id)
+            .where(offer_topics.c.offer_id.in_([r.id for r in rows]), Topic.status == TopicStatus.ACTIVE)
+            .order_by(offer_topics.c.topic_id)
+        ):
+            topics[offer_id].append(topic_id)
+    best: dict[int, tuple[float, int, str, int]] = {}
+    for offer_id, library_id, terms, description, weekdays in rows:
+        if not topics.get(offer_id):
+            continue
+        score = max((topic_scores.get(t, 0.0) for t in topics[offer_id]), default=0.0)
+        score += description_score(terms, query_words)
+        current = best.get(library_id)
+        if score > 0 and (current is None or (score, -offer_id) > (current[0], -current[1])):
+            best[library_id] = (score, offer_id, description, weekdays)
     contacts: dict[int, list[str]] = defaultdict(list)
     for library_id, user_id in session.execute(
         select(LibraryContact.library_id, LibraryContact.slack_user_id)
@@ -311,72 +523,25 @@ def _hosts(
         .order_by(LibraryContact.id)
     ):
         contacts[library_id].append(user_id)
-    today = now.astimezone(HELSINKI).date()
-    closed: dict[int, date] = {}
-    for library_id, ends_on in session.execute(
-        select(ClosedPeriod.library_id, ClosedPeriod.ends_on).where(
-            ClosedPeriod.library_id.in_(library_ids),
-            ClosedPeriod.starts_on <= today,
-            ClosedPeriod.ends_on >= today,
-        )
-    ):
-        closed[library_id] = max(ends_on, closed.get(library_id, ends_on))
-    agreed = visits_counter(session, library_ids, now)
-    capacity: dict[int, int] = defaultdict(int)
-    for offer in offers:
-        capacity[offer.library_id] = max(capacity[offer.library_id], offer.capacity)
-    hosts = []
-    for library_id, offer in best.items():
-        lib = libs.get(library_id)
-        if lib is None:
-            continue
-        score, topic_id, topic_ids = offer_scores[offer.id]
-        count = int(agreed.get(library_id, 0))
-        hosts.append(
-            HostMatch(
-                library_id=library_id,
-                library_name=lib.name,
-                municipality=lib.municipality,
-                distance_km=_distance(visitor.lat, visitor.lon, lib.lat, lib.lon) if visitor else None,
-                at_capacity=count >= capacity[library_id],
-                closed_until=closed.get(library_id),
-                in_region=visitor is None or lib.region_id == visitor.region_id,
-                topic_id=topic_id,
-                topic_ids=topic_ids,
-                relevance=score,
-                capacity=capacity[library_id],
-                agreed=count,
-                description=offer.description,
-                contacts=tuple(contacts.get(library_id, ())),
-                weekdays=offer.weekdays,
+    detailed = []
+    for host in hosts:
+        if host.library_id not in best:
+            continue  # its matching offers' topics were all retired
+        _, offer_id, description, weekdays = best[host.library_id]
+        offered = topics.get(offer_id, [])
+        matched = sorted((t for t in offered if t in topic_scores), key=lambda t: (-topic_scores[t], t))
+        shown = tuple(matched or offered)
+        detailed.append(
+            replace(
+                host,
+                topic_id=shown[0] if shown else 0,
+                topic_ids=shown,
+                description=description,
+                weekdays=weekdays,
+                contacts=tuple(contacts.get(host.library_id, ())),
             )
         )
-    hosts.sort(key=rank_key)
-    return hosts
-
-
-def _load_offers(session: Session, condition: object) -> list[_Offer]:
-    offers = {
-        row.id: _Offer(row.id, row.library_id, row.monthly_capacity, row.weekdays, row.description)
-        for row in session.execute(
-            select(
-                HostOffer.id,
-                HostOffer.library_id,
-                HostOffer.monthly_capacity,
-                HostOffer.weekdays,
-                HostOffer.description,
-            ).where(condition)  # type: ignore[arg-type]
-        )
-    }
-    if offers:
-        for offer_id, topic_id in session.execute(
-            select(offer_topics.c.offer_id, offer_topics.c.topic_id)
-            .join(Topic, Topic.id == offer_topics.c.topic_id)
-            .where(offer_topics.c.offer_id.in_(list(offers)), Topic.status == TopicStatus.ACTIVE)
-            .order_by(offer_topics.c.offer_id, offer_topics.c.topic_id)
-        ):
-            offers[offer_id].topic_ids.append(topic_id)
-    return list(offers.values())
+    return detailed
 
 
 def rank_hosts(
@@ -388,16 +553,14 @@ def rank_hosts(
     limit: int = 50,
     visits_counter: VisitsCounter = agreed_visits_this_month,
 ) -> list[HostMatch]:
-    """The libraries offering `topic_id`, best first: available before unavailable, the visitor's
-    region before others, then nearer, then less loaded."""
-    offered = select(offer_topics.c.offer_id).where(offer_topics.c.topic_id == topic_id)
-    offers = _load_offers(session, HostOffer.id.in_(offered))
-    scores = {o.id: (1.0, topic_id, (topic_id,)) for o in offers}
-    hosts = _hosts(
-        session, offers, scores, visitor_library_id=visitor_library_id, now=now, visits_counter=visits_counter
+    """The libraries offering `topic_id`, best first: the visitor's region before others; then
+    available before unavailable, nearer, less loaded."""
+    scores = {topic_id: 1.0}
+    ranked = _ranked(
+        session, scores, (), visitor_library_id=visitor_library_id, now=now, visits_counter=visits_counter
     )
-    hosts.sort(key=lambda h: (not h.in_region, *rank_key(h)))
-    return hosts[:limit]
+    ranked.sort(key=lambda c: not c.in_region)  # stable: keeps the ranking within each group
+    return _with_details(session, [_host(c) for c in ranked[:limit]], scores, ())
 
 
 def find(
@@ -417,51 +580,42 @@ def find(
     query_words = words(query)[:MAX_QUERY_WORDS]
     if not query_words:
         result.empty_query = not query
-        result.categories = catalogue_view(session, lang)
+        result.categories = catalogue(session, lang)
         return result
 
-    index = topic_index(session)
-    topic_scores = index.score(query_words)
+    topic_scores = topic_index(session).score(query_words)
     if topic_scores:
         top = max(topic_scores.values())
         topic_scores = {t: s for t, s in topic_scores.items() if s >= KEEP_RATIO * top}
-
-    conditions: list[object] = []
-    if topic_scores:
-        offered = select(offer_topics.c.offer_id).where(offer_topics.c.topic_id.in_(list(topic_scores)))
-        conditions.append(HostOffer.id.in_(offered))
-    for q in query_words:
-        if len(q) >= 4:
-            conditions.append(HostOffer.search_terms.like(f"%{q}%"))
-        elif len(q) == 3:
-            conditions.append(HostOffer.search_terms.like(f"% {q}%"))
-    offers = _load_offers(session, or_(*conditions)) if conditions else []  # type: ignore[arg-type]
-
-    scores: dict[int, tuple[float, int, tuple[int, ...]]] = {}
-    kept: list[_Offer] = []
-    offer_terms = _offer_terms(session, [o.id for o in offers]) if offers else {}
-    for offer in offers:
-        matched = sorted(
-            (t for t in offer.topic_ids if t in topic_scores), key=lambda t: (-topic_scores[t], t)
-        )
-        description = _description_score(query_words, offer_terms.get(offer.id, ()))
-        if not offer.topic_ids or (not matched and description <= 0):
-            continue
-        best_topic = matched[0] if matched else offer.topic_ids[0]
-        score = (topic_scores[best_topic] if matched else 0.0) + description
-        scores[offer.id] = (score, best_topic, tuple(matched or offer.topic_ids))
-        kept.append(offer)
-
-    hosts = _hosts(
-        session, kept, scores, visitor_library_id=visitor_library_id, now=now, visits_counter=visits_counter
+    ranked = _ranked(
+        session,
+        topic_scores,
+        query_words,
+        visitor_library_id=visitor_library_id,
+        now=now,
+        visits_counter=visits_counter,
     )
-    inside = [h for h in hosts if h.in_region]
-    if not inside and hosts:
-        result.outside_region = True
-        inside = hosts
-    result.total = len(inside)
-    result.hosts = inside[:limit]
+    _fill(session, result, ranked, topic_scores, query_words, lang, limit)
+    if not result.hosts:
+        result.suggestions = result.topics[:5] or closest_topics(session, query, lang)
+    return result
 
+
+def _fill(
+    session: Session,
+    result: FindResult,
+    ranked: list[_Candidate],
+    topic_scores: dict[int, float],
+    query_words: Sequence[str],
+    lang: str,
+    limit: int,
+) -> None:
+    inside = [c for c in ranked if c.in_region]
+    if not inside and ranked:
+        result.outside_region = True
+        inside = ranked
+    result.total = len(inside)
+    result.hosts = _with_details(session, [_host(c) for c in inside[:limit]], topic_scores, query_words)
     shown_topics = {t for h in result.hosts for t in h.topic_ids} | set(topic_scores)
     names = _topic_names(session, shown_topics, lang)
     result.topic_names = names
@@ -471,27 +625,7 @@ def find(
         if t in names
     ]
     if not result.hosts:
-        result.suggestions = result.topics[:5] or closest_topics(session, query, lang)
-        result.categories = catalogue_view(session, lang)
-    return result
-
-
-def _offer_terms(session: Session, offer_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    return {
-        offer_id: tuple(terms.split())
-        for offer_id, terms in session.execute(
-            select(HostOffer.id, HostOffer.search_terms).where(HostOffer.id.in_(offer_ids))
-        )
-    }
-
-
-def _description_score(query_words: Sequence[str], terms: Sequence[str]) -> float:
-    if not terms:
-        return 0.0
-    total = 0.0
-    for q in query_words:
-        total += max((similarity(q, term) for term in terms), default=0.0)
-    return DESCRIPTION_WEIGHT * total
+        result.categories = catalogue(session, lang)
 
 
 def _topic_names(session: Session, topic_ids: Iterable[int], lang: str) -> dict[int, str]:
@@ -508,8 +642,8 @@ def _topic_names(session: Session, topic_ids: Iterable[int], lang: str) -> dict[
 
 
 def closest_topics(session: Session, query: str, lang: str, n: int = 5) -> list[TopicHit]:
-    """Active topics whose names look most like the query (for a query that matched nothing)."""
-    text = query.lower()[:60]
+    """Active topics whose names or synonyms look most like the query (when nothing matched)."""
+    text = " ".join(query.lower().split())[:60]
     if not WORD.search(text):
         return []
     rows = session.execute(
@@ -517,16 +651,45 @@ def closest_topics(session: Session, query: str, lang: str, n: int = 5) -> list[
             Topic.status == TopicStatus.ACTIVE
         )
     ).all()
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(text)  # SequenceMatcher caches what it learns about seq2
     scored = []
     for row in rows:
-        candidates = [row.name_fi, row.name_sv, row.name_en, *row.synonyms.split("\n")]
-        ratio = max(
-            difflib.SequenceMatcher(None, text, c.lower()[:60]).ratio() for c in candidates if c.strip()
-        )
+        best = 0.0
+        for candidate in (row.name_fi, row.name_sv, row.name_en, *row.synonyms.split("\n")):
+            candidate = candidate.lower()[:60]
+            if not candidate:
+                continue
+            matcher.set_seq1(candidate)
+            if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+                best = max(best, matcher.ratio())
         name = {"sv": row.name_sv, "en": row.name_en}.get(lang) or row.name_fi
-        scored.append((ratio, row.id, name))
+        scored.append((best, row.id, name))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [TopicHit(topic_id, name) for ratio, topic_id, name in scored[:n] if ratio > 0.2]
+
+
+def catalogue(session: Session, lang: str) -> list[CategoryView]:
+    """The active catalogue by category (a column query: cheaper than loading ORM objects)."""
+    column = {"sv": Topic.name_sv, "en": Topic.name_en}.get(lang, Topic.name_fi)
+    category_column = {"sv": TopicCategory.name_sv, "en": TopicCategory.name_en}.get(
+        lang, TopicCategory.name_fi
+    )
+    topics: dict[int, list[TopicView]] = defaultdict(list)
+    for topic_id, key, name, fallback, category_id in session.execute(
+        select(Topic.id, Topic.key, column, Topic.name_fi, Topic.category_id)
+        .where(Topic.status == TopicStatus.ACTIVE)
+        .order_by(Topic.position, Topic.id)
+    ):
+        topics[category_id].append(TopicView(topic_id, key, name or fallback, False))
+    return [
+        CategoryView(category_id, key, name or fallback, tuple(topics.get(category_id, ())))
+        for category_id, key, name, fallback in session.execute(
+            select(TopicCategory.id, TopicCategory.key, category_column, TopicCategory.name_fi).order_by(
+                TopicCategory.position, TopicCategory.id
+            )
+        )
+    ]
 
 
 def find_for_topic(
@@ -540,27 +703,13 @@ def find_for_topic(
     visits_counter: VisitsCounter = agreed_visits_this_month,
 ) -> FindResult:
     """The `etsi` answer for one catalogue topic (a topic button was pressed)."""
-    names = _topic_names(session, [topic_id], lang)
     topic = session.get(Topic, topic_id)
     if topic is None or topic.status != TopicStatus.ACTIVE:
         return find(session, "", lang=lang, visitor_library_id=visitor_library_id, now=now)
-    result = FindResult(query=names.get(topic_id, ""))
-    hosts = rank_hosts(
-        session,
-        topic_id=topic_id,
-        visitor_library_id=visitor_library_id,
-        now=now,
-        limit=1000,
-        visits_counter=visits_counter,
+    result = FindResult(query=topic.name(lang))
+    scores = {topic_id: 1.0}
+    ranked = _ranked(
+        session, scores, (), visitor_library_id=visitor_library_id, now=now, visits_counter=visits_counter
     )
-    inside = [h for h in hosts if h.in_region]
-    if not inside and hosts:
-        result.outside_region = True
-        inside = hosts
-    result.total = len(inside)
-    result.hosts = inside[:limit]
-    result.topic_names = names
-    result.topics = [TopicHit(topic_id, names[topic_id])] if topic_id in names else []
-    if not result.hosts:
-        result.categories = catalogue_view(session, lang)
+    _fill(session, result, ranked, scores, (), lang, limit)
     return result
