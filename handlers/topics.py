@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.deps import Deps
 from bot.i18n import translator
+from bot.views import blocks as b
 from bot.views import common
 from bot.views.offer import topic_options
 from bot.views.topics import suggestion_id_of, suggestion_message, topic_saved, topics_modal
@@ -47,11 +48,17 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         try:
             do(suggestion_id, user_id)
-        except (Conflict, NotAllowed) as exc:
+        except NotAllowed as exc:
             reply_to_user(client, respond, body, common.ephemeral(t(exc.key, **exc.params)))
-        refresh(client, body, suggestion_id)
+            return
+        except Conflict as exc:  # decided meanwhile: say by whom, and show the decision
+            reply_to_user(client, respond, body, common.ephemeral(t(exc.key, **exc.params)))
+            refresh(client, body, suggestion_id)
+            return
+        info = refresh(client, body, suggestion_id)
+        tell_suggester(client, info)
 
-    def refresh(client: WebClient, body: dict[str, Any], suggestion_id: int) -> None:
+    def refresh(client: WebClient, body: dict[str, Any], suggestion_id: int) -> topics.SuggestionInfo:
         t = translator(deps.settings.default_language)
         with deps.session_factory() as session:
             info = topics.suggestion_info(session, suggestion_id, t.lang)
@@ -65,18 +72,16 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 client.chat_update(channel=channel, ts=ts, **message)
             except Exception:
                 log.warning("could not update a topic suggestion message", exc_info=True)
-        if info.status != SuggestionStatus.PENDING and body.get("_notified") is None:
-            body["_notified"] = True
-            tell_suggester(client, info)
+        return info
 
     def tell_suggester(client: WebClient, info: topics.SuggestionInfo) -> None:
+        if info.status == SuggestionStatus.PENDING:
+            return
         t = translator(deps.settings.default_language)
         key = f"topics.suggester.{info.status.value}"
         try:
-            client.chat_postMessage(
-                channel=info.suggested_by,
-                **common.ephemeral(t(key, text=info.text, topic=info.topic_name or "")),
-            )
+            text = t(key, text=b.escape(info.text), topic=b.escape(info.topic_name or ""))
+            client.chat_postMessage(channel=info.suggested_by, **b.message(text, [b.section(text)]))
         except Exception:
             log.warning("could not tell the suggester about the decision", exc_info=True)
 
