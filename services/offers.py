@@ -233,9 +233,13 @@ def save_offer(
         if not may_edit(session, library.id, actor, coordinator=coordinator):
             raise InvalidInput.one(F_LIBRARY, "offer.error.not_contact", library=library.name)
         topic_ids = list(dict.fromkeys(data.topic_ids))
-        topics = list(
-            session.scalars(select(Topic).where(Topic.id.in_(topic_ids), Topic.status == TopicStatus.ACTIVE))
-        )
+        kept = {t.id for t in offer.topics} if offer is not None else set()
+        topics = [
+            topic
+            for topic in session.scalars(select(Topic).where(Topic.id.in_(topic_ids)).order_by(Topic.id))
+            # a retired topic the offer already had stays (history); no new ones are taken on
+            if topic.status == TopicStatus.ACTIVE or topic.id in kept
+        ]
         if len(topics) != len(topic_ids):
             raise InvalidInput.one(F_TOPICS, "offer.error.topic_unknown")
 

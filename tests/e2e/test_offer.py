@@ -294,7 +294,7 @@ def test_suggested_topic_is_approved_into_the_catalogue_and_the_offer(bot: Bot) 
         assert topic is not None and topic.status == TopicStatus.ACTIVE
         offer = s.scalar(select(HostOffer))
         assert [t.id for t in offer.topics] == [topic.id]
-    told = [c for c in bot.api.of("chat.postMessage") if c.body["channel"] == HOST]
+    told = [c for c in bot.api.wait_for("chat.postMessage", count=2) if c.body["channel"] == HOST]
     assert told and "hyväksytty" in json.dumps(told[-1].body, ensure_ascii=False)
 
     # a second click is stale: nothing changes, the clicker is told who decided
@@ -344,3 +344,21 @@ def test_suggestion_rejected(bot: Bot) -> None:
         assert s.get(TopicSuggestion, suggestion).status.value == "rejected"
         assert s.scalar(select(HostOffer)).topics == []
     assert count(bot.session_factory, Topic) == 20
+
+
+def test_an_offer_with_a_retired_topic_can_still_be_edited(bot: Bot) -> None:
+    set_home(bot.session_factory, HOST, "siilinjarvi", bot.clock(), language="fi")
+    offer = add_offer(
+        bot.session_factory, "siilinjarvi", ["reading-dogs", "bookmobile"], bot.clock(), contacts=(HOST,)
+    )
+    dogs, bus = topic_id(bot.session_factory, "reading-dogs"), topic_id(bot.session_factory, "bookmobile")
+    with bot.session_factory.begin() as s:
+        s.get(Topic, dogs).status = TopicStatus.RETIRED
+    answer = submit(bot, offer_values(bot, **{ids.OFFER_TOPICS: multi([str(dogs), str(bus)])}), offer=offer)
+    assert answer["response_action"] == "update"
+    with bot.session_factory() as s:
+        assert sorted(t.id for t in s.get(HostOffer, offer).topics) == sorted([dogs, bus])
+    # but a retired topic cannot be added to another offer
+    answer = submit(bot, offer_values(bot, **{ids.OFFER_TOPICS: multi([str(dogs)])}))
+    assert ids.OFFER_TOPICS in answer["errors"]
+    assert count(bot.session_factory, HostOffer) == 1
