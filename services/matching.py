@@ -278,12 +278,6 @@ def rank_key(host: HostMatch) -> tuple[object, ...]:
     )
 
 
-def _distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, q1, p2, q2 = map(math.radians, (lat1, lon1, lat2, lon2))
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((q2 - q1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
 def _core(q: str) -> str:
     """The part every description form of a query word contains (the stem less two letters)."""
     return q[:-2] if len(q) >= 6 else q
@@ -383,7 +377,7 @@ def _offer_scores(topic_scores: dict[int, float], query_words: Sequence[str]) ->
     return stmt.where(description[1]).subquery("offer_score")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     library_id: int
     name: str
@@ -451,12 +445,18 @@ def _ranked(
         closed[library_id] = max(ends_on, closed.get(library_id, ends_on))
     agreed = visits_counter(session, [row[0] for row in rows], now)
     ranked: list[tuple[tuple[object, ...], _Candidate]] = []
+    radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
+    if visitor is not None:  # haversine, with the visitor's side computed once
+        v_lat, v_lon, v_cos = radians(visitor.lat), radians(visitor.lon), cos(radians(visitor.lat))
     for row in rows:
         c = _Candidate(*row)
-        c.distance = _distance(visitor.lat, visitor.lon, c.lat, c.lon) if visitor else None
+        if visitor is not None:
+            lat = radians(c.lat)
+            h = sin((lat - v_lat) / 2) ** 2 + v_cos * cos(lat) * sin((radians(c.lon) - v_lon) / 2) ** 2
+            c.distance = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+            c.in_region = c.region_id == visitor.region_id
         c.agreed = int(agreed.get(c.library_id, 0))
         c.closed_until = closed.get(c.library_id)
-        c.in_region = visitor is None or c.region_id == visitor.region_id
         load = math.inf if c.capacity <= 0 else c.agreed / c.capacity
         unavailable = c.agreed >= c.capacity or c.closed_until is not None
         ranked.append((_key(unavailable, float(c.score), c.distance, load, c.name, c.library_id), c))
