@@ -412,7 +412,6 @@ def _ranked(
             func.max(offers.c.score).label("score"),
             func.max(offers.c.capacity).label("capacity"),
         )
-        .where(offers.c.score > 0)
         .group_by(offers.c.library_id)
         .subquery("per_library")
     )
@@ -450,6 +449,8 @@ def _ranked(
         v_lat, v_lon, v_cos = radians(visitor.lat), radians(visitor.lon), cos(radians(visitor.lat))
     for row in rows:
         c = _Candidate(*row)
+        if not c.score > 0:
+            continue  # matched only a word's core, none of its forms
         if visitor is not None:
             lat = radians(c.lat)
             h = sin((lat - v_lat) / 2) ** 2 + v_cos * cos(lat) * sin((radians(c.lon) - v_lon) / 2) ** 2
