@@ -362,3 +362,12 @@ def test_an_offer_with_a_retired_topic_can_still_be_edited(bot: Bot) -> None:
     answer = submit(bot, offer_values(bot, **{ids.OFFER_TOPICS: multi([str(dogs)])}))
     assert ids.OFFER_TOPICS in answer["errors"]
     assert count(bot.session_factory, HostOffer) == 1
+
+
+def test_app_home_offer_button_opens_the_form(bot: Bot) -> None:
+    set_home(bot.session_factory, HOST, "siilinjarvi", bot.clock(), language="en")
+    assert bot.slack.action(ids.OPEN_OFFER, where="home", user=HOST).status == 200
+    view = opened_view(bot)
+    check_view(view)
+    assert view["title"]["text"] == "New offer"
+    assert view["callback_id"] == ids.OFFER_VIEW

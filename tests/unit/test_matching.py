@@ -271,3 +271,44 @@ def test_similarity_scale() -> None:
     assert 0.5 < matching.similarity("omatoimi", "omatoimikirjasto") < 1.0
     assert matching.similarity("ab", "abc") == 0.0
     assert matching.similarity("koira", "lukukoiratoimin") > 0
+
+
+def test_rank_hosts_contract_for_the_visits_feature(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    """What the visit-proposal feature builds on: a frozen HostMatch with these fields, the
+    visitor's region first, details filled in, `limit` respected."""
+    import dataclasses
+
+    add_foreign_library(session_factory)
+    add_offer(session_factory, "joensuu", ["reading-dogs"], clock(), contacts=("U0JOENSUU",))
+    add_offer(
+        session_factory,
+        "varkaus",
+        ["reading-dogs"],
+        clock(),
+        description="Onni-koira",
+        contacts=("U0VARKAUS",),
+    )
+    add_offer(session_factory, "siilinjarvi", ["reading-dogs"], clock(), capacity=0)
+    dogs, visitor = (
+        topic_id(session_factory, "reading-dogs"),
+        library_id(session_factory, "kuopio-paakirjasto"),
+    )
+    with session_factory() as s:
+        hosts = matching.rank_hosts(s, topic_id=dogs, visitor_library_id=visitor, now=clock())
+        limited = matching.rank_hosts(s, topic_id=dogs, visitor_library_id=None, now=clock(), limit=1)
+    assert [h.library_name for h in hosts] == [
+        "Varkauden kirjasto",
+        "Siilinjärven kirjasto",
+        "Joensuun pääkirjasto",
+    ]
+    assert [h.in_region for h in hosts] == [True, True, False]
+    assert hosts[1].at_capacity  # capacity 0: takes no visits now
+    assert hosts[0].contacts == ("U0VARKAUS",) and hosts[0].description == "Onni-koira"
+    assert hosts[0].topic_id == dogs
+    names = {f.name for f in dataclasses.fields(matching.HostMatch)}
+    assert {"library_id", "library_name", "distance_km", "at_capacity", "closed_until", "in_region"} <= names
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hosts[0].at_capacity = True  # type: ignore[misc]
+    assert len(limited) == 1 and limited[0].distance_km is None
