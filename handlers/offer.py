@@ -96,14 +96,21 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             )
         client.views_open(trigger_id=trigger_id, view=offer_modal(form, t))
 
-    def start(me: Staff, t: Translator) -> dict[str, Any] | None:
-        """The list of the user's offers, or None when a new-offer form should open at once."""
+    def start(me: Staff, t: Translator, library_query: str = "") -> dict[str, Any] | None:
+        """The list of the offers the user may edit, or None when a new-offer form should open."""
         with deps.session_factory() as session:
-            mine = offers.editable_offers(session, me.user_id, t.lang)
+            mine = offers.editable_offers(
+                session,
+                me.user_id,
+                t.lang,
+                coordinator=deps.is_coordinator(me.user_id),
+                library_query=library_query,
+            )
         return offers_message(mine, t) if mine else None
 
     def on_offer(inv: Invocation) -> None:
-        listing = start(inv.staff, inv.t)
+        """`tarjoa`: one's own offers (or a new one); `tarjoa <library>`: that library's offers."""
+        listing = start(inv.staff, inv.t, inv.rest)
         if listing is not None:
             inv.ack(listing)
             return

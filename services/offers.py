@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from models import ClosedPeriod, HostOffer, Library, LibraryContact, Topic, TopicStatus, TopicSuggestion
 from services import audit
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.libraries import search_libraries
 from services.matching import index_text
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -102,19 +103,29 @@ def may_edit(session: Session, library_id: int, user_id: str, *, coordinator: bo
     return not contacts or user_id in contacts
 
 
-def editable_offers(session: Session, user_id: str, lang: str) -> list[OfferSummary]:
-    """The offers of the libraries the user is a contact for."""
-    libraries = select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id)
-    offers = session.scalars(
+def editable_offers(
+    session: Session, user_id: str, lang: str, *, coordinator: bool = False, library_query: str = ""
+) -> list[OfferSummary]:
+    """The offers the user may edit: of the libraries they are a contact for, or, with a
+    `library_query` (`tarjoa <library>`), of the matching libraries they may edit (coordinators:
+    all of them)."""
+    stmt = (
         select(HostOffer)
         .options(selectinload(HostOffer.topics), selectinload(HostOffer.library))
-        .where(HostOffer.library_id.in_(libraries))
         .order_by(HostOffer.id)
         .limit(20)
     )
+    if library_query.strip():
+        found = [lib.id for lib in search_libraries(session, library_query[:100], limit=20)]
+        if not coordinator:
+            found = [i for i in found if may_edit(session, i, user_id, coordinator=False)]
+        stmt = stmt.where(HostOffer.library_id.in_(found))
+    else:
+        libraries = select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id)
+        stmt = stmt.where(HostOffer.library_id.in_(libraries))
     return [
         OfferSummary(o.id, o.library.name, tuple(t.name(lang) for t in o.topics), o.monthly_capacity)
-        for o in offers
+        for o in session.scalars(stmt)
     ]
 
 

@@ -371,3 +371,17 @@ def test_app_home_offer_button_opens_the_form(bot: Bot) -> None:
     check_view(view)
     assert view["title"]["text"] == "New offer"
     assert view["callback_id"] == ids.OFFER_VIEW
+
+
+def test_coordinator_finds_any_librarys_offers_by_name(bot: Bot) -> None:
+    add_offer(bot.session_factory, "varkaus", ["bookmobile"], bot.clock(), contacts=(HOST,))
+    set_home(bot.session_factory, COORDINATOR, "kuopio-paakirjasto", bot.clock(), language="fi")
+    body = bot.slack.command("tarjoa varkau", user=COORDINATOR).json()
+    check_message(body)
+    assert "Varkauden kirjasto" in json.dumps(body, ensure_ascii=False)
+    assert any(b.get("accessory", {}).get("action_id") == ids.EDIT_OFFER for b in body["blocks"])
+    # someone else gets no edit button for it: a new-offer form opens instead
+    set_home(bot.session_factory, OTHER, "kuopio-paakirjasto", bot.clock(), language="fi")
+    reply = bot.slack.command("tarjoa varkau", user=OTHER)
+    assert reply.status == 200 and "Varkauden" not in reply.text
+    assert opened_view(bot)["title"]["text"] == "Uusi tarjous"
