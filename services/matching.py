@@ -178,7 +178,7 @@ def build_index(rows: Iterable[TopicRow]) -> TopicIndex:
     )
 
 
-_index_cache: dict[int, TopicIndex] = {}
+_index_cache: dict[tuple[TopicRow, ...], TopicIndex] = {}
 
 
 def topic_index(session: Session) -> TopicIndex:
@@ -191,12 +191,11 @@ def topic_index(session: Session) -> TopicIndex:
             .order_by(Topic.id)
         )
     )
-    key = hash(rows)
-    index = _index_cache.get(key)
+    index = _index_cache.get(rows)
     if index is None:
         if len(_index_cache) > 8:
             _index_cache.clear()
-        index = _index_cache[key] = build_index(rows)
+        index = _index_cache[rows] = build_index(rows)
     return index
 
 
@@ -216,7 +215,11 @@ def agreed_visits_this_month(session: Session, library_ids: Sequence[int], now: 
 # --- results ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class HostMatch:
-    """One host library for a topic (or a query), with what the ranking looked at."""
+    """One host library for a topic (or a query), with what the ranking looked at.
+
+    `capacity` is the highest monthly capacity among the library's offers that matched; `agreed`
+    comes from `agreed_visits_this_month`; `at_capacity` is `agreed >= capacity` (capacity 0 =
+    no visits now). `topic_id` is the topic to propose (the best-matching one of its offer)."""
 
     library_id: int
     library_name: str
@@ -400,7 +403,7 @@ def _ranked(
     *,
     visitor_library_id: int | None,
     now: datetime,
-    visits_counter: VisitsCounter,
+    visits_counter: VisitsCounter | None,
 ) -> list[_Candidate]:
     """Every candidate host, ranked (see `rank_key`), before details are looked up."""
     offers = _offer_scores(topic_scores, query_words)
@@ -442,7 +445,8 @@ def _ranked(
         )
     ):
         closed[library_id] = max(ends_on, closed.get(library_id, ends_on))
-    agreed = visits_counter(session, [row[0] for row in rows], now)
+    counter = visits_counter or agreed_visits_this_month  # looked up now: the seam may be replaced
+    agreed = counter(session, [row[0] for row in rows], now)
     ranked: list[tuple[tuple[object, ...], _Candidate]] = []
     radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
     if visitor is not None:  # haversine, with the visitor's side computed once
@@ -552,7 +556,7 @@ def rank_hosts(
     visitor_library_id: int | None,
     now: datetime,
     limit: int = 50,
-    visits_counter: VisitsCounter = agreed_visits_this_month,
+    visits_counter: VisitsCounter | None = None,
 ) -> list[HostMatch]:
     """The libraries offering `topic_id`, best first: the visitor's region before others; then
     available before unavailable, nearer, less loaded."""
@@ -572,7 +576,7 @@ def find(
     visitor_library_id: int | None,
     now: datetime,
     limit: int = 10,
-    visits_counter: VisitsCounter = agreed_visits_this_month,
+    visits_counter: VisitsCounter | None = None,
 ) -> FindResult:
     """What `/vertais etsi <query>` shows: hosts best first, or, failing that, the closest topics
     and the catalogue's categories. Never an empty answer."""
@@ -701,7 +705,7 @@ def find_for_topic(
     visitor_library_id: int | None,
     now: datetime,
     limit: int = 10,
-    visits_counter: VisitsCounter = agreed_visits_this_month,
+    visits_counter: VisitsCounter | None = None,
 ) -> FindResult:
     """The `etsi` answer for one catalogue topic (a topic button was pressed)."""
     topic = session.get(Topic, topic_id)
