@@ -16,12 +16,15 @@ from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
 from bot.request_log import log_request
 from handlers import decide as decide_feature
+from handlers import find as find_feature
 from handlers import help as help_feature
 from handlers import home as home_feature
 from handlers import mine as mine_feature
+from handlers import offer as offer_feature
 from handlers import propose as propose_feature
 from handlers import settings as settings_feature
 from handlers import soon
+from handlers import topics as topics_feature
 from handlers.router import CommandRouter
 
 
@@ -86,8 +89,12 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         propose_feature,
         decide_feature,
         mine_feature,
+        find_feature,
+        offer_feature,
+        topics_feature,
     ):
         feature.register(app, deps, router)
-    soon.register(app, deps, router, claimed={ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_MINE})
+    claimed = {ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_MINE, ids.OPEN_FIND, ids.OPEN_OFFER}
+    soon.register(app, deps, router, claimed=claimed)
     router.register(app)
     return app

@@ -56,3 +56,33 @@ COUNTER_VIEW = "visit_counter"
 MOVE_VIEW = "visit_move_form"
 MINE_PAGE = "mine_page"
 HOME_PAGE = "home_visits_page"
+# Finding hosts, offers and the topic catalogue (issue 3) ------------------------------------
+FIND_TOPIC = "find_topic"  # a topic button in an `etsi` answer; action_id + "_<n>", value: topic id
+OPEN_TOPICS = "open_topics"  # coordinators: edit the topic catalogue
+OFFER_VIEW = "offer"
+OFFER_SAVED_VIEW = "offer_saved"
+NEW_OFFER = "new_offer"
+EDIT_OFFER = "edit_offer"  # value: offer id
+OFFER_LIBRARY = "offer_library"
+OFFER_TOPICS = "offer_topics"
+OFFER_SUGGESTION = "offer_suggestion"
+OFFER_DESCRIPTION = "offer_description"
+OFFER_CONTACTS = "offer_contacts"
+OFFER_CAPACITY = "offer_capacity"
+OFFER_WEEKDAYS = "offer_weekdays"
+OFFER_NOT_UNTIL = "offer_not_until"
+# A topic suggestion DM to coordinators; the block_id carries the suggestion id: "topic_suggestion:<id>"
+SUGGESTION_BLOCK = "topic_suggestion"
+SUGGESTION_APPROVE = (
+    "suggestion_approve"  # static_select of categories, option value "<suggestion>:<category>"
+)
+SUGGESTION_MERGE = "suggestion_merge"  # external_select of topics
+SUGGESTION_REJECT = "suggestion_reject"  # button, value: suggestion id
+TOPICS_VIEW = "topics"
+TOPIC_PICK = "topic_pick"
+TOPIC_CATEGORY = "topic_category"
+TOPIC_NAME_FI = "topic_name_fi"
+TOPIC_NAME_SV = "topic_name_sv"
+TOPIC_NAME_EN = "topic_name_en"
+TOPIC_SYNONYMS = "topic_synonyms"
+TOPIC_STATUS = "topic_status"

@@ -22,6 +22,8 @@ BUTTONS = {
     ids.OPEN_OFFER: Sub.OFFER,
     ids.OPEN_MINE: Sub.MINE,
     ids.OPEN_IDEAS: Sub.IDEAS,
+    # The visits feature registers the real listener and claims it; until then it is coming soon.
+    ids.PROPOSE_HOST: Sub.PROPOSE,
 }
 
 
@@ -33,6 +35,9 @@ def register(app: App, deps: Deps, router: CommandRouter, claimed: set[str]) -> 
 
 
 def _coming_soon(command: str, sub: Sub) -> Callable[..., None]:
+    """One listener per button. (Bolt passes None for unknown keyword parameters, so the
+    subcommand is bound by this closure, not by a default argument.)"""
+
     def on_button(
         ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +90,21 @@ class UnitOfWorkSession(Session):
     def get_bind(self, *args: Any, **kwargs: Any) -> Any:
         bind = super().get_bind(*args, **kwargs)
         if not self.writes and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
-            return bind.execution_options(**{READ_ONLY: True})
+            return _read_only(bind)
         return bind
+
+
+_READ_ONLY_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _read_only(engine: Engine) -> Engine:
+    """The same engine (same pool) with the read-only option; one object per engine, because a
+    session keeps one connection per bind object and a new object each time would check out a
+    new connection for every statement."""
+    found = _READ_ONLY_ENGINES.get(engine)
+    if found is None:
+        found = _READ_ONLY_ENGINES.setdefault(engine, engine.execution_options(**{READ_ONLY: True}))
+    return found
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     Enum,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -312,28 +314,68 @@ class KilometreRate(Base):
     eur_per_km: Mapped[Decimal] = mapped_column(Numeric(6, 3))
 
 
-__all__ = [
-    "AuditEntry",
-    "Base",
-    "KilometreRate",
-    "PartyState",
-    "ClosedPeriod",
-    "Library",
-    "LibraryContact",
-    "Region",
-    "Reminder",
-    "ReminderStatus",
-    "StaffProfile",
-    "Topic",
-    "TopicCategory",
-    "TopicStatus",
-    "UTCDateTime",
-    "Visit",
-    "VisitDate",
-    "VisitDecision",
-    "VisitMessage",
-    "VisitStatus",
-]
+class SuggestionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    MERGED = "merged"
+    REJECTED = "rejected"
+
+
+offer_topics = Table(
+    "host_offer_topics",
+    Base.metadata,
+    Column("offer_id", ForeignKey("host_offers.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id"), primary_key=True, index=True),
+)
+
+
+class HostOffer(Base):
+    """What a library can teach visitors: topics, a description, capacity and suitable weekdays.
+
+    `weekdays` is a bit mask (Monday = 1, Tuesday = 2, ... Sunday = 64). `search_terms` holds the
+    normalised words of the description (see services.matching.index_text), rebuilt on save, so
+    that `etsi` can filter descriptions in SQL."""
+
+    __tablename__ = "host_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    monthly_capacity: Mapped[int] = mapped_column(Integer, default=1)
+    weekdays: Mapped[int] = mapped_column(Integer, default=31)
+    search_terms: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+
+    library: Mapped[Library] = relationship()
+    topics: Mapped[list[Topic]] = relationship(secondary=offer_topics, order_by="Topic.id")
+
+
+class TopicSuggestion(Base):
+    """A topic an offer asked for that is not in the catalogue yet; coordinators decide on it."""
+
+    __tablename__ = "topic_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(200))
+    offer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("host_offers.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"), nullable=True)
+    suggested_by: Mapped[str] = mapped_column(String(32))
+    status: Mapped[SuggestionStatus] = mapped_column(
+        Enum(SuggestionStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=SuggestionStatus.PENDING,
+    )
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column()
+    # Where the coordinators' DMs about it are ("channel:ts" lines), to re-render them after a decision.
+    messages: Mapped[str] = mapped_column(Text, default="")
+
+    topic: Mapped[Topic | None] = relationship()
 
 
 class ReminderStatus(enum.StrEnum):
@@ -374,3 +416,31 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column()
+
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "KilometreRate",
+    "PartyState",
+    "ClosedPeriod",
+    "HostOffer",
+    "Library",
+    "LibraryContact",
+    "Region",
+    "Reminder",
+    "ReminderStatus",
+    "StaffProfile",
+    "SuggestionStatus",
+    "Topic",
+    "TopicCategory",
+    "TopicStatus",
+    "TopicSuggestion",
+    "UTCDateTime",
+    "Visit",
+    "VisitDate",
+    "VisitDecision",
+    "VisitMessage",
+    "VisitStatus",
+    "offer_topics",
+]

@@ -56,6 +56,7 @@ def test_home_with_200_visits_stays_inside_limits_and_pages(bot: Bot) -> None:
     many_visits(bot, setup)
     engine = bot.session_factory.kw["bind"]
     statements: list[str] = []
+
     def listener(*args: object) -> None:
         if not str(args[2]).startswith("BEGIN"):  # transaction control is not a query
             statements.append(str(args[2]))

@@ -27,9 +27,10 @@ def used_keys() -> tuple[set[str], set[str]]:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             # Audit-log action names (`action="settings.update"`) look like keys but are not said.
             not_said = {
-                id(node.value)
+                id(inner)
                 for node in ast.walk(tree)
                 if isinstance(node, ast.keyword) and node.arg == "action"
+                for inner in ast.walk(node.value)
             }
             for node in ast.walk(tree):
                 if id(node) in not_said:
@@ -43,7 +44,12 @@ def used_keys() -> tuple[set[str], set[str]]:
                     and isinstance(node.args[0].value, str)
                 ):
                     plurals.add(node.args[0].value)
-                elif isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY.match(node.value):
+                elif (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and KEY.match(node.value)
+                    and not node.value.endswith((".json", ".csv", ".po", ".py"))  # file names
+                ):
                     if node.value.split(".")[0] in prefixes:
                         keys.add(node.value)
     return keys - plurals, plurals
@@ -97,3 +103,21 @@ def test_locale_negotiation() -> None:
 def test_placeholders_are_filled() -> None:
     t = translator("fi")
     assert t("help.home_library", library="Iisalmen kirjasto") == "Kotikirjastosi: Iisalmen kirjasto"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_message_is_defined_in_two_files(lang: str) -> None:
+    from babel.messages.pofile import read_po
+
+    from bot.i18n import LOCALES_DIR
+
+    seen: dict[str, str] = {}
+    clashes = []
+    for path in sorted((LOCALES_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale=lang):
+                if message.id and isinstance(message.id, str):
+                    if message.id in seen:
+                        clashes.append((message.id, seen[message.id], path.name))
+                    seen[message.id] = path.name
+    assert clashes == []

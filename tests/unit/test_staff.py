@@ -82,3 +82,13 @@ def test_staff_cache_expires_and_forgets() -> None:
     cache.put(person, now)
     cache.forget("U1")
     assert cache.get("U1", now) is None
+
+
+def test_a_read_session_uses_one_connection(session_factory) -> None:
+    from models import Library
+
+    with session_factory() as session:
+        first = session.connection()
+        for _ in range(30):
+            session.scalar(select(func.count()).select_from(Library))
+        assert session.connection() is first

@@ -1,0 +1,200 @@
+"""`/vertais tarjoa`: the offer modal (new or edit), its pickers and its submission; a suggested
+topic is sent to the coordinators as a DM (handlers/topics.py handles their answer)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.commands import Sub
+from bot.deps import Deps
+from bot.i18n import Translator, translator
+from bot.views.offer import offer_modal, offer_saved, offers_message, topic_options
+from bot.views.settings import library_options
+from bot.views.topics import suggestion_message
+from handlers.context import staff_of, t_of
+from handlers.replies import reply_to_user
+from handlers.router import CommandRouter, Invocation
+from services import libraries, offers, topics
+from services.errors import InvalidInput
+from services.staff import Staff
+
+MAX_QUERY = 100
+log = logging.getLogger(__name__)
+
+
+def _state(view: dict[str, Any], block: str) -> dict[str, Any]:
+    return (view.get("state", {}).get("values", {}).get(block, {}) or {}).get(block) or {}
+
+
+def _int(value: object) -> int | None:
+    text = str(value).strip() if value is not None else ""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else None
+
+
+def parse_offer(view: dict[str, Any]) -> offers.OfferInput:
+    """The offer modal's state as the service's input (ids only; nothing trusted yet)."""
+    metadata: dict[str, Any] = {}
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+        metadata = loaded if isinstance(loaded, dict) else {}
+    except ValueError:
+        pass
+    offer_id = metadata.get("offer")
+    library = (_state(view, ids.OFFER_LIBRARY).get("selected_option") or {}).get("value")
+    topic_values = [o.get("value") for o in _state(view, ids.OFFER_TOPICS).get("selected_options") or []]
+    days = [o.get("value") for o in _state(view, ids.OFFER_WEEKDAYS).get("selected_options") or []]
+    mask = 0
+    for day in days:
+        number = _int(day)
+        if number is not None and 0 <= number <= 6:
+            mask |= 1 << number
+    not_until_text = _state(view, ids.OFFER_NOT_UNTIL).get("selected_date")
+    try:
+        not_until = date.fromisoformat(not_until_text) if not_until_text else None
+    except ValueError:
+        not_until = None
+    return offers.OfferInput(
+        offer_id=offer_id if isinstance(offer_id, int) else None,
+        library_id=_int(library) if library else None,
+        topic_ids=[n for n in (_int(v) for v in topic_values) if n is not None],
+        suggestion=str(_state(view, ids.OFFER_SUGGESTION).get("value") or ""),
+        description=str(_state(view, ids.OFFER_DESCRIPTION).get("value") or ""),
+        contacts=[str(u) for u in _state(view, ids.OFFER_CONTACTS).get("selected_users") or []],
+        capacity=_int(_state(view, ids.OFFER_CAPACITY).get("value")),
+        weekdays=mask,
+        not_until=not_until,
+    )
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    command = deps.settings.vertais_command
+
+    def open_form(client: WebClient, trigger_id: str, me: Staff, t: Translator, offer_id: int | None) -> None:
+        with deps.session_factory() as session:
+            form = offers.offer_form(
+                session,
+                offer_id=offer_id,
+                user_id=me.user_id,
+                coordinator=deps.is_coordinator(me.user_id),
+                home_library_id=me.home_library_id,
+                lang=t.lang,
+                now=deps.now(),
+            )
+        client.views_open(trigger_id=trigger_id, view=offer_modal(form, t))
+
+    def start(me: Staff, t: Translator, library_query: str = "") -> dict[str, Any] | None:
+        """The list of the offers the user may edit, or None when a new-offer form should open."""
+        with deps.session_factory() as session:
+            mine = offers.editable_offers(
+                session,
+                me.user_id,
+                t.lang,
+                coordinator=deps.is_coordinator(me.user_id),
+                library_query=library_query,
+            )
+        return offers_message(mine, t) if mine else None
+
+    def on_offer(inv: Invocation) -> None:
+        """`tarjoa`: one's own offers (or a new one); `tarjoa <library>`: that library's offers."""
+        listing = start(inv.staff, inv.t, inv.rest)
+        if listing is not None:
+            inv.ack(listing)
+            return
+        inv.ack()
+        open_form(inv.client, inv.trigger_id, inv.staff, inv.t, None)
+
+    router.add(Sub.OFFER, on_offer)
+
+    @app.action(ids.OPEN_OFFER)
+    def on_open_offer(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        ack()
+        me, t = staff_of(context), t_of(context)
+        if not me.has_home_library:
+            open_form(client, body["trigger_id"], me, t, None)
+            return
+        listing = start(me, t)
+        if listing is None:
+            open_form(client, body["trigger_id"], me, t, None)
+        else:
+            reply_to_user(client, respond, body, listing)
+
+    @app.action(ids.NEW_OFFER)
+    def on_new(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        open_form(client, body["trigger_id"], staff_of(context), t_of(context), None)
+
+    @app.action(ids.EDIT_OFFER)
+    def on_edit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        value = _int((body.get("actions") or [{}])[0].get("value"))
+        open_form(client, body["trigger_id"], staff_of(context), t_of(context), value)
+
+    @app.options(ids.OFFER_LIBRARY)
+    def on_library_options(ack: Ack, body: dict[str, Any]) -> None:
+        query = str(body.get("value") or "")[:MAX_QUERY]
+        with deps.session_factory() as session:
+            ack(library_options(libraries.search_libraries(session, query)))
+
+    @app.options(ids.OFFER_TOPICS)
+    def on_topic_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        query = str(body.get("value") or "")[:MAX_QUERY]
+        with deps.session_factory() as session:
+            ack(topic_options(topics.search_topics(session, query, t_of(context).lang)))
+
+    @app.view(ids.OFFER_VIEW)
+    def on_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        t = t_of(context)
+        user_id = body["user"]["id"]
+        try:
+            saved = offers.save_offer(
+                deps.session_factory,
+                parse_offer(view),
+                actor=user_id,
+                coordinator=deps.is_coordinator(user_id),
+                lang=t.lang,
+                now=deps.now(),
+            )
+        except InvalidInput as exc:
+            ack(
+                response_action="errors",
+                errors={field: t(key, **params) for field, (key, params) in exc.fields.items()},
+            )
+            return
+        ack(response_action="update", view=offer_saved(saved, t, command=command))
+        if saved.suggestion_id is not None:
+            tell_coordinators(client, saved.suggestion_id)
+
+    def tell_coordinators(client: WebClient, suggestion_id: int) -> None:
+        t = translator(deps.settings.default_language)
+        with deps.session_factory() as session:
+            info = topics.suggestion_info(session, suggestion_id, t.lang)
+        message = suggestion_message(info, t)
+        posted: list[tuple[str, str]] = []
+        for coordinator in deps.settings.coordinator_user_ids:
+            try:
+                response = client.chat_postMessage(channel=coordinator, **message)
+                posted.append((str(response["channel"]), str(response["ts"])))
+            except Exception:
+                log.warning("could not send a topic suggestion to a coordinator", exc_info=True)
+        if posted:
+            topics.remember_messages(deps.session_factory, suggestion_id, posted)
+        if not deps.settings.coordinator_user_ids:
+            log.warning("a topic was suggested but no coordinators are configured")

@@ -1,0 +1,354 @@
+"""The topic catalogue as coordinators keep it: decide on suggested topics (approve into a
+category, merge into an existing topic, reject) and add, rename, retire or restore topics.
+
+Topic ids never change: a rename edits the names, a retire hides the topic from pickers and
+`etsi` while offers, visits and history keep pointing at it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import HostOffer, Library, SuggestionStatus, Topic, TopicCategory, TopicStatus, TopicSuggestion
+from services import audit
+from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from services.matching import topic_index, words
+
+MAX_OPTIONS = 100
+MAX_NAME = 200
+F_PICK = "topic_pick"
+F_CATEGORY = "topic_category"
+F_NAME_FI = "topic_name_fi"
+F_NAME_SV = "topic_name_sv"
+F_NAME_EN = "topic_name_en"
+F_SYNONYMS = "topic_synonyms"
+
+
+@dataclass(frozen=True)
+class TopicChoice:
+    id: int
+    name: str
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class CategoryChoices:
+    id: int
+    name: str
+    topics: tuple[TopicChoice, ...]
+
+
+def _category_name(category: TopicCategory, lang: str) -> str:
+    return {"fi": category.name_fi, "sv": category.name_sv, "en": category.name_en}.get(
+        lang
+    ) or category.name_fi
+
+
+def categories(session: Session, lang: str) -> list[TopicChoice]:
+    return [
+        TopicChoice(c.id, _category_name(c, lang))
+        for c in session.scalars(select(TopicCategory).order_by(TopicCategory.position, TopicCategory.id))
+    ]
+
+
+def search_topics(
+    session: Session, query: str, lang: str, *, include_retired: bool = False, limit: int = MAX_OPTIONS
+) -> list[CategoryChoices]:
+    """Topics for a picker, grouped by category, at most `limit` in all: those whose name in any
+    language contains the typed text first, then those the Finnish-aware matcher finds."""
+    stmt = select(Topic, TopicCategory).join(TopicCategory, Topic.category_id == TopicCategory.id)
+    if not include_retired:
+        stmt = stmt.where(Topic.status == TopicStatus.ACTIVE)
+    rows: list[tuple[Topic, TopicCategory]] = [
+        (row[0], row[1])
+        for row in session.execute(stmt.order_by(TopicCategory.position, Topic.position, Topic.id))
+    ]
+    text = " ".join(query.lower().split())[:100]
+    if text:
+        scores = topic_index(session).score(words(text)) if words(text) else {}
+        picked = []
+        for topic, category in rows:
+            haystack = "\n".join((topic.name_fi, topic.name_sv, topic.name_en, topic.synonyms)).lower()
+            if text in haystack:
+                picked.append((0, 0.0, topic, category))
+            elif topic.id in scores:
+                picked.append((1, -scores[topic.id], topic, category))
+        picked.sort(key=lambda item: (item[0], item[1]))
+        rows = [(topic, category) for _, _, topic, category in picked]
+    rows = rows[:limit]
+    groups: dict[int, tuple[str, list[TopicChoice]]] = {}
+    order: list[int] = []
+    for topic, category in rows:
+        if category.id not in groups:
+            groups[category.id] = (_category_name(category, lang), [])
+            order.append(category.id)
+        groups[category.id][1].append(
+            TopicChoice(topic.id, topic.name(lang), topic.status == TopicStatus.RETIRED)
+        )
+    return [CategoryChoices(cid, groups[cid][0], tuple(groups[cid][1])) for cid in order]
+
+
+# --- suggestions --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SuggestionInfo:
+    id: int
+    text: str
+    library_name: str
+    suggested_by: str
+    status: SuggestionStatus
+    decided_by: str | None
+    topic_name: str | None
+    categories: tuple[TopicChoice, ...]
+    messages: tuple[tuple[str, str], ...]
+
+
+def suggestion_info(session: Session, suggestion_id: int, lang: str) -> SuggestionInfo:
+    suggestion = session.get(TopicSuggestion, suggestion_id)
+    if suggestion is None:
+        raise NotFound()
+    library = session.get(Library, suggestion.library_id) if suggestion.library_id else None
+    messages = tuple(tuple(line.split(" ", 1)) for line in suggestion.messages.splitlines() if " " in line)
+    return SuggestionInfo(
+        id=suggestion.id,
+        text=suggestion.text,
+        library_name=library.name if library else "",
+        suggested_by=suggestion.suggested_by,
+        status=suggestion.status,
+        decided_by=suggestion.decided_by,
+        topic_name=suggestion.topic.name(lang) if suggestion.topic else None,
+        categories=tuple(categories(session, lang)),
+        messages=messages,  # type: ignore[arg-type]
+    )
+
+
+def remember_messages(
+    session_factory: sessionmaker[Session], suggestion_id: int, messages: list[tuple[str, str]]
+) -> None:
+    """Where the coordinators' DMs about a suggestion are, to update them after a decision."""
+    with session_factory.begin() as session:
+        suggestion = session.get(TopicSuggestion, suggestion_id)
+        if suggestion is not None:
+            lines = [line for line in suggestion.messages.splitlines() if line]
+            lines += [f"{channel} {ts}" for channel, ts in messages]
+            suggestion.messages = "\n".join(lines)
+
+
+def _pending(session: Session, suggestion_id: int, actor: str, coordinator: bool) -> TopicSuggestion:
+    if not coordinator:
+        raise NotAllowed()
+    suggestion = session.scalar(
+        select(TopicSuggestion).where(TopicSuggestion.id == suggestion_id).with_for_update()
+    )
+    if suggestion is None:
+        raise NotFound()
+    if suggestion.status != SuggestionStatus.PENDING:
+        raise Conflict("topics.error.already_decided", by=f"<@{suggestion.decided_by}>")
+    return suggestion
+
+
+def _attach(session: Session, suggestion: TopicSuggestion, topic: Topic) -> None:
+    if suggestion.offer_id is None:
+        return
+    offer = session.get(HostOffer, suggestion.offer_id)
+    if offer is not None and topic not in offer.topics:
+        offer.topics.append(topic)
+        session.flush()
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:40] or "topic"
+
+
+def _new_topic(
+    session: Session, category_id: int, fi: str, sv: str, en: str, synonyms: str, now: datetime
+) -> Topic:
+    position = session.scalar(select(func.max(Topic.position)).where(Topic.category_id == category_id))
+    topic = Topic(
+        key=f"pending-{now.timestamp()}",
+        category_id=category_id,
+        name_fi=fi,
+        name_sv=sv or fi,
+        name_en=en or fi,
+        synonyms=synonyms,
+        status=TopicStatus.ACTIVE,
+        position=(position or 0) + 1,
+        created_at=now,
+    )
+    session.add(topic)
+    session.flush()
+    topic.key = f"{_slug(fi)}-{topic.id}"
+    return topic
+
+
+def approve_suggestion(
+    session_factory: sessionmaker[Session],
+    suggestion_id: int,
+    category_id: int,
+    *,
+    actor: str,
+    coordinator: bool,
+    now: datetime,
+) -> None:
+    """Add the suggested topic to the catalogue (in `category_id`) and to the suggesting offer."""
+    with session_factory.begin() as session:
+        suggestion = _pending(session, suggestion_id, actor, coordinator)
+        if session.get(TopicCategory, category_id) is None:
+            raise NotFound()
+        topic = _new_topic(session, category_id, suggestion.text, "", "", "", now)
+        _attach(session, suggestion, topic)
+        _decide(session, suggestion, SuggestionStatus.APPROVED, topic, actor, now)
+
+
+def merge_suggestion(
+    session_factory: sessionmaker[Session],
+    suggestion_id: int,
+    topic_id: int,
+    *,
+    actor: str,
+    coordinator: bool,
+    now: datetime,
+) -> None:
+    """The suggestion means an existing topic: its text becomes a synonym, the offer gets the topic."""
+    with session_factory.begin() as session:
+        suggestion = _pending(session, suggestion_id, actor, coordinator)
+        topic = session.get(Topic, topic_id)
+        if topic is None or topic.status != TopicStatus.ACTIVE:
+            raise NotFound()
+        synonyms = [s for s in topic.synonyms.split("\n") if s]
+        if suggestion.text.lower() not in {s.lower() for s in synonyms}:
+            topic.synonyms = "\n".join([*synonyms, suggestion.text])
+        _attach(session, suggestion, topic)
+        _decide(session, suggestion, SuggestionStatus.MERGED, topic, actor, now)
+
+
+def reject_suggestion(
+    session_factory: sessionmaker[Session],
+    suggestion_id: int,
+    *,
+    actor: str,
+    coordinator: bool,
+    now: datetime,
+) -> None:
+    with session_factory.begin() as session:
+        suggestion = _pending(session, suggestion_id, actor, coordinator)
+        _decide(session, suggestion, SuggestionStatus.REJECTED, None, actor, now)
+
+
+def _decide(
+    session: Session,
+    suggestion: TopicSuggestion,
+    status: SuggestionStatus,
+    topic: Topic | None,
+    actor: str,
+    now: datetime,
+) -> None:
+    suggestion.status = status
+    suggestion.topic = topic
+    suggestion.decided_by = actor
+    suggestion.decided_at = now
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=f"topic_suggestion.{status.value}",
+        entity="topic_suggestion",
+        entity_id=suggestion.id,
+        details={"text": suggestion.text, "topic": topic.id if topic else None},
+    )
+
+
+# --- the catalogue ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TopicInput:
+    topic_id: int | None
+    category_id: int | None
+    name_fi: str
+    name_sv: str
+    name_en: str
+    synonyms: str
+    retired: bool
+
+
+def save_topic(
+    session_factory: sessionmaker[Session], data: TopicInput, *, actor: str, coordinator: bool, now: datetime
+) -> int:
+    """Add a topic (no topic_id), or rename / move / retire / restore one. Returns its id."""
+    if not coordinator:
+        raise NotAllowed()
+    names = {
+        F_NAME_FI: data.name_fi.strip(),
+        F_NAME_SV: data.name_sv.strip(),
+        F_NAME_EN: data.name_en.strip(),
+    }
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    for field, name in names.items():
+        if len(name) > MAX_NAME:
+            errors[field] = ("offer.error.too_long", {"max": MAX_NAME})
+    if data.topic_id is None:
+        if not names[F_NAME_FI]:
+            errors[F_NAME_FI] = ("topics.error.name_required", {})
+        if data.category_id is None:
+            errors[F_CATEGORY] = ("topics.error.category_required", {})
+    if errors:
+        raise InvalidInput(errors)
+    synonyms = "\n".join(s.strip() for s in re.split(r"[\n,]", data.synonyms) if s.strip())
+    with session_factory.begin() as session:
+        if data.category_id is not None and session.get(TopicCategory, data.category_id) is None:
+            raise InvalidInput.one(F_CATEGORY, "topics.error.category_required")
+        if data.topic_id is None:
+            assert data.category_id is not None
+            topic = _new_topic(
+                session, data.category_id, names[F_NAME_FI], names[F_NAME_SV], names[F_NAME_EN], synonyms, now
+            )
+            action, before = "topic.add", {}
+        else:
+            found = session.get(Topic, data.topic_id)
+            if found is None:
+                raise InvalidInput.one(F_PICK, "topics.error.unknown")
+            topic = found
+            before = {
+                "fi": topic.name_fi,
+                "sv": topic.name_sv,
+                "en": topic.name_en,
+                "status": topic.status.value,
+                "category": topic.category_id,
+            }
+            topic.name_fi = names[F_NAME_FI] or topic.name_fi
+            topic.name_sv = names[F_NAME_SV] or topic.name_sv
+            topic.name_en = names[F_NAME_EN] or topic.name_en
+            if data.synonyms.strip():
+                topic.synonyms = synonyms
+            if data.category_id is not None:
+                topic.category_id = data.category_id
+            topic.status = TopicStatus.RETIRED if data.retired else TopicStatus.ACTIVE
+            action = "topic.update"
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action=action,
+            entity="topic",
+            entity_id=topic.id,
+            details={
+                "before": before,
+                "after": {
+                    "fi": topic.name_fi,
+                    "sv": topic.name_sv,
+                    "en": topic.name_en,
+                    "status": topic.status.value,
+                    "category": topic.category_id,
+                },
+            },
+        )
+        return topic.id
+
+
+def topic_details(session: Session, topic_id: int) -> Topic | None:
+    return session.get(Topic, topic_id)
