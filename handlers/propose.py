@@ -155,7 +155,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         me = staff_of(context)
         topic_id = int_of(option_of(_state(body.get("view") or {}), ids.PROPOSE_TOPIC))
         choices = visits.host_choices(
-            deps.session_factory, visitor_library_id=me.home_library_id, topic_id=topic_id, query=query
+            deps.session_factory,
+            visitor_library_id=me.home_library_id,
+            topic_id=topic_id,
+            query=query,
+            now=deps.now(),
         )
         ack(host_options(choices, t_of(context)))
 

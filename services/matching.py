@@ -205,11 +205,11 @@ class VisitsCounter(Protocol):
 
 
 def agreed_visits_this_month(session: Session, library_ids: Sequence[int], now: datetime) -> dict[int, int]:
-    """Visits agreed to take place at each library in `now`'s calendar month (Helsinki time).
+    """Visits agreed to take place at each library in `now`'s calendar month (Helsinki time)."""
+    from services.visits import agreed_visits_this_month as confirmed_this_month  # visits imports us
 
-    The seam the visits feature fills in: there are no visits on this branch, so it is zero for
-    every library. Replace the body (same signature) when the Visit table exists."""
-    return {library_id: 0 for library_id in library_ids}
+    counts = confirmed_this_month(session, library_ids, now)
+    return {library_id: counts.get(library_id, 0) for library_id in library_ids}
 
 
 # --- results ---------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from models import (
     VisitMessage,
     VisitStatus,
 )
-from services import audit, costs, libraries, workdays
+from services import audit, costs, libraries, matching, workdays
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.staff import negotiate
 
@@ -206,19 +206,35 @@ class Page:
 
 # --- Host ordering (switched to services.matching.rank_hosts at merge) --------------------------
 def _host_order(
-    session: Session, *, visitor_library_id: int | None, topic_id: int | None, limit: int = 100
+    session: Session,
+    *,
+    visitor_library_id: int | None,
+    topic_id: int | None,
+    limit: int = 100,
+    now: datetime | None = None,
 ) -> list[HostChoice]:
-    """Host libraries for the picker, nearest to the visitor's home library first (same region)."""
+    """Host libraries for the picker: those offering the topic first, in the matcher's order
+    (available before full, nearer, less loaded), then the rest of the visitor's region by
+    distance."""
     home = session.get(Library, visitor_library_id) if visitor_library_id else None
+    ranked: list[HostChoice] = []
+    if topic_id is not None and now is not None:
+        for match in matching.rank_hosts(
+            session, topic_id=topic_id, visitor_library_id=visitor_library_id, now=now
+        ):
+            if match.in_region and match.library_id != visitor_library_id:
+                ranked.append(HostChoice(match.library_id, match.library_name, match.distance_km or 0.0))
     stmt = select(Library)
     if home is not None:
         stmt = stmt.where(Library.region_id == home.region_id, Library.id != home.id)
-    found = list(session.scalars(stmt))
-    choices = [
-        HostChoice(lib.id, lib.name, libraries.distance_km(home, lib) if home else 0.0) for lib in found
+    offered = {c.library_id for c in ranked}
+    rest = [
+        HostChoice(lib.id, lib.name, libraries.distance_km(home, lib) if home else 0.0)
+        for lib in session.scalars(stmt)
+        if lib.id not in offered
     ]
-    choices.sort(key=lambda c: (c.distance_km, c.name))
-    return choices[:limit]
+    rest.sort(key=lambda c: (c.distance_km, c.name))
+    return (ranked + rest)[:limit]
 
 
 def host_choices(
@@ -228,9 +244,12 @@ def host_choices(
     topic_id: int | None,
     query: str = "",
     limit: int = 100,
+    now: datetime | None = None,
 ) -> list[HostChoice]:
     with session_factory() as session:
-        ordered = _host_order(session, visitor_library_id=visitor_library_id, topic_id=topic_id, limit=10_000)
+        ordered = _host_order(
+            session, visitor_library_id=visitor_library_id, topic_id=topic_id, limit=10_000, now=now
+        )
     words = [w for w in query.lower().split() if w]
     if words:
         ordered = [c for c in ordered if all(w in c.name.lower() for w in words)]
@@ -892,7 +911,11 @@ def _card(session: Session, visit: Visit) -> VisitCard:
     next_hosts: tuple[HostChoice, ...] = ()
     if visit.status == VisitStatus.DECLINED:
         order = _host_order(
-            session, visitor_library_id=visit.home_library_id, topic_id=visit.topic_id, limit=4
+            session,
+            visitor_library_id=visit.home_library_id,
+            topic_id=visit.topic_id,
+            limit=4,
+            now=visit.updated_at,
         )
         next_hosts = tuple(c for c in order if c.library_id != host.id)[:3]
     active = [d for d in visit.dates if d.active]

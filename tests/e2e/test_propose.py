@@ -150,3 +150,26 @@ def test_submit_saves_and_asks_all_three_in_their_languages(bot: Bot) -> None:
     for message in (supervisor, host_sv, funding, visitor):
         for button in buttons(message).values():
             assert all(part.isdigit() for part in button["value"].split(":")), button["value"]
+
+
+def test_host_picker_puts_libraries_offering_the_topic_first(bot: Bot) -> None:
+    from tests.fakes.slack_requests import select_value
+    from tests.find_support import add_offer
+
+    setup = set_up_people(bot)
+    topic_key = "bookmobile"
+    with bot.session_factory() as session:
+        from sqlalchemy import select
+
+        from models import Topic
+
+        topic = session.scalar(select(Topic).where(Topic.key == topic_key))
+        assert topic is not None
+    add_offer(bot.session_factory, "savonlinna", [topic_key], bot.clock())  # far from Kuopio
+    add_offer(bot.session_factory, "varkaus", [topic_key], bot.clock())
+    state = {ids.PROPOSE_TOPIC: {ids.PROPOSE_TOPIC: select_value(str(topic.id))}}
+    options = bot.slack.suggest(ids.PROPOSE_HOST_SELECT, "", state=state).json()["options"]
+    names = [o["text"]["text"] for o in options]
+    assert names[:2] == ["Varkauden kirjasto", "Savonlinnan kirjasto"]
+    assert names[2] == "Jynkän kirjasto"  # then the rest of the region, nearest first
+    assert str(setup["home"].id) not in [o["value"] for o in options]

@@ -165,12 +165,15 @@ class SlackClient:
         user: str = "U0VISITOR",
         block_id: str | None = None,
         callback_id: str = "placeholder",
+        state: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Reply:
         payload = fixture("block_suggestion")
         payload["user"].update(id=user)
         payload.update(action_id=action_id, block_id=block_id or action_id, value=value)
         payload["view"]["callback_id"] = callback_id
+        if state is not None:
+            payload["view"]["state"] = {"values": state}
         return self.interactive(payload, **kwargs)
 
     def home_opened(self, user: str = "U0VISITOR", **kwargs: Any) -> Reply:

@@ -312,3 +312,38 @@ def test_rank_hosts_contract_for_the_visits_feature(
     with pytest.raises(dataclasses.FrozenInstanceError):
         hosts[0].at_capacity = True  # type: ignore[misc]
     assert len(limited) == 1 and limited[0].distance_km is None
+
+
+def test_confirmed_visits_count_towards_a_hosts_monthly_load(session_factory, clock) -> None:
+    """The seam is filled: a host whose capacity is taken by confirmed visits this month is full."""
+    from datetime import date
+    from decimal import Decimal
+
+    from models import Visit, VisitStatus
+
+    add_offer(session_factory, "varkaus", ["reading-dogs"], clock(), capacity=1)
+    varkaus = library_id(session_factory, "varkaus")
+    home = library_id(session_factory, "kuopio-paakirjasto")
+    with session_factory.begin() as s:
+        s.add(
+            Visit(
+                visitor_id="U0V",
+                home_library_id=home,
+                host_library_id=varkaus,
+                topic_id=topic_id(session_factory, "reading-dogs"),
+                length="day",
+                travel_mode="car",
+                estimated_km=Decimal("100"),
+                supervisor_id="U0S",
+                status=VisitStatus.CONFIRMED,
+                chosen_date=date(2026, 11, 27),
+                version=1,
+                created_at=clock(),
+                updated_at=clock(),
+            )
+        )
+    with session_factory() as s:
+        hosts = matching.rank_hosts(
+            s, topic_id=topic_id(session_factory, "reading-dogs"), visitor_library_id=home, now=clock()
+        )
+    assert [(h.library_name, h.at_capacity) for h in hosts] == [("Varkauden kirjasto", True)]
