@@ -86,3 +86,13 @@ TOPIC_NAME_SV = "topic_name_sv"
 TOPIC_NAME_EN = "topic_name_en"
 TOPIC_SYNONYMS = "topic_synonyms"
 TOPIC_STATUS = "topic_status"
+
+# Seams between features built side by side (each registered by the feature named) -------------
+WRITEUP_OPEN = "writeup_open"  # "write it up" on nags, status cards and App Home; value: visit id (write-ups)
+REMINDER_SNOOZE = "reminder_snooze"  # "remind me in a week"; value: reminder id (reminders)
+REMINDER_AGAIN = "reminder_again"  # coordinators: nudge the stuck party again; value: reminder id (reminders)
+REMINDER_TAKE_OVER = "reminder_take_over"  # coordinators: take the stuck decision over; value: reminder id
+INVOICE_RECEIVED = "invoice_received"  # coordinators: the travel invoice arrived; value: visit id (desk)
+TICKETS_BOUGHT = (
+    "tickets_bought"  # coordinators: tickets bought for a confirmed visit; value: visit id (desk)
+)
