@@ -35,7 +35,9 @@ class StickyAck(Ack):
 def register(app: App, deps: Deps) -> None:
     @app.middleware
     def sticky_ack(context: BoltContext, next: Callable[[], None]) -> None:
-        if "ack" not in context:
+        # Bolt has already made a plain Ack (it builds every middleware's arguments eagerly);
+        # nobody has acked yet, so it can be swapped.
+        if context.get("ack") is None or context["ack"].response is None:
             context["ack"] = StickyAck()
         next()
 

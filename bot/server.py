@@ -28,7 +28,11 @@ class WsgiApp:
         if path == "/slack/events":
             if method != "POST":
                 return _json(start_response, "405 Method Not Allowed", {"error": "use POST"})
-            return self.slack(environ, start_response)
+            try:
+                return self.slack(environ, start_response)
+            except Exception:  # a body Bolt cannot even parse (it parses before it verifies)
+                log.warning("unparseable request to /slack/events", exc_info=True)
+                return _json(start_response, "400 Bad Request", {"error": "bad request"})
         if path == "/healthz" and method in ("GET", "HEAD"):
             return self.health(start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot import ids
 from bot.commands import Sub
 from bot.deps import Deps
 from bot.views.help import help_message
 from handlers.context import staff_of, t_of
+from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
 
 
@@ -27,12 +29,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     router.add(Sub.HELP, on_help)
 
     @app.action(ids.OPEN_HELP)
-    def on_help_button(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    def on_help_button(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
         ack()
+        t = t_of(context)
         message = help_message(
-            t_of(context),
-            command=command,
-            staff=staff_of(context),
-            coordinator=deps.is_coordinator(context.user_id),
+            t, command=command, staff=staff_of(context), coordinator=deps.is_coordinator(context.user_id)
         )
-        respond(replace_original=True, **message)
+        reply_to_user(client, respond, body, message, t)
