@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -178,6 +178,7 @@ class SearchResult:
     total: int = 0
     offset: int = 0
     page_size: int = PAGE_SIZE
+    any_word: bool = False  # nothing had every word: these have some of them
 
     @property
     def has_more(self) -> bool:
@@ -440,13 +441,18 @@ def _core(q: str) -> str:
     return q[:-2] if len(q) >= 6 else q
 
 
-def _query(session: Session, query_words: Sequence[str], since: datetime | None = None) -> Any:
+def _query(
+    session: Session, query_words: Sequence[str], since: datetime | None = None, *, any_word: bool = False
+) -> Any:
     conditions = [WriteUp.status == WriteUpStatus.PUBLISHED]
+    matches = []
     for q in query_words:
         core = _core(q)
         # a word beginning with the core; longer words also as a part of a compound
         pattern = f"%{core}%" if len(core) >= 4 else f"% {core}%"
-        conditions.append(WriteUp.search_terms.like(pattern))
+        matches.append(WriteUp.search_terms.like(pattern))
+    if matches:
+        conditions.append(or_(*matches) if any_word else and_(*matches))
     if since is not None:
         conditions.append(WriteUp.published_at >= since)
     return and_(*conditions)
@@ -474,14 +480,8 @@ def _views(session: Session, rows: Sequence[WriteUp]) -> list[WriteUpView]:
     return result
 
 
-def search(session: Session, query: str, *, offset: int = 0, page_size: int = PAGE_SIZE) -> SearchResult:
-    """Published write-ups matching every word of `query` (inflected forms too), newest first;
-    an empty query gives the latest ones."""
-    query = query.strip()[:MAX_QUERY_CHARS]
-    query_words = words(query)[:MAX_QUERY_WORDS]
-    where = _query(session, query_words)
-    offset = max(0, offset)
-    total = int(session.scalar(select(func.count()).select_from(WriteUp).where(where)) or 0)
+def _page(session: Session, where: Any, offset: int, page_size: int) -> tuple[list[WriteUp], int]:
+    """One page, newest first, and the total (counted only when the page does not tell it)."""
     rows = list(
         session.scalars(
             select(WriteUp)
@@ -491,8 +491,32 @@ def search(session: Session, query: str, *, offset: int = 0, page_size: int = PA
             .limit(page_size)
         )
     )
+    if rows and len(rows) < page_size:
+        return rows, offset + len(rows)
+    if not rows and offset == 0:
+        return rows, 0
+    return rows, int(session.scalar(select(func.count()).select_from(WriteUp).where(where)) or 0)
+
+
+def search(session: Session, query: str, *, offset: int = 0, page_size: int = PAGE_SIZE) -> SearchResult:
+    """Published write-ups matching every word of `query` (inflected forms too), newest first;
+    when none has every word, those with any of them (`any_word`). An empty query gives the
+    latest ones."""
+    query = query.strip()[:MAX_QUERY_CHARS]
+    query_words = words(query)[:MAX_QUERY_WORDS]
+    offset = max(0, offset)
+    rows, total = _page(session, _query(session, query_words), offset, page_size)
+    any_word = False
+    if total == 0 and len(query_words) > 1:
+        rows, total = _page(session, _query(session, query_words, any_word=True), offset, page_size)
+        any_word = total > 0
     return SearchResult(
-        query=query, items=_views(session, rows), total=total, offset=offset, page_size=page_size
+        query=query,
+        items=_views(session, rows),
+        total=total,
+        offset=offset,
+        page_size=page_size,
+        any_word=any_word,
     )
 
 

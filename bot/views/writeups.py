@@ -349,6 +349,8 @@ def ideas_message(result: SearchResult, t: Translator, *, command: str, coordina
         return body
     title = t("writeups.ideas.found", query=shown) if result.query else t("writeups.ideas.latest")
     blocks: list[b.Block] = [b.section(f"*{title}*")]
+    if result.any_word:
+        blocks.append(b.context(t("writeups.ideas.any_word")))
     for n, w in enumerate(result.items[:10]):
         blocks += _result_blocks(w, n, t, coordinator=coordinator)
     first = result.offset + 1

@@ -151,7 +151,10 @@ def test_search_by_inflected_words_newest_first(session_factory: sessionmaker[Se
         assert [w.title for w in writeups.search(session, "lukukoirien").items] == ["Lukukoira"]
         assert [w.title for w in writeups.search(session, "").items] == ["Lukukoira", "Kirjastoauto kylillä"]
         assert writeups.search(session, "karaokea").items == []
-        assert writeups.search(session, "lukukoira kirjastoauto").items == []  # every word must match
+        both = writeups.search(session, "lukukoira kirjastoautolla")  # none has both words: either
+        assert both.any_word and {w.title for w in both.items} == {"Lukukoira", "Kirjastoauto kylillä"}
+        assert not writeups.search(session, "lukukoira lapsia").any_word  # every word matched
+        assert [w.title for w in writeups.search(session, "lukukoira lapsia").items] == ["Lukukoira"]
         # the topic's names and synonyms are searchable too
         assert [w.title for w in writeups.search(session, "nukketeatterista").items] == [
             "Kirjastoauto kylillä"
