@@ -125,8 +125,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except InvalidInput as exc:
             ack(response_action="errors", errors=_errors(exc, t))
             return
+        # Ack first (3 seconds): the Slack calls below may be slow or retried.
+        ack(response_action="update", view=views.saved_view(result.writeup, t))
         w = follow_post(client, result.writeup)
-        ack(response_action="update", view=views.saved_view(w, t))
         if result.first_submission or result.newly_published:
             tell_people(client, w, result.host_contacts)
 
@@ -146,8 +147,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 posted_channel, ts = str(response["channel"]), str(response["ts"])
                 writeups.remember_post(deps.session_factory, w.id, posted_channel, ts)
                 return _replace(w, channel=posted_channel, ts=ts)
-            if w.channel and w.ts:
-                client.chat_update(channel=w.channel, ts=w.ts, **views.hidden_channel_message(channel_t))
+            if w.channel and w.ts:  # hidden by a coordinator, or withdrawn by the author
+                message = views.hidden_channel_message(
+                    channel_t, withdrawn=w.status != writeups.WriteUpStatus.HIDDEN
+                )
+                client.chat_update(channel=w.channel, ts=w.ts, **message)
         except SlackApiError:
             log.warning("could not post a write-up to the idea bank", exc_info=True)
         return w
@@ -302,12 +306,14 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         content = (views.export_html if fmt == "html" else views.export_markdown)(items, t, since)
         inv.ack(views.export_ack(t, len(items)))
         try:
-            dm = inv.client.conversations_open(users=inv.user_id)
+            # The DM's channel id comes from a post to the user id (no im:write scope needed).
+            title = t("writeups.export.title", since=since.isoformat())
+            dm = inv.client.chat_postMessage(channel=inv.user_id, text=title)
             inv.client.files_upload_v2(
-                channel=str(dm["channel"]["id"]),
+                channel=str(dm["channel"]),
                 content=content,
                 filename=f"idea-bank-{since.isoformat()}.{fmt}",
-                title=t("writeups.export.title", since=since.isoformat()),
+                title=title,
             )
         except SlackApiError:
             log.warning("could not send the write-ups export", exc_info=True)

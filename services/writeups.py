@@ -295,7 +295,10 @@ def save_draft(
             if existing is None and data.empty:
                 return False
             w = _row(session, visit, now)
-            w.draft = data.as_draft()
+            draft = data.as_draft()
+            submitted = {name: getattr(w, name) for name in FIELDS}
+            # Closed without changing the submitted version: nothing unsaved to keep.
+            w.draft = None if w.submitted_at is not None and draft == submitted else draft
             w.updated_at = now
             return True
     except IntegrityError:  # two closes at once created the row twice: the first one won

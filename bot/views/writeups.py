@@ -205,10 +205,7 @@ def saved_view(w: WriteUpView, t: Translator) -> dict[str, Any]:
         "hidden": "writeups.saved.hidden",
     }.get(w.status.value, "writeups.saved.private")
     text = t(key, title=inline(w.title))
-    link = permalink(w.channel, w.ts)
-    blocks = [b.section(text)]
-    if link:
-        blocks.append(b.context(t("writeups.saved.see", url=link)))
+    blocks = [b.section(text), b.context(t("writeups.saved.edit_later"))]
     return b.modal(ids.WRITEUP_SAVED_VIEW, t("writeups.modal.title"), blocks, close=t("common.close"))
 
 
@@ -273,8 +270,10 @@ def channel_message(w: WriteUpView, t: Translator) -> dict[str, Any]:
     return {**b.message(text, blocks), "unfurl_links": False}
 
 
-def hidden_channel_message(t: Translator) -> dict[str, Any]:
-    return b.message(t("writeups.post.hidden"), [b.context(t("writeups.post.hidden"))])
+def hidden_channel_message(t: Translator, *, withdrawn: bool = False) -> dict[str, Any]:
+    """What stays in the channel when a write-up leaves the idea bank."""
+    text = t("writeups.post.withdrawn" if withdrawn else "writeups.post.hidden")
+    return b.message(text, [b.context(text)])
 
 
 def _summary_line(w: WriteUpView, t: Translator) -> str:

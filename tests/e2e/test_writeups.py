@@ -217,9 +217,16 @@ def test_the_whole_cycle(bot: Bot) -> None:
     assert asks and VISITOR in asks[0]["url"]
     assert "Lukukoira kirjastossa" not in bot.slack.command("ideat karaoke").said
 
+    # Opened and closed unchanged: no draft is left behind.
+    view = open_modal(bot, visit_id)
+    close_with(bot, visit_id, form_values())
+    settle(bot)
+    assert the_writeup(bot).draft is None
+
     # Edited by the author: the posted message follows (same ts), no second post.
     view = open_modal(bot, visit_id)
     assert initial(view, ids.WRITEUP_TITLE) == "Lukukoira kirjastossa"
+    assert "luonnosta" not in text_of({"blocks": view["blocks"]})
     submit(bot, visit_id, form_values(title="Lukukoirat ja lapset"))
     [update] = bot.api.wait_for("chat.update")
     assert update.body["channel"] == IDEAS and update.body["ts"] == w.ts
@@ -228,6 +235,13 @@ def test_the_whole_cycle(bot: Bot) -> None:
     with bot.session_factory() as session:
         actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "writeup")))
     assert actions == ["writeup.submitted", "writeup.edited"]
+
+    # Withdrawn by the author: the channel message says so, search no longer finds it.
+    submit(bot, visit_id, form_values(title="Lukukoirat ja lapset", publish=False))
+    updates = bot.api.wait_for("chat.update", count=2)
+    assert updates[-1].body["ts"] == w.ts and "Kirjoittaja on poistanut" in text_of(updates[-1].body)
+    assert "Lukukoirat ja lapset" not in bot.slack.command("ideat lukukoira").said
+    assert has_writeup(bot, visit_id)
 
 
 def test_mentions_never_ping_and_markup_cannot_break_the_layout(bot: Bot) -> None:
