@@ -448,3 +448,21 @@ def test_coordinator_gets_the_export_file(bot: Bot) -> None:
     assert "<h2>Lukukoira &amp; &lt;lapset&gt;</h2>" in upload.body["raw"]
     [done] = bot.api.of("files.completeUploadExternal")
     assert str(done.body.get("channel_id", "")).startswith("D")
+
+
+def test_a_failed_channel_post_loses_nothing_and_the_next_edit_posts_it(bot: Bot) -> None:
+    from tests.fakes.slack_api import Failure
+
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    bot.api.fail_next("chat.postMessage", Failure(error="channel_not_found"))
+    body = submit(bot, visit_id, form_values())
+    assert body["response_action"] == "update"  # acked before the post: the person is thanked
+    settle(bot)
+    w = the_writeup(bot)
+    assert w.status == WriteUpStatus.PUBLISHED and w.channel is None and has_writeup(bot, visit_id)
+    assert "Lukukoira kirjastossa" in bot.slack.command("ideat lukukoira").said  # the DB is the idea bank
+    submit(bot, visit_id, form_values(title="Lukukoira kirjastossa, korjattu"))
+    settle(bot)
+    assert [p for p in channel_posts(bot) if "korjattu" in text_of(p)]
+    assert the_writeup(bot).channel == IDEAS
