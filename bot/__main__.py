@@ -1,4 +1,5 @@
-"""`python -m bot [run|manifest|sweep|db upgrade|import libraries FILE]` (also the `vertaisbot` script)."""
+"""`python -m bot [run|manifest|sweep|db upgrade|import libraries FILE|export writeups --since DATE]`
+(also the `vertaisbot` script)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,14 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("what", choices=["libraries"])
     imp.add_argument("file", type=Path)
     imp.add_argument("--region", default=None, help="region key (default: DEFAULT_REGION)")
+    export = commands.add_parser("export", help="write the idea bank's write-ups for the newsletter")
+    export.add_argument("what", choices=["writeups"])
+    export.add_argument(
+        "--since", required=True, type=date.fromisoformat, help="YYYY-MM-DD (published on or after)"
+    )
+    export.add_argument("--format", choices=["md", "html"], default="md", dest="fmt")
+    export.add_argument("--output", type=Path, default=None, help="a file (default: standard output)")
+    export.add_argument("--language", choices=["fi", "sv", "en"], default=None)
     return root
 
 
@@ -85,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return db_command(settings, args.action)
     if command == "sweep":
         return sweep_command(settings, args.now)
+    if command == "export":
+        return export_command(settings, args.since, args.fmt, args.output, args.language)
     if command == "import":
         return import_command(settings, args.file, args.region or settings.default_region)
     return run(settings)
@@ -118,6 +129,29 @@ def db_command(settings: Settings, action: str) -> int:
     if action == "upgrade":
         upgrade(engine)
     print(f"database at revision {current_revision(engine)} (head {head_revision()})")
+    return 0
+
+
+def export_command(
+    settings: Settings, since: date, fmt: str, output: Path | None, language: str | None
+) -> int:
+    from bot.i18n import translator
+    from bot.views.writeups import export_html, export_markdown
+    from services.writeups import for_export
+
+    try:
+        _engine, session_factory = open_database(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
+    t = translator(language or settings.default_language)
+    with session_factory() as session:
+        items = for_export(session, since)
+    text = (export_html if fmt == "html" else export_markdown)(items, t, since)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(f"{len(items)} write-ups written to {output}", file=sys.stderr)
     return 0
 
 

@@ -25,6 +25,7 @@ from handlers import propose as propose_feature
 from handlers import settings as settings_feature
 from handlers import soon
 from handlers import topics as topics_feature
+from handlers import writeups as writeups_feature
 from handlers.router import CommandRouter
 
 
@@ -92,9 +93,11 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         find_feature,
         offer_feature,
         topics_feature,
+        writeups_feature,
     ):
         feature.register(app, deps, router)
     claimed = {ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_MINE, ids.OPEN_FIND, ids.OPEN_OFFER}
+    claimed |= {ids.OPEN_IDEAS, ids.WRITEUP_OPEN}
     soon.register(app, deps, router, claimed=claimed)
     router.register(app)
     return app

@@ -96,3 +96,21 @@ INVOICE_RECEIVED = "invoice_received"  # coordinators: the travel invoice arrive
 TICKETS_BOUGHT = (
     "tickets_bought"  # coordinators: tickets bought for a confirmed visit; value: visit id (desk)
 )
+
+# Write-ups and the idea bank (issue 6) ---------------------------------------------------------
+WRITEUP_VIEW = "writeup"  # the modal; private_metadata: {"visit": id}
+WRITEUP_SAVED_VIEW = "writeup_saved"
+WRITEUP_TITLE = "writeup_title"
+WRITEUP_LEARNED = "writeup_learned"
+WRITEUP_TRY = "writeup_try"
+WRITEUP_TIPS = "writeup_tips"
+WRITEUP_RECOMMEND = "writeup_recommend"
+WRITEUP_LINK = "writeup_link"
+WRITEUP_PUBLISH = "writeup_publish"
+WRITEUP_HIDE = "writeup_hide"  # coordinators: open the hide form; value: write-up id
+WRITEUP_HIDE_VIEW = "writeup_hide_form"  # private_metadata: {"writeup": id}
+WRITEUP_HIDE_REASON = "writeup_hide_reason"
+WRITEUP_PUBLISH_FOR = "writeup_publish_for"  # coordinators: publish on the author's behalf; value: id
+IDEAS_MORE = "ideas_more"  # the next ten; value: {"q": query, "o": offset}
+IDEAS_ASK = "ideas_ask"  # "ask the author": a link button to a DM with the author; + "_<n>"
+IDEAS_LINK = "ideas_link"  # link buttons (the posted message, the blog post); + "_<n>"

@@ -12,9 +12,10 @@ from bot import ids
 from bot.deps import Deps
 from bot.views.home import home_view
 from bot.views.visit import visit_list_blocks
+from bot.views.writeups import home_blocks as writeup_home_blocks
 from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter
-from services import visits
+from services import visits, writeups
 
 PAGE_SIZE = 10
 
@@ -34,6 +35,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         )
         mine = visits.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
         extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE)
+        with deps.session_factory() as session:
+            extra = writeup_home_blocks(writeups.to_submit_for(session, user_id, deps.now()), t) + extra
         view = home_view(t, me, command=deps.settings.vertais_command, extra=extra)
         client.views_publish(user_id=user_id, view=view)
 

@@ -24,6 +24,8 @@ from models.entities import (
     VisitDecision,
     VisitMessage,
     VisitStatus,
+    WriteUp,
+    WriteUpStatus,
     offer_topics,
 )
 
@@ -50,6 +52,8 @@ __all__ = [
     "VisitMessage",
     "VisitStatus",
     "TopicSuggestion",
+    "WriteUp",
+    "WriteUpStatus",
     "create_engine_for",
     "make_session_factory",
     "offer_topics",

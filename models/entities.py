@@ -418,6 +418,46 @@ class Reminder(Base):
     created_at: Mapped[datetime] = mapped_column()
 
 
+class WriteUpStatus(enum.StrEnum):
+    DRAFT = "draft"  # not submitted, or submitted without publishing (see `submitted_at`)
+    PUBLISHED = "published"  # in the idea bank (and posted to its channel)
+    HIDDEN = "hidden"  # a coordinator took it out of the idea bank (`hide_reason`)
+
+
+class WriteUp(Base):
+    """The visitor's write-up of a visit: one per visit. The fields hold the submitted version;
+    `draft` holds what was typed in a modal that was closed without submitting (None when there
+    is nothing unsaved). `search_terms` are the stems of the title, texts and topic names
+    (services.matching.index_text), rebuilt on every submission."""
+
+    __tablename__ = "writeups"
+    __table_args__ = (Index("ix_writeups_status_published", "status", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
+    author_id: Mapped[str] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    learned: Mapped[str] = mapped_column(Text, default="")
+    try_at_home: Mapped[str] = mapped_column(Text, default="")
+    tips: Mapped[str] = mapped_column(Text, default="")
+    recommend: Mapped[str] = mapped_column(String(16), default="")  # yes | reservations | no
+    link: Mapped[str] = mapped_column(String(500), default="")
+    publish: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[WriteUpStatus] = mapped_column(_str_enum(WriteUpStatus), default=WriteUpStatus.DRAFT)
+    hide_reason: Mapped[str] = mapped_column(Text, default="")
+    hidden_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    search_terms: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+
+    visit: Mapped[Visit] = relationship()
+
+
 __all__ = [
     "AuditEntry",
     "Base",
@@ -442,5 +482,7 @@ __all__ = [
     "VisitDecision",
     "VisitMessage",
     "VisitStatus",
+    "WriteUp",
+    "WriteUpStatus",
     "offer_topics",
 ]

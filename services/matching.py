@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import snowballstemmer
@@ -263,6 +263,7 @@ class FindResult:
     suggestions: list[TopicHit] = field(default_factory=list)
     categories: list[CategoryView] = field(default_factory=list)
     empty_query: bool = False
+    writeups: list[Any] = field(default_factory=list)  # related write-ups (services.writeups.related)
 
 
 def _key(
@@ -601,6 +602,9 @@ def find(
         visits_counter=visits_counter,
     )
     _fill(session, result, ranked, topic_scores, query_words, lang, limit)
+    from services.writeups import related  # the write-ups use our words(): imported late
+
+    result.writeups = related(session, query_words)
     if not result.hosts:
         result.suggestions = result.topics[:5] or closest_topics(session, query, lang)
     return result

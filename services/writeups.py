@@ -1,13 +1,573 @@
-"""Write-ups and the idea bank.
+"""Write-ups and the idea bank: the visitor's short description of a visit, its draft, publishing
+it to the idea bank, finding write-ups with the same Finnish stemming as host matching, and the
+newsletter export.
 
-A seam for now: the reminders ask `has_writeup` to know when to stop nagging. The write-ups
-feature replaces this module with the real thing (same function, same signature)."""
+One write-up per visit. Only the visitor of a confirmed visit whose date has come may write it.
+The submitted version lives in the columns; `draft` keeps what was typed in a modal closed
+without submitting, so that nothing typed is lost and reopening continues where one left off.
+Search: `search_terms` holds the stems (services.matching.index_text) of the title, the texts and
+the topic's names; a query word matches a write-up when the write-up has a word beginning with the
+word's core (its stem less an inflection's last letters), filtered in SQL, newest first.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Library, Topic, Visit, VisitStatus, WriteUp, WriteUpStatus
+from services import audit
+from services.errors import InvalidInput, NotAllowed, NotFound
+from services.libraries import contacts_of
+from services.matching import MAX_QUERY_CHARS, MAX_QUERY_WORDS, index_text, words
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+TITLE_MAX = 150
+TEXT_MAX = 3000
+TEXT_MIN = 10
+LINK_MAX = 500
+REASON_MAX = 500
+RECOMMEND = ("yes", "reservations", "no")
+FIELDS = ("title", "learned", "try_at_home", "tips", "recommend", "link", "publish")
+PAGE_SIZE = 10
+URL = re.compile(r"^https?://[^\s<>|]+\.[^\s<>|]+$", re.IGNORECASE)
 
 
 def has_writeup(session: Session, visit_id: int) -> bool:
     """Has the visitor published (or at least submitted) their write-up of this visit?"""
-    return False
+    found = session.scalar(
+        select(WriteUp.id).where(WriteUp.visit_id == visit_id, WriteUp.submitted_at.is_not(None))
+    )
+    return found is not None
+
+
+# --- input ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WriteUpInput:
+    """What the modal holds (nothing trusted yet)."""
+
+    title: str = ""
+    learned: str = ""
+    try_at_home: str = ""
+    tips: str = ""
+    recommend: str = ""
+    link: str = ""
+    publish: bool = True
+
+    def as_draft(self) -> dict[str, Any]:
+        return {
+            "title": self.title[: TITLE_MAX * 2],
+            "learned": self.learned[: TEXT_MAX * 2],
+            "try_at_home": self.try_at_home[: TEXT_MAX * 2],
+            "tips": self.tips[: TEXT_MAX * 2],
+            "recommend": self.recommend if self.recommend in RECOMMEND else "",
+            "link": self.link[: LINK_MAX * 2],
+            "publish": bool(self.publish),
+        }
+
+    @classmethod
+    def from_draft(cls, data: dict[str, Any]) -> WriteUpInput:
+        return cls(
+            title=str(data.get("title") or ""),
+            learned=str(data.get("learned") or ""),
+            try_at_home=str(data.get("try_at_home") or ""),
+            tips=str(data.get("tips") or ""),
+            recommend=str(data.get("recommend") or ""),
+            link=str(data.get("link") or ""),
+            publish=bool(data.get("publish", True)),
+        )
+
+    @property
+    def empty(self) -> bool:
+        return (
+            not any(s.strip() for s in (self.title, self.learned, self.try_at_home, self.tips, self.link))
+            and not self.recommend
+        )
+
+
+def validate(data: WriteUpInput) -> WriteUpInput:
+    """The cleaned input, or InvalidInput naming each bad field (keys: field names)."""
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    title = " ".join(data.title.split())
+    if not title:
+        errors["title"] = ("writeups.error.required", {})
+    elif len(title) > TITLE_MAX:
+        errors["title"] = ("writeups.error.too_long", {"max": TITLE_MAX, "count": len(title)})
+    learned = data.learned.strip()
+    if len(learned) < TEXT_MIN:
+        errors["learned"] = ("writeups.error.too_short", {"min": TEXT_MIN})
+    texts = {"learned": learned, "try_at_home": data.try_at_home.strip(), "tips": data.tips.strip()}
+    for name, text in texts.items():
+        if len(text) > TEXT_MAX:
+            errors[name] = ("writeups.error.too_long", {"max": TEXT_MAX, "count": len(text)})
+    if data.recommend not in RECOMMEND:
+        errors["recommend"] = ("writeups.error.recommend", {})
+    link = data.link.strip()
+    if link and (len(link) > LINK_MAX or not URL.match(link)):
+        errors["link"] = ("writeups.error.link", {"max": LINK_MAX})
+    if errors:
+        raise InvalidInput(errors)
+    return WriteUpInput(
+        title=title,
+        learned=texts["learned"],
+        try_at_home=texts["try_at_home"],
+        tips=texts["tips"],
+        recommend=data.recommend,
+        link=link,
+        publish=data.publish,
+    )
+
+
+# --- what the views show -------------------------------------------------------------------
+@dataclass(frozen=True)
+class WriteUpView:
+    id: int
+    visit_id: int
+    author_id: str
+    title: str
+    learned: str
+    try_at_home: str
+    tips: str
+    recommend: str
+    link: str
+    publish: bool
+    status: WriteUpStatus
+    submitted: bool
+    hide_reason: str
+    home_library: str
+    host_library: str
+    host_library_id: int
+    topic_names: dict[str, str]
+    visit_date: date | None
+    channel: str | None
+    ts: str | None
+    published_at: datetime | None
+
+    def topic(self, lang: str) -> str:
+        return self.topic_names.get(lang) or self.topic_names.get("fi", "")
+
+
+@dataclass(frozen=True)
+class Form:
+    """What the modal opens with: the visit, and the draft or the submitted version."""
+
+    visit_id: int
+    topic_names: dict[str, str]
+    host_library: str
+    visit_date: date | None
+    values: WriteUpInput
+    submitted: bool
+    from_draft: bool
+
+    def topic(self, lang: str) -> str:
+        return self.topic_names.get(lang) or self.topic_names.get("fi", "")
+
+
+@dataclass
+class SearchResult:
+    query: str
+    items: list[WriteUpView] = field(default_factory=list)
+    total: int = 0
+    offset: int = 0
+    page_size: int = PAGE_SIZE
+    any_word: bool = False  # nothing had every word: these have some of them
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+def _names(topic: Topic) -> dict[str, str]:
+    return {"fi": topic.name_fi, "sv": topic.name_sv or topic.name_fi, "en": topic.name_en or topic.name_fi}
+
+
+def _view(w: WriteUp, visit: Visit, home: str, host: str, topic: Topic) -> WriteUpView:
+    return WriteUpView(
+        id=w.id,
+        visit_id=w.visit_id,
+        author_id=w.author_id,
+        title=w.title,
+        learned=w.learned,
+        try_at_home=w.try_at_home,
+        tips=w.tips,
+        recommend=w.recommend,
+        link=w.link,
+        publish=w.publish,
+        status=w.status,
+        submitted=w.submitted_at is not None,
+        hide_reason=w.hide_reason,
+        home_library=home,
+        host_library=host,
+        host_library_id=visit.host_library_id,
+        topic_names=_names(topic),
+        visit_date=visit.chosen_date,
+        channel=w.channel,
+        ts=w.ts,
+        published_at=w.published_at,
+    )
+
+
+def _load_view(session: Session, writeup_id: int) -> WriteUpView:
+    w = session.get(WriteUp, writeup_id)
+    if w is None:
+        raise NotFound()
+    visit = w.visit
+    home = session.get(Library, visit.home_library_id)
+    host = session.get(Library, visit.host_library_id)
+    topic = session.get(Topic, visit.topic_id)
+    assert home is not None and host is not None and topic is not None
+    return _view(w, visit, home.name, host.name, topic)
+
+
+def get(session: Session, writeup_id: int) -> WriteUpView:
+    return _load_view(session, writeup_id)
+
+
+# --- writing -------------------------------------------------------------------------------
+def _writable_visit(session: Session, visit_id: int, user_id: str, now: datetime) -> Visit:
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound()
+    if visit.visitor_id != user_id:
+        raise NotAllowed("writeups.error.not_author")
+    today = now.astimezone(HELSINKI).date()
+    if visit.status != VisitStatus.CONFIRMED or visit.chosen_date is None or visit.chosen_date > today:
+        raise NotAllowed("writeups.error.not_yet")
+    return visit
+
+
+def open_form(session: Session, visit_id: int, user_id: str, now: datetime) -> Form:
+    """The modal's content for the visitor: the unsaved draft if any, else the submitted version."""
+    visit = _writable_visit(session, visit_id, user_id, now)
+    host = session.get(Library, visit.host_library_id)
+    topic = session.get(Topic, visit.topic_id)
+    assert host is not None and topic is not None
+    w = session.scalar(select(WriteUp).where(WriteUp.visit_id == visit_id))
+    values, from_draft = WriteUpInput(), False
+    if w is not None and w.draft:
+        values, from_draft = WriteUpInput.from_draft(w.draft), True
+    elif w is not None:
+        values = WriteUpInput(
+            title=w.title,
+            learned=w.learned,
+            try_at_home=w.try_at_home,
+            tips=w.tips,
+            recommend=w.recommend,
+            link=w.link,
+            publish=w.publish,
+        )
+    return Form(
+        visit_id=visit.id,
+        topic_names=_names(topic),
+        host_library=host.name,
+        visit_date=visit.chosen_date,
+        values=values,
+        submitted=w is not None and w.submitted_at is not None,
+        from_draft=from_draft,
+    )
+
+
+def _row(session: Session, visit: Visit, now: datetime) -> WriteUp:
+    w = session.scalar(select(WriteUp).where(WriteUp.visit_id == visit.id))
+    if w is None:
+        w = WriteUp(visit_id=visit.id, author_id=visit.visitor_id, created_at=now, updated_at=now)
+        session.add(w)
+    return w
+
+
+def save_draft(
+    session_factory: sessionmaker[Session], visit_id: int, data: WriteUpInput, *, actor: str, now: datetime
+) -> bool:
+    """Keep what was typed in a closed modal (no validation: a draft may be half-written).
+    Returns whether something was saved (an untouched empty form saves nothing)."""
+    try:
+        with session_factory.begin() as session:
+            visit = _writable_visit(session, visit_id, actor, now)
+            existing = session.scalar(select(WriteUp.id).where(WriteUp.visit_id == visit.id))
+            if existing is None and data.empty:
+                return False
+            w = _row(session, visit, now)
+            draft = data.as_draft()
+            submitted = {name: getattr(w, name) for name in FIELDS}
+            # Closed without changing the submitted version: nothing unsaved to keep.
+            w.draft = None if w.submitted_at is not None and draft == submitted else draft
+            w.updated_at = now
+            return True
+    except IntegrityError:  # two closes at once created the row twice: the first one won
+        return save_draft(session_factory, visit_id, data, actor=actor, now=now)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    writeup: WriteUpView
+    newly_published: bool  # tell the host contacts and coordinators
+    first_submission: bool
+    host_contacts: tuple[str, ...]
+
+
+def _terms(w: WriteUp, topic: Topic) -> str:
+    parts = (
+        w.title,
+        w.learned,
+        w.try_at_home,
+        w.tips,
+        topic.name_fi,
+        topic.name_sv,
+        topic.name_en,
+        topic.synonyms,
+    )
+    text = " ".join(part or "" for part in parts)
+    return index_text(text)
+
+
+def submit(
+    session_factory: sessionmaker[Session], visit_id: int, data: WriteUpInput, *, actor: str, now: datetime
+) -> Submitted:
+    """Save the write-up (validated); publish it when asked. A hidden write-up stays hidden."""
+    clean = validate(data)
+    with session_factory.begin() as session:
+        visit = _writable_visit(session, visit_id, actor, now)
+        w = _row(session, visit, now)
+        first = w.submitted_at is None
+        for name in FIELDS:
+            setattr(w, name, getattr(clean, name))
+        topic = session.get(Topic, visit.topic_id)
+        assert topic is not None
+        w.search_terms = _terms(w, topic)
+        w.draft = None
+        w.submitted_at = w.submitted_at or now
+        w.updated_at = now
+        newly = False
+        if clean.publish and w.status == WriteUpStatus.DRAFT:
+            w.status = WriteUpStatus.PUBLISHED
+            w.published_at = w.published_at or now
+            newly = True
+        elif not clean.publish and w.status == WriteUpStatus.PUBLISHED:
+            w.status = WriteUpStatus.DRAFT  # the author took it back out of the idea bank
+        session.flush()
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="writeup.submitted" if first else "writeup.edited",
+            entity="writeup",
+            entity_id=w.id,
+            details={"status": w.status.value},
+        )
+        contacts = tuple(contacts_of(session, visit.host_library_id))
+        view = _load_view(session, w.id)
+    return Submitted(view, newly, first, contacts)
+
+
+def remember_post(session_factory: sessionmaker[Session], writeup_id: int, channel: str, ts: str) -> None:
+    with session_factory.begin() as session:
+        w = session.get(WriteUp, writeup_id)
+        if w is not None:
+            w.channel, w.ts = channel, ts
+
+
+def hide(
+    session_factory: sessionmaker[Session],
+    writeup_id: int,
+    reason: str,
+    *,
+    actor: str,
+    coordinator: bool,
+    now: datetime,
+) -> WriteUpView:
+    """A coordinator takes a write-up out of the idea bank, with a reason told to the author."""
+    if not coordinator:
+        raise NotAllowed()
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput.one("reason", "writeups.error.required")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput.one("reason", "writeups.error.too_long", max=REASON_MAX, count=len(reason))
+    with session_factory.begin() as session:
+        w = session.get(WriteUp, writeup_id)
+        if w is None:
+            raise NotFound()
+        w.status = WriteUpStatus.HIDDEN
+        w.hide_reason = reason
+        w.hidden_by = actor
+        w.updated_at = now
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="writeup.hidden",
+            entity="writeup",
+            entity_id=w.id,
+            details={"reason": reason},
+        )
+        return _load_view(session, w.id)
+
+
+def publish_for_author(
+    session_factory: sessionmaker[Session], writeup_id: int, *, actor: str, coordinator: bool, now: datetime
+) -> WriteUpView:
+    """A coordinator publishes a submitted write-up on the author's behalf (or un-hides one)."""
+    if not coordinator:
+        raise NotAllowed()
+    with session_factory.begin() as session:
+        w = session.get(WriteUp, writeup_id)
+        if w is None or w.submitted_at is None:
+            raise NotFound()
+        w.status = WriteUpStatus.PUBLISHED
+        w.publish = True
+        w.hide_reason = ""
+        w.hidden_by = None
+        w.published_at = w.published_at or now
+        w.updated_at = now
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="writeup.published_for_author",
+            entity="writeup",
+            entity_id=w.id,
+        )
+        return _load_view(session, w.id)
+
+
+# --- finding -------------------------------------------------------------------------------
+def _core(q: str) -> str:
+    """The part every inflected form of a word contains (its stem less two letters)."""
+    return q[:-2] if len(q) >= 6 else q
+
+
+def _query(
+    session: Session, query_words: Sequence[str], since: datetime | None = None, *, any_word: bool = False
+) -> Any:
+    conditions = [WriteUp.status == WriteUpStatus.PUBLISHED]
+    matches = []
+    for q in query_words:
+        core = _core(q)
+        # a word beginning with the core; longer words also as a part of a compound
+        pattern = f"%{core}%" if len(core) >= 4 else f"% {core}%"
+        matches.append(WriteUp.search_terms.like(pattern))
+    if matches:
+        conditions.append(or_(*matches) if any_word else and_(*matches))
+    if since is not None:
+        conditions.append(WriteUp.published_at >= since)
+    return and_(*conditions)
+
+
+def _views(session: Session, rows: Sequence[WriteUp]) -> list[WriteUpView]:
+    if not rows:
+        return []
+    visits = {v.id: v for v in session.scalars(select(Visit).where(Visit.id.in_([w.visit_id for w in rows])))}
+    library_ids = {v.home_library_id for v in visits.values()} | {v.host_library_id for v in visits.values()}
+    libraries = {
+        row[0]: row[1]
+        for row in session.execute(select(Library.id, Library.name).where(Library.id.in_(library_ids)))
+    }
+    topics = {
+        t.id: t
+        for t in session.scalars(select(Topic).where(Topic.id.in_({v.topic_id for v in visits.values()})))
+    }
+    result = []
+    for w in rows:
+        v = visits[w.visit_id]
+        result.append(
+            _view(w, v, libraries[v.home_library_id], libraries[v.host_library_id], topics[v.topic_id])
+        )
+    return result
+
+
+def _page(session: Session, where: Any, offset: int, page_size: int) -> tuple[list[WriteUp], int]:
+    """One page, newest first, and the total (counted only when the page does not tell it)."""
+    rows = list(
+        session.scalars(
+            select(WriteUp)
+            .where(where)
+            .order_by(WriteUp.published_at.desc(), WriteUp.id.desc())
+            .offset(offset)
+            .limit(page_size)
+        )
+    )
+    if rows and len(rows) < page_size:
+        return rows, offset + len(rows)
+    if not rows and offset == 0:
+        return rows, 0
+    return rows, int(session.scalar(select(func.count()).select_from(WriteUp).where(where)) or 0)
+
+
+def search(session: Session, query: str, *, offset: int = 0, page_size: int = PAGE_SIZE) -> SearchResult:
+    """Published write-ups matching every word of `query` (inflected forms too), newest first;
+    when none has every word, those with any of them (`any_word`). An empty query gives the
+    latest ones."""
+    query = query.strip()[:MAX_QUERY_CHARS]
+    query_words = words(query)[:MAX_QUERY_WORDS]
+    offset = max(0, offset)
+    rows, total = _page(session, _query(session, query_words), offset, page_size)
+    any_word = False
+    if total == 0 and len(query_words) > 1:
+        rows, total = _page(session, _query(session, query_words, any_word=True), offset, page_size)
+        any_word = total > 0
+    return SearchResult(
+        query=query,
+        items=_views(session, rows),
+        total=total,
+        offset=offset,
+        page_size=page_size,
+        any_word=any_word,
+    )
+
+
+def related(session: Session, query_words: Sequence[str], limit: int = 3) -> list[WriteUpView]:
+    """Write-ups for the `etsi` answer: published ones matching the query's words, newest first."""
+    if not query_words:
+        return []
+    rows = list(
+        session.scalars(
+            select(WriteUp)
+            .where(_query(session, query_words))
+            .order_by(WriteUp.published_at.desc(), WriteUp.id.desc())
+            .limit(limit)
+        )
+    )
+    return _views(session, rows)
+
+
+def to_submit_for(
+    session: Session, user_id: str, now: datetime, limit: int = 5
+) -> list[tuple[int, str, str, date]]:
+    """The user's confirmed visits whose day has come and whose write-up is not submitted yet:
+    (visit id, topic name fi, host library, date), newest first (for App Home)."""
+    today = now.astimezone(HELSINKI).date()
+    submitted = select(WriteUp.visit_id).where(WriteUp.submitted_at.is_not(None))
+    rows = session.execute(
+        select(Visit.id, Topic.name_fi, Library.name, Visit.chosen_date)
+        .join(Topic, Topic.id == Visit.topic_id)
+        .join(Library, Library.id == Visit.host_library_id)
+        .where(
+            Visit.visitor_id == user_id,
+            Visit.status == VisitStatus.CONFIRMED,
+            Visit.chosen_date.is_not(None),
+            Visit.chosen_date <= today,
+            Visit.id.not_in(submitted),
+        )
+        .order_by(Visit.chosen_date.desc())
+        .limit(limit)
+    ).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows if r[3] is not None]
+
+
+def for_export(session: Session, since: date) -> list[WriteUpView]:
+    """Published write-ups published on or after `since` (Helsinki), oldest first."""
+    start = datetime(since.year, since.month, since.day, tzinfo=HELSINKI)
+    rows = list(
+        session.scalars(
+            select(WriteUp).where(_query(session, (), since=start)).order_by(WriteUp.published_at, WriteUp.id)
+        )
+    )
+    return _views(session, rows)

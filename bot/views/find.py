@@ -46,6 +46,10 @@ def find_message(
     else:
         blocks = _no_match_blocks(result, t, command=command)
         text = t("find.no_match", query=quoted(result.query))
+    if result.writeups:  # write-ups on the same words, above the closing hint
+        from bot.views.writeups import related_block
+
+        blocks[-1:-1] = related_block(result.writeups, t, command=command)
     body = b.message(text, blocks)
     body["response_type"] = "ephemeral"
     return body

@@ -210,6 +210,8 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
                 t("visits.confirm.cancel", topic=topic),
             )
         )
+    if card.status == VisitStatus.CONFIRMED and card.chosen_date is not None and card.chosen_date <= today:
+        elements.append(b.button(t("writeups.button.write"), ids.WRITEUP_OPEN, str(card.id), style="primary"))
     if elements:
         blocks.append(b.actions(*elements, block_id=f"visit_{card.id}_visitor"))
     if card.status == VisitStatus.DECLINED and card.next_hosts:

@@ -1,0 +1,326 @@
+"""Write-ups: "write it up" (nag, status card, App Home), the modal with its draft on close, the
+idea-bank post and its edits, coordinators' hide / publish, `/vertais ideat` with paging, and the
+coordinator's export file (`ideat vienti [since] [md|html]`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.commands import Sub
+from bot.deps import Deps
+from bot.i18n import Translator, translator
+from bot.views import common
+from bot.views import writeups as views
+from handlers.context import staff_of, t_of
+from handlers.replies import reply_to_user
+from handlers.router import CommandRouter, Invocation
+from services import staff, writeups
+from services.errors import InvalidInput, NotAllowed
+
+log = logging.getLogger(__name__)
+EXPORT_WORDS = {"vienti", "export", "export-fil", "exportera"}
+LINK_BUTTONS = re.compile(rf"^({ids.IDEAS_ASK}|{ids.IDEAS_LINK})_\d+$")
+
+
+def _metadata(view: dict[str, Any], key: str) -> int | None:
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None
+    value = loaded.get(key) if isinstance(loaded, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
+    return (values.get(block) or {}).get(block) or {}
+
+
+def parse_form(view: dict[str, Any]) -> writeups.WriteUpInput:
+    values = (view.get("state") or {}).get("values") or {}
+    publish = [o.get("value") for o in _value(values, ids.WRITEUP_PUBLISH).get("selected_options") or []]
+    return writeups.WriteUpInput(
+        title=str(_value(values, ids.WRITEUP_TITLE).get("value") or ""),
+        learned=str(_value(values, ids.WRITEUP_LEARNED).get("value") or ""),
+        try_at_home=str(_value(values, ids.WRITEUP_TRY).get("value") or ""),
+        tips=str(_value(values, ids.WRITEUP_TIPS).get("value") or ""),
+        recommend=str(
+            (_value(values, ids.WRITEUP_RECOMMEND).get("selected_option") or {}).get("value") or ""
+        ),
+        link=str(_value(values, ids.WRITEUP_LINK).get("value") or ""),
+        publish="yes" in publish,
+    )
+
+
+def _errors(exc: InvalidInput, t: Translator) -> dict[str, str]:
+    return {views.BLOCKS.get(name, name): t(key, **params) for name, (key, params) in exc.fields.items()}
+
+
+def _action_value(body: dict[str, Any]) -> str:
+    return str((body.get("actions") or [{}])[0].get("value") or "")
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    command = deps.settings.vertais_command
+    channel_t = translator(deps.settings.default_language)
+
+    def t_for(user_id: str) -> Translator:
+        """Someone who did not press anything: their language (learnt on first contact)."""
+        try:
+            me = staff.identify(
+                deps.session_factory,
+                deps.directory,
+                user_id,
+                now=deps.now(),
+                default_language=deps.settings.default_language,
+            )
+            return translator(me.language)
+        except Exception:
+            log.warning("could not identify %s", user_id, exc_info=True)
+            return channel_t
+
+    # --- writing ---------------------------------------------------------------------------
+    @app.action(ids.WRITEUP_OPEN)
+    def on_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        value = _action_value(body)
+        if not value.isdigit():
+            return
+        t = t_of(context)
+        with deps.session_factory() as session:
+            form = writeups.open_form(session, int(value), body["user"]["id"], deps.now())
+        client.views_open(trigger_id=body["trigger_id"], view=views.writeup_modal(form, t))
+
+    @app.view_closed(ids.WRITEUP_VIEW)
+    def on_closed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack()
+        visit_id = _metadata(view, "visit")
+        if visit_id is None:
+            return
+        writeups.save_draft(
+            deps.session_factory, visit_id, parse_form(view), actor=body["user"]["id"], now=deps.now()
+        )
+
+    @app.view(ids.WRITEUP_VIEW)
+    def on_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        t = t_of(context)
+        visit_id = _metadata(view, "visit")
+        if visit_id is None:
+            ack()
+            return
+        try:
+            result = writeups.submit(
+                deps.session_factory, visit_id, parse_form(view), actor=body["user"]["id"], now=deps.now()
+            )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=_errors(exc, t))
+            return
+        # Ack first (3 seconds): the Slack calls below may be slow or retried.
+        ack(response_action="update", view=views.saved_view(result.writeup, t))
+        w = follow_post(client, result.writeup)
+        if result.first_submission or result.newly_published:
+            tell_people(client, w, result.host_contacts)
+
+    def follow_post(client: WebClient, w: writeups.WriteUpView) -> writeups.WriteUpView:
+        """Make the idea-bank channel show the write-up as it is now (post, update or hide)."""
+        channel = deps.settings.idea_bank_channel
+        try:
+            if w.status == writeups.WriteUpStatus.PUBLISHED:
+                message = views.channel_message(w, channel_t)
+                if w.channel and w.ts:
+                    client.chat_update(channel=w.channel, ts=w.ts, **message)
+                    return w
+                if not channel:
+                    log.warning("a write-up was published but IDEA_BANK_CHANNEL is not set")
+                    return w
+                response = client.chat_postMessage(channel=channel, **message)
+                posted_channel, ts = str(response["channel"]), str(response["ts"])
+                writeups.remember_post(deps.session_factory, w.id, posted_channel, ts)
+                return _replace(w, channel=posted_channel, ts=ts)
+            if w.channel and w.ts:  # hidden by a coordinator, or withdrawn by the author
+                message = views.hidden_channel_message(
+                    channel_t, withdrawn=w.status != writeups.WriteUpStatus.HIDDEN
+                )
+                client.chat_update(channel=w.channel, ts=w.ts, **message)
+        except SlackApiError:
+            log.warning("could not post a write-up to the idea bank", exc_info=True)
+        return w
+
+    def tell_people(client: WebClient, w: writeups.WriteUpView, contacts: tuple[str, ...]) -> None:
+        coordinators = set(deps.settings.coordinator_user_ids)
+        people = [(u, u in coordinators) for u in contacts if u != w.author_id and u not in coordinators]
+        people += [(u, True) for u in deps.settings.coordinator_user_ids]
+        for user_id, is_coordinator in people:
+            if not is_coordinator and w.status != writeups.WriteUpStatus.PUBLISHED:
+                continue  # a private write-up goes to the coordinators only
+            t = t_for(user_id)
+            try:
+                client.chat_postMessage(
+                    channel=user_id, **views.notice_message(w, t, coordinator=is_coordinator)
+                )
+            except SlackApiError:
+                log.warning("could not tell %s about a write-up", user_id, exc_info=True)
+
+    # --- coordinators ----------------------------------------------------------------------
+    @app.action(ids.WRITEUP_HIDE)
+    def on_hide(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        value = _action_value(body)
+        user_id = body["user"]["id"]
+        if not value.isdigit() or not deps.is_coordinator(user_id):
+            raise NotAllowed()
+        with deps.session_factory() as session:
+            w = writeups.get(session, int(value))
+        client.views_open(trigger_id=body["trigger_id"], view=views.hide_modal(w.id, w.title, t_of(context)))
+
+    @app.view(ids.WRITEUP_HIDE_VIEW)
+    def on_hide_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        t = t_of(context)
+        writeup_id = _metadata(view, "writeup")
+        user_id = body["user"]["id"]
+        reason = str(
+            _value((view.get("state") or {}).get("values") or {}, ids.WRITEUP_HIDE_REASON).get("value") or ""
+        )
+        if writeup_id is None:
+            ack()
+            return
+        try:
+            w = writeups.hide(
+                deps.session_factory,
+                writeup_id,
+                reason,
+                actor=user_id,
+                coordinator=deps.is_coordinator(user_id),
+                now=deps.now(),
+            )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=_errors(exc, t))
+            return
+        ack()
+        follow_post(client, w)
+        author_t = t_for(w.author_id)
+        client.chat_postMessage(channel=w.author_id, **views.author_hidden_notice(w, author_t))
+
+    @app.action(ids.WRITEUP_PUBLISH_FOR)
+    def on_publish_for(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        ack()
+        value = _action_value(body)
+        user_id = body["user"]["id"]
+        if not value.isdigit():
+            return
+        w = writeups.publish_for_author(
+            deps.session_factory,
+            int(value),
+            actor=user_id,
+            coordinator=deps.is_coordinator(user_id),
+            now=deps.now(),
+        )
+        w = follow_post(client, w)
+        t = t_of(context)
+        reply_to_user(
+            client,
+            respond,
+            body,
+            common.ephemeral(t("writeups.published_for", title=views.inline(w.title))),
+            t,
+        )
+        author_t = t_for(w.author_id)
+        client.chat_postMessage(channel=w.author_id, **views.author_published_notice(w, author_t))
+
+    # --- finding ---------------------------------------------------------------------------
+    def answer(me_id: str, t: Translator, query: str, offset: int = 0) -> dict[str, Any]:
+        with deps.session_factory() as session:
+            result = writeups.search(session, query, offset=offset)
+        return views.ideas_message(result, t, command=command, coordinator=deps.is_coordinator(me_id))
+
+    def on_ideas(inv: Invocation) -> None:
+        first, _, rest = inv.rest.partition(" ")
+        if first.lower() in EXPORT_WORDS:
+            export_in_slack(inv, rest)
+            return
+        inv.ack(answer(inv.user_id, inv.t, inv.rest))
+
+    router.add(Sub.IDEAS, on_ideas)
+
+    @app.action(ids.OPEN_IDEAS)
+    def on_open_ideas(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        ack()
+        t = t_of(context)
+        reply_to_user(client, respond, body, answer(staff_of(context).user_id, t, ""), t)
+
+    @app.action(ids.IDEAS_MORE)
+    def on_more(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        ack()
+        try:
+            loaded = json.loads(_action_value(body))
+        except ValueError:
+            loaded = {}
+        loaded = loaded if isinstance(loaded, dict) else {}
+        offset = loaded.get("o")
+        offset = offset if isinstance(offset, int) else 0
+        t = t_of(context)
+        message = answer(body["user"]["id"], t, str(loaded.get("q") or ""), offset)
+        reply_to_user(client, respond, body, message, t)
+
+    @app.action(LINK_BUTTONS)
+    def on_link(ack: Ack) -> None:
+        ack()  # link buttons open their URL in Slack; the press itself needs only an ack
+
+    # --- the newsletter file ---------------------------------------------------------------
+    def export_in_slack(inv: Invocation, rest: str) -> None:
+        t = inv.t
+        if not deps.is_coordinator(inv.user_id):
+            inv.ack(common.ephemeral(t("writeups.export.not_allowed")))
+            return
+        since = deps.now().date() - timedelta(days=31)
+        fmt = "md"
+        for word in rest.split():
+            if word.lower() in ("md", "html"):
+                fmt = word.lower()
+                continue
+            try:
+                since = date.fromisoformat(word)
+            except ValueError:
+                inv.ack(common.ephemeral(t("writeups.export.usage", command=command)))
+                return
+        with deps.session_factory() as session:
+            items = writeups.for_export(session, since)
+        content = (views.export_html if fmt == "html" else views.export_markdown)(items, t, since)
+        inv.ack(views.export_ack(t, len(items)))
+        try:
+            # The DM's channel id comes from a post to the user id (no im:write scope needed).
+            title = t("writeups.export.title", since=since.isoformat())
+            dm = inv.client.chat_postMessage(channel=inv.user_id, text=title)
+            inv.client.files_upload_v2(
+                channel=str(dm["channel"]),
+                content=content,
+                filename=f"idea-bank-{since.isoformat()}.{fmt}",
+                title=title,
+            )
+        except SlackApiError:
+            log.warning("could not send the write-ups export", exc_info=True)
+            inv.respond(common.ephemeral(t("writeups.export.failed")))
+
+
+def _replace(w: writeups.WriteUpView, **changes: Any) -> writeups.WriteUpView:
+    from dataclasses import replace
+
+    return replace(w, **changes)
