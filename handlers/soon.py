@@ -24,6 +24,8 @@ BUTTONS = {
     ids.OPEN_IDEAS: Sub.IDEAS,
     # The visits feature registers the real listener and claims it; until then it is coming soon.
     ids.PROPOSE_HOST: Sub.PROPOSE,
+    # "Write it now" on write-up nags: the write-ups feature registers the real listener.
+    ids.WRITEUP_OPEN: Sub.REPORT,
 }
 
 

@@ -36,7 +36,7 @@ from models import (
     VisitMessage,
     VisitStatus,
 )
-from services import audit, costs, libraries, matching, workdays
+from services import audit, costs, libraries, matching, visit_reminders, workdays
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.staff import negotiate
 
@@ -415,6 +415,7 @@ def propose(
             entity_id=visit.id,
             details={"host": host.id, "topic": topic.id, "dates": [d.isoformat() for d in days]},
         )
+        visit_reminders.sync(session, visit, now)
         card = _card(session, visit)
     return Change(card, "proposed", visitor_id)
 
@@ -765,6 +766,7 @@ def _transition(
             event, invite = apply(session, visit)
             visit.updated_at = now
             session.flush()
+            visit_reminders.sync(session, visit, now)  # plan or cancel what the new state needs
             card = _card(session, visit)
     except StaleDataError:
         with session_factory() as session:
