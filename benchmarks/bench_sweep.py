@@ -97,6 +97,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--history", type=int, default=HISTORY)
     parser.add_argument("--visits", type=int, default=VISITS)
+    parser.add_argument("--no-kinds", action="store_true", help="no still_due checks (the bare engine)")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     engine = create_engine_for(url)
@@ -111,7 +112,7 @@ def main() -> None:
         home_id, host_id = list(session.scalars(select(Library.id).order_by(Library.id).limit(2)))
         topic_id = session.scalar(select(func.min(Topic.id)))
     assert topic_id is not None
-    kinds = visit_reminders.kinds()
+    kinds = reminders.Kinds() if args.no_kinds else visit_reminders.kinds()
 
     started = time.perf_counter()
     fill_visits(engine, args.visits, DUE, home_id, host_id, topic_id)

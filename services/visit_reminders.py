@@ -138,7 +138,7 @@ def sync(session: Session, visit: Visit, now: datetime) -> None:
         )
 
 
-def waiting_parties(visit: Visit) -> list[str]:
+def waiting_parties(visit: Visit | VisitState) -> list[str]:
     if visit.status != VisitStatus.PROPOSED:
         return []
     parties = [
@@ -229,8 +229,34 @@ def _after_confirmation(session: Session, visit: Visit, p: Policy) -> list[_Want
 
 
 # --- still due? -------------------------------------------------------------------------------
-def _visit(session: Session, reminder: DueReminder) -> Visit | None:
-    return session.get(Visit, reminder.visit_id) if reminder.visit_id is not None else None
+@dataclass(frozen=True)
+class VisitState:
+    """The few columns the predicates read (one light query per due reminder, no ORM load)."""
+
+    id: int
+    status: VisitStatus
+    round: int
+    chosen_date: date | None
+    supervisor_state: PartyState
+    host_state: PartyState
+    funding_state: PartyState
+
+
+def _visit(session: Session, reminder: DueReminder) -> VisitState | None:
+    if reminder.visit_id is None:
+        return None
+    row = session.execute(
+        select(
+            Visit.id,
+            Visit.status,
+            Visit.round,
+            Visit.chosen_date,
+            Visit.supervisor_state,
+            Visit.host_state,
+            Visit.funding_state,
+        ).where(Visit.id == reminder.visit_id)
+    ).first()
+    return VisitState(*row) if row is not None else None
 
 
 def decision_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
@@ -241,7 +267,7 @@ def decision_still_due(session: Session, reminder: DueReminder, now: datetime) -
     return str(reminder.params.get("party")) in waiting_parties(visit)
 
 
-def _confirmed_for(session: Session, reminder: DueReminder) -> Visit | None:
+def _confirmed_for(session: Session, reminder: DueReminder) -> VisitState | None:
     visit = _visit(session, reminder)
     if visit is None or visit.status != VisitStatus.CONFIRMED or visit.chosen_date is None:
         return None

@@ -69,11 +69,13 @@ class World:
             coordinators=[COORDINATOR],
         )
 
-    def propose(self, *days: date, travel: str = "car", length: str = "day") -> int:
+    def propose(
+        self, *days: date, travel: str = "car", length: str = "day", learn: str = "", note: str = ""
+    ) -> int:
         form = ProposalInput(
             topic_id=self.topic_id,
             host_library_id=self.host_id,
-            learn="Miten <omatoimi> toimii & valvotaan",
+            learn=learn or "Miten <omatoimi> toimii & valvotaan",
             dates=list(days),
             length=length,
             travel_mode=travel,
@@ -81,7 +83,7 @@ class World:
             tickets="0",
             accommodation="0",
             supervisor_id=SUPERVISOR,
-            note="Tulen aamulla",
+            note=note or "Tulen aamulla",
         )
         change = visits.propose(
             self.sf, form, visitor_id=VISITOR, home_library_id=self.home_id, now=self.clock()
@@ -491,3 +493,26 @@ def test_moved_back_to_the_first_date_plans_the_reminders_again(world: World) ->
     assert all(round_ == 3 for _, round_ in kinds)
     assert len(world.sweep(local(2026, 12, 4, 9, 0)).sent) == 3  # one day-before each, once
     assert world.sweep(local(2026, 12, 4, 9, 5)).sent == []
+
+
+def test_the_largest_reminders_stay_within_block_kit_limits(world: World) -> None:
+    longest = ("<@U0X> & <!channel> *bold* " * 100)[: visits.MAX_TEXT]
+    visit_id = world.propose(date(2026, 12, 7), learn=longest, note=longest, length="two_days")
+    sent = world.sweep(local(2026, 12, 2, 12, 0)).sent  # every nudge and stuck message at once
+    world.clock.now = local(2026, 11, 24, 12, 0)
+    world.confirm(visit_id)
+    for day in (4, 9, 10, 16, 23, 31):
+        sent += world.sweep(local(2026, 12, day, 9, 0)).sent
+    assert {r.kind for r in sent} == {
+        "decision_nudge",
+        "decision_stuck",
+        "day_before",
+        "writeup_nag",
+        "writeup_overdue",
+        "travel_invoice",
+    }
+    bodies = [c.body for c in world.api.of("chat.postMessage")]
+    assert len(bodies) == len(sent)
+    for body in bodies:
+        check_message(body)
+        assert "<!channel>" not in text_of(body)  # user text is escaped
