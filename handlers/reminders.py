@@ -47,7 +47,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         user = _user(body)
         try:
             with deps.session_factory.begin() as session:
-                stuck, planned = visit_reminders.remind_again(
+                stuck, waiting, planned = visit_reminders.remind_again(
                     session,
                     _reminder_id(body),
                     actor=user,
@@ -57,8 +57,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except DomainError as exc:
             tell(client, body, context, t(exc.key, **exc.params))
             return
-        if not planned:
+        if not waiting:
             tell(client, body, context, t("reminders.no_longer_waiting", visit=stuck.visit_id))
+            return
+        if not planned:
+            tell(client, body, context, t("reminders.again_already", visit=stuck.visit_id))
             return
         people = ", ".join(f"<@{p}>" for p in stuck.deciders)
         tell(client, body, context, t("reminders.again_done", people=people, visit=stuck.visit_id))

@@ -73,10 +73,6 @@ def configure(*, coordinators: tuple[str, ...] | list[str], tz: ZoneInfo) -> Non
     _policy = Policy(tuple(coordinators), tz)
 
 
-def policy() -> Policy:
-    return _policy
-
-
 # --- planning ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Want:
@@ -359,29 +355,32 @@ def stuck_decision(
 
 def remind_again(
     session: Session, reminder_id: int, *, actor: str, is_coordinator: bool, now: datetime
-) -> tuple[Stuck, int]:
+) -> tuple[Stuck, bool, int]:
     """A coordinator nudges the stuck party again, now (at most once a day per stuck reminder).
-    Returns the decision and how many nudges were planned (0: it no longer waits)."""
+    Returns the decision, whether it still waits, and how many nudges were newly planned (0 when
+    it no longer waits or was already reminded again today)."""
     stuck, waiting = stuck_decision(session, reminder_id, actor=actor, is_coordinator=is_coordinator)
     if not waiting:
-        return stuck, 0
+        return stuck, False, 0
     tz = _policy.tz
     day = now.astimezone(tz).date().isoformat()
-    planned = 0
-    for user in stuck.deciders:
-        reminders.plan(
-            session,
-            kind=DECISION_NUDGE,
-            recipient=user,
-            due_at=now,
-            now=now,
-            tz=tz,
-            visit_id=stuck.visit_id,
-            key=f"v{stuck.visit_id}:r{stuck.round}:{stuck.party}:again{reminder_id}:{day}:{user}",
-            params={"party": stuck.party, "round": stuck.round, "step": 0, "by": actor},
-        )
-        planned += 1
-    return stuck, planned
+    prefix = f"v{stuck.visit_id}:r{stuck.round}:{stuck.party}:again{reminder_id}:{day}:"
+    keys = {prefix + user: user for user in stuck.deciders}
+    known = set(session.scalars(select(Reminder.dedupe_key).where(Reminder.dedupe_key.in_(list(keys)))))
+    for key, user in keys.items():
+        if key not in known:
+            reminders.add(
+                session,
+                key=key,
+                kind=DECISION_NUDGE,
+                recipient=user,
+                due_at=now,
+                now=now,
+                tz=tz,
+                visit_id=stuck.visit_id,
+                params={"party": stuck.party, "round": stuck.round, "step": 0, "by": actor},
+            )
+    return stuck, True, len(keys) - len(known)
 
 
 def snooze_writeup(session: Session, reminder_id: int, *, actor: str, now: datetime) -> datetime:

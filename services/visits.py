@@ -8,7 +8,8 @@
 
 Every transition runs in one unit of work that locks the visit row (`SELECT ... FOR UPDATE`)
 and is guarded by the `version` column, so two presses at once yield exactly one decision.
-Every decision goes into the audit log.
+Every decision goes into the audit log, and every transition ends with
+`visit_reminders.sync`, which plans or cancels the visit's reminders for its new state.
 """
 
 from __future__ import annotations

@@ -387,6 +387,11 @@ def test_stuck_buttons_remind_again_and_take_over_only_for_coordinators(bot: Bot
     settle(bot)
     again = sweep_for_bot(bot, local(2026, 12, 2, 12, 5))
     assert kinds_sent(again) == [("decision_nudge", HOST1), ("decision_nudge", HOST2)]
+    assert "A reminder goes out now" in ephemerals(bot)[-1]
+    bot.slack.action(ids.REMINDER_AGAIN, str(host_stuck), user=COORDINATOR)  # twice the same day
+    settle(bot)
+    assert "already reminded again today" in ephemerals(bot)[-1]
+    assert sweep_for_bot(bot, local(2026, 12, 2, 12, 10)).sent == []
 
     # Take over a host decision: the coordinator gets the host's decision message with buttons.
     bot.slack.action(ids.REMINDER_TAKE_OVER, str(host_stuck), user=COORDINATOR)
@@ -516,3 +521,23 @@ def test_the_largest_reminders_stay_within_block_kit_limits(world: World) -> Non
     for body in bodies:
         check_message(body)
         assert "<!channel>" not in text_of(body)  # user text is escaped
+
+
+def test_production_sweeper_uses_the_kinds_and_the_renderers(world: World, db_url: str) -> None:
+    from bot.__main__ import reminder_sweeper
+    from tests.conftest import make_settings
+
+    visit_id = world.propose(date(2026, 12, 9))
+    world.decide(visit_id, "supervisor", SUPERVISOR)
+    with world.sf.begin() as session:  # a stale nudge left behind: the registry must stop it
+        stale = session.scalars(
+            select(Reminder).where(Reminder.kind == "decision_nudge", Reminder.recipient == SUPERVISOR)
+        ).first()
+        assert stale is not None and stale.status == ReminderStatus.CANCELLED
+        stale.status = ReminderStatus.PENDING
+    settings = make_settings(db_url, world.api.url)
+    run = reminder_sweeper(settings, world.sf, WebClient(token="xoxb-test", base_url=world.api.url))
+    result = run(local(2026, 11, 26, 12, 0))
+    assert SUPERVISOR not in {r.recipient for r in result.sent}
+    assert SUPERVISOR in {r.recipient for r in result.cancelled}
+    assert "Sopiiko vierailu" in text_of(world.sent_to(HOST2)[-1])  # rendered, not the generic line
