@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from models import PartyState, Reminder, ReminderStatus, Visit, VisitStatus
 from services import libraries, reminders, travel_invoices, writeups
 from services.errors import NotAllowed, NotFound
-from services.office_hours import add_working_days, is_working_day, next_working_day
+from services.office_hours import add_working_days, is_working_day, next_office_time, next_working_day
 from services.reminders import DueReminder, Kinds
 
 DECISION_NUDGE = "decision_nudge"
@@ -407,17 +407,34 @@ def snooze_writeup(session: Session, reminder_id: int, *, actor: str, now: datet
     if following is not None:
         if following.next_attempt_at < until:
             reminders.snooze(session, following.id, actor, until, tz)
-        return following.next_attempt_at
-    params: dict[str, Any] = {**(reminder.params or {}), "snoozed": reminder.id}
-    planned = reminders.plan(
-        session,
-        kind=WRITEUP_NAG,
-        recipient=actor,
-        due_at=until,
-        now=now,
-        tz=tz,
-        visit_id=reminder.visit_id,
-        key=f"{reminder.dedupe_key}:snoozed",
-        params=params,
+        nag_at = following.next_attempt_at
+    else:
+        nag_at = reminders.plan(
+            session,
+            kind=WRITEUP_NAG,
+            recipient=actor,
+            due_at=until,
+            now=now,
+            tz=tz,
+            visit_id=reminder.visit_id,
+            key=f"{reminder.dedupe_key}:snoozed",
+            params={**(reminder.params or {}), "snoozed": reminder.id},
+        ).next_attempt_at
+    # The coordinators hear of a missing write-up only a week after the visitor's last nag.
+    overdue_at = next_office_time(nag_at + timedelta(weeks=1), tz)
+    for overdue in _pending(session, reminder.visit_id, (WRITEUP_OVERDUE,)):
+        if overdue.next_attempt_at < overdue_at and overdue.claimed_at is None:
+            overdue.next_attempt_at = overdue_at
+    return nag_at
+
+
+def _pending(session: Session, visit_id: int | None, kinds_: tuple[str, ...]) -> list[Reminder]:
+    return list(
+        session.scalars(
+            select(Reminder).where(
+                Reminder.visit_id == visit_id,
+                Reminder.status == ReminderStatus.PENDING,
+                Reminder.kind.in_(kinds_),
+            )
+        )
     )
-    return planned.next_attempt_at

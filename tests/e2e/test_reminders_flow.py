@@ -475,6 +475,16 @@ def test_snooze_only_by_the_recipient(world: World) -> None:
     assert until.astimezone(TZ) == datetime(2026, 12, 17, 10, 0, tzinfo=TZ)
     assert world.sweep(local(2026, 12, 15, 9, 0)).sent == []  # the second nag moved
     assert kinds_sent(world.sweep(local(2026, 12, 17, 10, 0))) == [("writeup_nag", VISITOR)]
+    # The third nag (22.12) is snoozed to 29.12: the coordinators hear a week after it, not on 29.12.
+    third = world.sweep(local(2026, 12, 22, 9, 0)).sent[0]
+    with world.sf.begin() as session:
+        last = visit_reminders.snooze_writeup(
+            session, third.id, actor=VISITOR, now=local(2026, 12, 22, 9, 30)
+        )
+    assert last == local(2026, 12, 29, 9, 30)
+    assert kinds_sent(world.sweep(local(2026, 12, 29, 9, 30))) == [("writeup_nag", VISITOR)]
+    assert world.sweep(local(2027, 1, 4, 12, 0)).sent == []
+    assert kinds_sent(world.sweep(local(2027, 1, 5, 9, 30))) == [("writeup_overdue", COORDINATOR)]
 
 
 def test_visit_model_is_untouched_by_sweeps(world: World) -> None:
