@@ -183,10 +183,18 @@ def parse_now(value: str | None, settings: Settings) -> datetime:
 
 def reminder_sweeper(settings: Settings, session_factory: Any, client: Any) -> Callable[[datetime], Any]:
     """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it."""
-    from bot.reminder_delivery import SlackReminderDelivery
+    from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
+    from services import visit_reminders
     from services.reminders import sweep
 
-    delivery = SlackReminderDelivery(client, session_factory, default_language=settings.default_language)
+    visit_reminders.configure(coordinators=settings.coordinator_user_ids, tz=settings.tz)
+    kinds = visit_reminders.kinds()
+    delivery = SlackReminderDelivery(
+        client,
+        session_factory,
+        default_language=settings.default_language,
+        renderers=visit_renderers(session_factory),
+    )
 
     def run_sweep(now: datetime) -> Any:
         return sweep(
@@ -194,6 +202,7 @@ def reminder_sweeper(settings: Settings, session_factory: Any, client: Any) -> C
             delivery,
             now=now,
             tz=settings.tz,
+            kinds=kinds,
             coordinators=settings.coordinator_user_ids,
             clock=utc_now,
         )

@@ -22,6 +22,7 @@ from handlers import home as home_feature
 from handlers import mine as mine_feature
 from handlers import offer as offer_feature
 from handlers import propose as propose_feature
+from handlers import reminders as reminders_feature
 from handlers import settings as settings_feature
 from handlers import soon
 from handlers import topics as topics_feature
@@ -94,10 +95,12 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         offer_feature,
         topics_feature,
         writeups_feature,
+        reminders_feature,
     ):
         feature.register(app, deps, router)
     claimed = {ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_MINE, ids.OPEN_FIND, ids.OPEN_OFFER}
     claimed |= {ids.OPEN_IDEAS, ids.WRITEUP_OPEN}
+    claimed |= reminders_feature.CLAIMED
     soon.register(app, deps, router, claimed=claimed)
     router.register(app)
     return app

@@ -14,11 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import Translator, translator
 from bot.views import blocks as b
+from bot.views import reminders as views
 from models import StaffProfile
+from services import visit_reminders as kinds
+from services import visits
+from services.errors import NotFound
 from services.ports import DeliveryError
 from services.reminders import RECIPIENT_GONE as RECIPIENT_GONE_KIND
 from services.reminders import DueReminder
 from services.staff import negotiate
+from services.visits import VisitCard
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +121,29 @@ def _seconds(value: Any) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+VisitRenderer = Callable[[DueReminder, VisitCard, Translator], dict[str, Any]]
+
+
+def visit_renderers(session_factory: sessionmaker[Session]) -> dict[str, Renderer]:
+    """The renderers of the visit reminder kinds: each reads the visit as it is now."""
+
+    def with_card(view: VisitRenderer) -> Renderer:
+        def render(reminder: DueReminder, t: Translator) -> dict[str, Any]:
+            try:
+                card = visits.card_of(session_factory, reminder.visit_id or 0)
+            except NotFound:
+                return views.gone(reminder, t)
+            return view(reminder, card, t)
+
+        return render
+
+    return {
+        kinds.DECISION_NUDGE: with_card(views.decision_nudge),
+        kinds.DECISION_STUCK: with_card(views.decision_stuck),
+        kinds.DAY_BEFORE: with_card(views.day_before),
+        kinds.WRITEUP_NAG: with_card(views.writeup_nag),
+        kinds.WRITEUP_OVERDUE: with_card(views.writeup_overdue),
+        kinds.TRAVEL_INVOICE: with_card(views.travel_invoice),
+    }

@@ -22,8 +22,6 @@ BUTTONS = {
     ids.OPEN_OFFER: Sub.OFFER,
     ids.OPEN_MINE: Sub.MINE,
     ids.OPEN_IDEAS: Sub.IDEAS,
-    # The visits feature registers the real listener and claims it; until then it is coming soon.
-    ids.PROPOSE_HOST: Sub.PROPOSE,
 }
 
 

@@ -126,9 +126,38 @@ def plan(
     existing = session.scalar(select(Reminder).where(Reminder.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
+    reminder = add(
+        session,
+        key=dedupe_key,
+        kind=kind,
+        recipient=recipient,
+        due_at=due_at,
+        now=now,
+        tz=tz,
+        visit_id=visit_id,
+        params=params,
+    )
+    session.flush()
+    return reminder
+
+
+def add(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    recipient: str,
+    due_at: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    visit_id: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> Reminder:
+    """Add a reminder whose key the caller knows to be new (no look-up, no flush: planners that
+    add many at once let the unit of work insert them in one batch). Due time as in `plan`."""
     due = next_office_time(due_at, tz)
     reminder = Reminder(
-        dedupe_key=dedupe_key[:200],
+        dedupe_key=key[:200],
         visit_id=visit_id,
         kind=kind,
         recipient=recipient,
@@ -140,7 +169,6 @@ def plan(
         created_at=now,
     )
     session.add(reminder)
-    session.flush()
     return reminder
 
 

@@ -8,7 +8,8 @@
 
 Every transition runs in one unit of work that locks the visit row (`SELECT ... FOR UPDATE`)
 and is guarded by the `version` column, so two presses at once yield exactly one decision.
-Every decision goes into the audit log.
+Every decision goes into the audit log, and every transition ends with
+`visit_reminders.sync`, which plans or cancels the visit's reminders for its new state.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from models import (
     VisitMessage,
     VisitStatus,
 )
-from services import audit, costs, libraries, matching, workdays
+from services import audit, costs, libraries, matching, visit_reminders, workdays
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.staff import negotiate
 
@@ -415,6 +416,7 @@ def propose(
             entity_id=visit.id,
             details={"host": host.id, "topic": topic.id, "dates": [d.isoformat() for d in days]},
         )
+        visit_reminders.sync(session, visit, now)
         card = _card(session, visit)
     return Change(card, "proposed", visitor_id)
 
@@ -765,6 +767,7 @@ def _transition(
             event, invite = apply(session, visit)
             visit.updated_at = now
             session.flush()
+            visit_reminders.sync(session, visit, now)  # plan or cancel what the new state needs
             card = _card(session, visit)
     except StaleDataError:
         with session_factory() as session:

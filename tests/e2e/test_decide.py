@@ -85,8 +85,11 @@ def wait_until(bot: Bot, predicate: Any, timeout: float = 5.0) -> None:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        try:
+            if predicate():
+                return
+        except AssertionError:  # what the predicate looks at has not arrived yet
+            pass
         time.sleep(0.02)
     raise AssertionError("condition not reached")
 

@@ -1,0 +1,98 @@
+"""Reminder messages (pure): each kind rendered from the reminder and the visit as it is now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import ids
+from bot.i18n import Translator
+from bot.views import blocks as b
+from bot.views.visit import day_text
+from services.reminders import DueReminder
+from services.visits import VisitCard
+
+
+def _facts(card: VisitCard, t: Translator) -> dict[str, str]:
+    return {
+        "visit": str(card.id),
+        "visitor": f"<@{card.visitor_id}>",
+        "supervisor": f"<@{card.supervisor_id}>",
+        "topic": b.escape(card.topic(t.lang)),
+        "host": b.escape(card.host_library_name),
+        "home": b.escape(card.home_library_name),
+        "date": day_text(card.chosen_date or (card.shown_dates[0] if card.shown_dates else None), t),
+        "length": t(f"visits.length.{card.length}"),
+    }
+
+
+def decision_nudge(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    party = str(reminder.params.get("party", "host"))
+    facts = _facts(card, t)
+    text = t(f"reminders.nudge.{party}", **facts)
+    blocks = [b.section(text), b.context(t("reminders.nudge.where", **facts))]
+    return b.message(text, blocks)
+
+
+def decision_stuck(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    party = str(reminder.params.get("party", "host"))
+    facts = _facts(card, t)
+    who = t(f"reminders.party.{party}")
+    text = t("reminders.stuck", who=who, **facts)
+    value = str(reminder.id)
+    blocks = [
+        b.section(text),
+        b.actions(
+            b.button(t("reminders.button.again"), ids.REMINDER_AGAIN, value),
+            b.button(t("reminders.button.take_over"), ids.REMINDER_TAKE_OVER, value, style="primary"),
+        ),
+    ]
+    return b.message(text, blocks)
+
+
+def day_before(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    role = "visitor" if reminder.params.get("role") == "visitor" else "host"
+    facts = _facts(card, t)
+    title = t(f"reminders.day_before.{role}", **facts)
+    blocks: list[b.Block] = [
+        b.section(title),
+        b.fields(
+            f"*{t('reminders.field.topic')}*\n{facts['topic']}",
+            f"*{t('reminders.field.length')}*\n{facts['length']}",
+        ),
+    ]
+    if card.learn:
+        blocks.append(b.section(f"*{t('reminders.field.learn')}*\n{b.escape(card.learn)}"))
+    if role == "host" and card.note_to_host:
+        blocks.append(b.section(f"*{t('reminders.field.note')}*\n{b.escape(card.note_to_host)}"))
+    return b.message(title, blocks)
+
+
+def writeup_nag(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    facts = _facts(card, t)
+    step = int(reminder.params.get("step", 1))
+    text = t("reminders.writeup.first" if step <= 1 else "reminders.writeup.again", **facts)
+    blocks = [
+        b.section(text),
+        b.actions(
+            b.button(t("reminders.button.write_now"), ids.WRITEUP_OPEN, str(card.id), style="primary"),
+            b.button(t("reminders.button.snooze"), ids.REMINDER_SNOOZE, str(reminder.id)),
+        ),
+    ]
+    return b.message(text, blocks)
+
+
+def writeup_overdue(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    text = t("reminders.writeup.overdue", **_facts(card, t))
+    return b.message(text, [b.section(text)])
+
+
+def travel_invoice(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    facts = _facts(card, t)
+    text = t("reminders.invoice", km=f"{card.cost.km:n}", **facts)
+    return b.message(text, [b.section(text), b.context(t("reminders.invoice.how"))])
+
+
+def gone(reminder: DueReminder, t: Translator) -> dict[str, Any]:
+    """The visit no longer exists: a short generic line (the sweep normally stops these first)."""
+    text = t("reminder.generic", visit=reminder.visit_id or "-")
+    return b.message(text, [b.section(text)])

@@ -1,0 +1,122 @@
+"""The buttons on reminders: coordinators remind a stuck party again or take the decision over;
+the visitor snoozes a write-up nag for a week. Someone else pressing is told it is not theirs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.deps import Deps
+from bot.views import common
+from bot.views.visit import day_text, visit_message
+from handlers.context import t_of
+from handlers.replies import reply_to_user
+from handlers.router import CommandRouter
+from services import visit_reminders, visits, workdays
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+CLAIMED = {ids.REMINDER_AGAIN, ids.REMINDER_TAKE_OVER, ids.REMINDER_SNOOZE}
+
+
+def _user(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+def _reminder_id(body: dict[str, Any]) -> int:
+    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    return int(value) if value.isdigit() else 0
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    settings = deps.settings
+    visit_reminders.configure(coordinators=settings.coordinator_user_ids, tz=settings.tz)
+
+    def tell(client: WebClient, body: dict[str, Any], context: BoltContext, text: str) -> None:
+        reply_to_user(client, context.respond, body, common.ephemeral(text), t_of(context))
+
+    @app.action(ids.REMINDER_AGAIN)
+    def on_again(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        t = t_of(context)
+        user = _user(body)
+        try:
+            with deps.session_factory.begin() as session:
+                stuck, waiting, planned = visit_reminders.remind_again(
+                    session,
+                    _reminder_id(body),
+                    actor=user,
+                    is_coordinator=deps.is_coordinator(user),
+                    now=deps.now(),
+                )
+        except DomainError as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            return
+        if not waiting:
+            tell(client, body, context, t("reminders.no_longer_waiting", visit=stuck.visit_id))
+            return
+        if not planned:
+            tell(client, body, context, t("reminders.again_already", visit=stuck.visit_id))
+            return
+        people = ", ".join(f"<@{p}>" for p in stuck.deciders)
+        tell(client, body, context, t("reminders.again_done", people=people, visit=stuck.visit_id))
+
+    @app.action(ids.REMINDER_TAKE_OVER)
+    def on_take_over(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        t = t_of(context)
+        user = _user(body)
+        try:
+            with deps.session_factory() as session:
+                stuck, waiting = visit_reminders.stuck_decision(
+                    session, _reminder_id(body), actor=user, is_coordinator=deps.is_coordinator(user)
+                )
+        except DomainError as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            return
+        if not waiting:
+            tell(client, body, context, t("reminders.no_longer_waiting", visit=stuck.visit_id))
+            return
+        if stuck.party == "supervisor":  # only the supervisor may approve their own staff's visit
+            tell(
+                client,
+                body,
+                context,
+                t(
+                    "reminders.take_over.supervisor",
+                    supervisor=f"<@{stuck.supervisor_id}>",
+                    visit=stuck.visit_id,
+                ),
+            )
+            return
+        # Coordinators may decide for the host, for funding and pick for the visitor: here is the
+        # same decision message the party has, with its buttons.
+        card = visits.card_of(deps.session_factory, stuck.visit_id)
+        message = visit_message(card, stuck.party, t, today=workdays.local_today(deps.now()))
+        try:
+            client.chat_postMessage(channel=user, **message)
+        except SlackApiError as exc:
+            log.warning("take over: could not post the decision: %s", exc.response.get("error"))
+            tell(client, body, context, t("reminders.take_over.failed"))
+            return
+        tell(client, body, context, t("reminders.take_over.sent", visit=stuck.visit_id))
+
+    @app.action(ids.REMINDER_SNOOZE)
+    def on_snooze(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        t = t_of(context)
+        try:
+            with deps.session_factory.begin() as session:
+                until = visit_reminders.snooze_writeup(
+                    session, _reminder_id(body), actor=_user(body), now=deps.now()
+                )
+        except DomainError as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            return
+        day = until.astimezone(settings.tz).date()
+        tell(client, body, context, t("reminders.snoozed", date=day_text(day, t)))

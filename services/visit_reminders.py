@@ -1,0 +1,440 @@
+"""Which reminders a visit needs, planned from its state after every transition.
+
+`sync(session, visit, now)` is called once by each transition of `services.visits` (inside its
+unit of work); it looks at the visit as it now is and plans what that state needs. Planning is
+idempotent (stable dedupe keys), so calling it after every change is safe:
+
+* **decision nudges** (`decision_nudge`): for every party whose move it is (supervisor, host
+  contacts, coordinators for funding, the visitor when the host proposed other dates) a nudge
+  after 2 working days, another after 4; after 6 the coordinators are told it is stuck
+  (`decision_stuck`). Keys carry the visit round, so a moved visit asks again with fresh nudges
+  and the old round's ones stop by themselves;
+* **the day before** (`day_before`): the previous working day at 9:00, to the visitor and the
+  host contacts;
+* **the write-up** (`writeup_nag`): the first working day after the visit, again one and two
+  weeks later, then the coordinators are told (`writeup_overdue`);
+* **the travel invoice** (`travel_invoice`, own car only): two working days after the visit and
+  then weekly, each reminder planning the next when it goes out.
+
+Keys of the after-confirmation kinds carry the round and the visit date, so moving a visit
+cancels the old ones and its confirmation plans them afresh (even when moved back to a date it
+had before). Cancelling or declining a visit cancels all of its reminders.
+Each kind's `still_due` predicate (see `kinds()`) stops a reminder the moment its thing is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import PartyState, Reminder, ReminderStatus, Visit, VisitStatus
+from services import libraries, reminders, travel_invoices, writeups
+from services.errors import NotAllowed, NotFound
+from services.office_hours import add_working_days, is_working_day, next_office_time, next_working_day
+from services.reminders import DueReminder, Kinds
+
+DECISION_NUDGE = "decision_nudge"
+DECISION_STUCK = "decision_stuck"
+DAY_BEFORE = "day_before"
+WRITEUP_NAG = "writeup_nag"
+WRITEUP_OVERDUE = "writeup_overdue"
+TRAVEL_INVOICE = "travel_invoice"
+AFTER_CONFIRMATION = (DAY_BEFORE, WRITEUP_NAG, WRITEUP_OVERDUE, TRAVEL_INVOICE)
+DECISION_KINDS = (DECISION_NUDGE, DECISION_STUCK)
+
+NUDGE_AFTER = (2, 4)  # working days after the party was asked
+STUCK_AFTER = 6
+WRITEUP_WEEKS = (0, 1, 2)  # after the first working day after the visit
+WRITEUP_OVERDUE_WEEKS = 3
+INVOICE_AFTER = 2  # working days after the visit
+SEND_AT = time(9, 0)
+NOT_YOURS = "reminders.not_yours"
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who the coordinators are and the office time zone (set once by the app at start)."""
+
+    coordinators: tuple[str, ...] = ()
+    tz: ZoneInfo = HELSINKI
+
+
+_policy = Policy()
+
+
+def configure(*, coordinators: tuple[str, ...] | list[str], tz: ZoneInfo) -> None:
+    global _policy
+    _policy = Policy(tuple(coordinators), tz)
+
+
+# --- planning ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Want:
+    key: str
+    kind: str
+    recipient: str
+    due_at: datetime
+    params: dict[str, Any]
+
+
+def sync(session: Session, visit: Visit, now: datetime) -> None:
+    """Plan (or cancel) what the visit needs in its current state.
+
+    A constant number of statements whatever the number of contacts or the history: one read of
+    the visit's reminders, at most one batch of updates and one of inserts, and the host
+    contacts only when their nudges are planned for the first time in a round."""
+    p = _policy
+    if visit.status in (VisitStatus.CANCELLED, VisitStatus.DECLINED):
+        reminders.cancel_for_visit(session, visit.id)
+        return
+    existing = list(session.scalars(select(Reminder).where(Reminder.visit_id == visit.id)))
+    keys = {r.dedupe_key for r in existing}
+    waiting = waiting_parties(visit)
+    on = visit.chosen_date.isoformat() if visit.chosen_date else None
+    confirmed = visit.status == VisitStatus.CONFIRMED and on is not None
+    for reminder in existing:
+        if reminder.status != ReminderStatus.PENDING:
+            continue
+        params = reminder.params or {}
+        if reminder.kind in DECISION_KINDS:
+            stale = params.get("round") != visit.round or params.get("party") not in waiting
+        elif reminder.kind in AFTER_CONFIRMATION:
+            stale = not confirmed or params.get("date") != on or params.get("round") != visit.round
+        else:
+            stale = False
+        if stale:  # answered, an earlier round, or planned for another date
+            reminder.status = ReminderStatus.CANCELLED
+    wants: list[_Want] = []
+    for party in waiting:
+        prefix = f"v{visit.id}:r{visit.round}:{party}:"
+        if not any(key.startswith(prefix) for key in keys):
+            wants += _decision(session, visit, party, now, p)
+    if confirmed and not any(key.startswith(f"v{visit.id}:r{visit.round}:{on}:") for key in keys):
+        wants += _after_confirmation(session, visit, p)
+    for want in wants:
+        if want.key in keys:
+            continue
+        keys.add(want.key)
+        reminders.add(
+            session,
+            key=want.key,
+            kind=want.kind,
+            recipient=want.recipient,
+            due_at=want.due_at,
+            now=now,
+            tz=p.tz,
+            visit_id=visit.id,
+            params=want.params,
+        )
+
+
+def waiting_parties(visit: Visit | VisitState) -> list[str]:
+    if visit.status != VisitStatus.PROPOSED:
+        return []
+    parties = [
+        party
+        for party in ("supervisor", "host", "funding")
+        if getattr(visit, f"{party}_state") == PartyState.PENDING
+    ]
+    if visit.host_state == PartyState.COUNTERED:
+        parties.append("visitor")
+    return parties
+
+
+def deciders(session: Session, visit: Visit, party: str, coordinators: tuple[str, ...]) -> list[str]:
+    """Whose move it is for `party`."""
+    if party == "supervisor":
+        return [visit.supervisor_id]
+    if party == "host":
+        return list(libraries.contacts_of(session, visit.host_library_id))
+    if party == "visitor":
+        return [visit.visitor_id]
+    return list(coordinators)
+
+
+def _at(day: date, tz: ZoneInfo, clock: time = SEND_AT) -> datetime:
+    return datetime.combine(day, clock, tzinfo=tz)
+
+
+def _decision(session: Session, visit: Visit, party: str, now: datetime, p: Policy) -> list[_Want]:
+    """Nudges after 2 and 4 working days from now (when the party is first asked in this round),
+    then the coordinators after 6."""
+    local = now.astimezone(p.tz)
+    base = {"party": party, "round": visit.round}
+    prefix = f"v{visit.id}:r{visit.round}:{party}"
+    wants = []
+    for step, days in enumerate(NUDGE_AFTER, start=1):
+        due = _at(add_working_days(local.date(), days), p.tz, local.time())
+        wants += [
+            _Want(f"{prefix}:nudge{step}:{user}", DECISION_NUDGE, user, due, {**base, "step": step})
+            for user in deciders(session, visit, party, p.coordinators)
+        ]
+    due = _at(add_working_days(local.date(), STUCK_AFTER), p.tz, local.time())
+    wants += [
+        _Want(f"{prefix}:stuck:{coordinator}", DECISION_STUCK, coordinator, due, dict(base))
+        for coordinator in p.coordinators
+    ]
+    return wants
+
+
+def visit_end(visit: Visit) -> date:
+    assert visit.chosen_date is not None
+    return visit.chosen_date + timedelta(days=1 if visit.length == "two_days" else 0)
+
+
+def previous_working_day(day: date) -> date:
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def _after_confirmation(session: Session, visit: Visit, p: Policy) -> list[_Want]:
+    assert visit.chosen_date is not None
+    on = visit.chosen_date.isoformat()
+    prefix = f"v{visit.id}:r{visit.round}:{on}"  # moved back to an earlier date: planned afresh
+    base = {"date": on, "round": visit.round}
+    wants = []
+    the_day_before = _at(previous_working_day(visit.chosen_date), p.tz)
+    for user in dict.fromkeys([visit.visitor_id, *libraries.contacts_of(session, visit.host_library_id)]):
+        role = "visitor" if user == visit.visitor_id else "host"
+        wants.append(
+            _Want(f"{prefix}:day_before:{user}", DAY_BEFORE, user, the_day_before, {**base, "role": role})
+        )
+    first = next_working_day(visit_end(visit))
+    for step, weeks in enumerate(WRITEUP_WEEKS, start=1):
+        due = _at(first + timedelta(weeks=weeks), p.tz)
+        wants.append(
+            _Want(f"{prefix}:writeup{step}", WRITEUP_NAG, visit.visitor_id, due, {**base, "step": step})
+        )
+    overdue = _at(first + timedelta(weeks=WRITEUP_OVERDUE_WEEKS), p.tz)
+    wants += [
+        _Want(f"{prefix}:writeup_overdue:{c}", WRITEUP_OVERDUE, c, overdue, dict(base))
+        for c in p.coordinators
+    ]
+    if visit.travel_mode == "car":
+        due = _at(add_working_days(visit_end(visit), INVOICE_AFTER), p.tz)
+        wants.append(_Want(f"{prefix}:invoice1", TRAVEL_INVOICE, visit.visitor_id, due, {**base, "n": 1}))
+    return wants
+
+
+# --- still due? -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VisitState:
+    """The few columns the predicates read (one light query per due reminder, no ORM load)."""
+
+    id: int
+    status: VisitStatus
+    round: int
+    chosen_date: date | None
+    supervisor_state: PartyState
+    host_state: PartyState
+    funding_state: PartyState
+
+
+def _visit(session: Session, reminder: DueReminder) -> VisitState | None:
+    if reminder.visit_id is None:
+        return None
+    row = session.execute(
+        select(
+            Visit.id,
+            Visit.status,
+            Visit.round,
+            Visit.chosen_date,
+            Visit.supervisor_state,
+            Visit.host_state,
+            Visit.funding_state,
+        ).where(Visit.id == reminder.visit_id)
+    ).first()
+    return VisitState(*row) if row is not None else None
+
+
+def decision_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
+    """The same round still waits for the same party."""
+    visit = _visit(session, reminder)
+    if visit is None or visit.round != reminder.params.get("round"):
+        return False
+    return str(reminder.params.get("party")) in waiting_parties(visit)
+
+
+def _confirmed_for(session: Session, reminder: DueReminder) -> VisitState | None:
+    visit = _visit(session, reminder)
+    if visit is None or visit.status != VisitStatus.CONFIRMED or visit.chosen_date is None:
+        return None
+    if visit.chosen_date.isoformat() != reminder.params.get("date"):
+        return None
+    if visit.round != reminder.params.get("round", visit.round):
+        return None
+    return visit
+
+
+def day_before_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
+    visit = _confirmed_for(session, reminder)
+    return visit is not None and now.astimezone(_policy.tz).date() < (visit.chosen_date or date.min)
+
+
+def writeup_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
+    visit = _confirmed_for(session, reminder)
+    return visit is not None and not writeups.has_writeup(session, visit.id)
+
+
+def invoice_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
+    """Still owed? Then this one goes out, and the next week's is planned now."""
+    visit = _confirmed_for(session, reminder)
+    if visit is None or not travel_invoices.invoice_outstanding(session, visit.id):
+        return False
+    n = int(reminder.params.get("n", 1))
+    tz = _policy.tz
+    on = str(reminder.params.get("date"))
+    reminders.plan(
+        session,
+        kind=TRAVEL_INVOICE,
+        recipient=reminder.recipient,
+        due_at=_at(reminder.due_at.astimezone(tz).date() + timedelta(weeks=1), tz),
+        now=now,
+        tz=tz,
+        visit_id=visit.id,
+        key=f"v{visit.id}:r{visit.round}:{on}:invoice{n + 1}",
+        params={"date": on, "round": visit.round, "n": n + 1},
+    )
+    return True
+
+
+def kinds() -> Kinds:
+    """The registry production passes to `reminders.sweep`."""
+    registry = Kinds()
+    registry.register(DECISION_NUDGE, decision_still_due)
+    registry.register(DECISION_STUCK, decision_still_due)
+    registry.register(DAY_BEFORE, day_before_still_due)
+    registry.register(WRITEUP_NAG, writeup_still_due)
+    registry.register(WRITEUP_OVERDUE, writeup_still_due)
+    registry.register(TRAVEL_INVOICE, invoice_still_due)
+    return registry
+
+
+# --- buttons ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Stuck:
+    """A stuck decision a coordinator pressed a button on."""
+
+    visit_id: int
+    party: str
+    round: int
+    deciders: tuple[str, ...]
+    supervisor_id: str
+
+
+def _own(session: Session, reminder_id: int, kinds_: tuple[str, ...]) -> Reminder:
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None or reminder.kind not in kinds_:
+        raise NotFound()
+    return reminder
+
+
+def stuck_decision(
+    session: Session, reminder_id: int, *, actor: str, is_coordinator: bool
+) -> tuple[Stuck, bool]:
+    """The decision a `decision_stuck` reminder is about, and whether it still waits."""
+    if not is_coordinator:
+        raise NotAllowed(NOT_YOURS)
+    reminder = _own(session, reminder_id, (DECISION_STUCK,))
+    visit = session.get(Visit, reminder.visit_id) if reminder.visit_id else None
+    if visit is None:
+        raise NotFound()
+    party = str(reminder.params.get("party"))
+    waiting = visit.round == reminder.params.get("round") and party in waiting_parties(visit)
+    people = tuple(deciders(session, visit, party, _policy.coordinators))
+    return Stuck(visit.id, party, visit.round, people, visit.supervisor_id), waiting
+
+
+def remind_again(
+    session: Session, reminder_id: int, *, actor: str, is_coordinator: bool, now: datetime
+) -> tuple[Stuck, bool, int]:
+    """A coordinator nudges the stuck party again, now (at most once a day per stuck reminder).
+    Returns the decision, whether it still waits, and how many nudges were newly planned (0 when
+    it no longer waits or was already reminded again today)."""
+    stuck, waiting = stuck_decision(session, reminder_id, actor=actor, is_coordinator=is_coordinator)
+    if not waiting:
+        return stuck, False, 0
+    tz = _policy.tz
+    day = now.astimezone(tz).date().isoformat()
+    prefix = f"v{stuck.visit_id}:r{stuck.round}:{stuck.party}:again{reminder_id}:{day}:"
+    keys = {prefix + user: user for user in stuck.deciders}
+    known = set(session.scalars(select(Reminder.dedupe_key).where(Reminder.dedupe_key.in_(list(keys)))))
+    for key, user in keys.items():
+        if key not in known:
+            reminders.add(
+                session,
+                key=key,
+                kind=DECISION_NUDGE,
+                recipient=user,
+                due_at=now,
+                now=now,
+                tz=tz,
+                visit_id=stuck.visit_id,
+                params={"party": stuck.party, "round": stuck.round, "step": 0, "by": actor},
+            )
+    return stuck, True, len(keys) - len(known)
+
+
+def snooze_writeup(session: Session, reminder_id: int, *, actor: str, now: datetime) -> datetime:
+    """ "Remind me in a week" on a write-up nag: only its recipient may; the next nag moves to a
+    week from now (or a new one is planned if it was the last). Returns the new time."""
+    reminder = _own(session, reminder_id, (WRITEUP_NAG,))
+    if reminder.recipient != actor:
+        raise NotAllowed(NOT_YOURS)
+    tz = _policy.tz
+    until = now + timedelta(weeks=1)
+    following = session.scalars(
+        select(Reminder)
+        .where(
+            Reminder.visit_id == reminder.visit_id,
+            Reminder.kind == WRITEUP_NAG,
+            Reminder.recipient == actor,
+            Reminder.status == ReminderStatus.PENDING,
+            Reminder.id != reminder.id,
+        )
+        .order_by(Reminder.next_attempt_at)
+    ).first()
+    if reminder.status == ReminderStatus.PENDING:
+        following = reminder
+    if following is not None:
+        if following.next_attempt_at < until:
+            reminders.snooze(session, following.id, actor, until, tz)
+        nag_at = following.next_attempt_at
+    else:
+        nag_at = reminders.plan(
+            session,
+            kind=WRITEUP_NAG,
+            recipient=actor,
+            due_at=until,
+            now=now,
+            tz=tz,
+            visit_id=reminder.visit_id,
+            key=f"{reminder.dedupe_key}:snoozed",
+            params={**(reminder.params or {}), "snoozed": reminder.id},
+        ).next_attempt_at
+    # The coordinators hear of a missing write-up only a week after the visitor's last nag.
+    overdue_at = next_office_time(nag_at + timedelta(weeks=1), tz)
+    for overdue in _pending(session, reminder.visit_id, (WRITEUP_OVERDUE,)):
+        if overdue.next_attempt_at < overdue_at and overdue.claimed_at is None:
+            overdue.next_attempt_at = overdue_at
+    return nag_at
+
+
+def _pending(session: Session, visit_id: int | None, kinds_: tuple[str, ...]) -> list[Reminder]:
+    return list(
+        session.scalars(
+            select(Reminder).where(
+                Reminder.visit_id == visit_id,
+                Reminder.status == ReminderStatus.PENDING,
+                Reminder.kind.in_(kinds_),
+            )
+        )
+    )
