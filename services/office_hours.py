@@ -1,25 +1,18 @@
 """Office hours: Monday to Friday 8-16 in the bot's time zone, never on a Finnish public holiday
-(the `holidays` package: Midsummer Eve and Christmas Eve included)."""
+(working days come from `services.workdays`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from services.workdays import is_working_day
 
 OPENS = time(8, 0)
 CLOSES = time(16, 0)
 
 
-@cache
-def _finnish_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Finland(years=year)
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _finnish_holidays(day.year)
+__all__ = ["add_working_days", "is_working_day", "next_office_time", "next_working_day"]
 
 
 def next_working_day(day: date) -> date:
