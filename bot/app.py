@@ -16,6 +16,7 @@ from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
 from bot.request_log import log_request
 from handlers import decide as decide_feature
+from handlers import desk as desk_feature
 from handlers import find as find_feature
 from handlers import help as help_feature
 from handlers import home as home_feature
@@ -92,9 +93,11 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         find_feature,
         offer_feature,
         topics_feature,
+        desk_feature,
     ):
         feature.register(app, deps, router)
     claimed = {ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_MINE, ids.OPEN_FIND, ids.OPEN_OFFER}
+    claimed |= desk_feature.CLAIMED
     soon.register(app, deps, router, claimed=claimed)
     router.register(app)
     return app

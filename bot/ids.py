@@ -96,3 +96,22 @@ INVOICE_RECEIVED = "invoice_received"  # coordinators: the travel invoice arrive
 TICKETS_BOUGHT = (
     "tickets_bought"  # coordinators: tickets bought for a confirmed visit; value: visit id (desk)
 )
+# The coordinator's desk (issue 7) -------------------------------------------------------------
+OPEN_BUDGET = "desk_open_budget"
+OPEN_RATES = "desk_open_rates"
+OPEN_ADD_COORDINATOR = "desk_open_add_coordinator"
+OPEN_ACTUALS = "desk_open_actuals"  # value: visit id
+OPEN_REPORT = "desk_open_report"  # value: year
+BUDGET_VIEW = "desk_budget"
+RATES_VIEW = "desk_rates"
+ACTUALS_VIEW = "desk_actuals"  # private_metadata: visit id
+COORDINATOR_VIEW = "desk_coordinator"
+DESK_YEAR = "desk_year"
+DESK_AMOUNT = "desk_amount"
+DESK_REPLACE = "desk_replace"
+DESK_RATE = "desk_rate"
+DESK_KM = "desk_km"
+DESK_TICKETS = "desk_tickets"
+DESK_ACCOMMODATION = "desk_accommodation"
+DESK_USER = "desk_user"
+DESK_REGION = "desk_region"

@@ -12,6 +12,7 @@ from bot import ids
 from bot.deps import Deps
 from bot.views.home import home_view
 from bot.views.visit import visit_list_blocks
+from handlers import desk
 from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter
 from services import visits
@@ -33,9 +34,13 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             deps.session_factory, user_id, is_coordinator=deps.is_coordinator(user_id)
         )
         mine = visits.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
-        extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE)
+        extra = desk.home_blocks(deps, user_id, t) + visit_list_blocks(
+            waiting, mine, t, page_action=ids.HOME_PAGE
+        )
         view = home_view(t, me, command=deps.settings.vertais_command, extra=extra)
         client.views_publish(user_id=user_id, view=view)
+
+    deps.extras["publish_home"] = publish
 
     @app.action(re.compile(rf"^{ids.HOME_PAGE}_(prev|next)$"))
     def on_page(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

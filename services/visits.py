@@ -36,7 +36,8 @@ from models import (
     VisitMessage,
     VisitStatus,
 )
-from services import audit, costs, libraries, matching, workdays
+from services import audit, budget, costs, libraries, matching, workdays
+from services.budget import BudgetSummary
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.staff import negotiate
 
@@ -114,6 +115,7 @@ class VisitCard:
     host_contacts: tuple[str, ...]
     sequence: int
     next_hosts: tuple[HostChoice, ...] = ()
+    budget: BudgetSummary | None = None  # the year's budget, shown while funding is undecided
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -896,7 +898,10 @@ def _estimate(session: Session, visit: Visit, day: date | None = None) -> costs.
     day = day or visit.chosen_date or next((d.day for d in visit.dates if d.active), None)
     year = day.year if day else visit.created_at.year
     return costs.estimate(
-        visit.estimated_km, costs.rate_for(session, year), visit.ticket_cost, visit.accommodation_cost
+        costs.km_of(session, visit),
+        costs.rate_for(session, year),
+        visit.ticket_cost,
+        visit.accommodation_cost,
     )
 
 
@@ -947,7 +952,14 @@ def _card(session: Session, visit: Visit) -> VisitCard:
         host_contacts=tuple(libraries.contacts_of(session, host.id)),
         sequence=visit.ics_sequence,
         next_hosts=next_hosts,
+        budget=_budget_for(session, visit, home.region_id),
     )
+
+
+def _budget_for(session: Session, visit: Visit, region_id: int) -> BudgetSummary | None:
+    if visit.status != VisitStatus.PROPOSED or visit.funding_state != PartyState.PENDING:
+        return None
+    return budget.summarize(session, region_id, budget.visit_day(visit).year, excluding=(visit.id,))
 
 
 def _line_query():

@@ -113,6 +113,10 @@ def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
                 t("visits.cost.total", amount=money(c.total, t)),
             )
         )
+    if role == "funding" and card.budget is not None:
+        from bot.views.desk import funding_budget_blocks
+
+        blocks += funding_budget_blocks(card.budget, card.cost.total, t)
     return blocks
 
 

@@ -88,7 +88,7 @@ def test_unknown_word_never_echoes_a_live_mention(bot: Bot) -> None:
 
 def test_features_not_built_yet_say_coming_soon(bot: Bot) -> None:
     set_home(bot, "U0VISITOR")
-    reply = bot.slack.command("raportti")
+    reply = bot.slack.command("ideat")
     assert "coming soon" in reply.said
     assert reply.json()["response_type"] == "ephemeral"
 
