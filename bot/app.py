@@ -77,7 +77,7 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         SlackVisitNotifier(
             client,
             deps.session_factory,
-            coordinators=settings.coordinator_user_ids,
+            coordinators=desk_feature.LiveCoordinators(deps),
             default_language=settings.default_language,
             clock=deps.now,
             directory=deps.directory,

@@ -7,7 +7,7 @@ check it again); a non-coordinator is told "only coordinators can do this" and n
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -42,6 +42,19 @@ FIELDS = {
     "accommodation": ids.DESK_ACCOMMODATION,
 }
 CLAIMED = {ids.TICKETS_BOUGHT, ids.INVOICE_RECEIVED}
+
+
+class LiveCoordinators:
+    """The coordinators as the visit notifier iterates them: COORDINATOR_USER_IDS first, then those
+    added in the bot (read through the directory's short cache)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def __iter__(self) -> Iterator[str]:
+        configured = list(self.deps.settings.coordinator_user_ids)
+        added = [c.user_id for c in self.deps.coordinators.all() if c.user_id not in configured]
+        return iter(configured + added)
 
 
 def _value(values: dict[str, Any], block_id: str) -> str:
@@ -84,6 +97,16 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 publish(client, user_id, context, 0)
             except SlackApiError:
                 log.warning("could not refresh App Home", exc_info=True)
+
+    def refresh_visit(visit_id: int) -> None:
+        """Re-render the visit's messages (the coordinators' show tickets and the invoice)."""
+        notifier = deps.extras.get("visit_notifier")
+        refresh = getattr(notifier, "refresh", None)
+        if callable(refresh):
+            try:
+                refresh(visit_id)
+            except Exception:
+                log.warning("visit %s: could not refresh its messages", visit_id, exc_info=True)
 
     # --- /vertais raportti [year] ------------------------------------------------------------
     def on_report(inv: Invocation) -> None:
@@ -160,6 +183,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             t = t_of(context)
             changed, _ = change(visit_id, user_id)
             reply_to_user(client, respond, body, common.ephemeral(t(done_key if changed else already_key)), t)
+            refresh_visit(visit_id)
             refresh_home(client, user_id, context)
 
         return listener
@@ -323,6 +347,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             total=money(result.total, t),
         )
         ack(response_action="update", view=views.saved_view(t, text))
+        refresh_visit(int(metadata))
         refresh_home(client, user_id, context)
 
     # --- Adding a coordinator ---------------------------------------------------------------------

@@ -31,6 +31,7 @@ from models import (
     Topic,
     TopicStatus,
     Visit,
+    VisitCost,
     VisitDate,
     VisitDecision,
     VisitMessage,
@@ -116,6 +117,9 @@ class VisitCard:
     sequence: int
     next_hosts: tuple[HostChoice, ...] = ()
     budget: BudgetSummary | None = None  # the year's budget, shown while funding is undecided
+    tickets_bought_by: str | None = None  # the coordinator's desk: who bought the tickets
+    invoice_status: str = ""  # not_needed | waiting | received | paid ("" before confirmation)
+    costs_recorded: bool = False  # actual costs recorded (the visit is settled)
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -924,6 +928,7 @@ def _card(session: Session, visit: Visit) -> VisitCard:
         )
         next_hosts = tuple(c for c in order if c.library_id != host.id)[:3]
     active = [d for d in visit.dates if d.active]
+    desk = _desk_state(session, visit)
     return VisitCard(
         id=visit.id,
         visitor_id=visit.visitor_id,
@@ -953,6 +958,23 @@ def _card(session: Session, visit: Visit) -> VisitCard:
         sequence=visit.ics_sequence,
         next_hosts=next_hosts,
         budget=_budget_for(session, visit, home.region_id),
+        tickets_bought_by=desk[0],
+        invoice_status=desk[1],
+        costs_recorded=desk[2],
+    )
+
+
+def _desk_state(session: Session, visit: Visit) -> tuple[str | None, str, bool]:
+    """Who bought the tickets, the travel invoice's status, are actual costs recorded."""
+    if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.CANCELLED):
+        return None, "", False
+    from services.travel_invoices import status_of
+
+    cost = session.get(VisitCost, visit.id)
+    return (
+        cost.tickets_bought_by if cost else None,
+        status_of(visit, cost).value,
+        bool(cost and cost.settled_at),
     )
 
 

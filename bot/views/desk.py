@@ -11,8 +11,10 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.visit import day_text, money
+from models import InvoiceStatus, VisitStatus
 from services.budget import BudgetSummary
 from services.reports import DeskLine, DeskOverview, Report
+from services.visits import VisitCard
 
 LIST_LIMIT = 5  # lines per list on App Home (keeps the Home tab under 100 blocks)
 
@@ -44,6 +46,31 @@ def funding_budget_blocks(summary: BudgetSummary, cost: Decimal, t: Translator) 
                 t("desk.budget.warn_over", amount=money(cost, t), over=money(cost - summary.remaining, t))
             )
         )
+    return blocks
+
+
+def funding_desk_blocks(card: VisitCard, t: Translator, *, today: date) -> list[b.Block]:
+    """On a confirmed visit's coordinator message: tickets, the travel invoice, actual costs."""
+    lines: list[str] = []
+    elements: list[dict[str, Any]] = []
+    value = str(card.id)
+    if card.travel_mode != "car" or card.tickets_bought_by:
+        if card.tickets_bought_by:
+            lines.append(t("desk.visit.tickets_bought", who=f"<@{card.tickets_bought_by}>"))
+        elif card.status == VisitStatus.CONFIRMED:
+            lines.append(t("desk.visit.tickets_to_buy"))
+            elements.append(b.button(t("desk.button.tickets"), ids.TICKETS_BOUGHT, value, style="primary"))
+    lines.append(t("desk.visit.invoice", status=t(f"desk.invoice.status.{card.invoice_status}")))
+    if card.invoice_status == InvoiceStatus.WAITING.value:
+        elements.append(b.button(t("desk.button.invoice"), ids.INVOICE_RECEIVED, value))
+    happened = card.chosen_date is not None and card.chosen_date <= today
+    if card.costs_recorded:
+        lines.append(t("desk.visit.costs_recorded"))
+    if happened or card.status == VisitStatus.CANCELLED:
+        elements.append(b.button(t("desk.button.costs"), ids.OPEN_ACTUALS, value))
+    blocks: list[b.Block] = [b.section("\n".join(lines))]
+    if elements:
+        blocks.append(b.actions(*elements, block_id=f"desk_visit_{card.id}"))
     return blocks
 
 

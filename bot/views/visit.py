@@ -242,6 +242,10 @@ def visit_message(card: VisitCard, role: str, t: Translator, *, today: date) -> 
     blocks += _summary(card, role, t)
     blocks.append(_status_block(card, t))
     blocks += _actions(card, role, t, today)
+    if role == "funding" and card.invoice_status:
+        from bot.views.desk import funding_desk_blocks
+
+        blocks += funding_desk_blocks(card, t, today=today)
     if role in ("funding", "visitor", "supervisor"):
         blocks.append(b.context(t("visits.form.per_diem")))
     return b.message(f"{title}: {t(f'visits.status.{card.status.value}')}", blocks)

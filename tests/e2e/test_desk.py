@@ -22,7 +22,9 @@ from tests.conftest import COORDINATOR, Bot
 from tests.desk_support import add_visit, region_id, topics
 from tests.e2e.visit_helpers import (
     STRANGER,
+    buttons,
     jsonish,
+    last_update_for,
     library,
     posted_to,
     propose,
@@ -295,6 +297,10 @@ def test_a_coordinator_adds_a_coordinator(bot: Bot) -> None:
     assert answer["response_action"] == "update" and "is now a coordinator" in text_of(answer["view"])
     bot.slack.action(ids.OPEN_RATES, "", user="U0NEWCOORD", where="home")
     assert jsonish(bot.api.wait_for("views.open", count=2)[1].body["view"])["callback_id"] == ids.RATES_VIEW
+    # ... and is asked for funding decisions from now on.
+    propose(bot, set_up_people(bot))
+    settle(bot)
+    assert ids.FUNDING_APPROVE in buttons(posted_to(bot, "U0NEWCOORD")[-1])
 
 
 def test_report_command_answers_with_message_csv_and_chart(bot: Bot) -> None:
@@ -315,3 +321,23 @@ def test_report_command_answers_with_message_csv_and_chart(bot: Bot) -> None:
     assert ["host library", "Joroisten kirjasto", "", "1", ""] in rows
     assert any(u.body["bytes"].startswith(b"\x89PNG") for u in uploads)
     assert json.loads(json.dumps(rows))  # plain strings only
+
+
+def test_confirmed_visit_message_carries_the_invoice_button(bot: Bot) -> None:
+    from tests.e2e.test_decide import confirm_visit
+
+    setup = set_up_people(bot)
+    visit = confirm_visit(bot, propose(bot, setup))  # by car: a travel invoice is expected
+    settle(bot)
+    message = last_update_for(bot, COORDINATOR)
+    assert "Travel invoice: waiting" in text_of(message)
+    assert ids.INVOICE_RECEIVED in buttons(message)
+    updates = len(bot.api.of("chat.update"))
+    bot.slack.action(ids.INVOICE_RECEIVED, str(visit.id), user=COORDINATOR)
+    bot.api.wait_for("chat.update", count=updates + 1)
+    settle(bot)
+    message = last_update_for(bot, COORDINATOR)
+    assert "Travel invoice: received" in text_of(message)
+    assert ids.INVOICE_RECEIVED not in buttons(message)
+    # The visitor's own card never shows the coordinators' desk.
+    assert "Travel invoice" not in text_of(last_update_for(bot, "U0VISITOR"))
