@@ -341,3 +341,19 @@ def test_confirmed_visit_message_carries_the_invoice_button(bot: Bot) -> None:
     assert ids.INVOICE_RECEIVED not in buttons(message)
     # The visitor's own card never shows the coordinators' desk.
     assert "Travel invoice" not in text_of(last_update_for(bot, "U0VISITOR"))
+
+
+def test_coordinator_home_at_its_largest_fits_slack(bot: Bot) -> None:
+    from tests.e2e.test_mine import many_visits
+
+    setup = set_up_people(bot)
+    _home_for(bot, COORDINATOR)
+    many_visits(bot, setup, n=60)  # proposals waiting for funding, confirmed ones by car
+    for i in range(12):
+        _a_confirmed_visit(bot, day=date(2026, 12, 1 + i))  # tickets to buy
+        _a_confirmed_visit(bot, travel="car", day=date(2026, 10, 1 + i))  # invoices and costs
+    bot.slack.home_opened(COORDINATOR)
+    view = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
+    check_view(view)
+    text = text_of({"blocks": view["blocks"]})
+    assert "Coordinator's desk" in text and "and 7 more" in text
