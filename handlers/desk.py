@@ -139,6 +139,20 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         else:
             client.chat_postMessage(channel=user_id, **message)
         labels = views.csv_labels(t)
+        try:
+            upload_files(client, user_id, t, year, data, labels)
+        except SlackApiError as exc:
+            log.warning("report files not uploaded: %s", exc.response.get("error"))
+            client.chat_postMessage(channel=user_id, **common.ephemeral(t("desk.report.upload_failed")))
+
+    def upload_files(
+        client: WebClient,
+        user_id: str,
+        t: Translator,
+        year: int,
+        data: reports.Report,
+        labels: dict[str, str],
+    ) -> None:
         channel = client.conversations_open(users=user_id)["channel"]["id"]
         client.files_upload_v2(
             channel=channel,

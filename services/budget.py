@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from models import Budget, Library, PartyState, Visit, VisitCost, VisitStatus
+from models import Budget, Library, PartyState, Visit, VisitCost, VisitDate, VisitStatus
 from services import audit
 from services.coordinators import require
 from services.costs import CENT, parse_amount
@@ -72,11 +72,21 @@ def spent_amount(cost: VisitCost | None) -> Decimal:
 
 def region_visits(session: Session, region_id: int, year: int) -> list[tuple[Visit, VisitCost | None]]:
     """Every visit of the region's staff in `year`, with its cost row."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    any_date = select(VisitDate.id).where(VisitDate.visit_id == Visit.id)
+    in_year = any_date.where(VisitDate.day.between(start, end))
     rows = session.execute(
         select(Visit, VisitCost)
         .join(Library, Library.id == Visit.home_library_id)
         .outerjoin(VisitCost, VisitCost.visit_id == Visit.id)
-        .where(Library.region_id == region_id)
+        .where(
+            Library.region_id == region_id,
+            # A coarse filter in SQL; visit_day() below decides exactly.
+            or_(
+                Visit.chosen_date.between(start, end),
+                and_(Visit.chosen_date.is_(None), or_(in_year.exists(), ~any_date.exists())),
+            ),
+        )
         .options(selectinload(Visit.dates))
         .order_by(Visit.id)
     ).all()

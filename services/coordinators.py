@@ -7,6 +7,7 @@ this process refreshes it at once, other replicas see it within `ttl` seconds.""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Coordinator, Region
@@ -21,6 +23,7 @@ from services import audit
 from services.errors import Conflict, NotAllowed
 
 ONLY_COORDINATORS = "desk.only_coordinators"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,14 @@ class CoordinatorDirectory:
     def _fresh(self) -> None:
         loaded = self._loaded_at
         if loaded is None or self._monotonic() - loaded > self.ttl:
-            self.refresh()
+            try:
+                self.refresh()
+            except SQLAlchemyError:
+                # The database is away: keep what we knew (the configured ones always work) and
+                # try again after the next ttl rather than on every request.
+                log.warning("could not read the coordinators; using the last known list", exc_info=True)
+                with self._lock:
+                    self._loaded_at = self._monotonic()
 
     def is_coordinator(self, user_id: str | None) -> bool:
         if not user_id:

@@ -357,3 +357,14 @@ def test_coordinator_home_at_its_largest_fits_slack(bot: Bot) -> None:
     check_view(view)
     text = text_of({"blocks": view["blocks"]})
     assert "Coordinator's desk" in text and "and 7 more" in text
+
+
+def test_report_says_so_when_the_files_cannot_be_sent(bot: Bot) -> None:
+    from tests.fakes.slack_api import Failure
+
+    _home_for(bot, COORDINATOR)
+    bot.api.fail_next("files.getUploadURLExternal", Failure(error="not_allowed_token_type"))
+    bot.slack.command("raportti", user=COORDINATOR)
+    bot.api.wait_for("response_url")  # the message itself is there
+    settle(bot)
+    assert "could not be sent" in text_of(posted_to(bot, COORDINATOR)[-1])
