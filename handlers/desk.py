@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -271,7 +272,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 _key, params = exc.fields["amount"]
                 old = params.get("old")
                 errors[ids.DESK_AMOUNT] = t(
-                    "desk.budget.replaces", year=params.get("year"), old=money(budget.Decimal(str(old)), t)
+                    "desk.budget.replaces", year=params.get("year"), old=money(Decimal(str(old)), t)
                 )
             ack(response_action="errors", errors=errors)
             return

@@ -12,7 +12,7 @@ import io
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,9 @@ from services.travel_invoices import status_of
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 STATUSES = tuple(s.value for s in VisitStatus)
+# A write-up is overdue on App Home this many days after the visit (the write-ups feature may
+# own this number once merged).
+WRITEUP_GRACE_DAYS = 14
 
 
 @dataclass
@@ -302,7 +305,8 @@ def overview(session_factory: sessionmaker[Session], region_id: int, *, today: d
                     result.invoices_to_check.append(line)
                 if cost is None or cost.settled_at is None:
                     result.costs_to_record.append(line)
-                if not writeups.has_writeup(session, visit.id):
+                overdue = visit.chosen_date + timedelta(days=WRITEUP_GRACE_DAYS) < today
+                if overdue and not writeups.has_writeup(session, visit.id):
                     result.overdue_writeups += 1
         for items in (result.upcoming, result.tickets_to_buy):
             items.sort(key=lambda x: x.day)

@@ -636,3 +636,58 @@ def test_forget_user_keeps_the_reports_numbers(session_factory: sessionmaker[Ses
         assert "person.exported" in actions and "person.forgotten" in actions
         assert s.scalar(select(Library.id).limit(1)) is not None
     assert personal_data.export(sf, "U0VISITOR", now=NOW)["tables"] == {}
+
+
+def test_desk_overview_lists(session_factory: sessionmaker[Session]) -> None:
+    sf = session_factory
+    with sf.begin() as s:
+        tp = topics(s)
+        train = add_visit(
+            s,
+            home="kuopio-paakirjasto",
+            host="joroinen",
+            topic=tp["A1"],
+            status=VisitStatus.CONFIRMED,
+            day=date(2027, 2, 10),
+            funded="50",
+            travel_mode="public",
+        ).id
+        old_car = add_visit(
+            s,
+            home="kuopio-paakirjasto",
+            host="joroinen",
+            topic=tp["A1"],
+            status=VisitStatus.CONFIRMED,
+            day=date(2027, 1, 4),
+            funded="50",
+        ).id
+        recent_car = add_visit(
+            s,
+            home="kuopio-paakirjasto",
+            host="joroinen",
+            topic=tp["A1"],
+            status=VisitStatus.CONFIRMED,
+            day=date(2027, 1, 20),
+            funded="50",
+        ).id
+    data = reports.overview(sf, region_id(sf), today=date(2027, 1, 25))
+    assert [line.visit_id for line in data.tickets_to_buy] == [train]
+    assert [line.visit_id for line in data.upcoming] == [train]
+    assert [line.visit_id for line in data.invoices_to_check] == [old_car, recent_car]
+    assert [line.visit_id for line in data.costs_to_record] == [old_car, recent_car]
+    assert data.overdue_writeups == 1  # only the visit more than 14 days ago
+    costs.tickets_bought(sf, train, actor=COORD, is_coordinator=True, now=NOW)
+    travel_invoices.mark_received(sf, old_car, actor=COORD, is_coordinator=True, now=NOW)
+    costs.record_actuals(
+        sf,
+        old_car,
+        actor=COORD,
+        is_coordinator=True,
+        km_text="10",
+        tickets_text="",
+        accommodation_text="",
+        now=NOW,
+    )
+    data = reports.overview(sf, region_id(sf), today=date(2027, 1, 25))
+    assert data.tickets_to_buy == [] and [line.visit_id for line in data.invoices_to_check] == [recent_car]
+    assert [line.visit_id for line in data.costs_to_record] == [recent_car]
