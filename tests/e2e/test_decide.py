@@ -85,8 +85,11 @@ def wait_until(bot: Bot, predicate: Any, timeout: float = 5.0) -> None:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        try:
+            if predicate():
+                return
+        except AssertionError:
+            pass  # e.g. last_update_for() before the first chat.update has arrived: not yet
         time.sleep(0.02)
     raise AssertionError("condition not reached")
 
