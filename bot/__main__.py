@@ -1,4 +1,4 @@
-"""`python -m bot [run|manifest|sweep|db upgrade|import libraries FILE|export writeups --since DATE]`
+"""`python -m bot [run|manifest|sweep|db upgrade|import libraries FILE|export writeups|report|forget-user|export-user]`
 (also the `vertaisbot` script)."""
 
 from __future__ import annotations
@@ -74,6 +74,16 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["md", "html"], default="md", dest="fmt")
     export.add_argument("--output", type=Path, default=None, help="a file (default: standard output)")
     export.add_argument("--language", choices=["fi", "sv", "en"], default=None)
+    rep = commands.add_parser("report", help="the yearly report as CSV (UTF-8 with BOM, ';', decimal comma)")
+    rep.add_argument("--year", type=int, required=True)
+    rep.add_argument("--csv", type=Path, required=True, help="the CSV file to write ('-' for stdout)")
+    rep.add_argument("--region", default=None, help="region key (default: DEFAULT_REGION)")
+    rep.add_argument("--lang", default=None, choices=["fi", "sv", "en"], help="language of the labels")
+    rep.add_argument("--chart", type=Path, default=None, help="also write the chart as PNG")
+    forget = commands.add_parser("forget-user", help="forget a person's personal data (keeps the numbers)")
+    forget.add_argument("slack_id")
+    export_user = commands.add_parser("export-user", help="print a person's data as JSON")
+    export_user.add_argument("slack_id")
     return root
 
 
@@ -98,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return export_command(settings, args.since, args.fmt, args.output, args.language)
     if command == "import":
         return import_command(settings, args.file, args.region or settings.default_region)
+    if command == "report":
+        return report_command(settings, args)
+    if command in ("forget-user", "export-user"):
+        return person_command(settings, command, args.slack_id)
     return run(settings)
 
 
@@ -170,6 +184,53 @@ def import_command(settings: Settings, file: Path, region: str) -> int:
         report = import_libraries(session, text, region_key=region, now=utc_now(), actor="cli")
     print(report.summary())
     return 1 if report.rejected and not (report.added or report.changed or report.unchanged) else 0
+
+
+def report_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.i18n import translator
+    from bot.views.desk import csv_labels
+    from services import reports, workdays
+
+    try:
+        _engine, session_factory = open_database(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
+    region_key = args.region or settings.default_region
+    region_id = reports.region_id_of(session_factory, region_key)
+    if region_id is None:
+        return fail(f"no region {region_key!r}")
+    t = translator(args.lang or settings.default_language)
+    data = reports.report(session_factory, region_id, args.year, today=workdays.local_today(utc_now()))
+    labels = csv_labels(t)
+    content = reports.to_csv(data, t.lang, labels)
+    if str(args.csv) == "-":
+        sys.stdout.buffer.write(content)
+    else:
+        args.csv.write_bytes(content)
+        print(f"wrote {args.csv}: {data.total} visits in {args.year}")
+    if args.chart:
+        args.chart.write_bytes(reports.chart_png(data, labels))
+    return 0
+
+
+def person_command(settings: Settings, command: str, slack_id: str) -> int:
+    import json
+
+    from services import personal_data
+
+    if not slack_id.strip() or len(slack_id) > 32:
+        return fail(f"{slack_id!r} is not a Slack user id")
+    try:
+        _engine, session_factory = open_database(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
+    if command == "export-user":
+        data = personal_data.export(session_factory, slack_id, now=utc_now())
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    pseudonym, rows = personal_data.forget(session_factory, slack_id, now=utc_now())
+    print(f"forgot {slack_id}: {rows} rows now refer to {pseudonym}")
+    return 0
 
 
 def parse_now(value: str | None, settings: Settings) -> datetime:

@@ -16,6 +16,7 @@ from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
 from bot.request_log import log_request
 from handlers import decide as decide_feature
+from handlers import desk as desk_feature
 from handlers import find as find_feature
 from handlers import help as help_feature
 from handlers import home as home_feature
@@ -78,7 +79,7 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         SlackVisitNotifier(
             client,
             deps.session_factory,
-            coordinators=settings.coordinator_user_ids,
+            coordinators=desk_feature.LiveCoordinators(deps),
             default_language=settings.default_language,
             clock=deps.now,
             directory=deps.directory,
@@ -96,11 +97,13 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         topics_feature,
         writeups_feature,
         reminders_feature,
+        desk_feature,
     ):
         feature.register(app, deps, router)
     claimed = {ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_MINE, ids.OPEN_FIND, ids.OPEN_OFFER}
     claimed |= {ids.OPEN_IDEAS, ids.WRITEUP_OPEN}
     claimed |= reminders_feature.CLAIMED
+    claimed |= desk_feature.CLAIMED
     soon.register(app, deps, router, claimed=claimed)
     router.register(app)
     return app

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from services.coordinators import CoordinatorDirectory
 from services.ports import Directory
 from services.staff import StaffCache
 
@@ -25,9 +26,25 @@ class Deps:
     directory: Directory | None = None
     staff_cache: StaffCache = field(default_factory=StaffCache)
     extras: dict[str, object] = field(default_factory=dict)
+    coordinator_directory: CoordinatorDirectory | None = None
 
     def now(self) -> datetime:
         return self.clock()
 
+    @property
+    def coordinators(self) -> CoordinatorDirectory:
+        """COORDINATOR_USER_IDS plus those added in the bot (a short cache of the table)."""
+        if self.coordinator_directory is None:
+            self.coordinator_directory = CoordinatorDirectory(
+                self.session_factory,
+                self.settings.coordinator_user_ids,
+                default_region_key=self.settings.default_region,
+            )
+        return self.coordinator_directory
+
     def is_coordinator(self, user_id: str | None) -> bool:
-        return bool(user_id) and user_id in self.settings.coordinator_user_ids
+        if not user_id:
+            return False
+        if user_id in self.settings.coordinator_user_ids:
+            return True
+        return self.coordinators.is_coordinator(user_id)

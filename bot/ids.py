@@ -114,3 +114,23 @@ WRITEUP_PUBLISH_FOR = "writeup_publish_for"  # coordinators: publish on the auth
 IDEAS_MORE = "ideas_more"  # the next ten; value: {"q": query, "o": offset}
 IDEAS_ASK = "ideas_ask"  # "ask the author": a link button to a DM with the author; + "_<n>"
 IDEAS_LINK = "ideas_link"  # link buttons (the posted message, the blog post); + "_<n>"
+
+# The coordinator's desk (issue 7) -------------------------------------------------------------
+OPEN_BUDGET = "desk_open_budget"
+OPEN_RATES = "desk_open_rates"
+OPEN_ADD_COORDINATOR = "desk_open_add_coordinator"
+OPEN_ACTUALS = "desk_open_actuals"  # value: visit id
+OPEN_REPORT = "desk_open_report"  # value: year
+BUDGET_VIEW = "desk_budget"
+RATES_VIEW = "desk_rates"
+ACTUALS_VIEW = "desk_actuals"  # private_metadata: visit id
+COORDINATOR_VIEW = "desk_coordinator"
+DESK_YEAR = "desk_year"
+DESK_AMOUNT = "desk_amount"
+DESK_REPLACE = "desk_replace"
+DESK_RATE = "desk_rate"
+DESK_KM = "desk_km"
+DESK_TICKETS = "desk_tickets"
+DESK_ACCOMMODATION = "desk_accommodation"
+DESK_USER = "desk_user"
+DESK_REGION = "desk_region"

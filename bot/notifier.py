@@ -51,7 +51,8 @@ class SlackVisitNotifier:
     ) -> None:
         self.client = client
         self.session_factory = session_factory
-        self.coordinators = tuple(coordinators)
+        # Kept as given: the app passes a live view of the coordinators (those added in the bot too).
+        self.coordinators = coordinators
         self.default_language = default_language
         self.clock = clock
         self.directory = directory
@@ -70,7 +71,7 @@ class SlackVisitNotifier:
 
     def _render_all(self, change: Change, *, post_new: bool) -> None:
         card = change.card
-        people = recipients(card, self.coordinators)
+        people = recipients(card, tuple(self.coordinators))
         with self.session_factory() as session:
             refs = visits.message_refs(session, card.id)
             languages, known = visits.languages_of(

@@ -13,6 +13,7 @@ from bot.deps import Deps
 from bot.views.home import home_view
 from bot.views.visit import visit_list_blocks
 from bot.views.writeups import home_blocks as writeup_home_blocks
+from handlers import desk
 from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter
 from services import visits, writeups
@@ -37,8 +38,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE)
         with deps.session_factory() as session:
             extra = writeup_home_blocks(writeups.to_submit_for(session, user_id, deps.now()), t) + extra
+        extra = desk.home_blocks(deps, user_id, t) + extra
         view = home_view(t, me, command=deps.settings.vertais_command, extra=extra)
         client.views_publish(user_id=user_id, view=view)
+
+    deps.extras["publish_home"] = publish
 
     @app.action(re.compile(rf"^{ids.HOME_PAGE}_(prev|next)$"))
     def on_page(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -458,9 +458,84 @@ class WriteUp(Base):
     visit: Mapped[Visit] = relationship()
 
 
+# --- The coordinator's desk (issue 7) ------------------------------------------------------------
+class InvoiceStatus(enum.StrEnum):
+    NOT_NEEDED = "not_needed"
+    WAITING = "waiting"
+    RECEIVED = "received"
+    PAID = "paid"
+
+
+class Coordinator(Base):
+    """A coordinator added in the bot (those in COORDINATOR_USER_IDS need no row)."""
+
+    __tablename__ = "coordinators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column()
+
+
+class Budget(Base):
+    """A region's peer-learning budget for one year (euros)."""
+
+    __tablename__ = "budgets"
+    __table_args__ = (UniqueConstraint("region_id", "year", name="uq_budgets_region_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[datetime] = mapped_column()
+
+
+class VisitCost(Base):
+    """What a visit really cost, tickets bought in advance, and its travel invoice.
+
+    A visit is *settled* once its actual costs are recorded (`settled_at`); until then its
+    approved estimate counts as committed."""
+
+    __tablename__ = "visit_costs"
+
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    actual_km: Mapped[Decimal | None] = mapped_column(Numeric(8, 1), nullable=True)
+    actual_km_allowance: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    actual_tickets: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    actual_accommodation: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
+    settled_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    settled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    tickets_bought_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    tickets_bought_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    invoice_status: Mapped[InvoiceStatus] = mapped_column(
+        Enum(InvoiceStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=InvoiceStatus.NOT_NEEDED,
+    )
+    invoice_changed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    invoice_changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    @property
+    def actual_total(self) -> Decimal:
+        return sum(
+            (
+                v or Decimal("0")
+                for v in (self.actual_km_allowance, self.actual_tickets, self.actual_accommodation)
+            ),
+            Decimal("0"),
+        )
+
+
 __all__ = [
     "AuditEntry",
     "Base",
+    "Budget",
+    "Coordinator",
+    "InvoiceStatus",
+    "VisitCost",
     "KilometreRate",
     "PartyState",
     "ClosedPeriod",

@@ -6,12 +6,16 @@ Money is Decimal throughout; rates live in the `kilometre_rates` table (one row 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date as date_type
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from models import KilometreRate
+from models import InvoiceStatus, KilometreRate, Library, Visit, VisitCost, VisitStatus
+from services import audit
+from services.errors import Conflict, InvalidInput, NotFound
 
 CENT = Decimal("0.01")
 # The rates the migration ships (EUR/km by travel year); used when the table is empty.
@@ -75,3 +79,200 @@ def parse_amount(text: str | None, *, maximum: Decimal) -> Decimal | None:
     if not value.is_finite() or value < 0 or value > maximum:
         return None
     return value
+
+
+# --- The coordinator's desk: the rate table, distances, actual costs, tickets ------------------
+MAX_RATE = Decimal("2")
+MAX_ACTUAL_KM = Decimal("3000")
+MAX_TICKETS = Decimal("3000")
+MAX_ACCOMMODATION = Decimal("3000")
+# Straight-line distance understates the road: a round trip is estimated as 2 x 1.2 x the
+# great-circle distance between the two libraries, in whole kilometres.
+ROAD_FACTOR = Decimal("1.2")
+
+
+def rates(session: Session) -> dict[int, Decimal]:
+    """The rate table as the coordinators keep it (the shipped rates if it is empty)."""
+    rows = {y: Decimal(r) for y, r in session.execute(select(KilometreRate.year, KilometreRate.eur_per_km))}
+    return dict(sorted((rows or SHIPPED_RATES).items()))
+
+
+def rate_on(session: Session, day: date_type) -> Decimal:
+    """The rate of a travel date: the rate of that date's year."""
+    return rate_for(session, day.year)
+
+
+def estimated_round_trip_km(a: Library, b: Library) -> Decimal:
+    from services.libraries import distance_km
+
+    one_way = Decimal(str(round(distance_km(a, b), 3)))
+    return (2 * ROAD_FACTOR * one_way).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+
+def km_of(session: Session, visit: Visit) -> Decimal:
+    """The visitor's kilometres, or for a car trip without them the distance between the libraries."""
+    km = Decimal(visit.estimated_km or 0)
+    if km > 0 or visit.travel_mode != "car":
+        return km
+    home = session.get(Library, visit.home_library_id)
+    host = session.get(Library, visit.host_library_id)
+    if home is None or host is None:
+        return km
+    return estimated_round_trip_km(home, host)
+
+
+def set_rate(
+    session_factory: sessionmaker[Session],
+    *,
+    actor: str,
+    is_coordinator: bool,
+    year_text: str,
+    rate_text: str,
+    now: datetime,
+) -> dict[int, Decimal]:
+    """A coordinator sets (or changes) the kilometre rate of a year; returns the whole table."""
+    from services.coordinators import require
+
+    require(is_coordinator)
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    year = int(year_text) if year_text.strip().isdigit() else None
+    if year is None or not 2020 <= year <= 2100:
+        errors["year"] = ("desk.error.year", {"low": 2020, "high": 2100})
+    rate = parse_amount(rate_text, maximum=MAX_RATE) if rate_text.strip() else None
+    if rate is None or rate <= 0:
+        errors["rate"] = ("desk.error.rate", {"max": "2,00"})
+    if errors:
+        raise InvalidInput(errors)
+    assert year is not None and rate is not None
+    rate = rate.quantize(Decimal("0.001"))
+    with session_factory.begin() as session:
+        if session.scalar(select(KilometreRate.year).limit(1)) is None:
+            # The first edit: keep the shipped years the table was standing in for.
+            session.add_all(KilometreRate(year=y, eur_per_km=r) for y, r in SHIPPED_RATES.items())
+            session.flush()
+        row = session.get(KilometreRate, year)
+        old = str(row.eur_per_km) if row is not None else None
+        if row is None:
+            session.add(KilometreRate(year=year, eur_per_km=rate))
+        else:
+            row.eur_per_km = rate
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="rate.set",
+            entity="kilometre_rate",
+            entity_id=year,
+            details={"rate": str(rate), "old": old},
+        )
+        session.flush()
+        return rates(session)
+
+
+def cost_row(session: Session, visit_id: int) -> VisitCost:
+    row = session.get(VisitCost, visit_id)
+    if row is None:
+        row = VisitCost(visit_id=visit_id, invoice_status=InvoiceStatus.NOT_NEEDED)
+        session.add(row)
+    return row
+
+
+@dataclass(frozen=True)
+class Actuals:
+    visit_id: int
+    km: Decimal
+    rate: Decimal
+    kilometre_allowance: Decimal
+    tickets: Decimal
+    accommodation: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.kilometre_allowance + self.tickets + self.accommodation
+
+
+def record_actuals(
+    session_factory: sessionmaker[Session],
+    visit_id: int,
+    *,
+    actor: str,
+    is_coordinator: bool,
+    km_text: str,
+    tickets_text: str,
+    accommodation_text: str,
+    now: datetime,
+) -> Actuals:
+    """After the visit a coordinator records what it really cost; the visit is then settled
+    (its estimate leaves `committed`, the actuals count as `spent`). Recording again corrects."""
+    from services.coordinators import require
+
+    require(is_coordinator)
+    km = parse_amount(km_text, maximum=MAX_ACTUAL_KM)
+    tickets = parse_amount(tickets_text, maximum=MAX_TICKETS)
+    accommodation = parse_amount(accommodation_text, maximum=MAX_ACCOMMODATION)
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    if km is None:
+        errors["km"] = ("desk.error.km", {"max": MAX_ACTUAL_KM})
+    if tickets is None:
+        errors["tickets"] = ("desk.error.amount", {"max": MAX_TICKETS})
+    if accommodation is None:
+        errors["accommodation"] = ("desk.error.amount", {"max": MAX_ACCOMMODATION})
+    if errors:
+        raise InvalidInput(errors)
+    assert km is not None and tickets is not None and accommodation is not None
+    with session_factory.begin() as session:
+        visit = session.get(Visit, visit_id, with_for_update=True)
+        if visit is None:
+            raise NotFound()
+        if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.CANCELLED):
+            raise Conflict("desk.error.not_confirmed")
+        from services.budget import visit_day
+
+        rate = rate_on(session, visit_day(visit))
+        result = estimate(km.quantize(Decimal("0.1")), rate, tickets, accommodation)
+        row = cost_row(session, visit_id)
+        row.actual_km = result.km
+        row.actual_km_allowance = result.kilometre_allowance
+        row.actual_tickets = result.tickets
+        row.actual_accommodation = result.accommodation
+        row.settled_by, row.settled_at = actor, now
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="visit.costs_recorded",
+            entity="visit",
+            entity_id=visit_id,
+            details={
+                "km": str(result.km),
+                "kilometre_allowance": str(result.kilometre_allowance),
+                "tickets": str(result.tickets),
+                "accommodation": str(result.accommodation),
+            },
+        )
+        return Actuals(
+            visit_id, result.km, rate, result.kilometre_allowance, result.tickets, result.accommodation
+        )
+
+
+def tickets_bought(
+    session_factory: sessionmaker[Session], visit_id: int, *, actor: str, is_coordinator: bool, now: datetime
+) -> tuple[bool, str | None]:
+    """A coordinator bought the tickets of a confirmed visit. Returns (changed, who bought them)."""
+    from services.coordinators import require
+
+    require(is_coordinator)
+    with session_factory.begin() as session:
+        visit = session.get(Visit, visit_id, with_for_update=True)
+        if visit is None:
+            raise NotFound()
+        if visit.status != VisitStatus.CONFIRMED:
+            raise Conflict("desk.error.not_confirmed")
+        row = cost_row(session, visit_id)
+        if row.tickets_bought_at is not None:
+            return False, row.tickets_bought_by
+        row.tickets_bought_by, row.tickets_bought_at = actor, now
+        audit.record(
+            session, now=now, actor=actor, action="visit.tickets_bought", entity="visit", entity_id=visit_id
+        )
+        return True, actor

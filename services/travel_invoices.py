@@ -1,16 +1,89 @@
-"""Travel invoices (kilometre allowance claimed afterwards for own-car travel).
+"""Travel invoices (kilometre allowance claimed afterwards): not needed / waiting / received / paid.
 
-A seam for now: the reminders ask `invoice_outstanding` to know when to stop reminding. The
-coordinator's desk replaces the body with the real invoice status (same signature)."""
+A confirmed visit travelled by own car waits for the visitor's travel invoice until a
+coordinator marks it received (the "invoice received" button) and later paid. Other travel
+modes need none unless a coordinator says otherwise. `invoice_outstanding` is what the reminders
+ask to know when to stop reminding the visitor."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from datetime import datetime
 
-from models import Visit
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import InvoiceStatus, Visit, VisitCost, VisitStatus
+from services import audit
+from services.coordinators import require
+from services.costs import cost_row
+from services.errors import Conflict, NotFound
+
+ORDER = (InvoiceStatus.NOT_NEEDED, InvoiceStatus.WAITING, InvoiceStatus.RECEIVED, InvoiceStatus.PAID)
+
+
+def status_of(visit: Visit, cost: VisitCost | None) -> InvoiceStatus:
+    """The invoice status a coordinator set, else what the visit implies."""
+    if cost is not None and cost.invoice_changed_at is not None:
+        return cost.invoice_status
+    if visit.travel_mode == "car" and visit.status == VisitStatus.CONFIRMED:
+        return InvoiceStatus.WAITING
+    return InvoiceStatus.NOT_NEEDED
+
+
+def invoice_status(session: Session, visit_id: int) -> InvoiceStatus | None:
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        return None
+    return status_of(visit, session.get(VisitCost, visit_id))
 
 
 def invoice_outstanding(session: Session, visit_id: int) -> bool:
     """Does the visitor still owe a travel invoice for this visit (own car, not yet received)?"""
-    visit = session.get(Visit, visit_id)
-    return visit is not None and visit.travel_mode == "car"
+    return invoice_status(session, visit_id) == InvoiceStatus.WAITING
+
+
+def set_status(
+    session_factory: sessionmaker[Session],
+    visit_id: int,
+    status: InvoiceStatus,
+    *,
+    actor: str,
+    is_coordinator: bool,
+    now: datetime,
+) -> tuple[bool, InvoiceStatus]:
+    """A coordinator sets a visit's invoice status. Returns (changed, the status now)."""
+    require(is_coordinator)
+    with session_factory.begin() as session:
+        visit = session.get(Visit, visit_id, with_for_update=True)
+        if visit is None:
+            raise NotFound()
+        if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.CANCELLED):
+            raise Conflict("desk.error.not_confirmed")
+        before = status_of(visit, session.get(VisitCost, visit_id))
+        if before == status:
+            return False, before
+        row = cost_row(session, visit_id)
+        row.invoice_status, row.invoice_changed_by, row.invoice_changed_at = status, actor, now
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="visit.invoice",
+            entity="visit",
+            entity_id=visit_id,
+            details={"status": status.value, "before": before.value},
+        )
+        return True, status
+
+
+def mark_received(
+    session_factory: sessionmaker[Session], visit_id: int, *, actor: str, is_coordinator: bool, now: datetime
+) -> tuple[bool, InvoiceStatus]:
+    """The "invoice received" button: a press after it was received or paid changes nothing."""
+    require(is_coordinator)
+    with session_factory() as session:
+        current = invoice_status(session, visit_id)
+    if current in (InvoiceStatus.RECEIVED, InvoiceStatus.PAID):
+        return False, current
+    return set_status(
+        session_factory, visit_id, InvoiceStatus.RECEIVED, actor=actor, is_coordinator=True, now=now
+    )

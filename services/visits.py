@@ -32,12 +32,14 @@ from models import (
     Topic,
     TopicStatus,
     Visit,
+    VisitCost,
     VisitDate,
     VisitDecision,
     VisitMessage,
     VisitStatus,
 )
-from services import audit, costs, libraries, matching, visit_reminders, workdays
+from services import audit, budget, costs, libraries, matching, visit_reminders, workdays
+from services.budget import BudgetSummary
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.staff import negotiate
 
@@ -115,6 +117,10 @@ class VisitCard:
     host_contacts: tuple[str, ...]
     sequence: int
     next_hosts: tuple[HostChoice, ...] = ()
+    budget: BudgetSummary | None = None  # the year's budget, shown while funding is undecided
+    tickets_bought_by: str | None = None  # the coordinator's desk: who bought the tickets
+    invoice_status: str = ""  # not_needed | waiting | received | paid ("" before confirmation)
+    costs_recorded: bool = False  # actual costs recorded (the visit is settled)
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -899,7 +905,10 @@ def _estimate(session: Session, visit: Visit, day: date | None = None) -> costs.
     day = day or visit.chosen_date or next((d.day for d in visit.dates if d.active), None)
     year = day.year if day else visit.created_at.year
     return costs.estimate(
-        visit.estimated_km, costs.rate_for(session, year), visit.ticket_cost, visit.accommodation_cost
+        costs.km_of(session, visit),
+        costs.rate_for(session, year),
+        visit.ticket_cost,
+        visit.accommodation_cost,
     )
 
 
@@ -922,6 +931,7 @@ def _card(session: Session, visit: Visit) -> VisitCard:
         )
         next_hosts = tuple(c for c in order if c.library_id != host.id)[:3]
     active = [d for d in visit.dates if d.active]
+    desk = _desk_state(session, visit)
     return VisitCard(
         id=visit.id,
         visitor_id=visit.visitor_id,
@@ -950,7 +960,31 @@ def _card(session: Session, visit: Visit) -> VisitCard:
         host_contacts=tuple(libraries.contacts_of(session, host.id)),
         sequence=visit.ics_sequence,
         next_hosts=next_hosts,
+        budget=_budget_for(session, visit, home.region_id),
+        tickets_bought_by=desk[0],
+        invoice_status=desk[1],
+        costs_recorded=desk[2],
     )
+
+
+def _desk_state(session: Session, visit: Visit) -> tuple[str | None, str, bool]:
+    """Who bought the tickets, the travel invoice's status, are actual costs recorded."""
+    if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.CANCELLED):
+        return None, "", False
+    from services.travel_invoices import status_of
+
+    cost = session.get(VisitCost, visit.id)
+    return (
+        cost.tickets_bought_by if cost else None,
+        status_of(visit, cost).value,
+        bool(cost and cost.settled_at),
+    )
+
+
+def _budget_for(session: Session, visit: Visit, region_id: int) -> BudgetSummary | None:
+    if visit.status != VisitStatus.PROPOSED or visit.funding_state != PartyState.PENDING:
+        return None
+    return budget.summarize(session, region_id, budget.visit_day(visit).year, excluding=(visit.id,))
 
 
 def _line_query():

@@ -113,6 +113,10 @@ def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
                 t("visits.cost.total", amount=money(c.total, t)),
             )
         )
+    if role == "funding" and card.budget is not None:
+        from bot.views.desk import funding_budget_blocks
+
+        blocks += funding_budget_blocks(card.budget, card.cost.total, t)
     return blocks
 
 
@@ -240,6 +244,10 @@ def visit_message(card: VisitCard, role: str, t: Translator, *, today: date) -> 
     blocks += _summary(card, role, t)
     blocks.append(_status_block(card, t))
     blocks += _actions(card, role, t, today)
+    if role == "funding" and card.invoice_status:
+        from bot.views.desk import funding_desk_blocks
+
+        blocks += funding_desk_blocks(card, t, today=today)
     if role in ("funding", "visitor", "supervisor"):
         blocks.append(b.context(t("visits.form.per_diem")))
     return b.message(f"{title}: {t(f'visits.status.{card.status.value}')}", blocks)

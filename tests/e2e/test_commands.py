@@ -86,11 +86,14 @@ def test_unknown_word_never_echoes_a_live_mention(bot: Bot) -> None:
     assert "&lt;!channel&gt;" in reply.said
 
 
-def test_features_not_built_yet_say_coming_soon(bot: Bot) -> None:
-    set_home(bot, "U0VISITOR")
-    reply = bot.slack.command("raportti")
-    assert "coming soon" in reply.said
-    assert reply.json()["response_type"] == "ephemeral"
+def test_every_subcommand_is_built(bot: Bot) -> None:
+    from bot.commands import Sub
+
+    set_home(bot, COORDINATOR)
+    for sub in Sub:
+        reply = bot.slack.command(sub.value, user=COORDINATOR)
+        assert reply.status == 200, (sub, reply.text)
+        assert "coming soon" not in reply.said, sub
 
 
 def test_first_time_user_is_asked_for_home_library_before_anything_else(bot: Bot) -> None:

@@ -102,7 +102,8 @@ class FakeSlackApi:
     # --- the server ------------------------------------------------------------------------
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         path = urlparse(handler.path).path
-        raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0)).decode()
+        data = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        raw = data.decode(errors="replace")  # uploads may be binary (a PNG chart)
         content_type = handler.headers.get("Content-Type", "")
         if content_type.startswith("application/json"):
             body = json.loads(raw or "{}")
@@ -113,7 +114,11 @@ class FakeSlackApi:
         elif path.startswith("/upload/"):  # the upload URL of files_upload_v2 (raw bytes, no token)
             with self.lock:
                 self.calls.append(
-                    Call("upload", {"file_id": path.removeprefix("/upload/"), "raw": raw}, time.monotonic())
+                    Call(
+                        "upload",
+                        {"file_id": path.removeprefix("/upload/"), "raw": raw, "bytes": data},
+                        time.monotonic(),
+                    )
                 )
                 self.lock.notify_all()
             handler.send_response(200)

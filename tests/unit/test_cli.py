@@ -126,3 +126,29 @@ def test_sweep_command_sends_what_is_due_once(tmp_path: Path, slack_api) -> None
     assert len(slack_api.of("chat.postMessage")) == 1
     bad = run_bot(tmp_path, "sweep", "--now", "tomorrow", **env)
     assert bad.returncode == 2 and "ISO 8601" in bad.stderr
+
+
+def test_report_forget_and_export_commands(tmp_path: Path) -> None:
+    import csv as csv_module
+
+    assert run_bot(tmp_path, "db", "upgrade").returncode == 0
+    out = tmp_path / "raportti.csv"
+    result = run_bot(
+        tmp_path, "report", "--year", "2026", "--csv", str(out), "--chart", str(tmp_path / "k.png")
+    )
+    assert result.returncode == 0, result.stderr
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv_module.reader(data.decode("utf-8-sig").splitlines(), delimiter=";"))
+    assert rows[0] == ["osio", "kohta", "tarkenne", "vierailuja", "euroa"]
+    assert ["talous", "jäljellä", "", "", ""] in rows  # no budget set: remaining is empty
+    assert (tmp_path / "k.png").read_bytes().startswith(b"\x89PNG")
+    assert (
+        run_bot(tmp_path, "report", "--year", "2026", "--csv", "x.csv", "--region", "nowhere").returncode == 2
+    )
+
+    exported = run_bot(tmp_path, "export-user", "U0NOBODY")
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["tables"] == {}
+    forgotten = run_bot(tmp_path, "forget-user", "U0NOBODY")
+    assert forgotten.returncode == 0 and "forgot U0NOBODY" in forgotten.stdout

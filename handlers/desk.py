@@ -1,0 +1,411 @@
+"""The coordinator's desk: `/vertais raportti [year]`, the App Home section, the tickets-bought and
+invoice-received buttons, and the budget, rate, actual-cost and add-coordinator modals.
+
+Every listener checks that the person is a coordinator before anything else (the services
+check it again); a non-coordinator is told "only coordinators can do this" and nothing changes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.commands import Sub
+from bot.deps import Deps
+from bot.i18n import Translator
+from bot.views import blocks as b
+from bot.views import common
+from bot.views import desk as views
+from bot.views.visit import day_text, money
+from handlers.context import staff_of, t_of
+from handlers.replies import reply_to_user
+from handlers.router import CommandRouter, Invocation
+from models import Region
+from services import budget, coordinators, costs, reports, travel_invoices, visits, workdays
+from services.coordinators import ONLY_COORDINATORS
+from services.errors import InvalidInput, NotAllowed, NotFound
+
+log = logging.getLogger(__name__)
+
+FIELDS = {
+    "year": ids.DESK_YEAR,
+    "amount": ids.DESK_AMOUNT,
+    "rate": ids.DESK_RATE,
+    "km": ids.DESK_KM,
+    "tickets": ids.DESK_TICKETS,
+    "accommodation": ids.DESK_ACCOMMODATION,
+}
+CLAIMED = {ids.TICKETS_BOUGHT, ids.INVOICE_RECEIVED}
+
+
+class LiveCoordinators:
+    """The coordinators as the visit notifier iterates them: COORDINATOR_USER_IDS first, then those
+    added in the bot (read through the directory's short cache)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def __iter__(self) -> Iterator[str]:
+        configured = list(self.deps.settings.coordinator_user_ids)
+        added = [c.user_id for c in self.deps.coordinators.all() if c.user_id not in configured]
+        return iter(configured + added)
+
+
+def _value(values: dict[str, Any], block_id: str) -> str:
+    element = (values.get(block_id) or {}).get(block_id) or {}
+    if "selected_option" in element:
+        return str((element.get("selected_option") or {}).get("value") or "")
+    if "selected_user" in element:
+        return str(element.get("selected_user") or "")
+    if "selected_options" in element:
+        return ",".join(str(o.get("value")) for o in element.get("selected_options") or [])
+    return str(element.get("value") or "")
+
+
+def _errors(exc: InvalidInput, t: Translator) -> dict[str, str]:
+    return {FIELDS.get(field, field): t(key, **params) for field, (key, params) in exc.fields.items()}
+
+
+def _visit_id(body: dict[str, Any]) -> int:
+    value = str((body.get("actions") or [{}])[0].get("value") or "")
+    if not value.isdigit():
+        raise NotFound()
+    return int(value)
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    def require(user_id: str | None) -> None:
+        if not deps.is_coordinator(user_id):
+            raise NotAllowed(ONLY_COORDINATORS)
+
+    def region_of(user_id: str, context: BoltContext) -> int | None:
+        return deps.coordinators.region_of(user_id) or staff_of(context).region_id
+
+    def today() -> date:
+        return workdays.local_today(deps.now())
+
+    def refresh_home(client: WebClient, user_id: str, context: BoltContext) -> None:
+        publish = deps.extras.get("publish_home")
+        if callable(publish):
+            try:
+                publish(client, user_id, context, 0)
+            except SlackApiError:
+                log.warning("could not refresh App Home", exc_info=True)
+
+    def refresh_visit(visit_id: int) -> None:
+        """Re-render the visit's messages (the coordinators' show tickets and the invoice)."""
+        notifier = deps.extras.get("visit_notifier")
+        refresh = getattr(notifier, "refresh", None)
+        if callable(refresh):
+            try:
+                refresh(visit_id)
+            except Exception:
+                log.warning("visit %s: could not refresh its messages", visit_id, exc_info=True)
+
+    # --- /vertais raportti [year] ------------------------------------------------------------
+    def on_report(inv: Invocation) -> None:
+        if not deps.is_coordinator(inv.user_id):
+            inv.ack(common.ephemeral(inv.t(ONLY_COORDINATORS)))
+            return
+        word = inv.rest.strip()
+        if word and not (word.isdigit() and budget.MIN_YEAR <= int(word) <= budget.MAX_YEAR):
+            inv.ack(common.ephemeral(inv.t("desk.report.bad_year", word=b.escape(word[:20]))))
+            return
+        inv.ack(common.ephemeral(inv.t("desk.report.working")))
+        year = int(word) if word else today().year
+        send_report(inv.client, inv.respond, inv.user_id, inv.t, region_of(inv.user_id, inv.context), year)
+
+    def send_report(
+        client: WebClient,
+        respond: Respond | None,
+        user_id: str,
+        t: Translator,
+        region_id: int | None,
+        year: int,
+    ) -> None:
+        if region_id is None:
+            client.chat_postMessage(channel=user_id, **common.ephemeral(t("desk.no_region")))
+            return
+        data = reports.report(deps.session_factory, region_id, year, today=today())
+        message = views.report_message(data, t)
+        if respond is not None:
+            respond(response_type="ephemeral", replace_original=False, **message)
+        else:
+            client.chat_postMessage(channel=user_id, **message)
+        labels = views.csv_labels(t)
+        try:
+            upload_files(client, user_id, t, year, data, labels)
+        except SlackApiError as exc:
+            log.warning("report files not uploaded: %s", exc.response.get("error"))
+            client.chat_postMessage(channel=user_id, **common.ephemeral(t("desk.report.upload_failed")))
+
+    def upload_files(
+        client: WebClient,
+        user_id: str,
+        t: Translator,
+        year: int,
+        data: reports.Report,
+        labels: dict[str, str],
+    ) -> None:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.files_upload_v2(
+            channel=channel,
+            initial_comment=t("desk.report.files", year=year),
+            file_uploads=[
+                {
+                    "content": reports.to_csv(data, t.lang, labels),
+                    "filename": f"vertaisoppiminen-{year}.csv",
+                    "title": t("desk.report.csv_title", year=year),
+                },
+                {
+                    "content": reports.chart_png(data, labels),
+                    "filename": f"vertaisoppiminen-{year}.png",
+                    "title": t("desk.report.chart_title", year=year),
+                },
+            ],
+        )
+
+    router.add(Sub.REPORT, on_report)
+
+    @app.action(ids.OPEN_REPORT)
+    def on_report_button(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        ack()
+        t = t_of(context)
+        value = str((body.get("actions") or [{}])[0].get("value") or "")
+        year = int(value) if value.isdigit() else today().year
+        send_report(client, None, user_id, t, region_of(user_id, context), year)
+
+    # --- Buttons -----------------------------------------------------------------------------
+    def on_visit_button(
+        change: Callable[[int, str], tuple[bool, Any]], done_key: str, already_key: str
+    ) -> Callable[..., None]:
+        def listener(
+            ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+        ) -> None:
+            user_id = body["user"]["id"]
+            require(user_id)
+            visit_id = _visit_id(body)
+            ack()
+            t = t_of(context)
+            changed, _ = change(visit_id, user_id)
+            reply_to_user(client, respond, body, common.ephemeral(t(done_key if changed else already_key)), t)
+            refresh_visit(visit_id)
+            refresh_home(client, user_id, context)
+
+        return listener
+
+    app.action(ids.TICKETS_BOUGHT)(
+        on_visit_button(
+            lambda visit_id, user: costs.tickets_bought(
+                deps.session_factory, visit_id, actor=user, is_coordinator=True, now=deps.now()
+            ),
+            "desk.tickets.done",
+            "desk.tickets.already",
+        )
+    )
+    app.action(ids.INVOICE_RECEIVED)(
+        on_visit_button(
+            lambda visit_id, user: travel_invoices.mark_received(
+                deps.session_factory, visit_id, actor=user, is_coordinator=True, now=deps.now()
+            ),
+            "desk.invoice.done",
+            "desk.invoice.already",
+        )
+    )
+
+    # --- Budget --------------------------------------------------------------------------------
+    @app.action(ids.OPEN_BUDGET)
+    def on_open_budget(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        ack()
+        t = t_of(context)
+        region_id = region_of(user_id, context)
+        value = str((body.get("actions") or [{}])[0].get("value") or "")
+        year = int(value) if value.isdigit() else today().year
+        with deps.session_factory() as session:
+            region = session.get(Region, region_id) if region_id else None
+            current = budget.current(session, region_id, year) if region_id else None
+            view = views.budget_modal(
+                t,
+                year=year,
+                current=current.amount if current else None,
+                region_name=region.name if region else "",
+            )
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(ids.BUDGET_VIEW)
+    def on_budget(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        t = t_of(context)
+        region_id = region_of(user_id, context)
+        if region_id is None:
+            ack(response_action="errors", errors={ids.DESK_AMOUNT: t("desk.no_region")})
+            return
+        values = view.get("state", {}).get("values", {})
+        try:
+            summary = budget.set_budget(
+                deps.session_factory,
+                actor=user_id,
+                is_coordinator=True,
+                region_id=region_id,
+                year_text=_value(values, ids.DESK_YEAR),
+                amount_text=_value(values, ids.DESK_AMOUNT),
+                replace="replace" in _value(values, ids.DESK_REPLACE),
+                now=deps.now(),
+            )
+        except InvalidInput as exc:
+            errors = _errors(exc, t)
+            if "desk.budget.replaces" in {k for k, _p in exc.fields.values()}:
+                _key, params = exc.fields["amount"]
+                old = params.get("old")
+                errors[ids.DESK_AMOUNT] = t(
+                    "desk.budget.replaces", year=params.get("year"), old=money(Decimal(str(old)), t)
+                )
+            ack(response_action="errors", errors=errors)
+            return
+        ack(response_action="update", view=views.saved_view(t, views.budget_lines(summary, t)))
+        refresh_home(client, user_id, context)
+
+    # --- Kilometre rates -------------------------------------------------------------------------
+    @app.action(ids.OPEN_RATES)
+    def on_open_rates(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        ack()
+        with deps.session_factory() as session:
+            table = costs.rates(session)
+        view = views.rates_modal(t_of(context), rates=table, year=today().year + 1)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(ids.RATES_VIEW)
+    def on_rates(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        t = t_of(context)
+        values = view.get("state", {}).get("values", {})
+        try:
+            table = costs.set_rate(
+                deps.session_factory,
+                actor=user_id,
+                is_coordinator=True,
+                year_text=_value(values, ids.DESK_YEAR),
+                rate_text=_value(values, ids.DESK_RATE),
+                now=deps.now(),
+            )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=_errors(exc, t))
+            return
+        ack(response_action="update", view=views.rates_modal(t, rates=table, year=today().year + 1))
+
+    # --- Actual costs ----------------------------------------------------------------------------
+    @app.action(ids.OPEN_ACTUALS)
+    def on_open_actuals(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        visit_id = _visit_id(body)
+        ack()
+        t = t_of(context)
+        card = visits.card_of(deps.session_factory, visit_id)
+        line = t(
+            "desk.actuals.visit",
+            visitor=f"<@{card.visitor_id}>",
+            host=b.escape(card.host_library_name),
+            date=day_text(card.chosen_date, t),
+        )
+        view = views.actuals_modal(t, visit_id=visit_id, title_line=line, estimate=money(card.cost.total, t))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(ids.ACTUALS_VIEW)
+    def on_actuals(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        t = t_of(context)
+        metadata = str(view.get("private_metadata") or "")
+        if not metadata.isdigit():
+            raise NotFound()
+        values = view.get("state", {}).get("values", {})
+        try:
+            result = costs.record_actuals(
+                deps.session_factory,
+                int(metadata),
+                actor=user_id,
+                is_coordinator=True,
+                km_text=_value(values, ids.DESK_KM),
+                tickets_text=_value(values, ids.DESK_TICKETS),
+                accommodation_text=_value(values, ids.DESK_ACCOMMODATION),
+                now=deps.now(),
+            )
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=_errors(exc, t))
+            return
+        text = t(
+            "desk.actuals.saved",
+            km=result.km,
+            allowance=money(result.kilometre_allowance, t),
+            tickets=money(result.tickets, t),
+            accommodation=money(result.accommodation, t),
+            total=money(result.total, t),
+        )
+        ack(response_action="update", view=views.saved_view(t, text))
+        refresh_visit(int(metadata))
+        refresh_home(client, user_id, context)
+
+    # --- Adding a coordinator ---------------------------------------------------------------------
+    @app.action(ids.OPEN_ADD_COORDINATOR)
+    def on_open_coordinator(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        ack()
+        view = views.coordinator_modal(t_of(context), regions=coordinators.regions(deps.session_factory))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(ids.COORDINATOR_VIEW)
+    def on_coordinator(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        t = t_of(context)
+        values = view.get("state", {}).get("values", {})
+        new_user = _value(values, ids.DESK_USER)
+        region = _value(values, ids.DESK_REGION)
+        if not new_user or not region.isdigit():
+            ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.user")})
+            return
+        coordinators.add_coordinator(
+            deps.session_factory,
+            actor=user_id,
+            is_coordinator=True,
+            user_id=new_user,
+            region_id=int(region),
+            now=deps.now(),
+        )
+        deps.coordinators.refresh()
+        ack(
+            response_action="update",
+            view=views.saved_view(t, t("desk.coordinator.added", user=f"<@{new_user}>")),
+        )
+
+
+def home_blocks(deps: Deps, user_id: str, t: Translator) -> list[b.Block]:
+    """The coordinator section of App Home (empty for everyone else)."""
+    if not deps.is_coordinator(user_id):
+        return []
+    region_id = deps.coordinators.region_of(user_id)
+    if region_id is None:
+        return [b.section(t("desk.no_region"))]
+    data = reports.overview(deps.session_factory, region_id, today=workdays.local_today(deps.now()))
+    return views.home_section(data, t, command=deps.settings.vertais_command)

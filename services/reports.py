@@ -1,0 +1,313 @@
+"""The yearly report of a region's peer-learning visits, the coordinator's desk overview, the
+CSV file for the annual report and the chart.
+
+CSV format (documented for the ministry's spreadsheet): UTF-8 **with a BOM** (so Excel opens
+the Finnish letters right), `;` as the separator and a decimal comma in euro amounts (Finnish
+Excel's defaults), `\\r\\n` line ends. Columns: section; item; detail; visits; euros."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import (
+    InvoiceStatus,
+    Library,
+    Region,
+    Topic,
+    TopicCategory,
+    Visit,
+    VisitCost,
+    VisitDecision,
+    VisitStatus,
+)
+from services import budget as budgets
+from services import costs, writeups
+from services.travel_invoices import status_of
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+STATUSES = tuple(s.value for s in VisitStatus)
+# A write-up is overdue on App Home this many days after the visit (the write-ups feature may
+# own this number once merged).
+WRITEUP_GRACE_DAYS = 14
+
+
+@dataclass
+class Report:
+    year: int
+    region_name: str
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_category: list[tuple[dict[str, str], int]] = field(default_factory=list)
+    by_topic: list[tuple[dict[str, str], dict[str, str], int]] = field(default_factory=list)
+    by_host: list[tuple[str, int]] = field(default_factory=list)
+    by_municipality: list[tuple[str, int]] = field(default_factory=list)
+    per_month: list[int] = field(default_factory=lambda: [0] * 12)
+    spend_per_month: list[Decimal] = field(default_factory=lambda: [Decimal("0.00")] * 12)
+    budget: Decimal | None = None
+    estimated: Decimal = Decimal("0.00")  # approved estimates of every funded, not cancelled visit
+    actual: Decimal = Decimal("0.00")  # recorded actual costs (spent)
+    committed: Decimal = Decimal("0.00")
+    happened: int = 0  # confirmed visits whose day has passed
+    with_writeup: int = 0
+    days_to_confirm: list[int] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> Decimal:
+        return (self.budget or Decimal("0.00")) - self.committed - self.actual
+
+    @property
+    def writeup_share(self) -> Decimal | None:
+        if not self.happened:
+            return None
+        return (Decimal(self.with_writeup * 100) / self.happened).quantize(Decimal("0.1"))
+
+    @property
+    def median_days(self) -> Decimal | None:
+        if not self.days_to_confirm:
+            return None
+        return Decimal(str(statistics.median(self.days_to_confirm))).quantize(Decimal("0.1"))
+
+    @property
+    def mean_days(self) -> Decimal | None:
+        if not self.days_to_confirm:
+            return None
+        return (Decimal(sum(self.days_to_confirm)) / len(self.days_to_confirm)).quantize(Decimal("0.1"))
+
+
+def _names(row: Topic | TopicCategory) -> dict[str, str]:
+    return {"fi": row.name_fi, "sv": row.name_sv, "en": row.name_en}
+
+
+def build(session: Session, region_id: int, year: int, *, today: date) -> Report:
+    region = session.get(Region, region_id)
+    report = Report(year=year, region_name=region.name if region else "")
+    rows = budgets.region_visits(session, region_id, year)
+    report.budget = budgets.summarize(session, region_id, year).budget
+    report.by_status = dict.fromkeys(STATUSES, 0)
+    topics: Counter[int] = Counter()
+    hosts: Counter[int] = Counter()
+    homes: Counter[int] = Counter()
+    confirmed_ids = [v.id for v, _c in rows if v.status == VisitStatus.CONFIRMED]
+    confirmed_at = _confirmed_at(session, confirmed_ids)
+    for visit, cost in rows:
+        report.total += 1
+        report.by_status[visit.status.value] += 1
+        topics[visit.topic_id] += 1
+        hosts[visit.host_library_id] += 1
+        homes[visit.home_library_id] += 1
+        day = budgets.visit_day(visit)
+        month = day.month - 1
+        if visit.status in (VisitStatus.PROPOSED, VisitStatus.CONFIRMED):
+            report.per_month[month] += 1
+        committed = budgets.committed_amount(visit, cost)
+        spent = budgets.spent_amount(cost)
+        report.committed += committed
+        report.actual += spent
+        report.spend_per_month[month] += committed + spent
+        if (
+            visit.funded_cost is not None
+            and visit.status != VisitStatus.DECLINED
+            and (visit.status != VisitStatus.CANCELLED or spent)
+        ):
+            report.estimated += Decimal(visit.funded_cost).quantize(costs.CENT)
+        if visit.status == VisitStatus.CONFIRMED:
+            if day < today:
+                report.happened += 1
+                if writeups.has_writeup(session, visit.id):
+                    report.with_writeup += 1
+            at = confirmed_at.get(visit.id)
+            if at is not None:
+                start = visit.created_at.astimezone(HELSINKI).date()
+                report.days_to_confirm.append((at.astimezone(HELSINKI).date() - start).days)
+    topic_rows = {t.id: t for t in session.scalars(select(Topic).where(Topic.id.in_(list(topics))))}
+    categories = {c.id: c for c in session.scalars(select(TopicCategory))}
+    per_category: Counter[int] = Counter()
+    for topic_id, n in topics.items():
+        per_category[topic_rows[topic_id].category_id] += n
+    report.by_category = [
+        (_names(categories[c]), n)
+        for c, n in sorted(per_category.items(), key=lambda kv: (-kv[1], categories[kv[0]].position))
+    ]
+    report.by_topic = [
+        (_names(categories[topic_rows[tid].category_id]), _names(topic_rows[tid]), n)
+        for tid, n in sorted(topics.items(), key=lambda kv: (-kv[1], topic_rows[kv[0]].name_fi))
+    ]
+    libs = {
+        lib.id: lib for lib in session.scalars(select(Library).where(Library.id.in_(list(hosts | homes))))
+    }
+    report.by_host = sorted(((libs[i].name, n) for i, n in hosts.items()), key=lambda x: (-x[1], x[0]))
+    municipalities: Counter[str] = Counter()
+    for i, n in homes.items():
+        municipalities[libs[i].municipality] += n
+    report.by_municipality = sorted(municipalities.items(), key=lambda x: (-x[1], x[0]))
+    return report
+
+
+def _confirmed_at(session: Session, visit_ids: list[int]) -> dict[int, datetime]:
+    """When each visit was confirmed: its latest approval or date pick."""
+    if not visit_ids:
+        return {}
+    found: dict[int, datetime] = {}
+    for visit_id, at in session.execute(
+        select(VisitDecision.visit_id, VisitDecision.at).where(
+            VisitDecision.visit_id.in_(visit_ids), VisitDecision.outcome.in_(("approved", "picked"))
+        )
+    ):
+        if visit_id not in found or at > found[visit_id]:
+            found[visit_id] = at
+    return found
+
+
+def report(session_factory: sessionmaker[Session], region_id: int, year: int, *, today: date) -> Report:
+    with session_factory() as session:
+        return build(session, region_id, year, today=today)
+
+
+def region_id_of(session_factory: sessionmaker[Session], key: str) -> int | None:
+    with session_factory() as session:
+        return session.scalar(select(Region.id).where(Region.key == key))
+
+
+# --- CSV -------------------------------------------------------------------------------------
+def euros(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+def to_csv(report: Report, lang: str, labels: dict[str, str]) -> bytes:
+    """The report as CSV bytes (UTF-8 with BOM, `;`, decimal comma). `labels` names the sections."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow([labels["section"], labels["item"], labels["detail"], labels["visits"], labels["euros"]])
+    w.writerow([labels["summary"], labels["year"], report.region_name, report.year, ""])
+    w.writerow([labels["summary"], labels["total"], "", report.total, ""])
+    for status, n in report.by_status.items():
+        w.writerow([labels["status"], labels[f"status.{status}"], "", n, ""])
+    for names, n in report.by_category:
+        w.writerow([labels["category"], names.get(lang) or names["fi"], "", n, ""])
+    for cat, names, n in report.by_topic:
+        w.writerow([labels["topic"], names.get(lang) or names["fi"], cat.get(lang) or cat["fi"], n, ""])
+    for name, n in report.by_host:
+        w.writerow([labels["host"], name, "", n, ""])
+    for name, n in report.by_municipality:
+        w.writerow([labels["municipality"], name, "", n, ""])
+    for key, value in (
+        ("budget", report.budget),
+        ("estimated", report.estimated),
+        ("committed", report.committed),
+        ("actual", report.actual),
+        ("remaining", report.remaining if report.budget is not None else None),
+    ):
+        w.writerow([labels["money"], labels[key], "", "", euros(value)])
+    w.writerow([labels["writeups"], labels["happened"], "", report.happened, ""])
+    w.writerow(
+        [labels["writeups"], labels["with_writeup"], euros(report.writeup_share), report.with_writeup, ""]
+    )
+    w.writerow([labels["days"], labels["median"], euros(report.median_days), len(report.days_to_confirm), ""])
+    w.writerow([labels["days"], labels["mean"], euros(report.mean_days), len(report.days_to_confirm), ""])
+    for month in range(12):
+        w.writerow(
+            [
+                labels["month"],
+                f"{report.year}-{month + 1:02d}",
+                "",
+                report.per_month[month],
+                euros(report.spend_per_month[month]),
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# --- Chart -------------------------------------------------------------------------------------
+def chart_png(report: Report, labels: dict[str, str]) -> bytes:
+    """Visits per month (bars) and cumulative spend, committed included, against the budget (line)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 4.5), dpi=100)
+    left, right = fig.subplots(1, 2)
+    months = [str(m) for m in range(1, 13)]
+    left.bar(months, report.per_month, color="#2a6f97")
+    left.set_title(labels["chart.visits"])
+    left.set_xlabel(labels["chart.month"])
+    cumulative: list[float] = []
+    running = Decimal("0")
+    for value in report.spend_per_month:
+        running += value
+        cumulative.append(float(running))  # plotting only: the numbers themselves stay Decimal
+    right.plot(months, cumulative, marker="o", color="#c05746", label=labels["chart.spend"])
+    if report.budget is not None:
+        right.axhline(float(report.budget), color="#333333", linestyle="--", label=labels["chart.budget"])
+    right.set_title(labels["chart.money"])
+    right.set_xlabel(labels["chart.month"])
+    right.legend(loc="upper left")
+    fig.suptitle(f"{report.region_name} {report.year}")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+# --- The desk overview on App Home ------------------------------------------------------------
+@dataclass(frozen=True)
+class DeskLine:
+    visit_id: int
+    visitor_id: str
+    host_name: str
+    day: date
+    travel_mode: str
+
+
+@dataclass
+class DeskOverview:
+    summary: budgets.BudgetSummary
+    tickets_to_buy: list[DeskLine] = field(default_factory=list)
+    invoices_to_check: list[DeskLine] = field(default_factory=list)
+    costs_to_record: list[DeskLine] = field(default_factory=list)
+    upcoming: list[DeskLine] = field(default_factory=list)
+    overdue_writeups: int = 0
+
+
+def overview(session_factory: sessionmaker[Session], region_id: int, *, today: date) -> DeskOverview:
+    with session_factory() as session:
+        result = DeskOverview(summary=budgets.summarize(session, region_id, today.year))
+        rows: list[tuple[Visit, VisitCost | None]] = []
+        for year in (today.year - 1, today.year, today.year + 1):
+            rows += budgets.region_visits(session, region_id, year)
+        names: dict[int, str] = {i: n for i, n in session.execute(select(Library.id, Library.name))}
+        for visit, cost in rows:
+            if visit.status != VisitStatus.CONFIRMED or visit.chosen_date is None:
+                continue
+            line = DeskLine(
+                visit.id,
+                visit.visitor_id,
+                names.get(visit.host_library_id, ""),
+                visit.chosen_date,
+                visit.travel_mode,
+            )
+            if visit.chosen_date >= today:
+                result.upcoming.append(line)
+                if visit.travel_mode == "public" and (cost is None or cost.tickets_bought_at is None):
+                    result.tickets_to_buy.append(line)
+            else:
+                if status_of(visit, cost) == InvoiceStatus.WAITING:
+                    result.invoices_to_check.append(line)
+                if cost is None or cost.settled_at is None:
+                    result.costs_to_record.append(line)
+                overdue = visit.chosen_date + timedelta(days=WRITEUP_GRACE_DAYS) < today
+                if overdue and not writeups.has_writeup(session, visit.id):
+                    result.overdue_writeups += 1
+        for items in (result.upcoming, result.tickets_to_buy):
+            items.sort(key=lambda x: x.day)
+        return result
