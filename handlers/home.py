@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.deps import Deps
+from bot.i18n import Translator
 from bot.views.home import home_view
 from bot.views.visit import visit_list_blocks
 from bot.views.writeups import home_blocks as writeup_home_blocks
@@ -17,6 +18,7 @@ from handlers import desk
 from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter
 from services import visits, writeups
+from services.staff import Staff
 
 PAGE_SIZE = 10
 
@@ -28,9 +30,18 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         publish(client, event["user"], context, 0)
 
-    def publish(client: WebClient, user_id: str, context: BoltContext, page: int) -> None:
-        t = t_of(context)
-        me = staff_of(context)
+    def publish(
+        client: WebClient,
+        user_id: str,
+        context: BoltContext | None,
+        page: int,
+        *,
+        t: Translator | None = None,
+        me: Staff | None = None,
+    ) -> None:
+        """(Re)publish a person's Home tab; `t` and `me` override the request's (after a change)."""
+        t = t or t_of(context)
+        me = me or staff_of(context)
         waiting = visits.waiting_for(
             deps.session_factory, user_id, is_coordinator=deps.is_coordinator(user_id)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -21,6 +22,7 @@ from services import libraries, staff
 from services.errors import InvalidInput
 
 MAX_QUERY = 100
+log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
@@ -60,7 +62,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             ack(library_options(found))
 
     @app.view(ids.SETTINGS_VIEW)
-    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    def on_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         values = view.get("state", {}).get("values", {})
         library_value = (
             (values.get(ids.HOME_LIBRARY, {}).get(ids.HOME_LIBRARY) or {}).get("selected_option") or {}
@@ -94,6 +98,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             response_action="update",
             view=settings_saved(t, saved, command=deps.settings.vertais_command, pending=pending),
         )
+        publish_home = deps.extras.get("publish_home")
+        if callable(publish_home):  # the Home tab shows the new library and language at once
+            try:
+                publish_home(client, user_id, None, 0, t=t, me=saved)
+            except Exception:
+                log.warning("could not republish the Home tab after saving settings", exc_info=True)
 
 
 def _pending(metadata: str | None) -> str:

@@ -150,3 +150,12 @@ def test_a_failure_after_the_ack_still_answers_200_and_tells_the_user(bot: Bot) 
     message = bot.api.wait_for("chat.postMessage")[0].body
     assert message["channel"] == "U0VISITOR"
     assert "something unexpected happened" in all_text(message)
+
+
+def test_saving_settings_republishes_the_home_tab(bot: Bot) -> None:
+    iisalmi = library_id(bot, "iisalmi")
+    bot.slack.submit(ids.SETTINGS_VIEW, settings_values(str(iisalmi), "en"))
+    published = bot.api.wait_for("views.publish")[-1].body
+    assert published["user_id"] == "U0VISITOR"
+    text = all_text(published["view"])
+    assert "Iisalmen kirjasto" in text and "Choose your home library" not in text
