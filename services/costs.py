@@ -178,17 +178,10 @@ def cost_row(session: Session, visit_id: int) -> VisitCost:
 
 
 @dataclass(frozen=True)
-class Actuals:
-    visit_id: int
-    km: Decimal
-    rate: Decimal
-    kilometre_allowance: Decimal
-    tickets: Decimal
-    accommodation: Decimal
+class Actuals(CostEstimate):
+    """What a visit really cost, as a coordinator recorded it (same parts as the estimate)."""
 
-    @property
-    def total(self) -> Decimal:
-        return self.kilometre_allowance + self.tickets + self.accommodation
+    visit_id: int = 0
 
 
 def record_actuals(
@@ -251,7 +244,12 @@ def record_actuals(
             },
         )
         return Actuals(
-            visit_id, result.km, rate, result.kilometre_allowance, result.tickets, result.accommodation
+            km=result.km,
+            rate=rate,
+            kilometre_allowance=result.kilometre_allowance,
+            tickets=result.tickets,
+            accommodation=result.accommodation,
+            visit_id=visit_id,
         )
 
 
