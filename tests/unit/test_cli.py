@@ -152,3 +152,12 @@ def test_report_forget_and_export_commands(tmp_path: Path) -> None:
     assert json.loads(exported.stdout)["tables"] == {}
     forgotten = run_bot(tmp_path, "forget-user", "U0NOBODY")
     assert forgotten.returncode == 0 and "forgot U0NOBODY" in forgotten.stdout
+
+
+def test_env_example_documents_every_setting() -> None:
+    documented = {
+        line.split("=", 1)[0].strip()
+        for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    assert {name.upper() for name in Settings.model_fields} <= documented
