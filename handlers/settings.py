@@ -98,8 +98,13 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             response_action="update",
             view=settings_saved(t, saved, command=deps.settings.vertais_command, pending=pending),
         )
+        before = context.get("staff")
+        changed = not isinstance(before, staff.Staff) or (before.home_library_id, before.chosen_language) != (
+            saved.home_library_id,
+            saved.chosen_language,
+        )
         publish_home = deps.extras.get("publish_home")
-        if callable(publish_home):  # the Home tab shows the new library and language at once
+        if changed and callable(publish_home):  # the Home tab shows the new library and language at once
             try:
                 publish_home(client, user_id, None, 0, t=t, me=saved)
             except Exception:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from sqlalchemy import func, select
 
@@ -159,3 +160,15 @@ def test_saving_settings_republishes_the_home_tab(bot: Bot) -> None:
     assert published["user_id"] == "U0VISITOR"
     text = all_text(published["view"])
     assert "Iisalmen kirjasto" in text and "Choose your home library" not in text
+
+
+def test_saving_unchanged_settings_does_not_republish_the_home_tab(bot: Bot) -> None:
+    iisalmi = library_id(bot, "iisalmi")
+    bot.slack.submit(ids.SETTINGS_VIEW, settings_values(str(iisalmi), "en"))
+    bot.api.wait_for("views.publish")
+    bot.slack.submit(ids.SETTINGS_VIEW, settings_values(str(iisalmi), "en"))
+    bot.slack.submit(ids.SETTINGS_VIEW, settings_values(str(library_id(bot, "kuopio-jynkka")), "en"))
+    bot.api.wait_for("views.publish", 2)
+    time.sleep(0.5)  # a third publish, if any, would have arrived
+    published = bot.api.of("views.publish")
+    assert len(published) == 2 and "Jynkän kirjasto" in all_text(published[-1].body["view"])
