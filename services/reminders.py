@@ -413,15 +413,10 @@ def _finish(
     sent_at: datetime | None = None,
     error: str | None = None,
 ) -> bool:
-    values: dict[str, Any] = {"status": status, "claimed_at": None, "claim_token": None}
+    values: dict[str, Any] = {"status": status}
     if sent_at is not None:
         values["sent_at"] = sent_at
-    if error is not None:
-        values["last_error"] = error[:200]
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(Reminder).where(Reminder.id == reminder_id, Reminder.claim_token == token).values(**values)
-    )
-    return result.rowcount == 1
+    return _unclaim(session, reminder_id, token, error=error, **values)
 
 
 def _release(
@@ -433,14 +428,21 @@ def _release(
     error: str | None = None,
     attempts: int | None = None,
 ) -> None:
-    values: dict[str, Any] = {"next_attempt_at": next_attempt_at, "claimed_at": None, "claim_token": None}
-    if error is not None:
-        values["last_error"] = error[:200]
+    values: dict[str, Any] = {"next_attempt_at": next_attempt_at}
     if attempts is not None:
         values["attempts"] = attempts
-    session.execute(
+    _unclaim(session, reminder_id, token, error=error, **values)
+
+
+def _unclaim(session: Session, reminder_id: int, token: str, *, error: str | None, **values: Any) -> bool:
+    """Give up this sweep's claim on a reminder, setting `values`; False if it was not ours."""
+    values.update(claimed_at=None, claim_token=None)
+    if error is not None:
+        values["last_error"] = error[:200]
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Reminder).where(Reminder.id == reminder_id, Reminder.claim_token == token).values(**values)
     )
+    return result.rowcount == 1
 
 
 def _attempts(session: Session, reminder_id: int) -> int:
