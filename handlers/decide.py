@@ -74,87 +74,63 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         return parse_value(str(_action(body).get("value") or ""))
 
     # --- approve / accept / pick / cancel: one press, one transition --------------------------
-    def approve_listener(party: str) -> Callable[..., None]:
-        def on_approve(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    Transition = Callable[[int, int, int | None, str], Change]  # visit, round, date, actor
+
+    def press_listener(transition: Transition) -> Callable[..., None]:
+        """Ack, read the ids the button carries, do the transition, re-render the messages."""
+
+        def on_press(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             ack()
 
             def step() -> Change:
-                visit_id, round_, _ = button_value(body)
-                user = user_of(body)
-                return visits.decide(
-                    deps.session_factory,
-                    visit_id,
-                    party=party,
-                    approve=True,
-                    actor=user,
-                    is_coordinator=deps.is_coordinator(user),
-                    now=deps.now(),
-                    round_=round_,
-                )
+                visit_id, round_, date_id = button_value(body)
+                return transition(visit_id, round_, date_id, user_of(body))
 
             run(client, body, context, step)
 
-        return on_approve
+        return on_press
 
-    for action_id, party in APPROVE_BUTTONS.items():
-        app.action(action_id)(approve_listener(party))
-
-    @app.action(re.compile(rf"^{ids.HOST_ACCEPT}_\d+$"))
-    def on_accept(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-
-        def step() -> Change:
-            visit_id, round_, date_id = button_value(body)
-            user = user_of(body)
+    def decide(party: str) -> Transition:
+        def transition(visit_id: int, round_: int, date_id: int | None, user: str) -> Change:
             return visits.decide(
                 deps.session_factory,
                 visit_id,
-                party="host",
+                party=party,
                 approve=True,
                 actor=user,
                 is_coordinator=deps.is_coordinator(user),
                 now=deps.now(),
                 round_=round_,
-                date_id=date_id,
+                date_id=date_id if party == "host" else None,
             )
 
-        run(client, body, context, step)
+        return transition
 
-    @app.action(re.compile(rf"^{ids.VISITOR_PICK}_\d+$"))
-    def on_pick(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
+    def pick(visit_id: int, round_: int, date_id: int | None, user: str) -> Change:
+        return visits.pick(
+            deps.session_factory,
+            visit_id,
+            date_id or 0,
+            actor=user,
+            is_coordinator=deps.is_coordinator(user),
+            now=deps.now(),
+            round_=round_,
+        )
 
-        def step() -> Change:
-            visit_id, round_, date_id = button_value(body)
-            user = user_of(body)
-            return visits.pick(
-                deps.session_factory,
-                visit_id,
-                date_id or 0,
-                actor=user,
-                is_coordinator=deps.is_coordinator(user),
-                now=deps.now(),
-                round_=round_,
-            )
+    def cancel(visit_id: int, _round: int, _date: int | None, user: str) -> Change:
+        return visits.cancel(
+            deps.session_factory,
+            visit_id,
+            actor=user,
+            is_coordinator=deps.is_coordinator(user),
+            now=deps.now(),
+        )
 
-        run(client, body, context, step)
-
-    @app.action(ids.VISIT_CANCEL)
-    def on_cancel(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-
-        def step() -> Change:
-            visit_id, _round, _ = button_value(body)
-            user = user_of(body)
-            return visits.cancel(
-                deps.session_factory,
-                visit_id,
-                actor=user,
-                is_coordinator=deps.is_coordinator(user),
-                now=deps.now(),
-            )
-
-        run(client, body, context, step)
+    for action_id, party in APPROVE_BUTTONS.items():
+        app.action(action_id)(press_listener(decide(party)))
+    app.action(re.compile(rf"^{ids.HOST_ACCEPT}_\d+$"))(press_listener(decide("host")))
+    app.action(re.compile(rf"^{ids.VISITOR_PICK}_\d+$"))(press_listener(pick))
+    app.action(ids.VISIT_CANCEL)(press_listener(cancel))
 
     # --- buttons that open a form: check who and which state first ----------------------------
     def open_form(
