@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select, text
 
+from benchmarks.common import fresh_database, print_query_report
 from bot.i18n import translator
 from bot.views.find import find_message
 from bot.views.limits import check_message
@@ -34,11 +33,8 @@ from models import (
     Region,
     Topic,
     TopicCategory,
-    create_engine_for,
-    make_session_factory,
     offer_topics,
 )
-from models.migrate import upgrade
 from services import matching
 from services.catalogue import load_shipped_topics
 
@@ -161,24 +157,12 @@ def populate(session_factory, rng: random.Random) -> None:
         )
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    engine = create_engine_for(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    session_factory = make_session_factory(engine)
+    engine, session_factory = fresh_database(args.database_url)
     rng = random.Random(20261124)
     started = time.perf_counter()
     populate(session_factory, rng)
@@ -209,17 +193,7 @@ def main() -> None:
                 hosts[query] = result.total
                 continue
             timings[query].append(elapsed)
-    everything = [v for values in timings.values() for v in values]
-    print(f"{'query':34} {'hosts':>5} {'p50':>7} {'p95':>7} {'max':>7}")
-    for query, values in timings.items():
-        shown = (query[:30] + "…") if len(query) > 30 else query
-        print(
-            f"{shown!r:34} {hosts[query]:>5} {statistics.median(values):7.2f} "
-            f"{percentile(values, 95):7.2f} {max(values):7.2f}"
-        )
-    p50, p95 = statistics.median(everything), percentile(everything, 95)
-    print(f"ALL ({len(everything)} calls): p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {max(everything):.2f} ms")
-    print("OK: p95 under 30 ms" if p95 < 30 else "FAIL: p95 is 30 ms or more")
+    print_query_report(timings, hosts, "hosts", target_ms=30)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select, text
 
+from benchmarks.common import fresh_database, print_query_report
 from bot.i18n import translator
 from bot.views.limits import check_message
 from bot.views.writeups import ideas_message
-from models import Library, Region, Topic, Visit, WriteUp, create_engine_for, make_session_factory
-from models.migrate import upgrade
+from models import Library, Region, Topic, Visit, WriteUp
 from services import writeups
 from services.catalogue import load_shipped_topics
 from services.matching import index_text
@@ -164,24 +162,12 @@ def populate(session_factory, rng: random.Random) -> None:
         s.execute(insert(WriteUp), rows)
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    engine = create_engine_for(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    session_factory = make_session_factory(engine)
+    engine, session_factory = fresh_database(args.database_url)
     started = time.perf_counter()
     populate(session_factory, random.Random(20261124))
     with engine.begin() as connection:  # fresh statistics, as autovacuum / a nightly ANALYZE keeps them
@@ -205,17 +191,7 @@ def main() -> None:
                 found[query] = result.total
                 continue
             timings[query].append(elapsed)
-    everything = [v for values in timings.values() for v in values]
-    print(f"{'query':34} {'found':>6} {'p50':>7} {'p95':>7} {'max':>7}")
-    for query, values in timings.items():
-        shown = (query[:30] + "…") if len(query) > 30 else query
-        print(
-            f"{shown!r:34} {found[query]:>6} {statistics.median(values):7.2f} "
-            f"{percentile(values, 95):7.2f} {max(values):7.2f}"
-        )
-    p50, p95 = statistics.median(everything), percentile(everything, 95)
-    print(f"ALL ({len(everything)} calls): p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {max(everything):.2f} ms")
-    print("OK: p95 under 50 ms" if p95 < 50 else "FAIL: p95 is 50 ms or more")
+    print_query_report(timings, found, "found", target_ms=50)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select, text
 
-from models import Library, Reminder, ReminderStatus, Topic, create_engine_for, make_session_factory
-from models.migrate import upgrade
+from benchmarks.common import fresh_database
+from models import Library, Reminder, ReminderStatus, Topic
 from services import reminders, visit_reminders
 from services.seed import ensure_seeded
 
@@ -99,14 +98,7 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=VISITS)
     parser.add_argument("--no-kinds", action="store_true", help="no still_due checks (the bare engine)")
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    engine = create_engine_for(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    factory = make_session_factory(engine)
+    engine, factory = fresh_database(args.database_url)
     ensure_seeded(factory, now=NOW)
     with factory() as session:
         home_id, host_id = list(session.scalars(select(Library.id).order_by(Library.id).limit(2)))

@@ -29,6 +29,7 @@ from urllib.parse import quote, urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import fresh_database, percentile  # noqa: E402
 from tests.fakes.slack_api import FakeSlackApi  # noqa: E402
 from tests.fakes.slack_requests import fixture, sign  # noqa: E402
 
@@ -170,13 +171,6 @@ def run_load(port: int, clients: int, seconds: float, requests: Requests) -> Res
     return result
 
 
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def views_open_delays(api: FakeSlackApi, sent_at: dict[str, float]) -> list[float]:
     delays = []
     for call in api.of("views.open"):
@@ -222,15 +216,7 @@ def main() -> None:
     workdir = tempfile.mkdtemp()
     database_url = args.database_url or f"sqlite:///{workdir}/load.sqlite3"
     if args.database_url and args.database_url.startswith("postgres"):
-        from sqlalchemy import text
-
-        from models import create_engine_for
-
-        engine = create_engine_for(args.database_url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        fresh_database(args.database_url)[0].dispose()  # wipes that database
 
     api = FakeSlackApi()
     bot_port, bare_port = free_port(), free_port()
@@ -253,10 +239,10 @@ def main() -> None:
                         "server": name,
                         "clients": clients,
                         "rps": result.requests / result.elapsed,
-                        "p50": percentile(result.latencies, 0.50) * 1000,
-                        "p95": percentile(result.latencies, 0.95) * 1000,
-                        "p99": percentile(result.latencies, 0.99) * 1000,
-                        "open_p95": percentile(delays, 0.95) * 1000,
+                        "p50": percentile(result.latencies, 50) * 1000,
+                        "p95": percentile(result.latencies, 95) * 1000,
+                        "p99": percentile(result.latencies, 99) * 1000,
+                        "open_p95": percentile(delays, 95) * 1000,
                         "errors": result.errors,
                         "requests": result.requests,
                     }
