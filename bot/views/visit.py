@@ -132,17 +132,17 @@ def _status_block(card: VisitCard, t: Translator) -> b.Block:
 
 def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.Block]:
     topic = b.escape(card.topic(t.lang))
+
+    def decline(action_id: str) -> dict[str, Any]:
+        return _danger(
+            t, t("visits.button.decline"), action_id, _value(card), t("visits.confirm.decline", topic=topic)
+        )
+
     if role == "supervisor" and card.asks("supervisor"):
         return [
             b.actions(
                 b.button(t("visits.button.approve"), ids.SUPERVISOR_APPROVE, _value(card), style="primary"),
-                _danger(
-                    t,
-                    t("visits.button.decline"),
-                    ids.SUPERVISOR_DECLINE,
-                    _value(card),
-                    t("visits.confirm.decline", topic=topic),
-                ),
+                decline(ids.SUPERVISOR_DECLINE),
                 block_id=f"visit_{card.id}_supervisor",
             )
         ]
@@ -160,13 +160,7 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
             b.actions(
                 *accept,
                 b.button(t("visits.button.counter"), ids.HOST_COUNTER, _value(card)),
-                _danger(
-                    t,
-                    t("visits.button.decline"),
-                    ids.HOST_DECLINE,
-                    _value(card),
-                    t("visits.confirm.decline", topic=topic),
-                ),
+                decline(ids.HOST_DECLINE),
                 block_id=f"visit_{card.id}_host",
             )
         ]
@@ -174,13 +168,7 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
         return [
             b.actions(
                 b.button(t("visits.button.fund"), ids.FUNDING_APPROVE, _value(card), style="primary"),
-                _danger(
-                    t,
-                    t("visits.button.decline"),
-                    ids.FUNDING_DECLINE,
-                    _value(card),
-                    t("visits.confirm.decline", topic=topic),
-                ),
+                decline(ids.FUNDING_DECLINE),
                 block_id=f"visit_{card.id}_funding",
             )
         ]
