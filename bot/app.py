@@ -6,6 +6,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.listener_matcher import ListenerMatcher
+from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
@@ -42,6 +44,35 @@ class VertaisApp(App):
             return response
         finally:
             log_request(req, response, (time.perf_counter() - started) * 1000)
+
+
+class BodyMatcher(ListenerMatcher):
+    """A built-in matcher (`action_id == ...`, `callback_id == ...`) called with the body only.
+
+    Bolt checks every registered listener's matchers in turn, and each built-in matcher first
+    builds the full set of listener arguments (about 30 entries, the payload parsed several
+    times) just to pass it `body`. With our ~60 listeners that was half a millisecond of CPU per
+    request, more than the bare app's whole request; this calls the same function directly.
+    """
+
+    def __init__(self, original: BuiltinListenerMatcher) -> None:
+        self.func = original.func
+
+    def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
+        return bool(self.func(req.body))
+
+
+def use_body_matchers(app: App) -> int:
+    """Swap every built-in matcher that only takes `body` for a BodyMatcher; returns how many."""
+    swapped = 0
+    for listener in app._listeners:  # Bolt keeps its listeners here (stable across 1.x)
+        matchers = list(listener.matchers)
+        for index, matcher in enumerate(matchers):
+            if isinstance(matcher, BuiltinListenerMatcher) and list(matcher.arg_names) == ["body"]:
+                matchers[index] = BodyMatcher(matcher)
+                swapped += 1
+        listener.matchers = matchers
+    return swapped
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -106,4 +137,5 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     claimed |= desk_feature.CLAIMED
     soon.register(app, deps, router, claimed=claimed)
     router.register(app)
+    use_body_matchers(app)
     return app
