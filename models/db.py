@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import weakref
 from pathlib import Path
 from typing import Any
@@ -28,18 +30,72 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # Connections are cheap but each new one runs the PRAGMAs: keep enough for every thread.
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 60)
+        gate = _WRITER_GATES.setdefault(str(database or ":memory:"), threading.Lock())
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "factory": type("GatedConnection", (_GatedConnection,), {"gate": gate}),
+            },
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # Enough kept open for the listener and server threads at once: a connection opened
+    # beyond pool_size is closed on return, and opening one costs milliseconds.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 30)
     return create_engine(url, **kwargs)
+
+
+_WRITER_GATES: dict[str, threading.Lock] = {}
+
+
+class _GatedConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions in this process queue on a Python lock.
+
+    Without it, threads that find the database locked wait in SQLite's busy handler, which
+    sleeps in growing steps (up to 100 ms each): under load a write could wait hundreds of
+    milliseconds for a lock that was free after one. Queued on the lock, the next writer starts
+    as soon as the last one commits. Other processes (the CLI) still meet the busy timeout.
+    """
+
+    gate: threading.Lock
+    holding = False
+
+    def enter_write(self) -> None:
+        # Never wait for ever (a thread with two write transactions open would deadlock):
+        # after the busy timeout go on without the gate and let SQLite decide.
+        self.holding = self.gate.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    def leave_write(self) -> None:
+        if self.holding:
+            self.holding = False
+            self.gate.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.leave_write()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.leave_write()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.leave_write()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -65,7 +121,15 @@ def _sqlite_begin(connection: Any) -> None:
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
     else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        raw = connection.connection.dbapi_connection
+        if isinstance(raw, _GatedConnection):
+            raw.enter_write()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if isinstance(raw, _GatedConnection):
+                raw.leave_write()
+            raise
 
 
 READ_ONLY = "vertaisbot_read_only"
