@@ -59,6 +59,12 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], path: str = "/health
     raise SystemExit("server did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -212,7 +218,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", default="1,10,50")
+    parser.add_argument("--mix", default=None, help="e.g. help=1 (one kind only), default: the mix")
     args = parser.parse_args()
+    if args.mix:
+        global MIX
+        MIX = [
+            (kind, int(weight)) for kind, _, weight in (part.partition("=") for part in args.mix.split(","))
+        ]
     workdir = tempfile.mkdtemp()
     database_url = args.database_url or f"sqlite:///{workdir}/load.sqlite3"
     if args.database_url and args.database_url.startswith("postgres"):
@@ -230,9 +242,11 @@ def main() -> None:
         run_load(bot_port, 10, 2.0, requests)
         rows = []
         for clients in [int(c) for c in args.clients.split(",")]:
-            for name, port in (("vertaisbot", bot_port), ("bare Bolt", bare_port)):
+            for name, port, pid in (("vertaisbot", bot_port, bot.pid), ("bare Bolt", bare_port, bare.pid)):
                 api.calls.clear()
+                cpu_before = cpu_seconds(pid)
                 result = run_load(port, clients, args.seconds, requests)
+                cpu = cpu_seconds(pid) - cpu_before
                 delays = views_open_delays(api, result.sent_at)
                 rows.append(
                     {
@@ -243,6 +257,7 @@ def main() -> None:
                         "p95": percentile(result.latencies, 95) * 1000,
                         "p99": percentile(result.latencies, 99) * 1000,
                         "open_p95": percentile(delays, 95) * 1000,
+                        "cpu_ms": cpu * 1000 / max(result.requests, 1),
                         "errors": result.errors,
                         "requests": result.requests,
                     }

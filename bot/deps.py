@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from services.coordinators import CoordinatorDirectory
+from services.libraries import LibraryNames
 from services.ports import Directory
 from services.staff import StaffCache
 
@@ -27,6 +28,10 @@ class Deps:
     staff_cache: StaffCache = field(default_factory=StaffCache)
     extras: dict[str, object] = field(default_factory=dict)
     coordinator_directory: CoordinatorDirectory | None = None
+    library_names: LibraryNames = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.library_names = LibraryNames(self.session_factory)
 
     def now(self) -> datetime:
         return self.clock()

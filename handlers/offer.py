@@ -21,7 +21,7 @@ from bot.views.topics import suggestion_message
 from handlers.context import staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services import libraries, offers, topics
+from services import offers, topics
 from services.errors import InvalidInput
 from services.staff import Staff
 
@@ -148,8 +148,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.options(ids.OFFER_LIBRARY)
     def on_library_options(ack: Ack, body: dict[str, Any]) -> None:
         query = str(body.get("value") or "")[:MAX_QUERY]
-        with deps.session_factory() as session:
-            ack(library_options(libraries.search_libraries(session, query)))
+        ack(library_options(deps.library_names.search(query)))
 
     @app.options(ids.OFFER_TOPICS)
     def on_topic_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

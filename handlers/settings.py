@@ -17,8 +17,7 @@ from bot.views import common
 from bot.views.settings import library_options, settings_modal, settings_saved
 from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter, Invocation
-from models import Library
-from services import libraries, staff
+from services import staff
 from services.errors import InvalidInput
 
 MAX_QUERY = 100
@@ -30,11 +29,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         client: WebClient, trigger_id: str, context: BoltContext, *, welcome: bool, pending: str
     ) -> None:
         me = staff_of(context)
-        with deps.session_factory() as session:
-            current = session.get(Library, me.home_library_id) if me.home_library_id else None
-            view = settings_modal(
-                t_of(context), me, current_library=current, welcome=welcome, pending=pending
-            )
+        current = deps.library_names.get(me.home_library_id) if me.home_library_id else None
+        view = settings_modal(t_of(context), me, current_library=current, welcome=welcome, pending=pending)
         client.views_open(trigger_id=trigger_id, view=view)
 
     def on_subcommand(inv: Invocation) -> None:
@@ -57,9 +53,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.options(ids.HOME_LIBRARY)
     def on_library_options(ack: Ack, body: dict[str, Any]) -> None:
         query = str(body.get("value") or "")[:MAX_QUERY]
-        with deps.session_factory() as session:
-            found = libraries.search_libraries(session, query)
-            ack(library_options(found))
+        ack(library_options(deps.library_names.search(query)))
 
     @app.view(ids.SETTINGS_VIEW)
     def on_submit(
@@ -92,7 +86,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 errors={field: t(key, **params) for field, (key, params) in exc.fields.items()},
             )
             return
-        deps.staff_cache.forget(user_id)
+        deps.staff_cache.put(saved, deps.now())  # the next request sees the new choice at once
         t = translator(saved.language)
         ack(
             response_action="update",

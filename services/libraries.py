@@ -6,12 +6,14 @@ import csv
 import io
 import math
 import re
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from models import ClosedPeriod, Library, LibraryContact, Region
 from services import audit
@@ -166,13 +168,22 @@ def import_libraries(
     return report
 
 
+@dataclass(frozen=True)
+class LibraryName:
+    """What a library picker shows: the id, name and municipality (no ORM object to build)."""
+
+    id: int
+    name: str
+    municipality: str
+
+
 def search_libraries(
     session: Session, query: str, *, region_id: int | None = None, limit: int = 100
-) -> Sequence[Library]:
+) -> Sequence[LibraryName]:
     """Libraries whose name or municipality contains every word of `query` (case-insensitive),
     those whose name starts with the query first."""
-    words = [word for word in re.split(r"\s+", query.strip().lower()) if word][:8]
-    stmt = select(Library)
+    words = _query_words(query)
+    stmt = select(Library.id, Library.name, Library.municipality)
     for word in words:
         pattern = f"%{_escape_like(word)}%"
         stmt = stmt.where(
@@ -183,10 +194,72 @@ def search_libraries(
         )
     if region_id is not None:
         stmt = stmt.where(Library.region_id == region_id)
-    libraries = list(session.scalars(stmt.order_by(Library.name).limit(max(limit * 3, limit))))
+    rows = session.execute(stmt.order_by(Library.name).limit(max(limit * 3, limit)))
+    return _best_first([LibraryName(row.id, row.name, row.municipality) for row in rows], words)[:limit]
+
+
+def _query_words(query: str) -> list[str]:
+    return [word for word in re.split(r"\s+", query.strip().lower()) if word][:8]
+
+
+def _best_first(found: list[LibraryName], words: list[str]) -> list[LibraryName]:
     first = words[0] if words else ""
-    libraries.sort(key=lambda lib: (not lib.name.lower().startswith(first), lib.name.lower()))
-    return libraries[:limit]
+    return sorted(found, key=lambda lib: (not lib.name.lower().startswith(first), lib.name.lower()))
+
+
+class LibraryNames:
+    """Every library's id, name and municipality in memory, for the pickers' typeahead.
+
+    A picker asks again on every key press; reading the table for each cost more than the rest
+    of the request. Libraries change only by import, so the list is read again after `ttl`.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], ttl: float = 60.0) -> None:
+        self.session_factory = session_factory
+        self.ttl = ttl
+        self._rows: list[tuple[LibraryName, str, str, int]] = []
+        self._by_id: dict[int, LibraryName] = {}
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def _current(self) -> list[tuple[LibraryName, str, str, int]]:
+        with self._lock:
+            if time.monotonic() >= self._expires:
+                with self.session_factory() as session:
+                    rows = session.execute(
+                        select(Library.id, Library.name, Library.municipality, Library.region_id)
+                    ).all()
+                self._rows = [
+                    (
+                        LibraryName(r.id, r.name, r.municipality),
+                        r.name.lower(),
+                        r.municipality.lower(),
+                        r.region_id,
+                    )
+                    for r in rows
+                ]
+                self._by_id = {entry[0].id: entry[0] for entry in self._rows}
+                self._expires = time.monotonic() + self.ttl
+            return self._rows
+
+    def forget(self) -> None:
+        with self._lock:
+            self._expires = 0.0
+
+    def get(self, library_id: int) -> LibraryName | None:
+        self._current()
+        return self._by_id.get(library_id)
+
+    def search(self, query: str, *, region_id: int | None = None, limit: int = 100) -> list[LibraryName]:
+        """The same answer as `search_libraries`, from memory."""
+        words = _query_words(query)
+        found = [
+            library
+            for library, name, municipality, region in self._current()
+            if (region_id is None or region == region_id)
+            and all(word in name or word in municipality for word in words)
+        ]
+        return _best_first(found, words)[:limit]
 
 
 def _escape_like(text: str) -> str:

@@ -11,19 +11,20 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from models import Library
+from services.libraries import LibraryName
 from services.staff import Staff
 
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 
 
-def library_option(library: Library) -> dict[str, Any]:
+def library_option(library: Library | LibraryName) -> dict[str, Any]:
     label = (
         library.name if library.municipality in library.name else f"{library.name} ({library.municipality})"
     )
     return b.option(label, str(library.id))
 
 
-def library_options(libraries: Sequence[Library]) -> dict[str, Any]:
+def library_options(libraries: Sequence[Library | LibraryName]) -> dict[str, Any]:
     return {"options": [library_option(lib) for lib in libraries[: limits.SELECT_OPTIONS]]}
 
 
@@ -31,7 +32,7 @@ def settings_modal(
     t: Translator,
     staff: Staff,
     *,
-    current_library: Library | None,
+    current_library: Library | LibraryName | None,
     welcome: bool = False,
     pending: str = "",
 ) -> dict[str, Any]:
