@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
@@ -10,26 +12,47 @@ from bot.deps import Deps
 from bot.i18n import translator
 from services import staff
 
+ACK_WAIT = 3.0  # seconds: Slack's limit for an answer, and Bolt's default ack_timeout
+
 
 class StickyAck(Ack):
-    """An ack whose answer, once given, stays given.
+    """An ack whose answer, once given, stays given, and reaches the request thread at once.
 
-    When a listener raises after it has acked, Bolt 1.30's thread runner sets `ack.response`
-    back to None; if that happens before the request thread has polled the ack (it polls every
-    10 ms), Slack gets a 404 after 3 s although the listener had answered. Keeping the first
-    answer makes the request's outcome what the listener said, and the error handler still
-    tells the user about the failure.
+    Sticky: when a listener raises after it has acked, Bolt 1.30's thread runner sets
+    `ack.response` back to None; if that happens before the request thread has looked at the
+    ack, Slack gets a 404 after 3 s although the listener had answered. Keeping the first answer
+    makes the request's outcome what the listener said, and the error handler still tells the
+    user about the failure.
+
+    At once: the request thread waits for the listener's ack by reading `ack.response` every
+    10 ms (`while ack.response is None: time.sleep(0.01)`), so every answer took 10 ms or more
+    and a server thread could answer at most 100 requests a second. Here a read from the thread
+    that made this ack (the request thread: this middleware runs in it) waits on an event until
+    the ack comes, at most the 3 s Slack allows; other threads never wait.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.__dict__["_answered"] = threading.Event()
+        self.__dict__["_waiter"] = threading.get_ident()
+        self.__dict__["_deadline"] = time.monotonic() + ACK_WAIT
 
     @property
     def response(self) -> BoltResponse | None:
-        return self.__dict__.get("_response")
+        answer: BoltResponse | None = self.__dict__.get("_response")
+        if answer is None and threading.get_ident() == self.__dict__.get("_waiter"):
+            remaining = self.__dict__["_deadline"] - time.monotonic()
+            if remaining > 0 and self.__dict__["_answered"].wait(remaining):
+                answer = self.__dict__.get("_response")
+        return answer
 
     @response.setter
     def response(self, value: BoltResponse | None) -> None:
         if value is None and self.__dict__.get("_response") is not None:
             return
         self.__dict__["_response"] = value
+        if value is not None and "_answered" in self.__dict__:
+            self.__dict__["_answered"].set()
 
 
 def register(app: App, deps: Deps) -> None:

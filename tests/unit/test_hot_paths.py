@@ -99,3 +99,23 @@ def test_sqlite_writers_queue_and_a_failed_write_frees_the_next(tmp_path: Path) 
     # Nobody waited out the busy timeout on a lock the failed write had left behind.
     assert time.monotonic() - started < SQLITE_BUSY_TIMEOUT_MS / 1000
     engine.dispose()
+
+
+def test_the_request_thread_gets_the_ack_as_soon_as_the_listener_gives_it() -> None:
+    from bot.middleware import StickyAck
+
+    ack = StickyAck()  # made in the request thread, as the middleware does
+    seen_elsewhere: list[object] = []
+
+    def listener() -> None:
+        seen_elsewhere.append(ack.response)  # another thread never waits: None at once
+        ack(text="ok")
+
+    thread = threading.Timer(0.2, listener)
+    thread.start()
+    answer = ack.response  # waits for the listener instead of returning None
+    thread.join()
+    assert answer is not None and answer.status == 200 and answer.body == "ok"
+    assert seen_elsewhere == [None]
+    ack.response = None  # Bolt's runner after a listener error: the answer stays
+    assert ack.response is answer
