@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import itertools
 import json
 import time
 import urllib.error
@@ -49,7 +50,7 @@ class SlackClient:
         self.url = url
         self.secret = secret
         self.response_url = response_url
-        self.counter = 0
+        self._numbers = itertools.count(1)  # next() is atomic: tests may send from threads
 
     # --- raw sending --------------------------------------------------------------------
     def post(
@@ -89,8 +90,8 @@ class SlackClient:
         return self.post(json.dumps(body), "application/json", **kwargs)
 
     def _trigger(self) -> str:
-        self.counter += 1
-        return f"{1700000000 + self.counter}.1234567890.{self.counter:032x}"
+        number = next(self._numbers)
+        return f"{1700000000 + number}.1234567890.{number:032x}"
 
     # --- the shapes the bot receives ---------------------------------------------------
     def command(self, text: str, user: str = "U0VISITOR", command: str = "/vertais", **kwargs: Any) -> Reply:
@@ -179,8 +180,7 @@ class SlackClient:
     def home_opened(self, user: str = "U0VISITOR", **kwargs: Any) -> Reply:
         body = fixture("app_home_opened")
         body["event"]["user"] = user
-        self.counter += 1
-        body["event_id"] = f"Ev{self.counter:010d}"
+        body["event_id"] = f"Ev{next(self._numbers):010d}"
         return self.event_body(body, **kwargs)
 
 
