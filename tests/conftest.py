@@ -21,6 +21,7 @@ from bot.deps import Deps
 from bot.server import WsgiApp, create_server
 from models import Base, create_engine_for, make_session_factory
 from models.migrate import upgrade
+from services.libraries import LibraryNames
 from services.seed import ensure_seeded
 from services.staff import StaffCache
 from tests.fakes.slack_api import FakeSlackApi
@@ -163,6 +164,7 @@ def bot(
     deps = Deps(
         settings=settings, session_factory=session_factory, clock=clock, staff_cache=StaffCache(timedelta(0))
     )
+    deps.library_names = LibraryNames(session_factory, ttl=0)  # nor of the library list
     app = build_app(settings, deps)
     server = create_server(WsgiApp(app, engine), "127.0.0.1", 0, threads=8)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
