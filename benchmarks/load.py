@@ -206,7 +206,7 @@ def views_open_delays(api: FakeSlackApi, sent_at: dict[str, float]) -> list[floa
 def start_bot(port: int, api: FakeSlackApi, database_url: str, workdir: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(
-        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("XPP", ""),
+        PYTHONPATH=str(ROOT),
         SLACK_BOT_TOKEN="xoxb-load",
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=api.url,
