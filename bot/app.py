@@ -105,6 +105,9 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     errors.register(app, deps)
     middleware.register(app, deps)
     router = CommandRouter(deps)
+    # Bolt tries listeners in the order they were registered: the one command comes first
+    # (subcommands are looked up when a command arrives, so features may add them later).
+    router.register(app)
     deps.extras.setdefault(
         "visit_notifier",
         SlackVisitNotifier(
@@ -136,6 +139,5 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     claimed |= reminders_feature.CLAIMED
     claimed |= desk_feature.CLAIMED
     soon.register(app, deps, router, claimed=claimed)
-    router.register(app)
     use_body_matchers(app)
     return app
