@@ -20,8 +20,7 @@ MODAL = {
 }
 
 
-def main() -> None:
-    port, api_url, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def build(api_url: str, secret: str) -> App:
     app = App(
         client=WebClient(token="xoxb-bare", base_url=api_url),
         signing_secret=secret,
@@ -49,7 +48,12 @@ def main() -> None:
     def view(ack) -> None:
         ack()
 
-    serve(SlackRequestHandler(app), host="127.0.0.1", port=port, threads=16, _quiet=True)
+    return app
+
+
+def main() -> None:
+    port, api_url, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    serve(SlackRequestHandler(build(api_url, secret)), host="127.0.0.1", port=port, threads=16, _quiet=True)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,7 @@ class Requests:
 @dataclass
 class Result:
     latencies: list[float] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
     sent_at: dict[str, float] = field(default_factory=dict)
     requests: int = 0
@@ -162,6 +163,7 @@ def run_load(port: int, clients: int, seconds: float, requests: Requests) -> Res
             with lock:
                 result.requests += 1
                 result.latencies.append(took)
+                result.by_kind.setdefault(kind, []).append(took)
                 if not ok:
                     result.errors += 1
                 if trigger:
@@ -277,6 +279,10 @@ def main() -> None:
                         "p99": percentile(result.latencies, 99) * 1000,
                         "open_p95": percentile(delays, 95) * 1000,
                         "cpu_ms": cpu * 1000 / max(result.requests, 1),
+                        "p99_by_kind": {
+                            kind: round(percentile(values, 99) * 1000, 1)
+                            for kind, values in result.by_kind.items()
+                        },
                         "errors": result.errors,
                         "requests": result.requests,
                     }
