@@ -14,6 +14,7 @@ import argparse
 import http.client
 import json
 import os
+import queue
 import random
 import signal
 import socket
@@ -134,7 +135,42 @@ class Result:
     elapsed: float = 0.0
 
 
+class Sender:
+    """One keep-alive connection to the server, as a Slack client would hold."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+    def send(self, body: str, content_type: str) -> bool:
+        headers = {"Content-Type": content_type, **sign(SECRET, body)}
+        try:
+            self.connection.request("POST", "/slack/events", body=body.encode(), headers=headers)
+            response = self.connection.getresponse()
+            response.read()
+            return response.status == 200
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            return False
+
+
+def record(
+    result: Result, lock: threading.Lock, kind: str, ok: bool, started: float, trigger: str | None
+) -> None:
+    took = time.monotonic() - started
+    with lock:
+        result.requests += 1
+        result.latencies.append(took)
+        result.by_kind.setdefault(kind, []).append(took)
+        if not ok:
+            result.errors += 1
+        if trigger:
+            result.sent_at[trigger] = started
+
+
 def run_load(port: int, clients: int, seconds: float, requests: Requests) -> Result:
+    """Closed loop: each client sends its next request when the last is answered."""
     result = Result()
     lock = threading.Lock()
     kinds = [kind for kind, weight in MIX for _ in range(weight)]
@@ -143,36 +179,56 @@ def run_load(port: int, clients: int, seconds: float, requests: Requests) -> Res
 
     def client(number: int) -> None:
         rng = random.Random(number)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        sender = Sender(port)
         start_barrier.wait()
         while time.monotonic() < deadline:
             kind = rng.choice(kinds)
             body, content_type, trigger = requests.build(kind, rng.choice(USERS))
-            headers = {"Content-Type": content_type, **sign(SECRET, body)}
             started = time.monotonic()
-            try:
-                connection.request("POST", "/slack/events", body=body.encode(), headers=headers)
-                response = connection.getresponse()
-                response.read()
-                ok = response.status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            took = time.monotonic() - started
-            with lock:
-                result.requests += 1
-                result.latencies.append(took)
-                result.by_kind.setdefault(kind, []).append(took)
-                if not ok:
-                    result.errors += 1
-                if trigger:
-                    result.sent_at[trigger] = started
+            ok = sender.send(body, content_type)
+            record(result, lock, kind, ok, started, trigger)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     began = time.monotonic()
     for thread in threads:
         thread.start()
+    for thread in threads:
+        thread.join()
+    result.elapsed = time.monotonic() - began
+    return result
+
+
+def run_rate(port: int, rate: float, seconds: float, requests: Requests, senders: int = 64) -> Result:
+    """Open loop, as Slack's traffic arrives: requests at random (Poisson) times, `rate` a second
+    on average, whether or not earlier ones were answered. The time counts from when a request
+    was due, so a request that waited for a free sender counts its wait too."""
+    result = Result()
+    lock = threading.Lock()
+    kinds = [kind for kind, weight in MIX for _ in range(weight)]
+    due: queue.Queue[tuple[float, str, str] | None] = queue.Queue()
+    rng = random.Random(int(rate))
+
+    def sender_loop() -> None:
+        sender = Sender(port)
+        while (item := due.get()) is not None:
+            at, kind, user = item
+            body, content_type, trigger = requests.build(kind, user)
+            ok = sender.send(body, content_type)
+            record(result, lock, kind, ok, at, trigger)
+
+    threads = [threading.Thread(target=sender_loop) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    began = time.monotonic()
+    at = began
+    while at < began + seconds:
+        at += rng.expovariate(rate)
+        pause = at - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        due.put((at, rng.choice(kinds), rng.choice(USERS)))
+    for _ in threads:
+        due.put(None)
     for thread in threads:
         thread.join()
     result.elapsed = time.monotonic() - began
@@ -237,6 +293,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", default="1,10,50")
+    parser.add_argument("--rates", default="100,300", help="open-loop request rates per second ('' for none)")
     parser.add_argument("--mix", default=None, help="e.g. help=1 (one kind only), default: the mix")
     args = parser.parse_args()
     if args.mix:
@@ -262,17 +319,22 @@ def main() -> None:
         warm_up(bot_port, requests)
         run_load(bot_port, 10, 2.0, requests)
         rows = []
-        for clients in [int(c) for c in args.clients.split(",")]:
+        loads = [("clients", int(c)) for c in args.clients.split(",") if c]
+        loads += [("rate", int(r)) for r in args.rates.split(",") if r]
+        for how, amount in loads:
             for name, port, pid in (("vertaisbot", bot_port, bot.pid), ("bare Bolt", bare_port, bare.pid)):
                 api.calls.clear()
                 cpu_before = cpu_seconds(pid)
-                result = run_load(port, clients, args.seconds, requests)
+                if how == "clients":
+                    result = run_load(port, amount, args.seconds, requests)
+                else:
+                    result = run_rate(port, amount, args.seconds, requests)
                 cpu = cpu_seconds(pid) - cpu_before
                 delays = views_open_delays(api, result.sent_at)
                 rows.append(
                     {
                         "server": name,
-                        "clients": clients,
+                        "load": f"{amount} clients" if how == "clients" else f"{amount}/s offered",
                         "rps": result.requests / result.elapsed,
                         "p50": percentile(result.latencies, 50) * 1000,
                         "p95": percentile(result.latencies, 95) * 1000,
@@ -291,17 +353,19 @@ def main() -> None:
         rss, peak = rss_mb(bot.pid)
         print()
         print(f"database: {database_url.split(':')[0]}; {args.seconds:.0f} s per run; mix {MIX}")
-        print("| server | clients | req/s | p50 ms | p95 ms | p99 ms | to views.open p95 ms | errors |")
-        print("|---|---|---|---|---|---|---|---|")
+        print(
+            "| server | load | req/s | p50 ms | p95 ms | p99 ms | to views.open p95 ms | CPU ms/request | errors |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
         for row in rows:
             print(
-                f"| {row['server']} | {row['clients']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} | "
-                f"{row['p99']:.1f} | {row['open_p95']:.1f} | {row['errors']} / {row['requests']} |"
+                f"| {row['server']} | {row['load']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} | "
+                f"{row['p99']:.1f} | {row['open_p95']:.1f} | {row['cpu_ms']:.2f} | {row['errors']} / {row['requests']} |"
             )
-        for clients in sorted({row["clients"] for row in rows}):
-            ours = next(r for r in rows if r["clients"] == clients and r["server"] == "vertaisbot")
-            bare_row = next(r for r in rows if r["clients"] == clients and r["server"] == "bare Bolt")
-            print(f"p99 ratio at {clients} clients: {ours['p99'] / bare_row['p99']:.2f}x")
+        for load in dict.fromkeys(row["load"] for row in rows):
+            ours = next(r for r in rows if r["load"] == load and r["server"] == "vertaisbot")
+            bare_row = next(r for r in rows if r["load"] == load and r["server"] == "bare Bolt")
+            print(f"p99 ratio at {load}: {ours['p99'] / bare_row['p99']:.2f}x")
         print(f"bot memory: RSS {rss:.0f} MB now, peak {peak:.0f} MB")
     finally:
         for process in (bot, bare):
