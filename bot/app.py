@@ -49,7 +49,7 @@ def make_client(settings: Settings) -> WebClient:
     return WebClient(
         token=token,
         base_url=settings.slack_api_url,
-        timeout=10,
+        timeout=settings.slack_timeout,  # type: ignore[arg-type]  # urllib takes fractions too
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
     )
 

@@ -1,0 +1,283 @@
+"""Faults of Slack's Web API in the middle of each flow: a 429 with Retry-After, a 500, a time-out
+and a closed connection in the calls of one step. Whatever happens, what the person submitted
+is saved whole, they get the answer or a polite word, and once the fault clears the reminder
+sweep delivers every message that failed exactly once (a posted message is updated, never
+posted again; a notice or invite goes to nobody twice)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import ids
+from bot.__main__ import reminder_sweeper
+from bot.i18n import translator
+from models import AuditEntry, PartyState, Reminder, ReminderStatus, Visit, VisitStatus
+from services import visit_outbox
+from services.reminders import SweepResult
+from tests.conftest import COORDINATOR, Bot
+from tests.e2e.visit_helpers import (
+    HOST1,
+    HOST2,
+    SUPERVISOR,
+    VISITOR,
+    jsonish,
+    only_visit,
+    proposal_values,
+    set_up_people,
+    settle,
+)
+from tests.fakes.slack_api import Failure, closed_connection, rate_limited, server_error, timeout
+
+CLIENT_TIMEOUT = 0.3  # SLACK_TIMEOUT of the bot under test: a time-out costs little
+FAULTS: dict[str, Callable[[], Failure]] = {
+    "429": lambda: rate_limited(30),
+    "500": server_error,
+    "timeout": lambda: timeout(CLIENT_TIMEOUT * 4),
+    "closed": closed_connection,
+}
+# The calls that show a visit's change: its messages, notices and invites.
+VISIT_CALLS = (
+    "chat.postMessage",
+    "chat.update",
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
+)
+PEOPLE = (VISITOR, SUPERVISOR, HOST1, HOST2, COORDINATOR)
+STEPS = ("propose", "supervisor", "host", "funding", "cancel")
+# Who presses in each step, and the language they read (set_up_people gives their locales).
+PRESSER = {"supervisor": "fi", "host": "sv", "funding": "en", "cancel": "fi"}
+
+
+@pytest.fixture
+def bot_settings() -> dict[str, Any]:
+    return {"slack_timeout": CLIENT_TIMEOUT}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
+    yield
+    bot.api.heal()
+    settle(bot)
+
+
+# --- looking ------------------------------------------------------------------------------------
+def outbox(bot: Bot) -> list[Reminder]:
+    with bot.session_factory() as session:
+        return list(
+            session.scalars(select(Reminder).where(Reminder.kind == visit_outbox.SYNC).order_by(Reminder.id))
+        )
+
+
+def wait_settled(bot: Bot, rows: int, timeout_: float = 20.0) -> list[Reminder]:
+    """Wait until the requests have finished with the `rows` outbox rows (none still claimed)."""
+    deadline = time.monotonic() + timeout_
+    while True:
+        found = outbox(bot)
+        if len(found) == rows and all(r.claim_token is None for r in found):
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"outbox not settled: {[(r.status, r.claim_token) for r in found]}")
+        time.sleep(0.05)
+
+
+def sweep(bot: Bot) -> SweepResult:
+    notifier: Any = bot.deps.extras["visit_notifier"]
+    run = reminder_sweeper(
+        bot.deps.settings, bot.session_factory, notifier.client, notifier=notifier, clock=bot.clock
+    )
+    return run(bot.clock())
+
+
+def visit_messages(bot: Bot) -> Counter[str]:
+    """How many visit messages (with blocks, posted to a user id) took effect, per person."""
+    return Counter(
+        c.body["channel"]
+        for c in bot.api.delivered("chat.postMessage")
+        if str(c.body.get("channel", "")).startswith("U") and c.body.get("blocks")
+    )
+
+
+def notices(bot: Bot) -> Counter[tuple[str, str]]:
+    """Notices (text only, into a DM channel) and invites that took effect, per (channel, text)."""
+    found: Counter[tuple[str, str]] = Counter(
+        (c.body["channel"], c.body.get("text", ""))
+        for c in bot.api.delivered("chat.postMessage")
+        if str(c.body.get("channel", "")).startswith("D")
+    )
+    found.update(
+        (c.body["channel_id"], "invite: " + c.body.get("initial_comment", ""))
+        for c in bot.api.delivered("files.completeUploadExternal")
+    )
+    return found
+
+
+def shown(bot: Bot) -> dict[str, Any]:
+    """What each person's visit message shows now: the blocks of its last post or update."""
+    last: dict[str, Any] = {}
+    for call in bot.api.calls:
+        channel = str(call.body.get("channel", ""))
+        if not call.ok or not call.body.get("blocks"):
+            continue
+        if call.method == "chat.postMessage" and channel.startswith("U"):
+            last["D" + channel[1:]] = jsonish(call.body["blocks"])
+        elif call.method == "chat.update":
+            last[channel] = jsonish(call.body["blocks"])
+    return last
+
+
+def answers(bot: Bot) -> list[str]:
+    return [c.body.get("text", "") for c in bot.api.of("response_url")]
+
+
+# --- doing --------------------------------------------------------------------------------------
+def press(bot: Bot, action_id: str, value: str, user: str) -> None:
+    reply = bot.slack.action(action_id, value, user=user)
+    assert reply.status == 200, reply.text
+
+
+def step(bot: Bot, setup: dict[str, Any], name: str) -> None:
+    """Do one step of the visit flow as its person would."""
+    if name == "propose":
+        reply = bot.slack.submit(ids.PROPOSE_VIEW, proposal_values(setup["topic"].id, setup["host"].id))
+        assert reply.status == 200, reply.text
+        assert reply.json()["response_action"] == "update"  # the answer: "proposal sent"
+        return
+    visit = only_visit(bot.session_factory)
+    value = f"{visit.id}:{visit.round}"
+    if name == "supervisor":
+        press(bot, ids.SUPERVISOR_APPROVE, value, SUPERVISOR)
+    elif name == "host":
+        with bot.session_factory() as session:
+            first = min(d.id for d in session.get_one(Visit, visit.id).dates if d.active)
+        press(bot, f"{ids.HOST_ACCEPT}_1", f"{value}:{first}", HOST1)
+    elif name == "funding":
+        press(bot, ids.FUNDING_APPROVE, value, COORDINATOR)
+    else:
+        press(bot, ids.VISIT_CANCEL, value, VISITOR)
+
+
+def check_state(bot: Bot, done: str) -> None:
+    """The visit is exactly as the steps up to `done` left it: every change whole."""
+    upto = STEPS.index(done)
+    with bot.session_factory() as session:
+        visit = session.scalars(select(Visit)).one()
+        audit = list(session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "visit")))
+        planned = {r.kind for r in session.scalars(select(Reminder).where(Reminder.status == "pending"))}
+        dates = [d.day for d in visit.dates if d.active]
+    expected_audit = ["visit.propose"] + ["visit.approved"] * min(upto, 3) + ["visit.cancelled"] * (upto == 4)
+    assert audit == expected_audit
+    assert dates == [date(2026, 12, 2), date(2026, 12, 3)]
+    assert visit.supervisor_state == (PartyState.APPROVED if upto >= 1 else PartyState.PENDING)
+    assert visit.host_state == (PartyState.APPROVED if upto >= 2 else PartyState.PENDING)
+    assert visit.chosen_date == (date(2026, 12, 2) if upto >= 2 else None)
+    assert visit.funding_state == (PartyState.APPROVED if upto >= 3 else PartyState.PENDING)
+    status = [VisitStatus.PROPOSED] * 3 + [VisitStatus.CONFIRMED, VisitStatus.CANCELLED]
+    assert visit.status == status[upto]
+    if upto == 3:
+        assert visit.invite_sent and visit.funded_cost is not None
+        assert {"day_before", "writeup_nag"} <= planned  # the confirmation's reminders
+    if upto == 4:
+        assert planned <= {visit_outbox.SYNC}  # a cancelled visit reminds nobody of anything
+    elif upto < 3:
+        assert "decision_nudge" in planned
+
+
+def check_delivered_once(bot: Bot, done: str) -> None:
+    """Every message, notice and invite the flow owes went out, and none twice."""
+    upto = STEPS.index(done)
+    assert visit_messages(bot) == Counter(PEOPLE)  # each person's visit message posted once
+    sent = notices(bot)
+    assert all(n == 1 for n in sent.values()), sent
+    invites = [key for key in sent if key[1].startswith("invite: ")]
+    assert len(invites) == 5 * ((upto >= 3) + (upto >= 4))
+    assert {channel for channel, _ in invites} == ({"D" + p[1:] for p in PEOPLE} if upto >= 3 else set())
+    # Every message shows the visit as it is now: a fresh render changes nothing.
+    before = shown(bot)
+    calls = len(bot.api.calls)
+    bot.deps.extras["visit_notifier"].refresh(only_visit(bot.session_factory).id)  # type: ignore[attr-defined]
+    fresh = [c for c in bot.api.calls[calls:] if c.method == "chat.update"]
+    assert len(fresh) == 5
+    for call in fresh:
+        assert jsonish(call.body["blocks"]) == before[call.body["channel"]]
+
+
+def run_flow(bot: Bot, setup: dict[str, Any], upto: str) -> None:
+    """The steps before `upto`, with Slack answering."""
+    for n, name in enumerate(STEPS[: STEPS.index(upto)], start=1):
+        step(bot, setup, name)
+        rows = wait_settled(bot, n)
+        assert rows[-1].status == ReminderStatus.SENT  # shown at once: nothing left for the sweep
+
+
+# --- the tests ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("name", STEPS)
+def test_a_fault_through_a_step_loses_nothing_and_the_sweep_delivers_the_rest_once(
+    bot: Bot, name: str, fault: str
+) -> None:
+    setup = set_up_people(bot)
+    run_flow(bot, setup, name)
+    bot.api.fail_while(FAULTS[fault](), *VISIT_CALLS)
+    step(bot, setup, name)
+    rows = wait_settled(bot, STEPS.index(name) + 1)
+    check_state(bot, name)
+    owed = rows[-1]
+    assert owed.status == ReminderStatus.PENDING and owed.last_error
+    if name != "propose":  # the person who pressed is told, in their language, it is saved
+        slow = translator(PRESSER[name])("visits.saved_slack_slow")
+        deadline = time.monotonic() + 5
+        while slow not in answers(bot) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert slow in answers(bot), answers(bot)
+    bot.api.heal()
+    bot.clock.advance(seconds=10)  # not before its time (Retry-After 30 s, else a minute)
+    assert sweep(bot).sent == []
+    bot.clock.advance(minutes=2)
+    result = sweep(bot)
+    assert [r.kind for r in result.sent] == [visit_outbox.SYNC], result.summary()
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    check_state(bot, name)
+    check_delivered_once(bot, name)
+    bot.clock.advance(hours=1)
+    assert sweep(bot).sent == []  # nothing is sent again
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("name", ("propose", "funding", "cancel"))
+def test_one_failing_call_in_a_step_is_retried_alone(bot: Bot, name: str, fault: str) -> None:
+    """Only the third call of the step fails: the others went out and are not sent again."""
+    setup = set_up_people(bot)
+    run_flow(bot, setup, name)
+    method = "chat.postMessage" if name == "propose" else "files.getUploadURLExternal"
+    bot.api.fail_nth(method, 3, FAULTS[fault]())
+    step(bot, setup, name)
+    wait_settled(bot, STEPS.index(name) + 1)
+    check_state(bot, name)
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    check_delivered_once(bot, name)
+
+
+def test_a_fault_that_outlasts_the_first_retry_is_retried_again(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    bot.api.fail_while(server_error(), *VISIT_CALLS)
+    step(bot, setup, "propose")
+    wait_settled(bot, 1)
+    bot.clock.advance(minutes=2)
+    first = sweep(bot)
+    assert first.sent == [] and len(first.retried) == 1  # Slack still fails
+    [row] = outbox(bot)
+    assert row.status == ReminderStatus.PENDING and row.attempts == 1
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    assert len(sweep(bot).sent) == 1
+    check_delivered_once(bot, "propose")
