@@ -248,6 +248,7 @@ def reminder_sweeper(
     client: Any,
     *,
     notifier: Any = None,
+    publisher: Any = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Callable[[datetime], Any]:
     """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it. The
@@ -268,6 +269,18 @@ def reminder_sweeper(
             default_language=settings.default_language,
             directory=SlackDirectory(client),
         )
+    if publisher is None:
+        from bot.directory import SlackDirectory
+        from bot.writeup_publisher import SlackWriteUpPublisher
+
+        publisher = SlackWriteUpPublisher(
+            client,
+            session_factory,
+            channel=settings.idea_bank_channel,
+            coordinators=settings.coordinator_user_ids,
+            default_language=settings.default_language,
+            directory=SlackDirectory(client),
+        )
     visit_reminders.configure(coordinators=settings.coordinator_user_ids, tz=settings.tz)
     kinds = visit_reminders.kinds()
     delivery = SlackReminderDelivery(
@@ -275,7 +288,10 @@ def reminder_sweeper(
         session_factory,
         default_language=settings.default_language,
         renderers=visit_renderers(session_factory),
-        senders={visit_outbox.SYNC: notifier.deliver_owed},
+        senders={
+            visit_outbox.SYNC: notifier.deliver_owed,
+            visit_outbox.WRITEUP_SYNC: publisher.deliver_owed,
+        },
     )
 
     def run_sweep(now: datetime) -> Any:
@@ -335,7 +351,11 @@ def run(settings: Settings) -> int:
     import scheduler
 
     run_sweep = reminder_sweeper(
-        settings, session_factory, app.client, notifier=deps.extras.get("visit_notifier")
+        settings,
+        session_factory,
+        app.client,
+        notifier=deps.extras.get("visit_notifier"),
+        publisher=deps.extras.get("writeup_publisher"),
     )
     jobs = [scheduler.Job("reminder-sweep", lambda: run_sweep(utc_now()), seconds=60)]
     background = scheduler.start(jobs, settings.timezone) if settings.scheduler_enabled else None

@@ -15,6 +15,7 @@ from bot.deps import Deps
 from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
 from bot.request_log import log_request
+from bot.writeup_publisher import SlackWriteUpPublisher
 from handlers import decide as decide_feature
 from handlers import desk as desk_feature
 from handlers import find as find_feature
@@ -83,6 +84,18 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
             default_language=settings.default_language,
             clock=deps.now,
             directory=deps.directory,
+        ),
+    )
+    deps.extras.setdefault(
+        "writeup_publisher",
+        SlackWriteUpPublisher(
+            client,
+            deps.session_factory,
+            channel=settings.idea_bank_channel,
+            coordinators=settings.coordinator_user_ids,
+            default_language=settings.default_language,
+            directory=deps.directory,
+            clock=deps.now,
         ),
     )
     for feature in (

@@ -33,9 +33,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Reminder, ReminderStatus, Visit
+from models import Reminder, ReminderStatus, Visit, WriteUp
 
 SYNC = "visit_sync"
+WRITEUP_SYNC = "writeup_sync"  # a submitted write-up: its idea-bank post and who must be told
 EVERYONE = "*"  # the row's recipient: it concerns everyone with a message about the visit
 RETRY_AFTER = timedelta(minutes=1)  # the first retry when Slack did not say how long to wait
 
@@ -50,23 +51,25 @@ class Owed:
 
 def owe(session: Session, visit: Visit, *, event: str, actor: str, invite: str | None, now: datetime) -> Owed:
     """Add the visit's outbox row for this change, claimed by the caller (inside its unit of work)."""
+    params = {"event": event, "actor": actor, "invite": invite, "sequence": visit.ics_sequence}
+    return owe_row(session, kind=SYNC, visit_id=visit.id, params=params, now=now)
+
+
+def owe_row(
+    session: Session, *, kind: str, visit_id: int | None, params: dict[str, Any], now: datetime
+) -> Owed:
+    """Add an outbox row of any kind, claimed by the caller (inside its unit of work)."""
     token = secrets.token_hex(8)
     row = Reminder(
-        dedupe_key=f"v{visit.id}:sync:{token}",
-        visit_id=visit.id,
-        kind=SYNC,
+        dedupe_key=f"{kind}:{visit_id}:{token}",
+        visit_id=visit_id,
+        kind=kind,
         recipient=EVERYONE,
         due_at=now,
         next_attempt_at=now,
         status=ReminderStatus.PENDING,
         attempts=0,
-        params={
-            "event": event,
-            "actor": actor,
-            "invite": invite,
-            "sequence": visit.ics_sequence,
-            "done": [],
-        },
+        params={**params, "done": []},
         created_at=now,
         claimed_at=now,
         claim_token=token,
@@ -127,6 +130,10 @@ def _unclaim(session_factory: sessionmaker[Session], owed: Owed, **values: Any) 
             .values(claimed_at=None, claim_token=None, **values)
         )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def writeup_still_due(session: Session, writeup_id: object) -> bool:
+    return isinstance(writeup_id, int) and session.get(WriteUp, writeup_id) is not None
 
 
 def pending(session: Session, visit_id: int) -> list[Reminder]:

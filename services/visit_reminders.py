@@ -321,6 +321,11 @@ def kinds() -> Kinds:
     registry.register(WRITEUP_OVERDUE, writeup_still_due)
     registry.register(TRAVEL_INVOICE, invoice_still_due)
     registry.register(visit_outbox.SYNC, sync_still_due, anytime=True)
+    registry.register(
+        visit_outbox.WRITEUP_SYNC,
+        lambda session, row, now: visit_outbox.writeup_still_due(session, row.params.get("writeup")),
+        anytime=True,
+    )
     return registry
 
 

@@ -6,6 +6,7 @@ posted again; a notice or invite goes to nobody twice)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -18,10 +19,20 @@ from sqlalchemy import select
 from bot import ids
 from bot.__main__ import reminder_sweeper
 from bot.i18n import translator
-from models import AuditEntry, PartyState, Reminder, ReminderStatus, Visit, VisitStatus
+from models import (
+    AuditEntry,
+    PartyState,
+    Reminder,
+    ReminderStatus,
+    Visit,
+    VisitStatus,
+    WriteUp,
+    WriteUpStatus,
+)
 from services import visit_outbox
 from services.reminders import SweepResult
 from tests.conftest import COORDINATOR, Bot
+from tests.e2e.test_writeups import confirmed_visit, form_values, meta
 from tests.e2e.visit_helpers import (
     HOST1,
     HOST2,
@@ -68,18 +79,16 @@ def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
 
 
 # --- looking ------------------------------------------------------------------------------------
-def outbox(bot: Bot) -> list[Reminder]:
+def outbox(bot: Bot, kind: str = visit_outbox.SYNC) -> list[Reminder]:
     with bot.session_factory() as session:
-        return list(
-            session.scalars(select(Reminder).where(Reminder.kind == visit_outbox.SYNC).order_by(Reminder.id))
-        )
+        return list(session.scalars(select(Reminder).where(Reminder.kind == kind).order_by(Reminder.id)))
 
 
-def wait_settled(bot: Bot, rows: int, timeout_: float = 20.0) -> list[Reminder]:
+def wait_settled(bot: Bot, rows: int, *, kind: str = visit_outbox.SYNC) -> list[Reminder]:
     """Wait until the requests have finished with the `rows` outbox rows (none still claimed)."""
-    deadline = time.monotonic() + timeout_
+    deadline = time.monotonic() + 20
     while True:
-        found = outbox(bot)
+        found = outbox(bot, kind)
         if len(found) == rows and all(r.claim_token is None for r in found):
             return found
         if time.monotonic() > deadline:
@@ -90,7 +99,12 @@ def wait_settled(bot: Bot, rows: int, timeout_: float = 20.0) -> list[Reminder]:
 def sweep(bot: Bot) -> SweepResult:
     notifier: Any = bot.deps.extras["visit_notifier"]
     run = reminder_sweeper(
-        bot.deps.settings, bot.session_factory, notifier.client, notifier=notifier, clock=bot.clock
+        bot.deps.settings,
+        bot.session_factory,
+        notifier.client,
+        notifier=notifier,
+        publisher=bot.deps.extras["writeup_publisher"],
+        clock=bot.clock,
     )
     return run(bot.clock())
 
@@ -281,3 +295,54 @@ def test_a_fault_that_outlasts_the_first_retry_is_retried_again(bot: Bot) -> Non
     bot.clock.advance(minutes=2)
     assert len(sweep(bot).sent) == 1
     check_delivered_once(bot, "propose")
+
+
+# --- write-ups --------------------------------------------------------------------------------------
+IDEAS = "C0IDEAS"
+
+
+def submit_writeup(bot: Bot, visit_id: int, title: str) -> None:
+    reply = bot.slack.submit(
+        ids.WRITEUP_VIEW, form_values(title=title), user=VISITOR, private_metadata=meta(visit_id)
+    )
+    assert reply.status == 200, reply.text
+    assert reply.json()["response_action"] == "update"  # the answer: "saved"
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("extent", ("all", "third call"))
+def test_a_fault_while_a_write_up_is_published_loses_nothing_and_the_sweep_posts_it_once(
+    bot: Bot, fault: str, extent: str
+) -> None:
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    if extent == "all":
+        bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
+    else:  # the idea-bank post and the first notice go out, the second notice fails
+        bot.api.fail_nth("chat.postMessage", 3, FAULTS[fault]())
+    submit_writeup(bot, visit_id, "Lukukoira kirjastossa")
+    wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
+    with bot.session_factory() as session:
+        saved = session.scalars(select(WriteUp)).one()
+        assert saved.status == WriteUpStatus.PUBLISHED and saved.title == "Lukukoira kirjastossa"
+        assert saved.submitted_at is not None
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot, visit_outbox.WRITEUP_SYNC)} == {ReminderStatus.SENT}
+    posts = Counter(c.body["channel"] for c in bot.api.delivered("chat.postMessage"))
+    assert posts == Counter([IDEAS, HOST1, HOST2, COORDINATOR])  # the post and each notice, once
+    with bot.session_factory() as session:
+        assert session.scalars(select(WriteUp.channel)).one() == IDEAS  # remembered: edits update it
+
+    # An edit while Slack fails: the post is updated later, never posted again.
+    bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
+    edited_at = len(bot.api.calls)
+    submit_writeup(bot, visit_id, "Lukukoira ja lapset")
+    wait_settled(bot, 2, kind=visit_outbox.WRITEUP_SYNC)
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    updates = [c for c in bot.api.calls[edited_at:] if c.ok and c.method == "chat.update"]
+    assert len(updates) == 1 and updates[0].body["channel"] == IDEAS and "Lukukoira ja lapset" in json.dumps(updates[0].body, ensure_ascii=False)
+    assert Counter(c.body["channel"] for c in bot.api.delivered("chat.postMessage")) == posts
