@@ -344,5 +344,9 @@ def test_a_fault_while_a_write_up_is_published_loses_nothing_and_the_sweep_posts
     bot.clock.advance(minutes=2)
     sweep(bot)
     updates = [c for c in bot.api.calls[edited_at:] if c.ok and c.method == "chat.update"]
-    assert len(updates) == 1 and updates[0].body["channel"] == IDEAS and "Lukukoira ja lapset" in json.dumps(updates[0].body, ensure_ascii=False)
+    assert (
+        len(updates) == 1
+        and updates[0].body["channel"] == IDEAS
+        and "Lukukoira ja lapset" in json.dumps(updates[0].body, ensure_ascii=False)
+    )
     assert Counter(c.body["channel"] for c in bot.api.delivered("chat.postMessage")) == posts
