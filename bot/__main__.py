@@ -249,6 +249,7 @@ def reminder_sweeper(
     *,
     notifier: Any = None,
     publisher: Any = None,
+    suggestions: Any = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Callable[[datetime], Any]:
     """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it. The
@@ -281,6 +282,15 @@ def reminder_sweeper(
             default_language=settings.default_language,
             directory=SlackDirectory(client),
         )
+    if suggestions is None:
+        from bot.suggestion_notifier import SlackSuggestionNotifier
+
+        suggestions = SlackSuggestionNotifier(
+            client,
+            session_factory,
+            coordinators=settings.coordinator_user_ids,
+            default_language=settings.default_language,
+        )
     visit_reminders.configure(coordinators=settings.coordinator_user_ids, tz=settings.tz)
     kinds = visit_reminders.kinds()
     delivery = SlackReminderDelivery(
@@ -291,6 +301,7 @@ def reminder_sweeper(
         senders={
             visit_outbox.SYNC: notifier.deliver_owed,
             visit_outbox.WRITEUP_SYNC: publisher.deliver_owed,
+            visit_outbox.SUGGESTION_SYNC: suggestions.deliver_owed,
         },
     )
 
@@ -356,6 +367,7 @@ def run(settings: Settings) -> int:
         app.client,
         notifier=deps.extras.get("visit_notifier"),
         publisher=deps.extras.get("writeup_publisher"),
+        suggestions=deps.extras.get("suggestion_notifier"),
     )
     jobs = [scheduler.Job("reminder-sweep", lambda: run_sweep(utc_now()), seconds=60)]
     background = scheduler.start(jobs, settings.timezone) if settings.scheduler_enabled else None

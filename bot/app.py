@@ -15,6 +15,7 @@ from bot.deps import Deps
 from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
 from bot.request_log import log_request
+from bot.suggestion_notifier import SlackSuggestionNotifier
 from bot.writeup_publisher import SlackWriteUpPublisher
 from handlers import decide as decide_feature
 from handlers import desk as desk_feature
@@ -95,6 +96,16 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
             coordinators=settings.coordinator_user_ids,
             default_language=settings.default_language,
             directory=deps.directory,
+            clock=deps.now,
+        ),
+    )
+    deps.extras.setdefault(
+        "suggestion_notifier",
+        SlackSuggestionNotifier(
+            client,
+            deps.session_factory,
+            coordinators=settings.coordinator_user_ids,
+            default_language=settings.default_language,
             clock=deps.now,
         ),
     )

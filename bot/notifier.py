@@ -55,6 +55,11 @@ class Outcome:
         return not self.failures and self.outage is None
 
     @property
+    def stopped(self) -> bool:
+        """Slack is failing (or asked us to wait): make no more calls now, the retry does them."""
+        return not self.ok
+
+    @property
     def reason(self) -> str:
         return self.outage or ", ".join(dict.fromkeys(self.failures)) or "ok"
 
@@ -202,9 +207,12 @@ class SlackVisitNotifier:
             t = translator(languages.get(user))
             message = visit_message(card, role, t, today=today)
             ref = refs.get((user, role))
+            if ref is not None:
+                channels[user] = ref[0]
+            if outcome.stopped:
+                continue
             try:
                 if ref is not None:
-                    channels[user] = ref[0]
                     self.client.chat_update(channel=ref[0], ts=ref[1], **message)
                 elif post_new:
                     response = self.client.chat_postMessage(channel=user, **message)
@@ -228,7 +236,7 @@ class SlackVisitNotifier:
             if not send_invite and (not wants_notice or user == change.actor):
                 continue  # nothing to send; the one who acted knows what they did
             notified.add(user)
-            if user not in channels:  # their message could not be posted: retried with it
+            if user not in channels or outcome.stopped:  # retried later (with their message)
                 continue
             t = translator(languages.get(user))
             text = notice(card, change.event, t) if wants_notice else ""

@@ -112,6 +112,8 @@ class SlackWriteUpPublisher:
                 continue
             if not is_coordinator and w.status != WriteUpStatus.PUBLISHED:
                 continue  # a private write-up goes to the coordinators only
+            if outcome.stopped:
+                break  # Slack is failing: the retry tells the rest
             t = self.t_for(user_id)
             try:
                 self.client.chat_postMessage(

@@ -1,4 +1,6 @@
-"""A transactional outbox for what a visit's change owes its people.
+"""A transactional outbox for what a change owes people on Slack: a visit's messages, notices and
+invites (`visit_sync`), a write-up's idea-bank post and notices (`writeup_sync`), a suggested
+topic's DMs to the coordinators (`suggestion_sync`). The visit's case in detail:
 
 Every transition of `services.visits` adds, in its own unit of work, one `visit_sync` row to the
 `reminders` table: "the messages of this visit must show its new state, and this event's notice
@@ -33,10 +35,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Reminder, ReminderStatus, Visit, WriteUp
+from models import Reminder, ReminderStatus, TopicSuggestion, Visit, WriteUp
+from services.reminders import DueReminder, Kinds, StillDue
 
 SYNC = "visit_sync"
 WRITEUP_SYNC = "writeup_sync"  # a submitted write-up: its idea-bank post and who must be told
+SUGGESTION_SYNC = "suggestion_sync"  # a suggested topic: the coordinators' DMs
 EVERYONE = "*"  # the row's recipient: it concerns everyone with a message about the visit
 RETRY_AFTER = timedelta(minutes=1)  # the first retry when Slack did not say how long to wait
 
@@ -132,8 +136,19 @@ def _unclaim(session_factory: sessionmaker[Session], owed: Owed, **values: Any) 
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def writeup_still_due(session: Session, writeup_id: object) -> bool:
-    return isinstance(writeup_id, int) and session.get(WriteUp, writeup_id) is not None
+def register(registry: Kinds) -> None:
+    """The outbox kinds for the sweep: owed while their thing exists, at any hour."""
+
+    def exists(model: type, key: str | None) -> StillDue:
+        def still_due(session: Session, row: DueReminder, now: datetime) -> bool:
+            ident = row.visit_id if key is None else row.params.get(key)
+            return isinstance(ident, int) and session.get(model, ident) is not None
+
+        return still_due
+
+    registry.register(SYNC, exists(Visit, None), anytime=True)
+    registry.register(WRITEUP_SYNC, exists(WriteUp, "writeup"), anytime=True)
+    registry.register(SUGGESTION_SYNC, exists(TopicSuggestion, "suggestion"), anytime=True)
 
 
 def pending(session: Session, visit_id: int) -> list[Reminder]:

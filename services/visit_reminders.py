@@ -306,11 +306,6 @@ def invoice_still_due(session: Session, reminder: DueReminder, now: datetime) ->
     return True
 
 
-def sync_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
-    """A visit's outbox row is owed as long as the visit exists."""
-    return reminder.visit_id is not None and session.get(Visit, reminder.visit_id) is not None
-
-
 def kinds() -> Kinds:
     """The registry production passes to `reminders.sweep`."""
     registry = Kinds()
@@ -320,12 +315,7 @@ def kinds() -> Kinds:
     registry.register(WRITEUP_NAG, writeup_still_due)
     registry.register(WRITEUP_OVERDUE, writeup_still_due)
     registry.register(TRAVEL_INVOICE, invoice_still_due)
-    registry.register(visit_outbox.SYNC, sync_still_due, anytime=True)
-    registry.register(
-        visit_outbox.WRITEUP_SYNC,
-        lambda session, row, now: visit_outbox.writeup_still_due(session, row.params.get("writeup")),
-        anytime=True,
-    )
+    visit_outbox.register(registry)
     return registry
 
 

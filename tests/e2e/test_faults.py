@@ -14,16 +14,19 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from bot import ids
 from bot.__main__ import reminder_sweeper
 from bot.i18n import translator
 from models import (
     AuditEntry,
+    HostOffer,
     PartyState,
     Reminder,
     ReminderStatus,
+    StaffProfile,
+    TopicSuggestion,
     Visit,
     VisitStatus,
     WriteUp,
@@ -32,6 +35,8 @@ from models import (
 from services import visit_outbox
 from services.reminders import SweepResult
 from tests.conftest import COORDINATOR, Bot
+from tests.e2e.test_offer import suggest_topic
+from tests.e2e.test_settings import library_id, settings_values
 from tests.e2e.test_writeups import confirmed_visit, form_values, meta
 from tests.e2e.visit_helpers import (
     HOST1,
@@ -350,3 +355,70 @@ def test_a_fault_while_a_write_up_is_published_loses_nothing_and_the_sweep_posts
         and "Lukukoira ja lapset" in json.dumps(updates[0].body, ensure_ascii=False)
     )
     assert Counter(c.body["channel"] for c in bot.api.delivered("chat.postMessage")) == posts
+
+
+# --- offers, settings, forms ------------------------------------------------------------------------
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_fault_while_an_offer_is_saved_keeps_it_and_the_coordinators_hear_later_once(
+    bot: Bot, fault: str
+) -> None:
+    bot.api.fail_while(FAULTS[fault](), "chat.postMessage")
+    suggestion = suggest_topic(bot, "Sirkuskoulu")  # saves the offer, answers "sent to coordinators"
+    wait_settled(bot, 1, kind=visit_outbox.SUGGESTION_SYNC)
+    with bot.session_factory() as session:
+        assert session.scalars(select(HostOffer)).one() is not None
+        assert session.get_one(TopicSuggestion, suggestion).text == "Sirkuskoulu"
+    assert bot.api.delivered("chat.postMessage") == []
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot, visit_outbox.SUGGESTION_SYNC)} == {ReminderStatus.SENT}
+    dms = [c.body["channel"] for c in bot.api.delivered("chat.postMessage")]
+    assert dms == [COORDINATOR]  # once
+    with bot.session_factory() as session:  # remembered, so that a decision updates it
+        assert session.get_one(TopicSuggestion, suggestion).messages
+    bot.clock.advance(hours=1)
+    assert sweep(bot).sent == []
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_fault_while_settings_are_saved_keeps_them(bot: Bot, fault: str) -> None:
+    bot.api.fail_while(FAULTS[fault](), "views.publish")
+    jynkka = library_id(bot, "kuopio-jynkka")
+    reply = bot.slack.submit(ids.SETTINGS_VIEW, settings_values(str(jynkka), "sv"))
+    assert reply.status == 200
+    assert "Sparat." in json.dumps(reply.json(), ensure_ascii=False)  # the answer
+    bot.api.wait_for("views.publish")  # the Home tab could not be republished...
+    settle(bot)
+    with bot.session_factory() as session:  # ...but the settings are saved
+        profile = session.scalars(select(StaffProfile).where(StaffProfile.slack_user_id == VISITOR)).one()
+        assert profile.home_library_id == jynkka and profile.language == "sv"
+    assert bot.api.of("response_url") == []  # nothing alarming was said
+
+
+FORMS = {"ehdota": "propose", "asetukset": "settings", "tarjoa": "offer"}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("word", FORMS)
+def test_a_form_that_cannot_be_opened_is_answered_with_try_again(bot: Bot, word: str, fault: str) -> None:
+    """views.open cannot be retried later (its trigger_id dies in 3 s): the person is told."""
+    set_up_people(bot)
+    bot.api.locales[VISITOR] = "en-US"
+    with bot.session_factory.begin() as session:
+        session.execute(update(StaffProfile).values(language=None, slack_locale="en-US"))
+    bot.api.fail_while(FAULTS[fault](), "views.open")
+    before = table_counts(bot)
+    reply = bot.slack.command(word, user=VISITOR)
+    assert reply.status == 200
+    said = bot.api.wait_for("response_url")
+    assert translator("en")("error.slack_busy") in [c.body.get("text") for c in said]
+    assert table_counts(bot) == before
+
+
+def table_counts(bot: Bot) -> dict[str, int]:
+    with bot.session_factory() as session:
+        return {
+            model.__name__: session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Visit, HostOffer, TopicSuggestion, Reminder, AuditEntry)
+        }
