@@ -422,3 +422,30 @@ def table_counts(bot: Bot) -> dict[str, int]:
             model.__name__: session.scalar(select(func.count()).select_from(model)) or 0
             for model in (Visit, HostOffer, TopicSuggestion, Reminder, AuditEntry)
         }
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_slack_down_through_the_whole_flow_then_one_sweep_shows_where_it_ended(bot: Bot, fault: str) -> None:
+    """Proposed, decided, confirmed and cancelled while Slack failed: afterwards each person gets
+    their message once, showing the cancelled visit, and the cancellation's invite; the stale
+    confirmation invite (an older SEQUENCE) is not sent after it."""
+    setup = set_up_people(bot)
+    bot.api.fail_while(FAULTS[fault](), *VISIT_CALLS)
+    for n, name in enumerate(STEPS, start=1):
+        step(bot, setup, name)
+        wait_settled(bot, n)
+    check_state(bot, "cancel")
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.PENDING}
+    assert visit_messages(bot) == Counter()
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    result = sweep(bot)
+    assert len(result.sent) == len(STEPS), result.summary()
+    assert visit_messages(bot) == Counter(PEOPLE)
+    sent = notices(bot)
+    assert all(n == 1 for n in sent.values()), sent
+    assert len([text for _, text in sent if text.startswith("invite: ")]) == 5
+    icses = [c.body["raw"] for c in bot.api.of("upload")]
+    assert len(icses) == 5 and all("STATUS:CANCELLED" in ics and "SEQUENCE:1" in ics for ics in icses)
+    with bot.session_factory() as session:
+        assert session.scalars(select(Visit.status)).one() == VisitStatus.CANCELLED
