@@ -135,17 +135,16 @@ class SlackVisitNotifier:
         if outcome.ok:
             visit_outbox.delivered(self.session_factory, owed, now=now)
             return True
-        else:
-            log.warning("visit %s: will retry later: %s", change.card.id, outcome.reason)
-            visit_outbox.retry_later(
-                self.session_factory,
-                owed,
-                now=now,
-                error=outcome.reason,
-                done=outcome.notified,
-                retry_after=outcome.retry_after,
-            )
-            return False
+        log.warning("visit %s: will retry later: %s", change.card.id, outcome.reason)
+        visit_outbox.retry_later(
+            self.session_factory,
+            owed,
+            now=now,
+            error=outcome.reason,
+            done=outcome.notified,
+            retry_after=outcome.retry_after,
+        )
+        return False
 
     def deliver_owed(self, row: DueReminder) -> None:
         """The sweep's delivery of a visit's outbox row: every message of the visit re-rendered

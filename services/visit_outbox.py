@@ -19,9 +19,16 @@ Who has already had the event's notice is written into the row's params (`done`)
 sends it only to the others: by the sweep as each one goes out, by the request (to keep a press
 cheap) once, when it gives the row back. A crash of the request in the middle of its notices can
 therefore repeat the notices it had already sent; a crash before them (while the messages are
-being posted) repeats nothing. Messages are idempotent by themselves: a
-message already posted (its channel and ts are in `visit_messages`) is updated, never posted
-again. The row knows nothing of Slack: it says what is owed, not how to send it.
+being posted) repeats nothing. Messages are idempotent by themselves: a message already posted
+(its channel and ts are in `visit_messages`, saved right after each post) is updated, never
+posted again.
+
+The one duplicate left: a failure after Slack has taken a message but before its answer arrived
+(a connection dropped mid-answer, a time-out) looks like any other failure, and the retry posts
+again. chat.postMessage takes no idempotency key; closing this would mean looking the message up
+in the DM's history (the `im:history` scope) before posting again.
+
+The row knows nothing of Slack: it says what is owed, not how to send it.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Reminder, ReminderStatus, TopicSuggestion, Visit, WriteUp
@@ -149,18 +156,3 @@ def register(registry: Kinds) -> None:
     registry.register(SYNC, exists(Visit, None), anytime=True)
     registry.register(WRITEUP_SYNC, exists(WriteUp, "writeup"), anytime=True)
     registry.register(SUGGESTION_SYNC, exists(TopicSuggestion, "suggestion"), anytime=True)
-
-
-def pending(session: Session, visit_id: int) -> list[Reminder]:
-    """The visit's outbox rows not yet delivered (oldest first)."""
-    return list(
-        session.scalars(
-            select(Reminder)
-            .where(
-                Reminder.visit_id == visit_id,
-                Reminder.kind == SYNC,
-                Reminder.status == ReminderStatus.PENDING,
-            )
-            .order_by(Reminder.id)
-        )
-    )
