@@ -242,12 +242,55 @@ def parse_now(value: str | None, settings: Settings) -> datetime:
     return moment.astimezone(UTC)
 
 
-def reminder_sweeper(settings: Settings, session_factory: Any, client: Any) -> Callable[[datetime], Any]:
-    """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it."""
+def reminder_sweeper(
+    settings: Settings,
+    session_factory: Any,
+    client: Any,
+    *,
+    notifier: Any = None,
+    publisher: Any = None,
+    suggestions: Any = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Callable[[datetime], Any]:
+    """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it. The
+    visit notifier delivers the visits' outbox rows (the app's own, or one built here)."""
     from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
-    from services import visit_reminders
+    from services import visit_outbox, visit_reminders
     from services.reminders import sweep
 
+    if notifier is None:
+        from bot.directory import SlackDirectory
+        from bot.notifier import SlackVisitNotifier
+        from handlers.desk import LiveCoordinators
+
+        notifier = SlackVisitNotifier(
+            client,
+            session_factory,
+            coordinators=LiveCoordinators(Deps(settings=settings, session_factory=session_factory)),
+            default_language=settings.default_language,
+            directory=SlackDirectory(client),
+        )
+    if publisher is None:
+        from bot.directory import SlackDirectory
+        from bot.writeup_publisher import SlackWriteUpPublisher
+
+        publisher = SlackWriteUpPublisher(
+            client,
+            session_factory,
+            channel=settings.idea_bank_channel,
+            coordinators=settings.coordinator_user_ids,
+            default_language=settings.default_language,
+            directory=SlackDirectory(client),
+        )
+    if suggestions is None:
+        from bot.suggestion_notifier import SlackSuggestionNotifier
+
+        suggestions = SlackSuggestionNotifier(
+            client,
+            session_factory,
+            coordinators=settings.coordinator_user_ids,
+            default_language=settings.default_language,
+        )
     visit_reminders.configure(coordinators=settings.coordinator_user_ids, tz=settings.tz)
     kinds = visit_reminders.kinds()
     delivery = SlackReminderDelivery(
@@ -255,6 +298,11 @@ def reminder_sweeper(settings: Settings, session_factory: Any, client: Any) -> C
         session_factory,
         default_language=settings.default_language,
         renderers=visit_renderers(session_factory),
+        senders={
+            visit_outbox.SYNC: notifier.deliver_owed,
+            visit_outbox.WRITEUP_SYNC: publisher.deliver_owed,
+            visit_outbox.SUGGESTION_SYNC: suggestions.deliver_owed,
+        },
     )
 
     def run_sweep(now: datetime) -> Any:
@@ -265,7 +313,7 @@ def reminder_sweeper(settings: Settings, session_factory: Any, client: Any) -> C
             tz=settings.tz,
             kinds=kinds,
             coordinators=settings.coordinator_user_ids,
-            clock=utc_now,
+            clock=clock,
         )
 
     return run_sweep
@@ -313,7 +361,14 @@ def run(settings: Settings) -> int:
 
     import scheduler
 
-    run_sweep = reminder_sweeper(settings, session_factory, app.client)
+    run_sweep = reminder_sweeper(
+        settings,
+        session_factory,
+        app.client,
+        notifier=deps.extras.get("visit_notifier"),
+        publisher=deps.extras.get("writeup_publisher"),
+        suggestions=deps.extras.get("suggestion_notifier"),
+    )
     jobs = [scheduler.Job("reminder-sweep", lambda: run_sweep(utc_now()), seconds=60)]
     background = scheduler.start(jobs, settings.timezone) if settings.scheduler_enabled else None
     try:

@@ -17,6 +17,8 @@ from bot.deps import Deps
 from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
 from bot.request_log import log_request
+from bot.suggestion_notifier import SlackSuggestionNotifier
+from bot.writeup_publisher import SlackWriteUpPublisher
 from handlers import decide as decide_feature
 from handlers import desk as desk_feature
 from handlers import find as find_feature
@@ -80,7 +82,7 @@ def make_client(settings: Settings) -> WebClient:
     return WebClient(
         token=token,
         base_url=settings.slack_api_url,
-        timeout=10,
+        timeout=settings.slack_timeout,  # type: ignore[arg-type]  # urllib takes fractions too
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
     )
 
@@ -117,6 +119,28 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
             default_language=settings.default_language,
             clock=deps.now,
             directory=deps.directory,
+        ),
+    )
+    deps.extras.setdefault(
+        "writeup_publisher",
+        SlackWriteUpPublisher(
+            client,
+            deps.session_factory,
+            channel=settings.idea_bank_channel,
+            coordinators=settings.coordinator_user_ids,
+            default_language=settings.default_language,
+            directory=deps.directory,
+            clock=deps.now,
+        ),
+    )
+    deps.extras.setdefault(
+        "suggestion_notifier",
+        SlackSuggestionNotifier(
+            client,
+            deps.session_factory,
+            coordinators=settings.coordinator_user_ids,
+            default_language=settings.default_language,
+            clock=deps.now,
         ),
     )
     for feature in (

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_timeout: float = Field(default=10.0, gt=0, le=120)
 
     database_url: str = f"sqlite:///{DEFAULT_DB_PATH}"
     host: str = "0.0.0.0"

@@ -7,10 +7,12 @@ import json
 import logging
 import secrets
 from collections.abc import Sequence
+from http.client import HTTPException
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.deps import Deps
 from bot.i18n import Translator, translator
@@ -39,6 +41,12 @@ def register(app: App, deps: Deps) -> None:
             params = {k: escape(v) if isinstance(v, str) else v for k, v in error.params.items()}
             text = t(error.key, **params)
             log.info("domain error %s", error.key)
+        elif is_slack_failure(error):
+            # A Web API call after the ack failed (429, 5xx, a time-out, a lost connection): what
+            # the person submitted was saved before it, so ask them to try again (a dead trigger_id
+            # of views.open cannot be retried by the bot).
+            text = t("error.slack_busy")
+            log.warning("a Slack call failed after the ack: %s", _describe(error))
         else:
             error_id = secrets.token_hex(4)
             text = t("error.unexpected", error_id=error_id)
@@ -51,6 +59,17 @@ def register(app: App, deps: Deps) -> None:
         except Exception:
             log.warning("could not tell the user about an error", exc_info=True)
         return BoltResponse(status=200, body="") if response is not None else None
+
+
+def is_slack_failure(error: BaseException) -> bool:
+    """A failed call to Slack's Web API rather than a bug of ours."""
+    return isinstance(error, SlackApiError | SlackClientError | OSError | HTTPException)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or error.response.status_code)
+    return type(error).__name__
 
 
 def _respond_of(context: BoltContext | None) -> Any:

@@ -1,11 +1,16 @@
 """The Slack implementation of the visit notifier port: one message per person and role per visit
 (posted once as a DM to the user id, then kept current with chat.update), short notices for
-events that must notify, and .ics invites uploaded with files_upload_v2."""
+events that must notify, and .ics invites uploaded with files_upload_v2.
+
+A change is shown right after its commit (`publish`); what fails for a passing reason (429,
+5xx, a time-out, a closed connection) stays owed in the change's outbox row
+(`services.visit_outbox`) and the reminder sweep delivers it later (`deliver_owed`)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from slack_sdk import WebClient
@@ -13,12 +18,17 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import Translator, translator
+from bot.reminder_delivery import BOT_REFUSED, _seconds
 from bot.views.visit import invite_texts, notice, visit_message
-from services import invites, staff, visits, workdays
-from services.ports import Directory
+from services import invites, staff, visit_outbox, visits, workdays
+from services.errors import NotFound
+from services.ports import DeliveryError, Directory
+from services.reminders import DueReminder
 from services.visits import Change, VisitCard
 
 log = logging.getLogger(__name__)
+# Slack errors worth trying again later (besides HTTP 429 and 5xx, time-outs and lost connections).
+PASSING_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 NOTIFYING_EVENTS = {
     "confirmed",
     "supervisor_declined",
@@ -28,6 +38,48 @@ NOTIFYING_EVENTS = {
     "moved",
 }
 VISITOR_EVENTS = {"host_countered"}
+
+
+@dataclass
+class Outcome:
+    """What went wrong while showing a visit: passing failures (retry later), and whether Slack
+    refuses the bot itself. Permanent per-person failures (a deleted user) are only logged."""
+
+    failures: list[str] = field(default_factory=list)
+    retry_after: float | None = None
+    outage: str | None = None
+    notified: set[str] = field(default_factory=set)  # who has had the change's notice
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.outage is None
+
+    @property
+    def stopped(self) -> bool:
+        """Slack is failing (or asked us to wait): make no more calls now, the retry does them."""
+        return not self.ok
+
+    @property
+    def reason(self) -> str:
+        return self.outage or ", ".join(dict.fromkeys(self.failures)) or "ok"
+
+    def add(self, exc: Exception, what: str) -> None:
+        if not isinstance(exc, SlackApiError):  # a time-out, a closed connection, a bad answer
+            log.warning("%s: %s", what, type(exc).__name__)
+            self.failures.append(type(exc).__name__)
+            return
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or f"http_{status}")
+        log.warning("%s: %s", what, error)
+        if error in BOT_REFUSED:
+            self.outage = error
+        elif status == 429 or error == "ratelimited":
+            self.failures.append("ratelimited")
+            wait = _seconds(exc.response.headers.get("Retry-After"))
+            if wait is not None:
+                self.retry_after = max(self.retry_after or 0.0, wait)
+        elif status >= 500 or error in PASSING_ERRORS:
+            self.failures.append(error)
 
 
 def recipients(card: VisitCard, coordinators: Iterable[str]) -> list[tuple[str, str]]:
@@ -63,14 +115,73 @@ class SlackVisitNotifier:
     def refresh(self, visit_id: int) -> None:
         """Re-render every stored message of the visit from its current state (no new posts)."""
         card = visits.card_of(self.session_factory, visit_id)
-        self._render_all(Change(card, "refresh", "", None, changed=False), post_new=False)
+        outcome = self._render_all(Change(card, "refresh", "", None, changed=False), post_new=False)
+        if not outcome.ok:  # the visit's pending outbox rows, if any, bring them up to date later
+            log.warning("visit %s: could not refresh every message: %s", visit_id, outcome.reason)
 
-    def publish(self, change: object) -> None:
+    def publish(self, change: object) -> bool:
+        """Show a change at once (right after its commit). What cannot go out now stays in the
+        change's outbox row for the sweep; nothing here raises into the listener."""
         assert isinstance(change, Change)
-        self._render_all(change, post_new=True)
+        owed = change.outbox
+        try:
+            outcome = self._render_all(change, post_new=True)
+        except Exception:
+            log.exception("visit %s: could not show the change", change.card.id)
+            outcome = Outcome(failures=["error"])
+        if owed is None:
+            return outcome.ok
+        now = self._now()
+        if outcome.ok:
+            visit_outbox.delivered(self.session_factory, owed, now=now)
+            return True
+        log.warning("visit %s: will retry later: %s", change.card.id, outcome.reason)
+        visit_outbox.retry_later(
+            self.session_factory,
+            owed,
+            now=now,
+            error=outcome.reason,
+            done=outcome.notified,
+            retry_after=outcome.retry_after,
+        )
+        return False
 
-    def _render_all(self, change: Change, *, post_new: bool) -> None:
+    def deliver_owed(self, row: DueReminder) -> None:
+        """The sweep's delivery of a visit's outbox row: every message of the visit re-rendered
+        from its current state (the missing ones posted), and the row's notice sent to those who
+        have not had it. Raises DeliveryError while anything passing still fails."""
+        try:
+            card = visits.card_of(self.session_factory, row.visit_id or 0)
+        except NotFound:
+            return
+        params = row.params
+        invite = params.get("invite")
+        # A later confirmation or cancellation has its own row and invite: this one's is stale.
+        superseded = invite is not None and params.get("sequence") != card.sequence
+        change = Change(
+            card,
+            str(params.get("event") or "refresh"),
+            str(params.get("actor") or ""),
+            None if superseded else invite,
+            changed=not superseded,
+        )
+        outcome = self._render_all(change, post_new=True, row_id=row.id, done=set(params.get("done") or []))
+        if outcome.outage:
+            raise DeliveryError(outcome.outage, permanent=False, outage=True)
+        if not outcome.ok:
+            raise DeliveryError(outcome.reason, permanent=False, retry_after=outcome.retry_after)
+
+    def _render_all(
+        self,
+        change: Change,
+        *,
+        post_new: bool,
+        row_id: int | None = None,
+        done: set[str] | None = None,
+    ) -> Outcome:
         card = change.card
+        outcome = Outcome()
+        done = done or set()
         people = recipients(card, tuple(self.coordinators))
         with self.session_factory() as session:
             refs = visits.message_refs(session, card.id)
@@ -90,34 +201,33 @@ class SlackVisitNotifier:
             except Exception:
                 log.warning("visit %s: could not identify a recipient", card.id, exc_info=True)
         today = workdays.local_today(now)
-        new_refs: list[tuple[str, str, str, str]] = []
         channels: dict[str, str] = {}
         for user, role in people:
             t = translator(languages.get(user))
             message = visit_message(card, role, t, today=today)
             ref = refs.get((user, role))
+            if ref is not None:
+                channels[user] = ref[0]
+            if outcome.stopped:
+                continue
             try:
                 if ref is not None:
                     self.client.chat_update(channel=ref[0], ts=ref[1], **message)
-                    channels[user] = ref[0]
                 elif post_new:
                     response = self.client.chat_postMessage(channel=user, **message)
                     channel, ts = str(response["channel"]), str(response["ts"])
-                    new_refs.append((user, role, channel, ts))
+                    # Saved at once, so that a retry (or a crash now) updates it, never reposts it.
+                    visits.save_message_refs(self.session_factory, card.id, [(user, role, channel, ts)])
                     channels[user] = channel
-            except SlackApiError as exc:
-                log.warning(
-                    "visit %s: could not show %s message: %s", card.id, role, exc.response.get("error")
-                )
-        if new_refs:
-            visits.save_message_refs(self.session_factory, card.id, new_refs)
+            except Exception as exc:
+                outcome.add(exc, f"visit {card.id}: could not show the {role} message")
         if not change.changed:
-            return
+            return outcome
         notified: set[str] = set()
         day = card.chosen_date or (card.shown_dates[0] if card.shown_dates else None)
         send_invite = change.invite is not None and day is not None
         for user, role in people:
-            if user in notified or user not in channels:
+            if user in notified or user in done:
                 continue
             wants_notice = change.event in NOTIFYING_EVENTS or (
                 change.event in VISITOR_EVENTS and role == "visitor"
@@ -125,6 +235,8 @@ class SlackVisitNotifier:
             if not send_invite and (not wants_notice or user == change.actor):
                 continue  # nothing to send; the one who acted knows what they did
             notified.add(user)
+            if user not in channels or outcome.stopped:  # retried later (with their message)
+                continue
             t = translator(languages.get(user))
             text = notice(card, change.event, t) if wants_notice else ""
             try:
@@ -132,10 +244,13 @@ class SlackVisitNotifier:
                     self._upload_invite(card, change, day, channels[user], t, text, now)  # type: ignore[arg-type]
                 else:
                     self.client.chat_postMessage(channel=channels[user], text=text)
-            except SlackApiError as exc:
-                log.warning("visit %s: could not notify: %s", card.id, exc.response.get("error"))
-            except OSError:
-                log.warning("visit %s: could not notify", card.id, exc_info=True)
+            except Exception as exc:
+                outcome.add(exc, f"visit {card.id}: could not notify")
+                continue
+            outcome.notified.add(user)
+            if row_id is not None:
+                visit_outbox.mark_done(self.session_factory, row_id, [user])
+        return outcome
 
     def _upload_invite(
         self,

@@ -76,6 +76,7 @@ class SlackReminderDelivery:
         *,
         default_language: str,
         renderers: dict[str, Renderer] | None = None,
+        senders: dict[str, Callable[[DueReminder], None]] | None = None,
     ) -> None:
         self.client = client
         self.session_factory = session_factory
@@ -84,6 +85,8 @@ class SlackReminderDelivery:
             RECIPIENT_GONE_KIND: render_recipient_gone,
             **(renderers or {}),
         }
+        # Kinds that deliver themselves (a visit's outbox row re-renders all its messages).
+        self.senders = dict(senders or {})
 
     def language_of(self, user_id: str) -> str:
         with self.session_factory() as session:
@@ -97,6 +100,10 @@ class SlackReminderDelivery:
         return row.language or negotiate(row.slack_locale, self.default_language)
 
     def deliver(self, reminder: DueReminder) -> None:
+        sender = self.senders.get(reminder.kind)
+        if sender is not None:
+            sender(reminder)
+            return
         t = translator(self.language_of(reminder.recipient))
         message = self.renderers.get(reminder.kind, render_generic)(reminder, t)
         try:

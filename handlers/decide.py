@@ -68,7 +68,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except DomainError as exc:
             tell(client, body, context, t(exc.key, **exc.params))
             return
-        notifier_of(deps).publish(change)
+        if not notifier_of(deps).publish(change):  # saved; the messages follow from the outbox
+            try:
+                tell(client, body, context, t("visits.saved_slack_slow"))
+            except Exception:
+                log.warning("could not tell the user that the messages will follow", exc_info=True)
 
     def button_value(body: dict[str, Any]) -> tuple[int, int, int | None]:
         return parse_value(str(_action(body).get("value") or ""))

@@ -14,10 +14,10 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.commands import Sub
 from bot.deps import Deps
-from bot.i18n import Translator, translator
+from bot.i18n import Translator
+from bot.suggestion_notifier import SlackSuggestionNotifier
 from bot.views.offer import offer_modal, offer_saved, offers_message, topic_options
 from bot.views.settings import library_options
-from bot.views.topics import suggestion_message
 from handlers.context import staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
@@ -178,22 +178,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             )
             return
         ack(response_action="update", view=offer_saved(saved, t, command=command))
-        if saved.suggestion_id is not None:
-            tell_coordinators(client, saved.suggestion_id)
-
-    def tell_coordinators(client: WebClient, suggestion_id: int) -> None:
-        t = translator(deps.settings.default_language)
-        with deps.session_factory() as session:
-            info = topics.suggestion_info(session, suggestion_id, t.lang)
-        message = suggestion_message(info, t)
-        posted: list[tuple[str, str]] = []
-        for coordinator in deps.settings.coordinator_user_ids:
-            try:
-                response = client.chat_postMessage(channel=coordinator, **message)
-                posted.append((str(response["channel"]), str(response["ts"])))
-            except Exception:
-                log.warning("could not send a topic suggestion to a coordinator", exc_info=True)
-        if posted:
-            topics.remember_messages(deps.session_factory, suggestion_id, posted)
-        if not deps.settings.coordinator_user_ids:
-            log.warning("a topic was suggested but no coordinators are configured")
+        if saved.suggestion_id is not None:  # the coordinators hear of it now, or from the sweep
+            notifier = deps.extras.get("suggestion_notifier")
+            assert isinstance(notifier, SlackSuggestionNotifier), "build_app puts it in deps.extras"
+            notifier.show(saved.suggestion_id, saved.outbox)

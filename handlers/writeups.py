@@ -17,13 +17,14 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.commands import Sub
 from bot.deps import Deps
-from bot.i18n import Translator, translator
+from bot.i18n import Translator
 from bot.views import common
 from bot.views import writeups as views
+from bot.writeup_publisher import SlackWriteUpPublisher
 from handlers.context import staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services import staff, writeups
+from services import writeups
 from services.errors import InvalidInput, NotAllowed
 
 log = logging.getLogger(__name__)
@@ -70,22 +71,17 @@ def _action_value(body: dict[str, Any]) -> str:
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
     command = deps.settings.vertais_command
-    channel_t = translator(deps.settings.default_language)
+
+    def publisher() -> SlackWriteUpPublisher:
+        found = deps.extras.get("writeup_publisher")
+        assert isinstance(found, SlackWriteUpPublisher), "build_app puts the publisher in deps.extras"
+        return found
 
     def t_for(user_id: str) -> Translator:
-        """Someone who did not press anything: their language (learnt on first contact)."""
-        try:
-            me = staff.identify(
-                deps.session_factory,
-                deps.directory,
-                user_id,
-                now=deps.now(),
-                default_language=deps.settings.default_language,
-            )
-            return translator(me.language)
-        except Exception:
-            log.warning("could not identify %s", user_id, exc_info=True)
-            return channel_t
+        return publisher().t_for(user_id)
+
+    def follow_post(client: WebClient, w: writeups.WriteUpView) -> writeups.WriteUpView:
+        return publisher().follow_post(w)
 
     # --- writing ---------------------------------------------------------------------------
     @app.action(ids.WRITEUP_OPEN)
@@ -125,51 +121,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except InvalidInput as exc:
             ack(response_action="errors", errors=_errors(exc, t))
             return
-        # Ack first (3 seconds): the Slack calls below may be slow or retried.
+        # Ack first (3 seconds): the Slack calls below may be slow; what fails is retried later.
         ack(response_action="update", view=views.saved_view(result.writeup, t))
-        w = follow_post(client, result.writeup)
-        if result.first_submission or result.newly_published:
-            tell_people(client, w, result.host_contacts)
-
-    def follow_post(client: WebClient, w: writeups.WriteUpView) -> writeups.WriteUpView:
-        """Make the idea-bank channel show the write-up as it is now (post, update or hide)."""
-        channel = deps.settings.idea_bank_channel
-        try:
-            if w.status == writeups.WriteUpStatus.PUBLISHED:
-                message = views.channel_message(w, channel_t)
-                if w.channel and w.ts:
-                    client.chat_update(channel=w.channel, ts=w.ts, **message)
-                    return w
-                if not channel:
-                    log.warning("a write-up was published but IDEA_BANK_CHANNEL is not set")
-                    return w
-                response = client.chat_postMessage(channel=channel, **message)
-                posted_channel, ts = str(response["channel"]), str(response["ts"])
-                writeups.remember_post(deps.session_factory, w.id, posted_channel, ts)
-                return _replace(w, channel=posted_channel, ts=ts)
-            if w.channel and w.ts:  # hidden by a coordinator, or withdrawn by the author
-                message = views.hidden_channel_message(
-                    channel_t, withdrawn=w.status != writeups.WriteUpStatus.HIDDEN
-                )
-                client.chat_update(channel=w.channel, ts=w.ts, **message)
-        except SlackApiError:
-            log.warning("could not post a write-up to the idea bank", exc_info=True)
-        return w
-
-    def tell_people(client: WebClient, w: writeups.WriteUpView, contacts: tuple[str, ...]) -> None:
-        coordinators = set(deps.settings.coordinator_user_ids)
-        people = [(u, u in coordinators) for u in contacts if u != w.author_id and u not in coordinators]
-        people += [(u, True) for u in deps.settings.coordinator_user_ids]
-        for user_id, is_coordinator in people:
-            if not is_coordinator and w.status != writeups.WriteUpStatus.PUBLISHED:
-                continue  # a private write-up goes to the coordinators only
-            t = t_for(user_id)
-            try:
-                client.chat_postMessage(
-                    channel=user_id, **views.notice_message(w, t, coordinator=is_coordinator)
-                )
-            except SlackApiError:
-                log.warning("could not tell %s about a write-up", user_id, exc_info=True)
+        publisher().show(result)
 
     # --- coordinators ----------------------------------------------------------------------
     @app.action(ids.WRITEUP_HIDE)

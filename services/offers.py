@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from models import ClosedPeriod, HostOffer, Library, LibraryContact, Topic, TopicStatus, TopicSuggestion
-from services import audit
+from services import audit, visit_outbox
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.libraries import search_libraries
 from services.matching import index_text
@@ -87,6 +87,7 @@ class SavedOffer:
     created: bool
     suggestion_id: int | None
     topics: tuple[str, ...]
+    outbox: visit_outbox.Owed | None = None  # the suggestion's DMs to the coordinators, if any
 
 
 def today_of(now: datetime) -> date:
@@ -296,6 +297,7 @@ def save_offer(
             )
         session.flush()
         suggestion_id = None
+        owed = None
         if data.suggestion.strip():
             suggestion = TopicSuggestion(
                 text=" ".join(data.suggestion.split())[:MAX_SUGGESTION],
@@ -307,6 +309,14 @@ def save_offer(
             session.add(suggestion)
             session.flush()
             suggestion_id = suggestion.id
+            # In the same unit of work: the coordinators must hear of it (see visit_outbox).
+            owed = visit_outbox.owe_row(
+                session,
+                kind=visit_outbox.SUGGESTION_SYNC,
+                visit_id=None,
+                params={"suggestion": suggestion_id},
+                now=now,
+            )
         audit.record(
             session,
             now=now,
@@ -330,4 +340,5 @@ def save_offer(
             created=created,
             suggestion_id=suggestion_id,
             topics=tuple(t.name(lang) for t in topics),
+            outbox=owed,
         )

@@ -73,9 +73,12 @@ class Kinds:
     """Per reminder kind: is it still due (its thing not yet done)? Unknown kinds always are."""
 
     still_due: dict[str, StillDue] = field(default_factory=dict)
+    anytime: set[str] = field(default_factory=set)  # kinds that do not wait for office hours
 
-    def register(self, kind: str, predicate: StillDue) -> None:
+    def register(self, kind: str, predicate: StillDue, *, anytime: bool = False) -> None:
         self.still_due[kind] = predicate
+        if anytime:
+            self.anytime.add(kind)
 
     def check(self, session: Session, reminder: DueReminder, now: datetime) -> bool:
         predicate = self.still_due.get(reminder.kind)
@@ -172,8 +175,10 @@ def add(
     return reminder
 
 
-def cancel_for_visit(session: Session, visit_id: int, kinds: Iterable[str] | None = None) -> int:
-    """Cancel the pending reminders of a visit (all, or of the given kinds)."""
+def cancel_for_visit(
+    session: Session, visit_id: int, kinds: Iterable[str] | None = None, *, keep: Iterable[str] = ()
+) -> int:
+    """Cancel the pending reminders of a visit (all, or of the given kinds; never those of `keep`)."""
     stmt = (
         update(Reminder)
         .where(Reminder.visit_id == visit_id, Reminder.status == ReminderStatus.PENDING)
@@ -181,6 +186,8 @@ def cancel_for_visit(session: Session, visit_id: int, kinds: Iterable[str] | Non
     )
     if kinds is not None:
         stmt = stmt.where(Reminder.kind.in_(list(kinds)))
+    if keep:
+        stmt = stmt.where(Reminder.kind.not_in(list(keep)))
     result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
     return result.rowcount or 0
 
@@ -265,7 +272,7 @@ def _sweep(
                 _finish(session, reminder.id, token, status=ReminderStatus.CANCELLED)
                 result.cancelled.append(reminder)
                 continue
-            opening = next_office_time(now, tz)
+            opening = now if reminder.kind in kinds.anytime else next_office_time(now, tz)
             if opening > now:
                 _release(session, reminder.id, token, next_attempt_at=opening)
                 result.postponed.append(reminder)

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import PartyState, Reminder, ReminderStatus, Visit, VisitStatus
-from services import libraries, reminders, travel_invoices, writeups
+from services import libraries, reminders, travel_invoices, visit_outbox, writeups
 from services.errors import NotAllowed, NotFound
 from services.office_hours import add_working_days, is_working_day, next_office_time, next_working_day
 from services.reminders import DueReminder, Kinds
@@ -91,7 +91,7 @@ def sync(session: Session, visit: Visit, now: datetime) -> None:
     contacts only when their nudges are planned for the first time in a round."""
     p = _policy
     if visit.status in (VisitStatus.CANCELLED, VisitStatus.DECLINED):
-        reminders.cancel_for_visit(session, visit.id)
+        reminders.cancel_for_visit(session, visit.id, keep=(visit_outbox.SYNC,))  # still owed
         return
     existing = list(session.scalars(select(Reminder).where(Reminder.visit_id == visit.id)))
     keys = {r.dedupe_key for r in existing}
@@ -315,6 +315,7 @@ def kinds() -> Kinds:
     registry.register(WRITEUP_NAG, writeup_still_due)
     registry.register(WRITEUP_OVERDUE, writeup_still_due)
     registry.register(TRAVEL_INVOICE, invoice_still_due)
+    visit_outbox.register(registry)
     return registry
 
 

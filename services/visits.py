@@ -38,7 +38,7 @@ from models import (
     VisitMessage,
     VisitStatus,
 )
-from services import audit, budget, costs, libraries, matching, visit_reminders, workdays
+from services import audit, budget, costs, libraries, matching, visit_outbox, visit_reminders, workdays
 from services.budget import BudgetSummary
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.staff import negotiate
@@ -161,6 +161,7 @@ class Change:
     actor: str
     invite: str | None = None  # "send" | "cancel" | None
     changed: bool = True
+    outbox: visit_outbox.Owed | None = None  # what the change owes, claimed by this request
 
 
 @dataclass
@@ -423,8 +424,9 @@ def propose(
             details={"host": host.id, "topic": topic.id, "dates": [d.isoformat() for d in days]},
         )
         visit_reminders.sync(session, visit, now)
+        owed = visit_outbox.owe(session, visit, event="proposed", actor=visitor_id, invite=None, now=now)
         card = _card(session, visit)
-    return Change(card, "proposed", visitor_id)
+    return Change(card, "proposed", visitor_id, outbox=owed)
 
 
 def check_may_decide(
@@ -774,12 +776,14 @@ def _transition(
             visit.updated_at = now
             session.flush()
             visit_reminders.sync(session, visit, now)  # plan or cancel what the new state needs
+            # In the same unit of work: what the change owes its people (see visit_outbox).
+            owed = visit_outbox.owe(session, visit, event=event, actor=actor, invite=invite, now=now)
             card = _card(session, visit)
     except StaleDataError:
         with session_factory() as session:
             visit = _get(session, visit_id)
             raise _already(session, visit, None) from None
-    return Change(card, event, actor, invite)
+    return Change(card, event, actor, invite, outbox=owed)
 
 
 def _get(session: Session, visit_id: int, *, lock: bool = False) -> Visit:

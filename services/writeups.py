@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Library, Topic, Visit, VisitStatus, WriteUp, WriteUpStatus
-from services import audit
+from services import audit, visit_outbox
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.libraries import contacts_of
 from services.matching import MAX_QUERY_CHARS, MAX_QUERY_WORDS, index_text, words
@@ -311,6 +311,7 @@ class Submitted:
     newly_published: bool  # tell the host contacts and coordinators
     first_submission: bool
     host_contacts: tuple[str, ...]
+    outbox: visit_outbox.Owed | None = None  # the post and notices it owes, claimed by the request
 
 
 def _terms(w: WriteUp, topic: Topic) -> str:
@@ -363,8 +364,16 @@ def submit(
             details={"status": w.status.value},
         )
         contacts = tuple(contacts_of(session, visit.host_library_id))
+        # In the same unit of work: the idea-bank post and the notices it owes (see visit_outbox).
+        owed = visit_outbox.owe_row(
+            session,
+            kind=visit_outbox.WRITEUP_SYNC,
+            visit_id=visit.id,
+            params={"writeup": w.id, "tell": first or newly, "contacts": list(contacts)},
+            now=now,
+        )
         view = _load_view(session, w.id)
-    return Submitted(view, newly, first, contacts)
+    return Submitted(view, newly, first, contacts, owed)
 
 
 def remember_post(session_factory: sessionmaker[Session], writeup_id: int, channel: str, ts: str) -> None:

@@ -156,10 +156,21 @@ def serve_until_closed(server: Any) -> None:
 
 
 @pytest.fixture
+def bot_settings() -> dict[str, Any]:
+    """Settings the `bot` fixture overrides (a test module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
 def bot(
-    db_url: str, engine: Engine, session_factory: sessionmaker[Session], slack_api: FakeSlackApi, clock: Clock
+    db_url: str,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    slack_api: FakeSlackApi,
+    clock: Clock,
+    bot_settings: dict[str, Any],
 ) -> Iterator[Bot]:
-    settings = make_settings(db_url, slack_api.url)
+    settings = make_settings(db_url, slack_api.url, **bot_settings)
     # No profile caching in end-to-end tests: they change profiles behind the bot's back.
     deps = Deps(
         settings=settings, session_factory=session_factory, clock=clock, staff_cache=StaffCache(timedelta(0))

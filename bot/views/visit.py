@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 from bot import ids
 from bot.i18n import Translator
@@ -30,6 +30,13 @@ def day_text(day: date | None, t: Translator) -> str:
 def money(value: Decimal, t: Translator) -> str:
     return format_currency(
         value, "EUR", locale={"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}.get(t.lang, "fi_FI")
+    )
+
+
+def kilometres(value: Decimal, t: Translator) -> str:
+    """120 or 120,5: the same whether the amount was just typed or read back from the database."""
+    return format_decimal(
+        value, format="#,##0.#", locale={"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}.get(t.lang, "fi_FI")
     )
 
 
@@ -107,7 +114,12 @@ def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
         c = card.cost
         blocks.append(
             b.fields(
-                t("visits.cost.km", km=c.km, rate=money(c.rate, t), amount=money(c.kilometre_allowance, t)),
+                t(
+                    "visits.cost.km",
+                    km=kilometres(c.km, t),
+                    rate=money(c.rate, t),
+                    amount=money(c.kilometre_allowance, t),
+                ),
                 t("visits.cost.tickets", amount=money(c.tickets, t)),
                 t("visits.cost.accommodation", amount=money(c.accommodation, t)),
                 t("visits.cost.total", amount=money(c.total, t)),

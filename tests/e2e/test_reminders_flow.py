@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ids
 from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
 from bot.views.limits import check_message
 from models import LibraryContact, Reminder, ReminderStatus, Visit, VisitStatus
-from services import reminders, staff, visit_reminders, visits
+from services import reminders, staff, visit_outbox, visit_reminders, visits
 from services.errors import NotAllowed
 from services.reminders import SweepResult
 from services.visits import ProposalInput
@@ -60,6 +60,7 @@ class World:
 
     def sweep(self, at: datetime) -> SweepResult:
         self.clock.now = at
+        self.shown()
         return reminders.sweep(
             self.sf,
             self.delivery,
@@ -68,6 +69,16 @@ class World:
             kinds=visit_reminders.kinds(),
             coordinators=[COORDINATOR],
         )
+
+    def shown(self) -> None:
+        """These tests drive the services without the visit notifier, which would have shown each
+        change at once and marked its outbox row delivered (tests/e2e/test_faults.py tests that)."""
+        with self.sf.begin() as session:
+            session.execute(
+                update(Reminder)
+                .where(Reminder.kind == visit_outbox.SYNC, Reminder.status == ReminderStatus.PENDING)
+                .values(status=ReminderStatus.SENT, claimed_at=None, claim_token=None)
+            )
 
     def propose(
         self, *days: date, travel: str = "car", length: str = "day", learn: str = "", note: str = ""
@@ -122,7 +133,11 @@ class World:
             return list(
                 session.scalars(
                     select(Reminder)
-                    .where(Reminder.visit_id == visit_id, Reminder.status == ReminderStatus.PENDING)
+                    .where(
+                        Reminder.visit_id == visit_id,
+                        Reminder.status == ReminderStatus.PENDING,
+                        Reminder.kind != visit_outbox.SYNC,
+                    )
                     .order_by(Reminder.next_attempt_at, Reminder.id)
                 )
             )
@@ -548,6 +563,7 @@ def test_production_sweeper_uses_the_kinds_and_the_renderers(world: World, db_ur
         assert stale is not None and stale.status == ReminderStatus.CANCELLED
         stale.status = ReminderStatus.PENDING
     settings = make_settings(db_url, world.api.url)
+    world.shown()
     run = reminder_sweeper(settings, world.sf, WebClient(token="xoxb-test", base_url=world.api.url))
     result = run(local(2026, 11, 26, 12, 0))
     assert SUPERVISOR not in {r.recipient for r in result.sent}

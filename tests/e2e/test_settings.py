@@ -150,7 +150,8 @@ def test_a_failure_after_the_ack_still_answers_200_and_tells_the_user(bot: Bot) 
     assert reply.status == 200
     message = bot.api.wait_for("chat.postMessage")[0].body
     assert message["channel"] == "U0VISITOR"
-    assert "something unexpected happened" in all_text(message)
+    # A failed Slack call is no bug of ours: the person is asked to try again, nothing was lost.
+    assert "Slack did not answer in time" in all_text(message) and "try again" in all_text(message)
 
 
 def test_saving_settings_republishes_the_home_tab(bot: Bot) -> None:

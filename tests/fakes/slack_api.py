@@ -7,6 +7,7 @@ tests wait for calls made after an ack, and can make the next call of a method f
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -21,14 +22,39 @@ class Call:
     method: str
     body: dict[str, Any]
     at: float
+    ok: bool = True  # False: the fake failed it (nothing was posted, updated or opened)
 
 
 @dataclass
 class Failure:
+    """How the fake fails a call: an HTTP status and error (429 sends `Retry-After`), after
+    `delay` seconds. `close`: drop the connection without answering. A delay longer than the
+    client's timeout is a time-out; `hang` waits until the test ends (or `release()`)."""
+
     status: int = 200
     error: str = "internal_error"
     retry_after: int | None = None
     delay: float = 0.0
+    close: bool = False
+    hang: bool = False
+
+
+# The faults of a Web API that a bot must survive, by name (tests parametrize over these).
+def rate_limited(seconds: int = 30) -> Failure:
+    return Failure(status=429, retry_after=seconds)
+
+
+def server_error() -> Failure:
+    return Failure(status=500, error="internal_error")
+
+
+def closed_connection() -> Failure:
+    return Failure(close=True)
+
+
+def timeout(seconds: float) -> Failure:
+    """Answer (with a 504) only after `seconds`: longer than the client waits."""
+    return Failure(status=504, error="request_timeout", delay=seconds)
 
 
 class FakeSlackApi:
@@ -39,7 +65,9 @@ class FakeSlackApi:
         self.names: dict[str, str] = {}
         self.revoked: set[str] = {"xoxb-revoked"}
         self.socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode)
-        self.failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self.failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: let one pass
+        self.outages: dict[str, Failure] = {}  # methods that fail every time until cleared
+        self.released = threading.Event()
         self._ts = 1_700_000_000_000100
         self._views = 0
         fake = self
@@ -66,6 +94,7 @@ class FakeSlackApi:
         return f"http://127.0.0.1:{self.server.server_address[1]}/response_url/{name}"
 
     def close(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -74,6 +103,9 @@ class FakeSlackApi:
         with self.lock:
             self.calls.clear()
             self.failures.clear()
+            self.outages.clear()
+            self.released.set()
+            self.released = threading.Event()
             self.locales.clear()
             self.names.clear()
             self.socket_url = None
@@ -81,6 +113,30 @@ class FakeSlackApi:
     def fail_next(self, method: str, failure: Failure | None = None, times: int = 1) -> None:
         for _ in range(times):
             self.failures[method].append(failure or Failure())
+
+    def fail_nth(self, method: str, n: int, failure: Failure) -> None:
+        """Let the next n-1 calls of `method` through, and fail the n-th."""
+        with self.lock:
+            self.failures[method].extend([None] * (n - 1))
+            self.failures[method].append(failure)
+
+    def fail_while(self, failure: Failure, *methods: str) -> None:
+        """Fail every call of these methods until `heal()` (a fault that lasts a while)."""
+        with self.lock:
+            for method in methods:
+                self.outages[method] = failure
+
+    def heal(self) -> None:
+        """The fault clears: every method answers again (hanging calls are let go)."""
+        with self.lock:
+            self.outages.clear()
+            self.failures.clear()
+            self.released.set()
+            self.released = threading.Event()
+
+    def delivered(self, method: str) -> list[Call]:
+        """The calls of `method` that took effect (the fake did not fail them)."""
+        return [call for call in self.of(method) if call.ok]
 
     def of(self, method: str) -> list[Call]:
         with self.lock:
@@ -129,12 +185,23 @@ class FakeSlackApi:
         else:
             method = path.removeprefix("/api/")
         with self.lock:
-            self.calls.append(Call(method, body, time.monotonic()))
             failure = self.failures[method].popleft() if self.failures.get(method) else None
+            failure = failure or self.outages.get(method)
+            self.calls.append(Call(method, body, time.monotonic(), ok=failure is None))
+            released = self.released
             self.lock.notify_all()
         if failure is not None:
-            if failure.delay:
-                time.sleep(failure.delay)
+            if failure.hang:
+                released.wait(120)
+            elif failure.delay:
+                released.wait(failure.delay)
+            if failure.close or failure.hang:
+                handler.close_connection = True
+                try:
+                    handler.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return None
             headers = [("Retry-After", str(failure.retry_after))] if failure.retry_after is not None else []
             error = "ratelimited" if failure.status == 429 else failure.error
             return self._reply(handler, failure.status, {"ok": False, "error": error}, headers)

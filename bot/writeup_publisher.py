@@ -1,0 +1,174 @@
+"""The Slack side of a submitted write-up: its post in the idea-bank channel (posted once, then
+kept current with chat.update) and the notices to the host contacts and the coordinators.
+
+The write-up is saved before any of this; its outbox row (`services.visit_outbox`) says what is
+owed. Right after the submission `show` delivers it; what fails for a passing reason (429, 5xx,
+a time-out, a closed connection) the reminder sweep delivers later (`deliver_owed`), posting the
+idea-bank message only if it has not been posted and telling only those not yet told."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.i18n import Translator, translator
+from bot.notifier import Outcome
+from bot.views import writeups as views
+from services import staff, visit_outbox, writeups
+from services.errors import NotFound
+from services.ports import DeliveryError, Directory
+from services.reminders import DueReminder
+from services.writeups import Submitted, WriteUpStatus, WriteUpView
+
+log = logging.getLogger(__name__)
+
+
+class SlackWriteUpPublisher:
+    def __init__(
+        self,
+        client: WebClient,
+        session_factory: sessionmaker[Session],
+        *,
+        channel: str,
+        coordinators: Iterable[str],
+        default_language: str,
+        directory: Directory | None = None,
+        clock: Callable[[], object] | None = None,
+    ) -> None:
+        self.client = client
+        self.session_factory = session_factory
+        self.channel = channel
+        self.coordinators = tuple(coordinators)
+        self.default_language = default_language
+        self.directory = directory
+        self.clock = clock
+        self.channel_t = translator(default_language)
+
+    def t_for(self, user_id: str) -> Translator:
+        """Someone who did not press anything: their language (learnt on first contact)."""
+        try:
+            me = staff.identify(
+                self.session_factory,
+                self.directory,
+                user_id,
+                now=self._now(),
+                default_language=self.default_language,
+            )
+            return translator(me.language)
+        except Exception:
+            log.warning("could not identify %s", user_id, exc_info=True)
+            return self.channel_t
+
+    def _now(self):
+        from bot.deps import utc_now
+
+        return self.clock() if callable(self.clock) else utc_now()
+
+    # --- the idea-bank post ----------------------------------------------------------------
+    def follow_post(self, w: WriteUpView, outcome: Outcome | None = None) -> WriteUpView:
+        """Make the idea-bank channel show the write-up as it is now (post, update or hide)."""
+        outcome = outcome if outcome is not None else Outcome()
+        try:
+            if w.status == WriteUpStatus.PUBLISHED:
+                message = views.channel_message(w, self.channel_t)
+                if w.channel and w.ts:
+                    self.client.chat_update(channel=w.channel, ts=w.ts, **message)
+                    return w
+                if not self.channel:
+                    log.warning("a write-up was published but IDEA_BANK_CHANNEL is not set")
+                    return w
+                response = self.client.chat_postMessage(channel=self.channel, **message)
+                posted_channel, ts = str(response["channel"]), str(response["ts"])
+                writeups.remember_post(self.session_factory, w.id, posted_channel, ts)
+                return replace(w, channel=posted_channel, ts=ts)
+            if w.channel and w.ts:  # hidden by a coordinator, or withdrawn by the author
+                message = views.hidden_channel_message(
+                    self.channel_t, withdrawn=w.status != WriteUpStatus.HIDDEN
+                )
+                self.client.chat_update(channel=w.channel, ts=w.ts, **message)
+        except Exception as exc:
+            outcome.add(exc, "could not show a write-up in the idea bank")
+        return w
+
+    # --- notices ---------------------------------------------------------------------------
+    def tell_people(
+        self,
+        w: WriteUpView,
+        contacts: Iterable[str],
+        outcome: Outcome,
+        *,
+        done: set[str] = frozenset(),  # type: ignore[assignment]
+        row_id: int | None = None,
+    ) -> None:
+        coordinators = set(self.coordinators)
+        people = [(u, False) for u in contacts if u != w.author_id and u not in coordinators]
+        people += [(u, True) for u in self.coordinators]
+        for user_id, is_coordinator in people:
+            if user_id in done or user_id in outcome.notified:
+                continue
+            if not is_coordinator and w.status != WriteUpStatus.PUBLISHED:
+                continue  # a private write-up goes to the coordinators only
+            if outcome.stopped:
+                break  # Slack is failing: the retry tells the rest
+            t = self.t_for(user_id)
+            try:
+                self.client.chat_postMessage(
+                    channel=user_id, **views.notice_message(w, t, coordinator=is_coordinator)
+                )
+            except Exception as exc:
+                outcome.add(exc, "could not tell someone about a write-up")
+                continue
+            outcome.notified.add(user_id)
+            if row_id is not None:
+                visit_outbox.mark_done(self.session_factory, row_id, [user_id])
+
+    # --- delivery --------------------------------------------------------------------------
+    def show(self, submitted: Submitted) -> bool:
+        """Right after the submission: post or update, tell who must be told; what fails is left
+        in the outbox row for the sweep. Never raises."""
+        outcome = Outcome()
+        try:
+            w = self.follow_post(submitted.writeup, outcome)
+            if submitted.first_submission or submitted.newly_published:
+                self.tell_people(w, submitted.host_contacts, outcome)
+        except Exception:
+            log.exception("could not show a write-up")
+            outcome.failures.append("error")
+        owed = submitted.outbox
+        if owed is None:
+            return outcome.ok
+        now = self._now()
+        if outcome.ok:
+            visit_outbox.delivered(self.session_factory, owed, now=now)
+            return True
+        log.warning("write-up %s: will retry later: %s", submitted.writeup.id, outcome.reason)
+        visit_outbox.retry_later(
+            self.session_factory,
+            owed,
+            now=now,
+            error=outcome.reason,
+            done=outcome.notified,
+            retry_after=outcome.retry_after,
+        )
+        return False
+
+    def deliver_owed(self, row: DueReminder) -> None:
+        """The sweep's delivery of a write-up's outbox row (raises DeliveryError while Slack fails)."""
+        try:
+            with self.session_factory() as session:
+                w = writeups.get(session, int(row.params.get("writeup") or 0))
+        except NotFound:
+            return
+        outcome = Outcome()
+        w = self.follow_post(w, outcome)
+        if row.params.get("tell"):
+            contacts = [str(c) for c in row.params.get("contacts") or []]
+            self.tell_people(w, contacts, outcome, done=set(row.params.get("done") or []), row_id=row.id)
+        if outcome.outage:
+            raise DeliveryError(outcome.outage, permanent=False, outage=True)
+        if not outcome.ok:
+            raise DeliveryError(outcome.reason, permanent=False, retry_after=outcome.retry_after)

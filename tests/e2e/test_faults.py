@@ -1,0 +1,451 @@
+"""Faults of Slack's Web API in the middle of each flow: a 429 with Retry-After, a 500, a time-out
+and a closed connection in the calls of one step. Whatever happens, what the person submitted
+is saved whole, they get the answer or a polite word, and once the fault clears the reminder
+sweep delivers every message that failed exactly once (a posted message is updated, never
+posted again; a notice or invite goes to nobody twice)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot import ids
+from bot.__main__ import reminder_sweeper
+from bot.i18n import translator
+from models import (
+    AuditEntry,
+    HostOffer,
+    PartyState,
+    Reminder,
+    ReminderStatus,
+    StaffProfile,
+    TopicSuggestion,
+    Visit,
+    VisitStatus,
+    WriteUp,
+    WriteUpStatus,
+)
+from services import visit_outbox
+from services.reminders import SweepResult
+from tests.conftest import COORDINATOR, Bot
+from tests.e2e.test_offer import suggest_topic
+from tests.e2e.test_settings import library_id, settings_values
+from tests.e2e.test_writeups import confirmed_visit, form_values, meta
+from tests.e2e.visit_helpers import (
+    HOST1,
+    HOST2,
+    SUPERVISOR,
+    VISITOR,
+    jsonish,
+    only_visit,
+    proposal_values,
+    set_up_people,
+    settle,
+)
+from tests.fakes.slack_api import Failure, closed_connection, rate_limited, server_error, timeout
+
+CLIENT_TIMEOUT = 0.3  # SLACK_TIMEOUT of the bot under test: a time-out costs little
+FAULTS: dict[str, Callable[[], Failure]] = {
+    "429": lambda: rate_limited(30),
+    "500": server_error,
+    "timeout": lambda: timeout(CLIENT_TIMEOUT * 4),
+    "closed": closed_connection,
+}
+# The calls that show a visit's change: its messages, notices and invites.
+VISIT_CALLS = (
+    "chat.postMessage",
+    "chat.update",
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
+)
+PEOPLE = (VISITOR, SUPERVISOR, HOST1, HOST2, COORDINATOR)
+STEPS = ("propose", "supervisor", "host", "funding", "cancel")
+# Who presses in each step, and the language they read (set_up_people gives their locales).
+PRESSER = {"supervisor": "fi", "host": "sv", "funding": "en", "cancel": "fi"}
+
+
+@pytest.fixture
+def bot_settings() -> dict[str, Any]:
+    return {"slack_timeout": CLIENT_TIMEOUT}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
+    yield
+    bot.api.heal()
+    settle(bot)
+
+
+# --- looking ------------------------------------------------------------------------------------
+def outbox(bot: Bot, kind: str = visit_outbox.SYNC) -> list[Reminder]:
+    with bot.session_factory() as session:
+        return list(session.scalars(select(Reminder).where(Reminder.kind == kind).order_by(Reminder.id)))
+
+
+def wait_settled(bot: Bot, rows: int, *, kind: str = visit_outbox.SYNC) -> list[Reminder]:
+    """Wait until the requests have finished with the `rows` outbox rows (none still claimed)."""
+    deadline = time.monotonic() + 20
+    while True:
+        found = outbox(bot, kind)
+        if len(found) == rows and all(r.claim_token is None for r in found):
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"outbox not settled: {[(r.status, r.claim_token) for r in found]}")
+        time.sleep(0.05)
+
+
+def sweep(bot: Bot) -> SweepResult:
+    notifier: Any = bot.deps.extras["visit_notifier"]
+    run = reminder_sweeper(
+        bot.deps.settings,
+        bot.session_factory,
+        notifier.client,
+        notifier=notifier,
+        publisher=bot.deps.extras["writeup_publisher"],
+        clock=bot.clock,
+    )
+    return run(bot.clock())
+
+
+def visit_messages(bot: Bot) -> Counter[str]:
+    """How many visit messages (with blocks, posted to a user id) took effect, per person."""
+    return Counter(
+        c.body["channel"]
+        for c in bot.api.delivered("chat.postMessage")
+        if str(c.body.get("channel", "")).startswith("U") and c.body.get("blocks")
+    )
+
+
+def notices(bot: Bot) -> Counter[tuple[str, str]]:
+    """Notices (text only, into a DM channel) and invites that took effect, per (channel, text)."""
+    found: Counter[tuple[str, str]] = Counter(
+        (c.body["channel"], c.body.get("text", ""))
+        for c in bot.api.delivered("chat.postMessage")
+        if str(c.body.get("channel", "")).startswith("D")
+    )
+    found.update(
+        (c.body["channel_id"], "invite: " + c.body.get("initial_comment", ""))
+        for c in bot.api.delivered("files.completeUploadExternal")
+    )
+    return found
+
+
+def shown(bot: Bot) -> dict[str, Any]:
+    """What each person's visit message shows now: the blocks of its last post or update."""
+    last: dict[str, Any] = {}
+    for call in bot.api.calls:
+        channel = str(call.body.get("channel", ""))
+        if not call.ok or not call.body.get("blocks"):
+            continue
+        if call.method == "chat.postMessage" and channel.startswith("U"):
+            last["D" + channel[1:]] = jsonish(call.body["blocks"])
+        elif call.method == "chat.update":
+            last[channel] = jsonish(call.body["blocks"])
+    return last
+
+
+def answers(bot: Bot) -> list[str]:
+    return [c.body.get("text", "") for c in bot.api.of("response_url")]
+
+
+# --- doing --------------------------------------------------------------------------------------
+def press(bot: Bot, action_id: str, value: str, user: str) -> None:
+    reply = bot.slack.action(action_id, value, user=user)
+    assert reply.status == 200, reply.text
+
+
+def step(bot: Bot, setup: dict[str, Any], name: str) -> None:
+    """Do one step of the visit flow as its person would."""
+    if name == "propose":
+        reply = bot.slack.submit(ids.PROPOSE_VIEW, proposal_values(setup["topic"].id, setup["host"].id))
+        assert reply.status == 200, reply.text
+        assert reply.json()["response_action"] == "update"  # the answer: "proposal sent"
+        return
+    visit = only_visit(bot.session_factory)
+    value = f"{visit.id}:{visit.round}"
+    if name == "supervisor":
+        press(bot, ids.SUPERVISOR_APPROVE, value, SUPERVISOR)
+    elif name == "host":
+        with bot.session_factory() as session:
+            first = min(d.id for d in session.get_one(Visit, visit.id).dates if d.active)
+        press(bot, f"{ids.HOST_ACCEPT}_1", f"{value}:{first}", HOST1)
+    elif name == "funding":
+        press(bot, ids.FUNDING_APPROVE, value, COORDINATOR)
+    else:
+        press(bot, ids.VISIT_CANCEL, value, VISITOR)
+
+
+def check_state(bot: Bot, done: str) -> None:
+    """The visit is exactly as the steps up to `done` left it: every change whole."""
+    upto = STEPS.index(done)
+    with bot.session_factory() as session:
+        visit = session.scalars(select(Visit)).one()
+        audit = list(session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "visit")))
+        planned = {r.kind for r in session.scalars(select(Reminder).where(Reminder.status == "pending"))}
+        dates = [d.day for d in visit.dates if d.active]
+    expected_audit = ["visit.propose"] + ["visit.approved"] * min(upto, 3) + ["visit.cancelled"] * (upto == 4)
+    assert audit == expected_audit
+    assert dates == [date(2026, 12, 2), date(2026, 12, 3)]
+    assert visit.supervisor_state == (PartyState.APPROVED if upto >= 1 else PartyState.PENDING)
+    assert visit.host_state == (PartyState.APPROVED if upto >= 2 else PartyState.PENDING)
+    assert visit.chosen_date == (date(2026, 12, 2) if upto >= 2 else None)
+    assert visit.funding_state == (PartyState.APPROVED if upto >= 3 else PartyState.PENDING)
+    status = [VisitStatus.PROPOSED] * 3 + [VisitStatus.CONFIRMED, VisitStatus.CANCELLED]
+    assert visit.status == status[upto]
+    if upto == 3:
+        assert visit.invite_sent and visit.funded_cost is not None
+        assert {"day_before", "writeup_nag"} <= planned  # the confirmation's reminders
+    if upto == 4:
+        assert planned <= {visit_outbox.SYNC}  # a cancelled visit reminds nobody of anything
+    elif upto < 3:
+        assert "decision_nudge" in planned
+
+
+def check_delivered_once(bot: Bot, done: str) -> None:
+    """Every message, notice and invite the flow owes went out, and none twice."""
+    upto = STEPS.index(done)
+    assert visit_messages(bot) == Counter(PEOPLE)  # each person's visit message posted once
+    sent = notices(bot)
+    assert all(n == 1 for n in sent.values()), sent
+    invites = [key for key in sent if key[1].startswith("invite: ")]
+    assert len(invites) == 5 * ((upto >= 3) + (upto >= 4))
+    assert {channel for channel, _ in invites} == ({"D" + p[1:] for p in PEOPLE} if upto >= 3 else set())
+    # Every message shows the visit as it is now: a fresh render changes nothing.
+    before = shown(bot)
+    calls = len(bot.api.calls)
+    bot.deps.extras["visit_notifier"].refresh(only_visit(bot.session_factory).id)  # type: ignore[attr-defined]
+    fresh = [c for c in bot.api.calls[calls:] if c.method == "chat.update"]
+    assert len(fresh) == 5
+    for call in fresh:
+        assert jsonish(call.body["blocks"]) == before[call.body["channel"]]
+
+
+def run_flow(bot: Bot, setup: dict[str, Any], upto: str) -> None:
+    """The steps before `upto`, with Slack answering."""
+    for n, name in enumerate(STEPS[: STEPS.index(upto)], start=1):
+        step(bot, setup, name)
+        rows = wait_settled(bot, n)
+        assert rows[-1].status == ReminderStatus.SENT  # shown at once: nothing left for the sweep
+
+
+# --- the tests ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("name", STEPS)
+def test_a_fault_through_a_step_loses_nothing_and_the_sweep_delivers_the_rest_once(
+    bot: Bot, name: str, fault: str
+) -> None:
+    setup = set_up_people(bot)
+    run_flow(bot, setup, name)
+    bot.api.fail_while(FAULTS[fault](), *VISIT_CALLS)
+    step(bot, setup, name)
+    rows = wait_settled(bot, STEPS.index(name) + 1)
+    check_state(bot, name)
+    owed = rows[-1]
+    assert owed.status == ReminderStatus.PENDING and owed.last_error
+    if name != "propose":  # the person who pressed is told, in their language, it is saved
+        slow = translator(PRESSER[name])("visits.saved_slack_slow")
+        deadline = time.monotonic() + 5
+        while slow not in answers(bot) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert slow in answers(bot), answers(bot)
+    bot.api.heal()
+    bot.clock.advance(seconds=10)  # not before its time (Retry-After 30 s, else a minute)
+    assert sweep(bot).sent == []
+    bot.clock.advance(minutes=2)
+    result = sweep(bot)
+    assert [r.kind for r in result.sent] == [visit_outbox.SYNC], result.summary()
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    check_state(bot, name)
+    check_delivered_once(bot, name)
+    bot.clock.advance(hours=1)
+    assert sweep(bot).sent == []  # nothing is sent again
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("name", ("propose", "funding", "cancel"))
+def test_one_failing_call_in_a_step_is_retried_alone(bot: Bot, name: str, fault: str) -> None:
+    """Only the third call of the step fails: the others went out and are not sent again."""
+    setup = set_up_people(bot)
+    run_flow(bot, setup, name)
+    method = "chat.postMessage" if name == "propose" else "files.getUploadURLExternal"
+    bot.api.fail_nth(method, 3, FAULTS[fault]())
+    step(bot, setup, name)
+    wait_settled(bot, STEPS.index(name) + 1)
+    check_state(bot, name)
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    check_delivered_once(bot, name)
+
+
+def test_a_fault_that_outlasts_the_first_retry_is_retried_again(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    bot.api.fail_while(server_error(), *VISIT_CALLS)
+    step(bot, setup, "propose")
+    wait_settled(bot, 1)
+    bot.clock.advance(minutes=2)
+    first = sweep(bot)
+    assert first.sent == [] and len(first.retried) == 1  # Slack still fails
+    [row] = outbox(bot)
+    assert row.status == ReminderStatus.PENDING and row.attempts == 1
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    assert len(sweep(bot).sent) == 1
+    check_delivered_once(bot, "propose")
+
+
+# --- write-ups --------------------------------------------------------------------------------------
+IDEAS = "C0IDEAS"
+
+
+def submit_writeup(bot: Bot, visit_id: int, title: str) -> None:
+    reply = bot.slack.submit(
+        ids.WRITEUP_VIEW, form_values(title=title), user=VISITOR, private_metadata=meta(visit_id)
+    )
+    assert reply.status == 200, reply.text
+    assert reply.json()["response_action"] == "update"  # the answer: "saved"
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("extent", ("all", "third call"))
+def test_a_fault_while_a_write_up_is_published_loses_nothing_and_the_sweep_posts_it_once(
+    bot: Bot, fault: str, extent: str
+) -> None:
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    if extent == "all":
+        bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
+    else:  # the idea-bank post and the first notice go out, the second notice fails
+        bot.api.fail_nth("chat.postMessage", 3, FAULTS[fault]())
+    submit_writeup(bot, visit_id, "Lukukoira kirjastossa")
+    wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
+    with bot.session_factory() as session:
+        saved = session.scalars(select(WriteUp)).one()
+        assert saved.status == WriteUpStatus.PUBLISHED and saved.title == "Lukukoira kirjastossa"
+        assert saved.submitted_at is not None
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot, visit_outbox.WRITEUP_SYNC)} == {ReminderStatus.SENT}
+    posts = Counter(c.body["channel"] for c in bot.api.delivered("chat.postMessage"))
+    assert posts == Counter([IDEAS, HOST1, HOST2, COORDINATOR])  # the post and each notice, once
+    with bot.session_factory() as session:
+        assert session.scalars(select(WriteUp.channel)).one() == IDEAS  # remembered: edits update it
+
+    # An edit while Slack fails: the post is updated later, never posted again.
+    bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
+    edited_at = len(bot.api.calls)
+    submit_writeup(bot, visit_id, "Lukukoira ja lapset")
+    wait_settled(bot, 2, kind=visit_outbox.WRITEUP_SYNC)
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    updates = [c for c in bot.api.calls[edited_at:] if c.ok and c.method == "chat.update"]
+    assert (
+        len(updates) == 1
+        and updates[0].body["channel"] == IDEAS
+        and "Lukukoira ja lapset" in json.dumps(updates[0].body, ensure_ascii=False)
+    )
+    assert Counter(c.body["channel"] for c in bot.api.delivered("chat.postMessage")) == posts
+
+
+# --- offers, settings, forms ------------------------------------------------------------------------
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_fault_while_an_offer_is_saved_keeps_it_and_the_coordinators_hear_later_once(
+    bot: Bot, fault: str
+) -> None:
+    bot.api.fail_while(FAULTS[fault](), "chat.postMessage")
+    suggestion = suggest_topic(bot, "Sirkuskoulu")  # saves the offer, answers "sent to coordinators"
+    wait_settled(bot, 1, kind=visit_outbox.SUGGESTION_SYNC)
+    with bot.session_factory() as session:
+        assert session.scalars(select(HostOffer)).one() is not None
+        assert session.get_one(TopicSuggestion, suggestion).text == "Sirkuskoulu"
+    assert bot.api.delivered("chat.postMessage") == []
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot, visit_outbox.SUGGESTION_SYNC)} == {ReminderStatus.SENT}
+    dms = [c.body["channel"] for c in bot.api.delivered("chat.postMessage")]
+    assert dms == [COORDINATOR]  # once
+    with bot.session_factory() as session:  # remembered, so that a decision updates it
+        assert session.get_one(TopicSuggestion, suggestion).messages
+    bot.clock.advance(hours=1)
+    assert sweep(bot).sent == []
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_fault_while_settings_are_saved_keeps_them(bot: Bot, fault: str) -> None:
+    bot.api.fail_while(FAULTS[fault](), "views.publish")
+    jynkka = library_id(bot, "kuopio-jynkka")
+    reply = bot.slack.submit(ids.SETTINGS_VIEW, settings_values(str(jynkka), "sv"))
+    assert reply.status == 200
+    assert "Sparat." in json.dumps(reply.json(), ensure_ascii=False)  # the answer
+    bot.api.wait_for("views.publish")  # the Home tab could not be republished...
+    settle(bot)
+    with bot.session_factory() as session:  # ...but the settings are saved
+        profile = session.scalars(select(StaffProfile).where(StaffProfile.slack_user_id == VISITOR)).one()
+        assert profile.home_library_id == jynkka and profile.language == "sv"
+    assert bot.api.of("response_url") == []  # nothing alarming was said
+
+
+FORMS = {"ehdota": "propose", "asetukset": "settings", "tarjoa": "offer"}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("word", FORMS)
+def test_a_form_that_cannot_be_opened_is_answered_with_try_again(bot: Bot, word: str, fault: str) -> None:
+    """views.open cannot be retried later (its trigger_id dies in 3 s): the person is told."""
+    set_up_people(bot)
+    bot.api.locales[VISITOR] = "en-US"
+    with bot.session_factory.begin() as session:
+        session.execute(update(StaffProfile).values(language=None, slack_locale="en-US"))
+    bot.api.fail_while(FAULTS[fault](), "views.open")
+    before = table_counts(bot)
+    reply = bot.slack.command(word, user=VISITOR)
+    assert reply.status == 200
+    said = bot.api.wait_for("response_url")
+    assert translator("en")("error.slack_busy") in [c.body.get("text") for c in said]
+    assert table_counts(bot) == before
+
+
+def table_counts(bot: Bot) -> dict[str, int]:
+    with bot.session_factory() as session:
+        return {
+            model.__name__: session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Visit, HostOffer, TopicSuggestion, Reminder, AuditEntry)
+        }
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_slack_down_through_the_whole_flow_then_one_sweep_shows_where_it_ended(bot: Bot, fault: str) -> None:
+    """Proposed, decided, confirmed and cancelled while Slack failed: afterwards each person gets
+    their message once, showing the cancelled visit, and the cancellation's invite; the stale
+    confirmation invite (an older SEQUENCE) is not sent after it."""
+    setup = set_up_people(bot)
+    bot.api.fail_while(FAULTS[fault](), *VISIT_CALLS)
+    for n, name in enumerate(STEPS, start=1):
+        step(bot, setup, name)
+        wait_settled(bot, n)
+    check_state(bot, "cancel")
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.PENDING}
+    assert visit_messages(bot) == Counter()
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    result = sweep(bot)
+    assert len(result.sent) == len(STEPS), result.summary()
+    assert visit_messages(bot) == Counter(PEOPLE)
+    sent = notices(bot)
+    assert all(n == 1 for n in sent.values()), sent
+    assert len([text for _, text in sent if text.startswith("invite: ")]) == 5
+    icses = [c.body["raw"] for c in bot.api.of("upload")]
+    assert len(icses) == 5 and all("STATUS:CANCELLED" in ics and "SEQUENCE:1" in ics for ics in icses)
+    with bot.session_factory() as session:
+        assert session.scalars(select(Visit.status)).one() == VisitStatus.CANCELLED
