@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.replays import ReplayCache
 from services.coordinators import CoordinatorDirectory
 from services.ports import Directory
 from services.staff import StaffCache
@@ -27,6 +28,7 @@ class Deps:
     staff_cache: StaffCache = field(default_factory=StaffCache)
     extras: dict[str, object] = field(default_factory=dict)
     coordinator_directory: CoordinatorDirectory | None = None
+    replays: ReplayCache = field(default_factory=ReplayCache)
 
     def now(self) -> datetime:
         return self.clock()

@@ -50,6 +50,7 @@ class SlackClient:
         self.secret = secret
         self.response_url = response_url
         self.counter = 0
+        self.last: tuple[str, str] | None = None  # the last (body, content type) sent, for replays
 
     # --- raw sending --------------------------------------------------------------------
     def post(
@@ -61,6 +62,7 @@ class SlackClient:
         signature: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        self.last = (body, content_type)
         signed = sign(self.secret, body, timestamp)
         if signature is not None:
             signed["X-Slack-Signature"] = signature
@@ -87,6 +89,10 @@ class SlackClient:
 
     def event_body(self, body: dict[str, Any], **kwargs: Any) -> Reply:
         return self.post(json.dumps(body), "application/json", **kwargs)
+
+    def trigger_id(self) -> str:
+        """A fresh trigger_id, as Slack gives every interaction (a replay repeats the old one)."""
+        return self._trigger()
 
     def _trigger(self) -> str:
         self.counter += 1

@@ -1,0 +1,176 @@
+"""Replays: the same request delivered twice changes nothing the second time.
+
+Every end-to-end flow of the suite is run again with a Slack client that delivers each request
+twice (typeahead excepted: it only reads). In the sequential mode the copy is sent once the first
+delivery's work has settled, alternately with Slack's retry headers and without; the database
+(every row of every table) and the Web API calls (DMs, modals, message updates, response_url
+posts) must be exactly as they were, and the copy must get the same answer. In the concurrent
+mode both copies are in flight at once; the flow's own assertions (one visit, one decision, so
+many DMs) then check that the pair did what one delivery does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
+from typing import Any
+
+import pytest
+from slack_bolt import App
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Base
+from tests.conftest import Bot
+from tests.fakes.slack_requests import Reply, SlackClient
+
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+
+FLOW_MODULES = [
+    "test_commands",
+    "test_decide",
+    "test_desk",
+    "test_find",
+    "test_mine",
+    "test_offer",
+    "test_propose",
+    "test_reminders_flow",
+    "test_settings",
+    "test_topics",
+    "test_writeups",
+]
+
+# Flows that count the SQL queries of a request, which the snapshots here would inflate.
+COUNTS_QUERIES = {"test_home_with_200_visits_stays_inside_limits_and_pages"}
+
+
+def snapshot(session_factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in a stable order."""
+    with session_factory() as session:
+        return {
+            table.name: sorted((tuple(row) for row in session.execute(select(table))), key=repr)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+class ListenerWork:
+    """Tracks the work the app hands to its listener threads (listeners after the ack, lazy
+    listeners), so that a replay is sent only once the first delivery has done everything."""
+
+    def __init__(self, app: App) -> None:
+        executor = app._listener_runner.listener_executor  # a test seam
+        self.pending: set[Future[Any]] = set()
+        self.lock = threading.Lock()
+        submit = executor.submit
+
+        def tracked(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+            future = submit(fn, *args, **kwargs)
+            with self.lock:
+                self.pending.add(future)
+            return future
+
+        executor.submit = tracked  # type: ignore[method-assign]
+
+    def wait(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                self.pending = {f for f in self.pending if not f.done()}
+                if not self.pending:
+                    return
+                waiting = list(self.pending)
+            wait_for(waiting, timeout=max(0.0, deadline - time.monotonic()))
+            if time.monotonic() > deadline:
+                raise AssertionError("the listeners did not finish")
+
+
+class ReplayingClient(SlackClient):
+    """Delivers every request twice and checks that the second delivery changed nothing."""
+
+    def __init__(self, bot: Bot, mode: str) -> None:
+        super().__init__(bot.slack.url, bot.slack.secret, bot.slack.response_url)
+        self.counter = bot.slack.counter
+        self.bot = bot
+        self.mode = mode
+        self.replayed: dict[str, int] = {}
+        assert bot.app is not None
+        self.work = ListenerWork(bot.app)
+
+    def post(self, body: str, content_type: str, **kwargs: Any) -> Reply:
+        kind = delivery_kind(body)
+        if kind is None or kwargs.get("signature") or kwargs.get("timestamp"):
+            return super().post(body, content_type, **kwargs)
+        self.replayed[kind] = self.replayed.get(kind, 0) + 1
+        if self.mode == "concurrent":
+            return self.concurrently(body, content_type, **kwargs)
+        first = super().post(body, content_type, **kwargs)
+        self.work.wait()
+        before, calls = snapshot(self.bot.session_factory), len(self.bot.api.calls)
+        headers = RETRY if sum(self.replayed.values()) % 2 else {}
+        again = super().post(body, content_type, headers={**(kwargs.get("headers") or {}), **headers})
+        self.work.wait()
+        assert (again.status, again.text) == (first.status, first.text), kind
+        new_calls = [c.method for c in self.bot.api.calls[calls:]]
+        assert new_calls == [], f"the replayed {kind} called the Web API again: {new_calls}"
+        assert snapshot(self.bot.session_factory) == before, f"the replayed {kind} changed the database"
+        return first
+
+    def concurrently(self, body: str, content_type: str, **kwargs: Any) -> Reply:
+        replies: list[Reply] = []
+        copy_kwargs = dict(kwargs, headers={**(kwargs.get("headers") or {}), **RETRY})
+
+        def deliver() -> None:
+            replies.append(SlackClient.post(self, body, content_type, **copy_kwargs))
+
+        second = threading.Thread(target=deliver)
+        second.start()
+        first = super().post(body, content_type, **kwargs)
+        second.join(timeout=20)
+        assert replies and (replies[0].status, replies[0].text) == (first.status, first.text)
+        return first
+
+
+def delivery_kind(body: str) -> str | None:
+    """What a form body carries, for the report; None for typeahead (read-only, never replayed)."""
+    from urllib.parse import parse_qs
+
+    if body.startswith("{"):
+        return "event"
+    fields = parse_qs(body)
+    if "payload" not in fields:
+        return "command" if "command" in fields else None
+    import json
+
+    payload = json.loads(fields["payload"][0])
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    if kind == "block_suggestion":
+        return None
+    return str(kind)
+
+
+def flows() -> list[Any]:
+    found = []
+    for name in FLOW_MODULES:
+        module = importlib.import_module(f"tests.e2e.{name}")
+        for attr, fn in sorted(vars(module).items()):
+            if not attr.startswith("test_") or not inspect.isfunction(fn) or attr in COUNTS_QUERIES:
+                continue
+            if list(inspect.signature(fn).parameters) != ["bot"] or hasattr(fn, "pytestmark"):
+                continue
+            found.append(pytest.param(fn, id=f"{name}.{attr}"))
+    return found
+
+
+@pytest.mark.parametrize("mode", ["sequential", "concurrent"])
+@pytest.mark.parametrize("flow", flows())
+def test_every_request_of_the_flow_delivered_twice(bot: Bot, flow: Callable[[Bot], None], mode: str) -> None:
+    client = ReplayingClient(bot, mode)
+    bot.slack = client
+    flow(bot)
+    if not client.replayed:
+        pytest.skip("the flow only reads (typeahead)")

@@ -1,0 +1,79 @@
+"""The replay cache on its own: first answers kept for a while, bounded, failures forgotten."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from slack_bolt import BoltResponse
+
+from bot.replays import ReplayCache
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_replay_gets_the_first_answer_until_it_expires() -> None:
+    ticks = Ticks()
+    cache = ReplayCache(ttl=600, clock=ticks)
+    key = ("view_submission", "t1", 1)
+    assert cache.begin(key) is None
+    cache.finish(key, BoltResponse(status=200, body='{"response_action": "clear"}'))
+    seen = cache.begin(key)
+    assert seen is not None
+    replay = cache.answer(seen)
+    assert (replay.status, replay.body) == (200, '{"response_action": "clear"}')
+    ticks.now += 601
+    assert cache.begin(key) is None  # ten minutes later it is a new delivery
+
+
+def test_a_failed_first_delivery_is_forgotten_so_that_the_retry_runs() -> None:
+    cache = ReplayCache()
+    key = ("event_callback", "Ev1", 2)
+    assert cache.begin(key) is None
+    cache.finish(key, BoltResponse(status=500, body=""))
+    assert cache.begin(key) is None
+    cache.finish(key, None)  # an exception: no answer at all
+    assert cache.begin(key) is None
+
+
+def test_the_cache_keeps_at_most_max_entries_oldest_out_first() -> None:
+    cache = ReplayCache(max_entries=3)
+    for n in range(5):
+        key = ("command", f"t{n}", n)
+        assert cache.begin(key) is None
+        cache.finish(key, BoltResponse(status=200, body=str(n)))
+    assert len(cache) == 3
+    assert cache.begin(("command", "t0", 0)) is None  # the oldest were dropped
+    assert cache.begin(("command", "t4", 4)) is not None
+
+
+def test_a_replay_in_flight_waits_for_the_first_answer() -> None:
+    cache = ReplayCache(wait=5)
+    key = ("block_actions", "t1", 3)
+    assert cache.begin(key) is None
+    seen = cache.begin(key)
+    assert seen is not None
+    answers: list[BoltResponse] = []
+    waiter = threading.Thread(target=lambda: answers.append(cache.answer(seen)))
+    waiter.start()
+    time.sleep(0.1)
+    assert answers == []  # still waiting for the first delivery
+    cache.finish(key, BoltResponse(status=200, body="first"))
+    waiter.join(timeout=5)
+    assert [(a.status, a.body) for a in answers] == [(200, "first")]
+
+
+def test_a_replay_waits_at_most_a_little_then_acknowledges_empty() -> None:
+    cache = ReplayCache(wait=0.05)
+    key = ("block_actions", "t2", 4)
+    assert cache.begin(key) is None
+    seen = cache.begin(key)
+    assert seen is not None
+    answer = cache.answer(seen)
+    assert (answer.status, answer.body) == (200, "")
