@@ -25,8 +25,13 @@ from slack_bolt import App
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Base
+from bot import ids
+from handlers.propose import parse_proposal
+from models import Base, HostOffer, Visit
+from services import submissions, visits
 from tests.conftest import Bot
+from tests.e2e.test_offer import suggest_topic
+from tests.e2e.visit_helpers import count, proposal_values, set_up_people, settle
 from tests.fakes.slack_requests import Reply, SlackClient
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
@@ -174,3 +179,80 @@ def test_every_request_of_the_flow_delivered_twice(bot: Bot, flow: Callable[[Bot
     flow(bot)
     if not client.replayed:
         pytest.skip("the flow only reads (typeahead)")
+
+
+# --- after a restart the cache is empty: what a form creates is still created once -----------
+def test_a_replayed_proposal_after_a_restart_makes_no_second_visit(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    first = bot.slack.submit(ids.PROPOSE_VIEW, proposal_values(setup["topic"].id, setup["host"].id))
+    assert first.json()["response_action"] == "update"
+    bot.api.wait_for("chat.postMessage", count=5)
+    settle(bot)
+    before, calls = snapshot(bot.session_factory), len(bot.api.calls)
+    for headers in (RETRY, {}):
+        bot.deps.replays.clear()  # what a restart forgets
+        assert bot.slack.last is not None
+        again = bot.slack.post(*bot.slack.last, headers=headers)
+        settle(bot)
+        assert (again.status, again.text) == (200, "")  # the modal closes; it said "sent" already
+        assert count(bot.session_factory, Visit) == 1
+        assert [c.method for c in bot.api.calls[calls:]] == []  # nobody is asked twice
+        assert snapshot(bot.session_factory) == before
+
+
+def test_a_new_proposal_from_a_new_modal_is_still_a_new_visit(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    values = proposal_values(setup["topic"].id, setup["host"].id)
+    bot.slack.submit(ids.PROPOSE_VIEW, values)
+    bot.api.wait_for("chat.postMessage", count=5)
+    bot.deps.replays.clear()
+    again = bot.slack.submit(ids.PROPOSE_VIEW, values)  # the same answers, but another modal
+    assert again.json()["response_action"] == "update"
+    bot.api.wait_for("chat.postMessage", count=10)
+    assert count(bot.session_factory, Visit) == 2
+
+
+def test_two_copies_of_a_proposal_at_once_on_two_replicas_make_one_visit(
+    bot: Bot, session_factory: sessionmaker[Session]
+) -> None:
+    """Two replicas do not share the replay cache: the database decides (PostgreSQL makes the
+    second transaction wait for the first; SQLite has one writer at a time)."""
+    setup = set_up_people(bot)
+    form = parse_proposal({"state": {"values": proposal_values(setup["topic"].id, setup["host"].id)}})
+    results: list[str] = []
+
+    def replica() -> None:
+        try:
+            visits.propose(
+                submissions.once(session_factory, "propose_visit:V0SAME", bot.clock()),
+                form,
+                visitor_id="U0VISITOR",
+                home_library_id=setup["home"].id,
+                now=bot.clock(),
+            )
+            results.append("proposed")
+        except submissions.AlreadySubmitted:
+            results.append("already")
+
+    threads = [threading.Thread(target=replica) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(results) == ["already", "already", "already", "proposed"]
+    assert count(session_factory, Visit) == 1
+
+
+def test_a_replayed_offer_with_a_topic_suggestion_after_a_restart_saves_nothing_twice(bot: Bot) -> None:
+    suggest_topic(bot)  # a new offer that suggests a new topic: the coordinators get a DM
+    bot.api.wait_for("chat.postMessage")
+    settle(bot)
+    before, calls = snapshot(bot.session_factory), len(bot.api.calls)
+    bot.deps.replays.clear()
+    assert bot.slack.last is not None
+    again = bot.slack.post(*bot.slack.last, headers=RETRY)
+    settle(bot)
+    assert (again.status, again.text) == (200, "")
+    assert [c.method for c in bot.api.calls[calls:]] == []  # no second DM to the coordinators
+    assert snapshot(bot.session_factory) == before  # no second offer, no second suggestion
+    assert count(bot.session_factory, HostOffer) == 1

@@ -151,7 +151,10 @@ class SlackClient:
         payload = fixture("view_submission")
         payload["user"].update(id=user, username=user.lower(), name=user.lower())
         payload["trigger_id"] = self._trigger()
-        payload["view"].update(callback_id=callback_id, private_metadata=private_metadata)
+        # each modal Slack opens has its own view id
+        payload["view"].update(
+            id=f"V{self.counter:08d}", callback_id=callback_id, private_metadata=private_metadata
+        )
         payload["view"]["state"]["values"] = values
         return self.interactive(payload, **kwargs)
 
