@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -266,6 +266,7 @@ def reminder_sweeper(settings: Settings, session_factory: Any, client: Any) -> C
             kinds=kinds,
             coordinators=settings.coordinator_user_ids,
             clock=utc_now,
+            claim_ttl=timedelta(seconds=settings.reminder_claim_seconds),
         )
 
     return run_sweep
