@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_for
+from functools import partial
 from typing import Any
 
 import pytest
@@ -159,16 +160,35 @@ def delivery_kind(body: str) -> str | None:
 
 
 def flows() -> list[Any]:
+    """Every end-to-end test that needs only the bot, each case of a parametrized one too."""
     found = []
     for name in FLOW_MODULES:
         module = importlib.import_module(f"tests.e2e.{name}")
         for attr, fn in sorted(vars(module).items()):
             if not attr.startswith("test_") or not inspect.isfunction(fn) or attr in COUNTS_QUERIES:
                 continue
-            if list(inspect.signature(fn).parameters) != ["bot"] or hasattr(fn, "pytestmark"):
-                continue
-            found.append(pytest.param(fn, id=f"{name}.{attr}"))
+            params = list(inspect.signature(fn).parameters)
+            marks = getattr(fn, "pytestmark", [])
+            if not marks and params == ["bot"]:
+                found.append(pytest.param(fn, id=f"{name}.{attr}"))
+            elif len(marks) == 1 and marks[0].name == "parametrize" and params[0] == "bot":
+                names, cases = marks[0].args[0], marks[0].args[1]
+                names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+                if params[1:] != names:
+                    continue
+                for index, case in enumerate(cases):
+                    if hasattr(case, "values"):  # pytest.param(...)
+                        values = tuple(case.values)
+                    else:
+                        values = tuple(case) if len(names) > 1 else (case,)
+                    found.append(
+                        pytest.param(partial(call_with, fn, names, values), id=f"{name}.{attr}[{index}]")
+                    )
     return found
+
+
+def call_with(fn: Callable[..., None], names: list[str], values: tuple[Any, ...], bot: Bot) -> None:
+    fn(bot, **dict(zip(names, values, strict=True)))
 
 
 @pytest.mark.parametrize("mode", ["sequential", "concurrent"])

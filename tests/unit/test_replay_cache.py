@@ -77,3 +77,14 @@ def test_a_replay_waits_at_most_a_little_then_acknowledges_empty() -> None:
     assert seen is not None
     answer = cache.answer(seen)
     assert (answer.status, answer.body) == (200, "")
+
+
+def test_the_cache_keeps_at_most_max_bytes_of_answers() -> None:
+    cache = ReplayCache(max_bytes=1000)
+    for n in range(10):
+        key = ("view_submission", f"t{n}", n)
+        assert cache.begin(key) is None
+        cache.finish(key, BoltResponse(status=200, body="x" * 300))
+    assert cache.bytes <= 1000 + 300
+    assert len(cache) <= 4
+    assert cache.begin(("view_submission", "t9", 9)) is not None  # the newest is kept
