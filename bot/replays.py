@@ -153,6 +153,8 @@ def delivery_key(req: BoltRequest) -> Key | None:
         ident = body.get("trigger_id")
         if kind is None:
             kind = "command" if "command" in body else "unknown"
+    if not ident and not req.raw_body:
+        return None  # Socket Mode hands a parsed body: without an id, nothing tells two apart
     return (str(kind), str(ident or ""), hash(req.raw_body))
 
 

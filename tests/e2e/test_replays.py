@@ -276,3 +276,39 @@ def test_a_replayed_offer_with_a_topic_suggestion_after_a_restart_saves_nothing_
     assert [c.method for c in bot.api.calls[calls:]] == []  # no second DM to the coordinators
     assert snapshot(bot.session_factory) == before  # no second offer, no second suggestion
     assert count(bot.session_factory, HostOffer) == 1
+
+
+def test_a_replay_arriving_while_the_first_is_being_answered_waits_and_answers_the_same(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    assert bot.app is not None
+    held, release = threading.Event(), threading.Event()
+
+    @bot.app.middleware
+    def hold_the_first(body: dict[str, Any], next: Callable[[], None]) -> None:  # after the replay check
+        if body.get("type") == "view_submission" and not held.is_set():
+            held.set()
+            release.wait(10)
+        next()
+
+    replies: dict[str, Reply] = {}
+    values = proposal_values(setup["topic"].id, setup["host"].id)
+    first = threading.Thread(target=lambda: replies.update(first=bot.slack.submit(ids.PROPOSE_VIEW, values)))
+    first.start()
+    assert held.wait(10)
+    assert bot.slack.last is not None
+    body, content_type = bot.slack.last
+    copy = SlackClient(bot.slack.url, bot.slack.secret, bot.slack.response_url)
+    second = threading.Thread(
+        target=lambda: replies.update(copy=copy.post(body, content_type, headers=RETRY))
+    )
+    second.start()
+    second.join(timeout=0.5)
+    assert "copy" not in replies  # the copy waits for the first delivery's answer
+    release.set()
+    first.join(timeout=10)
+    second.join(timeout=10)
+    assert replies["copy"].text == replies["first"].text
+    assert replies["first"].json()["response_action"] == "update"
+    settle(bot)
+    assert count(bot.session_factory, Visit) == 1
+    assert len(bot.api.of("chat.postMessage")) == 5  # supervisor, two host contacts, coordinator, visitor

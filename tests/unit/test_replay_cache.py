@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
 
-from bot.replays import ReplayCache
+from bot.replays import ReplayCache, delivery_key
 
 
 class Ticks:
@@ -88,3 +88,21 @@ def test_the_cache_keeps_at_most_max_bytes_of_answers() -> None:
     assert cache.bytes <= 1000 + 300
     assert len(cache) <= 4
     assert cache.begin(("view_submission", "t9", 9)) is not None  # the newest is kept
+
+
+def test_deliveries_are_known_by_their_id_and_body() -> None:
+    form = "application/x-www-form-urlencoded"
+    command = "command=%2Fvertais&text=apua&trigger_id=1.2.3&user_id=U1"
+    key = delivery_key(BoltRequest(body=command, headers={"content-type": [form]}))
+    assert key is not None and key[:2] == ("command", "1.2.3")
+    other = delivery_key(BoltRequest(body=command.replace("apua", "omat"), headers={"content-type": [form]}))
+    assert other is not None and other != key  # same id, another body: never taken for a replay
+    event = '{"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_home_opened"}}'
+    assert delivery_key(BoltRequest(body=event))[:2] == ("event_callback", "Ev1")  # type: ignore[index]
+    typeahead = '{"type": "block_suggestion", "action_id": "x", "value": "kuo"}'
+    assert delivery_key(BoltRequest(body="payload=" + typeahead, headers={"content-type": [form]})) is None
+    # Socket Mode: a parsed body; known by its id, and not at all without one
+    socket = BoltRequest(body={"type": "view_closed", "view": {}}, mode="socket_mode")
+    assert delivery_key(socket) is None
+    socket = BoltRequest(body={"type": "block_actions", "trigger_id": "9.9"}, mode="socket_mode")
+    assert delivery_key(socket) == ("block_actions", "9.9", hash(""))
