@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -314,6 +314,7 @@ def reminder_sweeper(
             kinds=kinds,
             coordinators=settings.coordinator_user_ids,
             clock=clock,
+            claim_ttl=timedelta(seconds=settings.reminder_claim_seconds),
         )
 
     return run_sweep

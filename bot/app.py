@@ -11,7 +11,7 @@ from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
-from bot import errors, ids, middleware
+from bot import errors, ids, middleware, replays
 from bot.config import Settings
 from bot.deps import Deps
 from bot.directory import SlackDirectory
@@ -36,7 +36,10 @@ from handlers.router import CommandRouter
 
 
 class VertaisApp(App):
-    """Bolt's App with one log line per request (works for HTTP and Socket Mode alike)."""
+    """Bolt's App with one log line per request (works for HTTP and Socket Mode alike), and the
+    answer of each first delivery kept for its replays (bot/replays.py)."""
+
+    replay_cache: replays.ReplayCache | None = None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
@@ -45,6 +48,8 @@ class VertaisApp(App):
             response = super().dispatch(req)
             return response
         finally:
+            if self.replay_cache is not None:
+                replays.finish(self.replay_cache, req, response)
             log_request(req, response, (time.perf_counter() - started) * 1000)
 
 
@@ -104,6 +109,7 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         # the person is answered in the default language and looked up again next time.
         lookup = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
         deps.directory = SlackDirectory(lookup)
+    app.replay_cache = deps.replays
     errors.register(app, deps)
     middleware.register(app, deps)
     router = CommandRouter(deps)

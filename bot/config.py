@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     default_language: str = "fi"
     default_region: str = "savo"
     scheduler_enabled: bool = True
+    reminder_claim_seconds: int = Field(default=300, ge=1, le=3600)
     request_url: str = ""
     log_level: str = "INFO"
 

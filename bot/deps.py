@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.replays import ReplayCache
 from services.coordinators import CoordinatorDirectory
 from services.libraries import LibraryNames
 from services.ports import Directory
@@ -28,6 +29,7 @@ class Deps:
     staff_cache: StaffCache = field(default_factory=StaffCache)
     extras: dict[str, object] = field(default_factory=dict)
     coordinator_directory: CoordinatorDirectory | None = None
+    replays: ReplayCache = field(default_factory=ReplayCache)
     library_names: LibraryNames = field(init=False)
 
     def __post_init__(self) -> None:

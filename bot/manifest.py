@@ -13,6 +13,8 @@ BOT_SCOPES = {
     "chat:write": "decision requests, status cards, reminders and confirmations as messages from the bot",
     "users:read": "each user's Slack language (users.info with include_locale) and display name",
     "files:write": "calendar invites (.ics) and report files uploaded to the people who need them",
+    "im:write": "finding the direct message with a person (conversations.open) to check it, see im:history",
+    "im:history": "after a crash, checking whether a reminder already reached the person before sending it again",
 }
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 
+from bot import replays
 from bot.deps import Deps
 from bot.i18n import translator
 from services import staff
@@ -56,6 +57,8 @@ class StickyAck(Ack):
 
 
 def register(app: App, deps: Deps) -> None:
+    replays.register(app, deps.replays)  # first: a replayed delivery gets the first answer, runs nothing
+
     @app.middleware
     def sticky_ack(context: BoltContext, next: Callable[[], None]) -> None:
         # Bolt has already made a plain Ack (it builds every middleware's arguments eagerly);

@@ -1,10 +1,18 @@
 """The Slack side of reminders: render each kind in the recipient's language and send it as a
-direct message; Slack's failures become DeliveryError (passing or permanent)."""
+direct message; Slack's failures become DeliveryError (passing or permanent).
+
+Each message carries the reminder's id in its Slack message metadata. When a sweep takes over a
+reminder whose earlier claim expired (the sweeper crashed, perhaps after Slack had the message
+and before it was marked sent), the delivery first reads the direct message's recent history
+(`conversations.history`, scope im:history; the DM's id from `conversations.open`, im:write) and
+does not send it again if it is there. If that look-up fails, the reminder is sent: twice is
+better than never."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -50,6 +58,10 @@ BOT_REFUSED = {
 }
 
 Renderer = Callable[[DueReminder, Translator], dict[str, Any]]
+
+METADATA_EVENT = "vertais_reminder"  # Slack message metadata event_type; payload {"reminder_id": id}
+HISTORY_MARGIN = timedelta(minutes=1)  # clocks differ: look a little further back than the claim
+HISTORY_PAGES = 5
 
 
 def render_recipient_gone(reminder: DueReminder, t: Translator) -> dict[str, Any]:
@@ -101,13 +113,17 @@ class SlackReminderDelivery:
 
     def deliver(self, reminder: DueReminder) -> None:
         sender = self.senders.get(reminder.kind)
-        if sender is not None:
+        if sender is not None:  # an outbox row: its sender re-renders and knows what went out
             sender(reminder)
+            return
+        if reminder.reclaimed_from is not None and self.already_sent(reminder):
+            log.info("reminder %s had reached Slack before the crash; not sending it again", reminder.id)
             return
         t = translator(self.language_of(reminder.recipient))
         message = self.renderers.get(reminder.kind, render_generic)(reminder, t)
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"reminder_id": reminder.id}}
         try:
-            self.client.chat_postMessage(channel=reminder.recipient, **message)
+            self.client.chat_postMessage(channel=reminder.recipient, metadata=metadata, **message)
         except SlackApiError as exc:
             status = exc.response.status_code
             error = str(exc.response.get("error") or f"http_{status}")
@@ -119,6 +135,36 @@ class SlackReminderDelivery:
             raise DeliveryError(error, permanent=error in RECIPIENT_GONE) from None
         except (SlackClientError, OSError, TimeoutError) as exc:
             raise DeliveryError(type(exc).__name__, permanent=False) from None
+
+    def already_sent(self, reminder: DueReminder) -> bool:
+        """Is a message of this reminder in the recipient's DM since its earlier claim?"""
+        assert reminder.reclaimed_from is not None
+        oldest = (reminder.reclaimed_from - HISTORY_MARGIN).timestamp()
+        try:
+            channel = self.client.conversations_open(users=reminder.recipient)["channel"]["id"]
+            cursor: str | None = None
+            for _ in range(HISTORY_PAGES):
+                page = self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    limit=200,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+                for message in page.get("messages") or []:
+                    metadata = message.get("metadata") or {}
+                    payload = metadata.get("event_payload") or {}
+                    if (
+                        metadata.get("event_type") == METADATA_EVENT
+                        and payload.get("reminder_id") == reminder.id
+                    ):
+                        return True
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except (SlackApiError, SlackClientError, OSError, TimeoutError, KeyError, TypeError, AttributeError):
+            log.warning("could not check whether reminder %s was sent before; sending it", reminder.id)
+        return False
 
 
 def _seconds(value: Any) -> float | None:

@@ -36,6 +36,8 @@ def log_request(req: BoltRequest, resp: BoltResponse | None, millis: float, erro
     sub = req.context.get("subcommand")
     if sub:
         record["sub"] = sub
+    if req.context.get("replayed"):
+        record["replay"] = True
     retry = req.headers.get("x-slack-retry-num")
     if retry:
         record["retry"] = retry[0]

@@ -21,7 +21,7 @@ from bot.views.settings import library_options
 from handlers.context import staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services import offers, topics
+from services import offers, submissions, topics
 from services.errors import InvalidInput
 from services.staff import Staff
 
@@ -162,20 +162,26 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     ) -> None:
         t = t_of(context)
         user_id = body["user"]["id"]
+        now = deps.now()
+        view_id = view.get("id")
         try:
             saved = offers.save_offer(
-                deps.session_factory,
+                # a second delivery of this modal creates no second offer or topic suggestion
+                submissions.once(deps.session_factory, view_id and f"{ids.OFFER_VIEW}:{view_id}", now),
                 parse_offer(view),
                 actor=user_id,
                 coordinator=deps.is_coordinator(user_id),
                 lang=t.lang,
-                now=deps.now(),
+                now=now,
             )
         except InvalidInput as exc:
             ack(
                 response_action="errors",
                 errors={field: t(key, **params) for field, (key, params) in exc.fields.items()},
             )
+            return
+        except submissions.AlreadySubmitted:
+            ack()  # saved already, and the coordinators were told then
             return
         ack(response_action="update", view=offer_saved(saved, t, command=command))
         if saved.suggestion_id is not None:  # the coordinators hear of it now, or from the sweep

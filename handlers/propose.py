@@ -18,7 +18,7 @@ from bot.views.propose import FIELD_BLOCKS, host_options, proposal_sent, propose
 from handlers.context import staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services import visits
+from services import submissions, visits
 from services.errors import InvalidInput
 from services.ports import VisitNotifier
 from services.visits import HostChoice, ProposalInput
@@ -171,16 +171,22 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         t = t_of(context)
         me = staff_of(context)
+        now = deps.now()
+        view_id = view.get("id")
         try:
             change = visits.propose(
-                deps.session_factory,
+                # the view's id saved with the visit: a second delivery of it proposes nothing
+                submissions.once(deps.session_factory, view_id and f"{ids.PROPOSE_VIEW}:{view_id}", now),
                 parse_proposal(view),
                 visitor_id=body["user"]["id"],
                 home_library_id=me.home_library_id,
-                now=deps.now(),
+                now=now,
             )
         except InvalidInput as exc:
             ack(response_action="errors", errors=field_errors(t, exc, FIELD_BLOCKS))
+            return
+        except submissions.AlreadySubmitted:
+            ack()  # proposed already, and everyone was asked then
             return
         ack(response_action="update", view=proposal_sent(t, change.card))
         notifier_of(deps).publish(change)

@@ -529,6 +529,18 @@ class VisitCost(Base):
         )
 
 
+class Submission(Base):
+    """A modal submission that created something, known by the submitting view's id: saved in
+    the same transaction as what it created, so a second delivery of the same submission (a
+    replay after a restart, two copies at once) changes nothing."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+
 __all__ = [
     "AuditEntry",
     "Base",
@@ -546,6 +558,7 @@ __all__ = [
     "Reminder",
     "ReminderStatus",
     "StaffProfile",
+    "Submission",
     "SuggestionStatus",
     "Topic",
     "TopicCategory",

@@ -15,10 +15,10 @@ What is due lives in the `reminders` table. A sweep (every minute from APSchedul
 
 A claim is renewed just before its reminder is delivered, and a sweep hands back the rest of
 its batch once half of CLAIM_TTL has passed, so no live sweeper's claim can expire under it.
-The one window in which a crash can still cause a duplicate: after `delivery.deliver()` has
-returned (Slack has the message) and before the transaction that marks the reminder sent has
-committed (see the comment in `sweep`). A crash exactly there lets the claim expire and the
-reminder goes out again.
+A crash after Slack has taken a message and before the reminder is marked sent (see the comment
+in `sweep`) lets the claim expire; the next sweep takes the reminder over with `reclaimed_from`
+set, and the delivery looks for the message it may have sent then before it sends it again
+(the Slack delivery tags each message with the reminder's id in its metadata).
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ class DueReminder:
     visit_id: int | None
     params: dict[str, Any]
     due_at: datetime
+    # When the claim this sweep took over had been taken (by a sweeper that crashed or hung):
+    # the reminder may have reached Slack then, so a delivery should check before sending again.
+    reclaimed_from: datetime | None = None
 
 
 class Delivery(Protocol):
@@ -228,6 +231,7 @@ def _sweep(
     coordinators: Iterable[str] = (),
     batch: int = BATCH,
     clock: Callable[[], datetime] | None = None,
+    claim_ttl: timedelta = CLAIM_TTL,
 ) -> SweepResult:
     """Claim what is due at `now`, check it, deliver it; returns what happened.
 
@@ -241,15 +245,16 @@ def _sweep(
     result = SweepResult()
     token = secrets.token_hex(8)
     started = clock()
-    claimed = _claim(session_factory, now=now, stamp=started, token=token, batch=batch)
+    claimed = _claim(session_factory, now=now, stamp=started, token=token, batch=batch, claim_ttl=claim_ttl)
     delivered: DueReminder | None = None  # sent to Slack, to be marked in the next transaction
 
     def mark_delivered(session: Session) -> None:
         # The duplicate window: a crash after Slack has taken the message and before this is
-        # committed leaves the reminder claimed but not sent; its claim expires after CLAIM_TTL
-        # and another sweep sends it again. (Slack's chat.postMessage takes no idempotency key,
-        # so the window can be made short, not closed.) The mark rides on the next reminder's
-        # transaction, which begins right after the delivery: one commit per reminder.
+        # committed leaves the reminder claimed but not sent; its claim expires after claim_ttl
+        # and another sweep takes it over with `reclaimed_from` set, so that the delivery first
+        # looks whether the message is already there (Slack's chat.postMessage takes no
+        # idempotency key). The mark rides on the next reminder's transaction, which begins
+        # right after the delivery: one commit per reminder.
         nonlocal delivered
         if delivered is not None:
             if not _finish(session, delivered.id, token, status=ReminderStatus.SENT, sent_at=now):
@@ -257,7 +262,7 @@ def _sweep(
             delivered = None
 
     for index, reminder in enumerate(claimed):
-        if clock() - started > CLAIM_TTL / 2:
+        if clock() - started > claim_ttl / 2:
             with session_factory.begin() as session:
                 mark_delivered(session)
             _release_rest(session_factory, claimed[index:], token)
@@ -340,20 +345,32 @@ def _sweep(
 
 
 def _claim(
-    session_factory: sessionmaker[Session], *, now: datetime, stamp: datetime, token: str, batch: int
+    session_factory: sessionmaker[Session],
+    *,
+    now: datetime,
+    stamp: datetime,
+    token: str,
+    batch: int,
+    claim_ttl: timedelta = CLAIM_TTL,
 ) -> list[DueReminder]:
     """Take up to `batch` reminders due at `now`, stamping the claims with `stamp`."""
-    expired = stamp - CLAIM_TTL
+    expired = stamp - claim_ttl
     due = and_(
         Reminder.status == ReminderStatus.PENDING,
         Reminder.next_attempt_at <= now,
         or_(Reminder.claimed_at.is_(None), Reminder.claimed_at < expired),
     )
     with session_factory.begin() as session:
-        ids_stmt = select(Reminder.id).where(due).order_by(Reminder.next_attempt_at, Reminder.id).limit(batch)
+        ids_stmt = (
+            select(Reminder.id, Reminder.claimed_at)
+            .where(due)
+            .order_by(Reminder.next_attempt_at, Reminder.id)
+            .limit(batch)
+        )
         if session.get_bind().dialect.name == "postgresql":
             ids_stmt = ids_stmt.with_for_update(skip_locked=True)
-        ids = list(session.scalars(ids_stmt))
+        earlier_claims = dict(session.execute(ids_stmt).tuples().all())
+        ids = list(earlier_claims)
         if not ids:
             return []
         # On SQLite this transaction began with BEGIN IMMEDIATE, so nobody else is claiming now;
@@ -373,7 +390,12 @@ def _claim(
             .where(Reminder.claim_token == token, Reminder.id.in_(ids))
             .order_by(Reminder.next_attempt_at, Reminder.id)
         ).all()
-    return [DueReminder(r.id, r.kind, r.recipient, r.visit_id, dict(r.params or {}), r.due_at) for r in rows]
+    return [
+        DueReminder(
+            r.id, r.kind, r.recipient, r.visit_id, dict(r.params or {}), r.due_at, earlier_claims.get(r.id)
+        )
+        for r in rows
+    ]
 
 
 def _renew(session: Session, reminder_id: int, token: str, stamp: datetime) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt import App
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -142,6 +143,7 @@ class Bot:
     deps: Deps
     clock: Clock
     url: str
+    app: App | None = None
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -184,10 +186,13 @@ def bot(
     url = f"http://127.0.0.1:{port}"
     slack_api.calls.clear()  # auth.test at construction is not part of any test
     yield Bot(
-        SlackClient(f"{url}/slack/events", SECRET, slack_api.response_url()), slack_api, deps, clock, url
+        SlackClient(f"{url}/slack/events", SECRET, slack_api.response_url()), slack_api, deps, clock, url, app
     )
     server.close()
     thread.join(timeout=5)
+    # Let the listeners' work after their acks end here, so that none of it reaches the fake
+    # Slack API during the next test (Bolt keeps its executor on the listener runner).
+    app._listener_runner.listener_executor.shutdown(wait=True)
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ def select_action(
     payload = fixture("block_actions_message")
     payload["user"].update(id=user, username=user.lower(), name=user.lower())
     payload["response_url"] = bot.slack.response_url
+    payload["trigger_id"] = bot.slack.trigger_id()  # every click has its own
     payload["actions"] = [
         {
             "type": kind,

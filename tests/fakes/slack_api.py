@@ -68,6 +68,8 @@ class FakeSlackApi:
         self.failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: let one pass
         self.outages: dict[str, Failure] = {}  # methods that fail every time until cleared
         self.released = threading.Event()
+        self.answer_delay: dict[str, float] = {}  # method -> seconds to wait before a good answer
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # DM channel -> messages
         self._ts = 1_700_000_000_000100
         self._views = 0
         fake = self
@@ -106,6 +108,8 @@ class FakeSlackApi:
             self.outages.clear()
             self.released.set()
             self.released = threading.Event()
+            self.answer_delay.clear()
+            self.history.clear()
             self.locales.clear()
             self.names.clear()
             self.socket_url = None
@@ -214,7 +218,11 @@ class FakeSlackApi:
             return self._reply(handler, 200, {"ok": False, "error": "not_authed"})
         if authorization.removeprefix("Bearer ") in self.revoked:
             return self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
-        return self._reply(handler, 200, self._answer(method, body))
+        answer = self._answer(method, body)  # Slack has it now, even if the answer never arrives
+        delay = self.answer_delay.get(method)
+        if delay:
+            time.sleep(delay)
+        return self._reply(handler, 200, answer)
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -238,6 +246,15 @@ class FakeSlackApi:
             reply: dict[str, Any] = {"ok": True, "channel": channel, "ts": ts}
             if method == "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
+            if method == "chat.postMessage":
+                metadata = body.get("metadata")
+                metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+                with self.lock:
+                    self.history[str(channel)].append(
+                        # the fake's ts are not wall-clock times: `oldest` is compared with `at`
+                        {"type": "message", "ts": ts, "text": body.get("text", ""), "metadata": metadata}
+                        | {"at": time.time()}
+                    )
             reply["message"] = {"type": "message", "text": body.get("text", ""), "bot_id": "B0BOT", "ts": ts}
             return reply
         if method in ("views.open", "views.push", "views.update", "views.publish"):
@@ -276,6 +293,12 @@ class FakeSlackApi:
             files = body.get("files")
             files = json.loads(files) if isinstance(files, str) else (files or [])
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        if method == "conversations.history":
+            oldest = float(body.get("oldest") or 0)
+            with self.lock:
+                found = [m for m in self.history.get(str(body.get("channel")), []) if m["at"] > oldest]
+            limit = int(body.get("limit") or 100)
+            return {"ok": True, "messages": list(reversed(found))[:limit], "has_more": False}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:12]}}
         return {"ok": True}

@@ -51,6 +51,8 @@ class SlackClient:
         self.secret = secret
         self.response_url = response_url
         self._numbers = itertools.count(1)  # next() is atomic: tests may send from threads
+        self.counter = 0  # the last number given out (a submission's view id follows its trigger)
+        self.last: tuple[str, str] | None = None  # the last (body, content type) sent, for replays
 
     # --- raw sending --------------------------------------------------------------------
     def post(
@@ -62,6 +64,7 @@ class SlackClient:
         signature: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
+        self.last = (body, content_type)
         signed = sign(self.secret, body, timestamp)
         if signature is not None:
             signed["X-Slack-Signature"] = signature
@@ -89,8 +92,12 @@ class SlackClient:
     def event_body(self, body: dict[str, Any], **kwargs: Any) -> Reply:
         return self.post(json.dumps(body), "application/json", **kwargs)
 
+    def trigger_id(self) -> str:
+        """A fresh trigger_id, as Slack gives every interaction (a replay repeats the old one)."""
+        return self._trigger()
+
     def _trigger(self) -> str:
-        number = next(self._numbers)
+        number = self.counter = next(self._numbers)
         return f"{1700000000 + number}.1234567890.{number:032x}"
 
     # --- the shapes the bot receives ---------------------------------------------------
@@ -146,7 +153,10 @@ class SlackClient:
         payload = fixture("view_submission")
         payload["user"].update(id=user, username=user.lower(), name=user.lower())
         payload["trigger_id"] = self._trigger()
-        payload["view"].update(callback_id=callback_id, private_metadata=private_metadata)
+        # each modal Slack opens has its own view id
+        payload["view"].update(
+            id=f"V{self.counter:08d}", callback_id=callback_id, private_metadata=private_metadata
+        )
         payload["view"]["state"]["values"] = values
         return self.interactive(payload, **kwargs)
 

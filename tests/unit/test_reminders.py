@@ -410,3 +410,25 @@ def test_four_sweeper_processes_on_postgresql_send_1000_reminders_exactly_once(
             )
             == 1000
         )
+
+
+def test_a_taken_over_reminder_is_looked_up_in_the_dm_and_sent_if_the_look_up_fails(
+    session_factory, slack_api
+) -> None:
+    client = WebClient(token="xoxb-test", base_url=slack_api.url)
+    delivery = SlackReminderDelivery(client, session_factory, default_language="fi")
+    due = local(2026, 11, 26, 9, 0)
+    fresh = DueReminder(7, "crash_test", "U0HOST", None, {}, due)
+    delivery.deliver(fresh)  # a first delivery reads no history
+    assert [c.method for c in slack_api.calls] == ["chat.postMessage"]
+    taken_over = DueReminder(7, "crash_test", "U0HOST", None, {}, due, reclaimed_from=datetime.now(UTC))
+    delivery.deliver(taken_over)  # it is in the DM already: not sent again
+    assert len(slack_api.of("chat.postMessage")) == 1
+    assert slack_api.of("conversations.history")[0].body["channel"] == "D0HOST"
+    other = DueReminder(8, "crash_test", "U0HOST", None, {}, due, reclaimed_from=datetime.now(UTC))
+    delivery.deliver(other)  # another reminder's message does not count
+    assert len(slack_api.of("chat.postMessage")) == 2
+    slack_api.fail_next("conversations.history", Failure(error="missing_scope"))
+    third = DueReminder(7, "crash_test", "U0HOST", None, {}, due, reclaimed_from=datetime.now(UTC))
+    delivery.deliver(third)  # cannot look: twice is better than never
+    assert len(slack_api.of("chat.postMessage")) == 3
