@@ -369,7 +369,7 @@ def _claim(
         )
         if session.get_bind().dialect.name == "postgresql":
             ids_stmt = ids_stmt.with_for_update(skip_locked=True)
-        earlier_claims = dict(session.execute(ids_stmt).tuples().all())
+        earlier_claims = {rid: claimed for rid, claimed in session.execute(ids_stmt)}
         ids = list(earlier_claims)
         if not ids:
             return []
