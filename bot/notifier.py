@@ -63,6 +63,22 @@ class Outcome:
     def reason(self) -> str:
         return self.outage or ", ".join(dict.fromkeys(self.failures)) or "ok"
 
+    def settle(self, session_factory: sessionmaker[Session], owed: visit_outbox.Owed, now: datetime) -> bool:
+        """Close the request's outbox row: sent if everything went out, else given back to the
+        sweep with who has had the notice already. Returns whether everything went out."""
+        if self.ok:
+            visit_outbox.delivered(session_factory, owed, now=now)
+            return True
+        visit_outbox.retry_later(
+            session_factory,
+            owed,
+            now=now,
+            error=self.reason,
+            done=self.notified,
+            retry_after=self.retry_after,
+        )
+        return False
+
     def add(self, exc: Exception, what: str) -> None:
         if not isinstance(exc, SlackApiError):  # a time-out, a closed connection, a bad answer
             log.warning("%s: %s", what, type(exc).__name__)
@@ -131,20 +147,9 @@ class SlackVisitNotifier:
             outcome = Outcome(failures=["error"])
         if owed is None:
             return outcome.ok
-        now = self._now()
-        if outcome.ok:
-            visit_outbox.delivered(self.session_factory, owed, now=now)
-            return True
-        log.warning("visit %s: will retry later: %s", change.card.id, outcome.reason)
-        visit_outbox.retry_later(
-            self.session_factory,
-            owed,
-            now=now,
-            error=outcome.reason,
-            done=outcome.notified,
-            retry_after=outcome.retry_after,
-        )
-        return False
+        if not outcome.ok:
+            log.warning("visit %s: will retry later: %s", change.card.id, outcome.reason)
+        return outcome.settle(self.session_factory, owed, self._now())
 
     def deliver_owed(self, row: DueReminder) -> None:
         """The sweep's delivery of a visit's outbox row: every message of the visit re-rendered

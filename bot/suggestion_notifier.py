@@ -74,18 +74,7 @@ class SlackSuggestionNotifier:
             outcome = Outcome(failures=["error"])
         if owed is None:
             return outcome.ok
-        if outcome.ok:
-            visit_outbox.delivered(self.session_factory, owed, now=self.clock())
-            return True
-        visit_outbox.retry_later(
-            self.session_factory,
-            owed,
-            now=self.clock(),
-            error=outcome.reason,
-            done=outcome.notified,
-            retry_after=outcome.retry_after,
-        )
-        return False
+        return outcome.settle(self.session_factory, owed, self.clock())
 
     def deliver_owed(self, row: DueReminder) -> None:
         try:

@@ -141,20 +141,9 @@ class SlackWriteUpPublisher:
         owed = submitted.outbox
         if owed is None:
             return outcome.ok
-        now = self._now()
-        if outcome.ok:
-            visit_outbox.delivered(self.session_factory, owed, now=now)
-            return True
-        log.warning("write-up %s: will retry later: %s", submitted.writeup.id, outcome.reason)
-        visit_outbox.retry_later(
-            self.session_factory,
-            owed,
-            now=now,
-            error=outcome.reason,
-            done=outcome.notified,
-            retry_after=outcome.retry_after,
-        )
-        return False
+        if not outcome.ok:
+            log.warning("write-up %s: will retry later: %s", submitted.writeup.id, outcome.reason)
+        return outcome.settle(self.session_factory, owed, self._now())
 
     def deliver_owed(self, row: DueReminder) -> None:
         """The sweep's delivery of a write-up's outbox row (raises DeliveryError while Slack fails)."""
