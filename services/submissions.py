@@ -36,10 +36,16 @@ class _Once(sessionmaker[Session]):
         super().__init__(class_=factory.class_, **factory.kw)
         self.key = key
         self.now = now
+        self.saved = False
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
+        if self.saved:  # the key rides on the first unit of work only; later ones are plain
+            with super().begin() as session:
+                yield session
+            return
         with super().begin() as session:
+            self.saved = True
             session.add(Submission(key=self.key, created_at=self.now))
             try:
                 session.flush()
