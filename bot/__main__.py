@@ -258,39 +258,14 @@ def reminder_sweeper(
     from services import visit_outbox, visit_reminders
     from services.reminders import sweep
 
-    if notifier is None:
-        from bot.directory import SlackDirectory
-        from bot.notifier import SlackVisitNotifier
-        from handlers.desk import LiveCoordinators
+    if notifier is None or publisher is None or suggestions is None:
+        from bot.app import install_notifiers
 
-        notifier = SlackVisitNotifier(
-            client,
-            session_factory,
-            coordinators=LiveCoordinators(Deps(settings=settings, session_factory=session_factory)),
-            default_language=settings.default_language,
-            directory=SlackDirectory(client),
-        )
-    if publisher is None:
-        from bot.directory import SlackDirectory
-        from bot.writeup_publisher import SlackWriteUpPublisher
-
-        publisher = SlackWriteUpPublisher(
-            client,
-            session_factory,
-            channel=settings.idea_bank_channel,
-            coordinators=settings.coordinator_user_ids,
-            default_language=settings.default_language,
-            directory=SlackDirectory(client),
-        )
-    if suggestions is None:
-        from bot.suggestion_notifier import SlackSuggestionNotifier
-
-        suggestions = SlackSuggestionNotifier(
-            client,
-            session_factory,
-            coordinators=settings.coordinator_user_ids,
-            default_language=settings.default_language,
-        )
+        deps = Deps(settings=settings, session_factory=session_factory, clock=clock)
+        install_notifiers(client, deps)
+        notifier = notifier or deps.extras["visit_notifier"]
+        publisher = publisher or deps.extras["writeup_publisher"]
+        suggestions = suggestions or deps.extras["suggestion_notifier"]
     visit_reminders.configure(coordinators=settings.coordinator_user_ids, tz=settings.tz)
     kinds = visit_reminders.kinds()
     delivery = SlackReminderDelivery(

@@ -92,30 +92,13 @@ def make_client(settings: Settings) -> WebClient:
     )
 
 
-def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -> App:
-    client = client or make_client(settings)
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    app = VertaisApp(
-        client=client,
-        signing_secret=secret,
-        request_verification_enabled=not settings.socket_mode or bool(secret),
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.listener_threads, thread_name_prefix="listener"
-        ),
-        raise_error_for_unhandled_request=False,
-    )
+def install_notifiers(client: WebClient, deps: Deps) -> None:
+    """The three Slack notifiers of the outbox (visits, write-ups, topic suggestions) in
+    `deps.extras`, unless a test put its own there: the app's listeners and the reminder sweep
+    (`python -m bot` and `python -m bot sweep`) use the same ones."""
+    settings = deps.settings
     if deps.directory is None:
-        # The locale look-up runs before the ack: give it little time, no retries; on failure
-        # the person is answered in the default language and looked up again next time.
-        lookup = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
-        deps.directory = SlackDirectory(lookup)
-    app.replay_cache = deps.replays
-    errors.register(app, deps)
-    middleware.register(app, deps)
-    router = CommandRouter(deps)
-    # Bolt tries listeners in the order they were registered: the one command comes first
-    # (subcommands are looked up when a command arrives, so features may add them later).
-    router.register(app)
+        deps.directory = SlackDirectory(client)
     deps.extras.setdefault(
         "visit_notifier",
         SlackVisitNotifier(
@@ -149,6 +132,33 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
             clock=deps.now,
         ),
     )
+
+
+def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -> App:
+    client = client or make_client(settings)
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = VertaisApp(
+        client=client,
+        signing_secret=secret,
+        request_verification_enabled=not settings.socket_mode or bool(secret),
+        listener_executor=ThreadPoolExecutor(
+            max_workers=settings.listener_threads, thread_name_prefix="listener"
+        ),
+        raise_error_for_unhandled_request=False,
+    )
+    if deps.directory is None:
+        # The locale look-up runs before the ack: give it little time, no retries; on failure
+        # the person is answered in the default language and looked up again next time.
+        lookup = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
+        deps.directory = SlackDirectory(lookup)
+    app.replay_cache = deps.replays
+    errors.register(app, deps)
+    middleware.register(app, deps)
+    router = CommandRouter(deps)
+    # Bolt tries listeners in the order they were registered: the one command comes first
+    # (subcommands are looked up when a command arrives, so features may add them later).
+    router.register(app)
+    install_notifiers(client, deps)
     for feature in (
         help_feature,
         settings_feature,
