@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -36,7 +35,7 @@ from models import (
 )
 from services import staff, visit_outbox
 from services.reminders import CLAIM_TTL
-from tests.e2e.test_process import SECRET, bot_env, free_port
+from tests.e2e.test_process import SECRET, bot_env, free_port, wait_until_healthy
 from tests.e2e.visit_helpers import HOME_KEY, HOST1, HOST2, HOST_KEY, SUPERVISOR, VISITOR, proposal_values
 from tests.fakes.slack_api import Failure, FakeSlackApi
 from tests.fakes.slack_requests import SlackClient
@@ -63,15 +62,7 @@ class Process:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as reply:
-                    assert reply.status == 200
-                    return
-            except OSError:
-                assert self.process.poll() is None and time.monotonic() < deadline, "bot did not start"
-                time.sleep(0.2)
+        wait_until_healthy(f"http://127.0.0.1:{self.port}", self.process)
 
     def kill(self) -> None:
         assert self.process is not None

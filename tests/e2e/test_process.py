@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +44,22 @@ def bot_env(tmp_path: Path, api: FakeSlackApi, **extra: str) -> dict[str, str]:
     return env
 
 
+def wait_until_healthy(base: str, process: subprocess.Popen[Any], seconds: float = 30) -> None:
+    """Until the started bot answers GET /healthz with 200; fails the test (with the bot's
+    output when it is captured) if the process ends or the time runs out first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
+                assert response.status == 200
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read() if process.stdout else ""
+                pytest.fail(f"bot did not start: {output}")
+            time.sleep(0.2)
+
+
 @pytest.fixture
 def running_bot(
     tmp_path: Path, slack_api: FakeSlackApi
@@ -58,17 +75,7 @@ def running_bot(
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
-                assert response.status == 200
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read() if process.stdout else ""
-                pytest.fail(f"bot did not start: {output}")
-            time.sleep(0.2)
+    wait_until_healthy(base, process)
     yield SlackClient(f"{base}/slack/events", SECRET, slack_api.response_url()), process, base
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
