@@ -9,6 +9,7 @@ A change is shown right after its commit (`publish`); what fails for a passing r
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -38,6 +39,13 @@ NOTIFYING_EVENTS = {
     "moved",
 }
 VISITOR_EVENTS = {"host_countered"}
+# Renders of one visit take turns (a lock per stripe of visit ids, so memory stays bounded):
+# two presses in a row must not show their messages in the wrong order.
+_RENDER_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def render_lock(visit_id: int) -> threading.Lock:
+    return _RENDER_LOCKS[visit_id % len(_RENDER_LOCKS)]
 
 
 @dataclass
@@ -184,7 +192,34 @@ class SlackVisitNotifier:
         row_id: int | None = None,
         done: set[str] | None = None,
     ) -> Outcome:
+        with render_lock(change.card.id):
+            return self._render_all_locked(change, post_new=post_new, row_id=row_id, done=done)
+
+    def _render_all_locked(
+        self,
+        change: Change,
+        *,
+        post_new: bool,
+        row_id: int | None,
+        done: set[str] | None,
+    ) -> Outcome:
+        # The messages show the visit as it is now, not as it was when the change committed: a
+        # later change may have committed (and shown itself) while this one waited for the lock.
+        version = visits.version_of(self.session_factory, change.card.id)
+        if version is None:  # deleted meanwhile: nothing left to show
+            return Outcome()
         card = change.card
+        if version != card.version:
+            try:
+                card = visits.card_of(self.session_factory, card.id)
+            except NotFound:
+                return Outcome()
+        if change.changed and card.sequence != change.card.sequence:
+            # A later confirmation, move or cancellation has its own notice and invite and tells
+            # everyone: this change's would arrive after it and contradict it.
+            change = Change(
+                change.card, change.event, change.actor, None, changed=False, outbox=change.outbox
+            )
         outcome = Outcome()
         done = done or set()
         people = recipients(card, tuple(self.coordinators))
@@ -228,6 +263,7 @@ class SlackVisitNotifier:
                 outcome.add(exc, f"visit {card.id}: could not show the {role} message")
         if not change.changed:
             return outcome
+        card = change.card  # the notice and the invite are about the change itself
         notified: set[str] = set()
         day = card.chosen_date or (card.shown_dates[0] if card.shown_dates else None)
         send_invite = change.invite is not None and day is not None

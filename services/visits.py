@@ -121,6 +121,7 @@ class VisitCard:
     tickets_bought_by: str | None = None  # the coordinator's desk: who bought the tickets
     invoice_status: str = ""  # not_needed | waiting | received | paid ("" before confirmation)
     costs_recorded: bool = False  # actual costs recorded (the visit is settled)
+    version: int = 0  # the visit row's version when this was read (raised by every transition)
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -629,6 +630,12 @@ def card_of(session_factory: sessionmaker[Session], visit_id: int) -> VisitCard:
         return _card(session, _get(session, visit_id))
 
 
+def version_of(session_factory: sessionmaker[Session], visit_id: int) -> int | None:
+    """The visit's current version (one cheap statement), or None if it is gone."""
+    with session_factory() as session:
+        return session.scalar(select(Visit.version).where(Visit.id == visit_id))
+
+
 def agreed_visits_this_month(session: Session, library_ids: Iterable[int], now: datetime) -> dict[int, int]:
     """Confirmed visits per host library whose date falls in the current month (Helsinki)."""
     ids = list(library_ids)
@@ -968,6 +975,7 @@ def _card(session: Session, visit: Visit) -> VisitCard:
         tickets_bought_by=desk[0],
         invoice_status=desk[1],
         costs_recorded=desk[2],
+        version=visit.version,
     )
 
 

@@ -482,3 +482,35 @@ def test_two_contacts_pressing_at_the_same_moment_through_the_app(bot: Bot) -> N
     assert f"<@{winner}>" in told
     settle(bot)
     assert len(decisions(bot.session_factory)) == 1
+
+
+def test_a_late_render_of_an_older_press_does_not_undo_a_newer_one(bot: Bot) -> None:
+    """Each press shows itself after its ack, on a thread of its own: the confirmation's
+    messages may still be going out when the visitor cancels. What is shown last must be the
+    visit as it is, and the stale confirmation must send no invite after the cancelling one."""
+    visit = propose(bot, set_up_people(bot))
+    notifier = bot.deps.extras["visit_notifier"]
+    held: list[Any] = []
+    notifier.publish = lambda change: held.append(change) or True  # type: ignore[method-assign]
+    try:
+        confirm_visit(bot, visit)
+        wait_until(bot, lambda: len(held) == 3)
+    finally:
+        del notifier.publish  # the class's own again
+    for change in held[:2]:
+        notifier.publish(change)
+    cancel = buttons(last_update_for(bot, VISITOR))[ids.VISIT_CANCEL]
+    press(bot, ids.VISIT_CANCEL, cancel["value"], VISITOR)
+    wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CANCELLED)
+    uploads(bot, 5)
+    settle(bot)
+    calls = len(bot.api.calls)
+    notifier.publish(held[2])  # the confirmation's own render comes last
+    settle(bot)
+    late = bot.api.calls[calls:]
+    assert [c.method for c in late] == ["chat.update"] * 5  # no invite, no "confirmed" notice
+    shown = {c.body["channel"]: jsonish(c.body["blocks"]) for c in late}
+    notifier.refresh(visit.id)  # what the messages must show: the visit as it is now
+    fresh = {c.body["channel"]: jsonish(c.body["blocks"]) for c in bot.api.calls[calls + 5 :]}
+    assert shown == fresh and len(fresh) == 5
+    assert "Peruttu" in text_of(last_update_for(bot, VISITOR))
