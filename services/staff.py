@@ -184,6 +184,10 @@ def update_settings(
         raise InvalidInput.one("home_library", "settings.error.library_required")
     if language is not None and language not in LANGUAGES:
         raise InvalidInput.one("language", "settings.error.language_unknown")
+    with session_factory() as session:  # saved again as it was: nothing to write, nothing to audit
+        current = _load(session, user_id)
+        if current is not None and (current.home_library_id, current.language) == (home_library_id, language):
+            return _to_staff(current, default_language)
     with session_factory.begin() as session:
         library = session.get(Library, home_library_id)
         if library is None:

@@ -92,3 +92,34 @@ def test_a_read_session_uses_one_connection(session_factory) -> None:
         for _ in range(30):
             session.scalar(select(func.count()).select_from(Library))
         assert session.connection() is first
+
+
+def test_saving_unchanged_settings_writes_nothing_and_a_change_is_audited(session_factory, clock) -> None:
+    from models import AuditEntry, Library
+
+    with session_factory() as session:
+        first, second = session.scalars(select(Library.id).order_by(Library.id).limit(2)).all()
+
+    def save(library_id: int, language: str | None) -> staff.Staff:
+        return staff.update_settings(
+            session_factory,
+            "U1",
+            home_library_id=library_id,
+            language=language,
+            now=clock(),
+            default_language="fi",
+        )
+
+    def trail() -> list[tuple[str, str]]:
+        with session_factory() as session:
+            entries = session.scalars(
+                select(AuditEntry).where(AuditEntry.entity == "staff").order_by(AuditEntry.id)
+            )
+            return [(e.action, e.entity_id) for e in entries]
+
+    assert save(first, None).home_library_id == first
+    assert save(first, None).home_library_id == first  # the same again: no second entry
+    saved = save(first, "sv")
+    assert (saved.home_library_id, saved.language, saved.chosen_language) == (first, "sv", "sv")
+    assert save(second, "sv").home_library_id == second
+    assert trail() == [("settings.update", "U1")] * 3
