@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.listener import Listener
+from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.listener_matcher import ListenerMatcher
 from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from slack_sdk import WebClient
@@ -67,6 +71,39 @@ class BodyMatcher(ListenerMatcher):
 
     def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
         return bool(self.func(req.body))
+
+
+class SelectiveRunner(ThreadListenerRunner):
+    """Bolt's listener runner, except that a request whose listener does all its work before its
+    ack (typeahead, help) runs on the request thread itself.
+
+    Bolt (without `process_before_response`) runs every listener on its thread pool and the
+    request thread waits for the ack; for a listener that only computes its answer, that
+    hand-over between two threads costs more than the answer. Everything else (a listener with
+    work after its ack: Slack calls, messages) still runs on the pool, so the answer goes back
+    as soon as it is acked."""
+
+    def __init__(self, threaded: ThreadListenerRunner, *, inline_if: Callable[[BoltRequest], bool]) -> None:
+        self.__dict__.update(threaded.__dict__)
+        self.threaded = threaded
+        self.inline_if = inline_if
+        self.inline = copy.copy(threaded)
+        self.inline.process_before_response = True
+
+    def run(
+        self,
+        request: BoltRequest,
+        response: BoltResponse,
+        listener_name: str,
+        listener: Listener,
+        starting_time: float | None = None,
+    ) -> BoltResponse | None:
+        if not request.lazy_only and self.inline_if(request):
+            ack = request.context.ack
+            if isinstance(ack, middleware.StickyAck):
+                ack.answer_without_waiting()  # the listener has run when its answer is read
+            return self.inline.run(request, response, listener_name, listener, starting_time)
+        return self.threaded.run(request, response, listener_name, listener, starting_time)
 
 
 def use_body_matchers(app: App) -> int:
@@ -180,4 +217,5 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     claimed |= desk_feature.CLAIMED
     soon.register(app, deps, router, claimed=claimed)
     use_body_matchers(app)
+    app._listener_runner = SelectiveRunner(app._listener_runner, inline_if=router.answers_inline)
     return app

@@ -38,6 +38,11 @@ class StickyAck(Ack):
         self.__dict__["_waiter"] = threading.get_ident()
         self.__dict__["_deadline"] = time.monotonic() + ACK_WAIT
 
+    def answer_without_waiting(self) -> None:
+        """The listener runs on the reading thread itself: by the time its answer is read, it
+        has been given or never will be."""
+        self.__dict__["_deadline"] = 0.0
+
     @property
     def response(self) -> BoltResponse | None:
         answer: BoltResponse | None = self.__dict__.get("_response")

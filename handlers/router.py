@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltRequest, Respond
 from slack_sdk import WebClient
 
 from bot.commands import Sub, parse
@@ -49,9 +49,31 @@ class CommandRouter:
         self.deps = deps
         self.handlers: dict[Sub, SubHandler] = {}
         self.first_time: Callable[[Invocation, str], None] | None = None
+        self.inline: set[Sub] = set()
 
-    def add(self, sub: Sub, handler: SubHandler) -> None:
+    def add(self, sub: Sub, handler: SubHandler, *, inline: bool = False) -> None:
+        """`inline`: the handler's whole work is its answer (nothing after the ack), so it may
+        run on the request thread itself (see `answers_inline`)."""
         self.handlers[sub] = handler
+        if inline:
+            self.inline.add(sub)
+
+    def answers_inline(self, request: BoltRequest) -> bool:
+        """Whether this request's listener does all its work before its ack: every typeahead, an
+        unknown word, and the subcommands added as inline (for users who need no first-time
+        setup). bot.app.SelectiveRunner runs those on the request thread."""
+        body = request.body or {}
+        if body.get("type") == "block_suggestion":
+            return True
+        if body.get("command") != self.deps.settings.vertais_command:
+            return False
+        parsed = parse(body.get("text"))
+        if parsed.sub is None:
+            return True
+        if parsed.sub not in self.inline:
+            return False
+        staff = request.context.get("staff")
+        return parsed.sub in WITHOUT_HOME_LIBRARY or bool(getattr(staff, "has_home_library", False))
 
     def register(self, app: App) -> None:
         app.command(self.deps.settings.vertais_command)(self.on_command)
