@@ -309,7 +309,18 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
         _engine, session_factory = open_database(settings)
     except ConfigError as exc:
         return fail(str(exc))
-    result = reminder_sweeper(settings, session_factory, make_client(settings))(now)
+    run_sweep = reminder_sweeper(settings, session_factory, make_client(settings))
+    result = run_sweep(now)
+    # A sweep hands back what it could not reach within half a claim's lifetime; run from the
+    # command line, go on while each pass still delivers something, so that all that is due goes.
+    while result.deferred and not result.outage:
+        more = run_sweep(now)
+        if not (more.sent or more.retried or more.failed or more.cancelled or more.postponed or more.lost):
+            result.deferred = more.deferred
+            break
+        for name in ("sent", "retried", "failed", "cancelled", "postponed", "lost"):
+            getattr(result, name).extend(getattr(more, name))
+        result.deferred, result.outage = more.deferred, more.outage
     print(result.summary())
     return 0
 
