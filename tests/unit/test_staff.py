@@ -117,9 +117,11 @@ def test_saving_unchanged_settings_writes_nothing_and_a_change_is_audited(sessio
             )
             return [(e.action, e.entity_id) for e in entries]
 
-    assert save(first, None).home_library_id == first
-    assert save(first, None).home_library_id == first  # the same again: no second entry
+    written = save(first, None)
+    assert written.home_library_id == first
+    assert save(first, None) == written  # the same again: the same answer, and no second entry
     saved = save(first, "sv")
     assert (saved.home_library_id, saved.language, saved.chosen_language) == (first, "sv", "sv")
     assert save(second, "sv").home_library_id == second
+    assert save(second, "sv") == save(second, "sv") and save(second, "sv").language == "sv"
     assert trail() == [("settings.update", "U1")] * 3
