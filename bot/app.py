@@ -81,12 +81,25 @@ class SelectiveRunner(ThreadListenerRunner):
     request thread waits for the ack; for a listener that only computes its answer, that
     hand-over between two threads costs more than the answer. Everything else (a listener with
     work after its ack: Slack calls, messages) still runs on the pool, so the answer goes back
-    as soon as it is acked."""
+    as soon as it is acked.
 
-    def __init__(self, threaded: ThreadListenerRunner, *, inline_if: Callable[[BoltRequest], bool]) -> None:
+    A request whose ack says nothing is answered before its listener even starts, as Bolt does
+    for events: every button press (Slack ignores the body of a `block_actions` ack) and the
+    subcommands whose first step is a bare ack (`ack_first_if`). Its answer then never waits
+    for a free pool thread; the listener's own ack() later changes nothing, and a failure is
+    told to the person as any failure after an ack is."""
+
+    def __init__(
+        self,
+        threaded: ThreadListenerRunner,
+        *,
+        inline_if: Callable[[BoltRequest], bool],
+        ack_first_if: Callable[[BoltRequest], bool],
+    ) -> None:
         self.__dict__.update(threaded.__dict__)
         self.threaded = threaded
         self.inline_if = inline_if
+        self.ack_first_if = ack_first_if
         self.inline = copy.copy(threaded)
         self.inline.process_before_response = True
 
@@ -103,6 +116,10 @@ class SelectiveRunner(ThreadListenerRunner):
             if isinstance(ack, middleware.StickyAck):
                 ack.answer_without_waiting()  # the listener has run when its answer is read
             return self.inline.run(request, response, listener_name, listener, starting_time)
+        if not request.lazy_only and (
+            (request.body or {}).get("type") == "block_actions" or self.ack_first_if(request)
+        ):
+            request.context.ack()
         return self.threaded.run(request, response, listener_name, listener, starting_time)
 
 
@@ -217,5 +234,7 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     claimed |= desk_feature.CLAIMED
     soon.register(app, deps, router, claimed=claimed)
     use_body_matchers(app)
-    app._listener_runner = SelectiveRunner(app._listener_runner, inline_if=router.answers_inline)
+    app._listener_runner = SelectiveRunner(
+        app._listener_runner, inline_if=router.answers_inline, ack_first_if=router.acks_first
+    )
     return app

@@ -50,13 +50,17 @@ class CommandRouter:
         self.handlers: dict[Sub, SubHandler] = {}
         self.first_time: Callable[[Invocation, str], None] | None = None
         self.inline: set[Sub] = set()
+        self.bare_ack: set[Sub] = set()
 
-    def add(self, sub: Sub, handler: SubHandler, *, inline: bool = False) -> None:
+    def add(self, sub: Sub, handler: SubHandler, *, inline: bool = False, acks_first: bool = False) -> None:
         """`inline`: the handler's whole work is its answer (nothing after the ack), so it may
-        run on the request thread itself (see `answers_inline`)."""
+        run on the request thread itself (see `answers_inline`). `acks_first`: the handler's
+        first step is a bare `ack()`, so the answer may go before it runs (`acks_first`)."""
         self.handlers[sub] = handler
         if inline:
             self.inline.add(sub)
+        if acks_first:
+            self.bare_ack.add(sub)
 
     def answers_inline(self, request: BoltRequest) -> bool:
         """Whether this request's listener does all its work before its ack: every typeahead, an
@@ -72,8 +76,20 @@ class CommandRouter:
             return True
         if parsed.sub not in self.inline:
             return False
+        return self._reaches_handler(request, parsed.sub)
+
+    def acks_first(self, request: BoltRequest) -> bool:
+        """Whether this command's handler starts with a bare ack (see bot.app.SelectiveRunner)."""
+        body = request.body or {}
+        if body.get("command") != self.deps.settings.vertais_command:
+            return False
+        parsed = parse(body.get("text"))
+        return parsed.sub in self.bare_ack and self._reaches_handler(request, parsed.sub)
+
+    def _reaches_handler(self, request: BoltRequest, sub: Sub) -> bool:
+        """The subcommand's own handler runs (not the first-time setup of a new user)."""
         staff = request.context.get("staff")
-        return parsed.sub in WITHOUT_HOME_LIBRARY or bool(getattr(staff, "has_home_library", False))
+        return sub in WITHOUT_HOME_LIBRARY or bool(getattr(staff, "has_home_library", False))
 
     def register(self, app: App) -> None:
         app.command(self.deps.settings.vertais_command)(self.on_command)

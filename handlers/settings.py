@@ -42,7 +42,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         inv.ack(common.ephemeral(inv.t("settings.first_time")))
         open_settings(inv.client, inv.trigger_id, inv.context, welcome=True, pending=word)
 
-    router.add(Sub.SETTINGS, on_subcommand)
+    router.add(Sub.SETTINGS, on_subcommand, acks_first=True)
     router.first_time = on_first_time
 
     @app.action(ids.OPEN_SETTINGS)
