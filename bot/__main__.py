@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
+from bot import request_log
 from bot.config import ConfigError, Settings, check_credentials
 from bot.deps import Deps, utc_now
 
@@ -40,6 +41,7 @@ def configure_logging(level: str) -> None:
     for noisy in ("slack_sdk", "slack_bolt"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    request_log.write_in_background(logging.getLogger().handlers)
 
 
 def load_settings() -> Settings:

@@ -3,13 +3,46 @@ Secrets and message texts are never logged: only ids and the names of things."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import queue
+from collections.abc import Sequence
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
 
 log = logging.getLogger("vertaisbot.request")
+
+
+class _Unformatted(QueueHandler):
+    """Hands the record over as it is: formatting and writing happen on the writer's thread.
+    (Request log records carry a finished message and no arguments or exceptions.)"""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
+def write_in_background(handlers: Sequence[logging.Handler]) -> QueueListener | None:
+    """Send the request log's lines to `handlers` from a thread of their own.
+
+    Written on the request thread, every line is a write and a flush of the log stream: a system
+    call that gives up the GIL, which a busy server then waits to get back. Here the request
+    thread only puts the record on a queue. The queue is emptied at a normal exit; a killed
+    process may lose its last few lines."""
+    if not handlers:
+        return None
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = QueueListener(lines, *handlers, respect_handler_level=True)
+    for handler in list(log.handlers):
+        if isinstance(handler, _Unformatted):
+            log.removeHandler(handler)
+    log.addHandler(_Unformatted(lines))
+    log.propagate = False
+    listener.start()
+    atexit.register(listener.stop)
+    return listener
 
 
 def describe(req: BoltRequest) -> dict[str, Any]:
