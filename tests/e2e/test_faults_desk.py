@@ -350,7 +350,7 @@ def test_report_files_that_cannot_be_sent_are_reported_in_the_coordinators_langu
     bot.api.heal()
     bot.slack.command("raportti 2026", user=COORDINATOR)
     complete = bot.api.wait_for(
-        "files.completeUploadExternal", count=1 + len(bot.api.of("files.completeUploadExternal"))
+        "files.completeUploadExternal", count=1 + len(bot.api.of("files.completeUploadExternal")), timeout=15
     )
     assert complete[-1].ok
 
