@@ -7,18 +7,17 @@ import json
 import logging
 import secrets
 from collections.abc import Sequence
-from http.client import HTTPException
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.i18n import Translator, translator
 from bot.views import common
 from bot.views.blocks import escape
-from handlers.replies import reply_to_user
+from handlers.replies import SLACK_FAILURES, reply_to_user
 from services.errors import DomainError
 
 log = logging.getLogger("vertaisbot.errors")
@@ -63,7 +62,7 @@ def register(app: App, deps: Deps) -> None:
 
 def is_slack_failure(error: BaseException) -> bool:
     """A failed call to Slack's Web API rather than a bug of ours."""
-    return isinstance(error, SlackApiError | SlackClientError | OSError | HTTPException)
+    return isinstance(error, SLACK_FAILURES)
 
 
 def _describe(error: BaseException) -> str:

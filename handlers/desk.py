@@ -25,7 +25,7 @@ from bot.views import common
 from bot.views import desk as views
 from bot.views.visit import day_text, money
 from handlers.context import staff_of, t_of
-from handlers.replies import reply_to_user
+from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
 from models import Region
 from services import budget, coordinators, costs, reports, travel_invoices, visits, workdays
@@ -69,6 +69,12 @@ def _value(values: dict[str, Any], block_id: str) -> str:
     return str(element.get("value") or "")
 
 
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or exc.response.status_code)
+    return type(exc).__name__
+
+
 def _errors(exc: InvalidInput, t: Translator) -> dict[str, str]:
     return {FIELDS.get(field, field): t(key, **params) for field, (key, params) in exc.fields.items()}
 
@@ -96,8 +102,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         if callable(publish):
             try:
                 publish(client, user_id, context, 0)
-            except SlackApiError:
-                log.warning("could not refresh App Home", exc_info=True)
+            except SLACK_FAILURES as exc:  # the change is saved: the Home tab shows it next time
+                log.warning("could not refresh App Home: %s", type(exc).__name__)
 
     def refresh_visit(visit_id: int) -> None:
         """Re-render the visit's messages (the coordinators' show tickets and the invoice)."""
@@ -135,15 +141,17 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         data = reports.report(deps.session_factory, region_id, year, today=today())
         message = views.report_message(data, t)
-        if respond is not None:
-            respond(response_type="ephemeral", replace_original=False, **message)
-        else:
+        if respond is None or not respond_ok(
+            respond, response_type="ephemeral", replace_original=False, **message
+        ):
             client.chat_postMessage(channel=user_id, **message)
         labels = views.csv_labels(t)
         try:
             upload_files(client, user_id, t, year, data, labels)
-        except SlackApiError as exc:
-            log.warning("report files not uploaded: %s", exc.response.get("error"))
+        except SLACK_FAILURES as exc:
+            # files_upload_v2 completes the files in one call at the end: either both arrived or
+            # neither was shared, and a report writes nothing, so asking again is safe.
+            log.warning("report files not uploaded: %s", _failure(exc))
             client.chat_postMessage(channel=user_id, **common.ephemeral(t("desk.report.upload_failed")))
 
     def upload_files(

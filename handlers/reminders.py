@@ -13,9 +13,10 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.deps import Deps
 from bot.views import common
+from bot.views.reminders import snoozed_nag
 from bot.views.visit import day_text, visit_message
 from handlers.context import t_of
-from handlers.replies import reply_to_user
+from handlers.replies import reply_to_user, respond_ok
 from handlers.router import CommandRouter
 from services import visit_reminders, visits, workdays
 from services.errors import DomainError
@@ -118,5 +119,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except DomainError as exc:
             tell(client, body, context, t(exc.key, **exc.params))
             return
-        day = until.astimezone(settings.tz).date()
-        tell(client, body, context, t("reminders.snoozed", date=day_text(day, t)))
+        # Saved: now the nag shows when it comes next, without its snooze button. If Slack
+        # fails that update, the person is told in a reply (or a DM); the snooze stays.
+        text = t("reminders.snoozed", date=day_text(until.astimezone(settings.tz).date(), t))
+        updated = snoozed_nag(body.get("message") or {}, text)
+        respond = context.respond
+        if updated is None or respond is None or not body.get("response_url"):
+            tell(client, body, context, text)
+        elif not respond_ok(respond, replace_original=True, **updated):
+            reply_to_user(client, None, body, common.ephemeral(text))  # the response_url failed: a DM

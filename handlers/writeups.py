@@ -12,7 +12,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.commands import Sub
@@ -22,7 +21,7 @@ from bot.views import common
 from bot.views import writeups as views
 from bot.writeup_publisher import SlackWriteUpPublisher
 from handlers.context import staff_of, t_of
-from handlers.replies import reply_to_user
+from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
 from services import writeups
 from services.errors import InvalidInput, NotAllowed
@@ -259,9 +258,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             items = writeups.for_export(session, since)
         content = (views.export_html if fmt == "html" else views.export_markdown)(items, t, since)
         inv.ack(views.export_ack(t, len(items)))
+        title = t("writeups.export.title", since=since.isoformat())
+        dm: Any = None
         try:
             # The DM's channel id comes from a post to the user id (no im:write scope needed).
-            title = t("writeups.export.title", since=since.isoformat())
             dm = inv.client.chat_postMessage(channel=inv.user_id, text=title)
             inv.client.files_upload_v2(
                 channel=str(dm["channel"]),
@@ -269,9 +269,23 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 filename=f"idea-bank-{since.isoformat()}.{fmt}",
                 title=title,
             )
-        except SlackApiError:
-            log.warning("could not send the write-ups export", exc_info=True)
-            inv.respond(common.ephemeral(t("writeups.export.failed")))
+        except SLACK_FAILURES as exc:
+            log.warning("could not send the write-ups export: %s", type(exc).__name__)
+            failed = common.ephemeral(t("writeups.export.failed"))
+            if dm is not None and _replaced(inv.client, dm, failed):
+                return  # the file's title, posted before the file failed, now says so
+            if not respond_ok(inv.respond, **failed):
+                log.warning("could not tell %s that the export failed", inv.user_id)
+
+
+def _replaced(client: WebClient, posted: Any, message: dict[str, Any]) -> bool:
+    """Turn a posted message into `message`; False if Slack failed."""
+    payload = {k: v for k, v in message.items() if k != "response_type"}
+    try:
+        client.chat_update(channel=str(posted["channel"]), ts=str(posted["ts"]), **payload)
+    except SLACK_FAILURES:
+        return False
+    return True
 
 
 def _replace(w: writeups.WriteUpView, **changes: Any) -> writeups.WriteUpView:

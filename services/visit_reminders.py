@@ -386,7 +386,8 @@ def remind_again(
 
 def snooze_writeup(session: Session, reminder_id: int, *, actor: str, now: datetime) -> datetime:
     """ "Remind me in a week" on a write-up nag: only its recipient may; the next nag moves to a
-    week from now (or a new one is planned if it was the last). Returns the new time."""
+    week from now (or a new one is planned if it was the last), once per nag. Returns the new
+    time."""
     reminder = _own(session, reminder_id, (WRITEUP_NAG,))
     if reminder.recipient != actor:
         raise NotAllowed(NOT_YOURS)
@@ -406,8 +407,12 @@ def snooze_writeup(session: Session, reminder_id: int, *, actor: str, now: datet
     if reminder.status == ReminderStatus.PENDING:
         following = reminder
     if following is not None:
-        if following.next_attempt_at < until:
+        # A nag snoozes once: pressed again (no answer came, or the request was delivered twice),
+        # it answers with the time already set and moves nothing.
+        already = (following.params or {}).get("snoozed") == reminder.id
+        if following.next_attempt_at < until and not already:
             reminders.snooze(session, following.id, actor, until, tz)
+            following.params = {**(following.params or {}), "snoozed": reminder.id}
         nag_at = following.next_attempt_at
     else:
         nag_at = reminders.plan(

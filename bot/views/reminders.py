@@ -81,6 +81,24 @@ def writeup_nag(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[s
     return b.message(text, blocks)
 
 
+def snoozed_nag(original: dict[str, Any], text: str) -> dict[str, Any] | None:
+    """The write-up nag the person snoozed, as it was, with its snooze button replaced by when
+    the next nag comes (`text`); None if `original` is no nag (Slack sent no message)."""
+    blocks: list[b.Block] = []
+    found = False
+    for block in original.get("blocks") or []:
+        if block.get("type") != "actions":
+            blocks.append(block)
+            continue
+        elements = [e for e in block.get("elements") or [] if e.get("action_id") != ids.REMINDER_SNOOZE]
+        found = found or len(elements) < len(block.get("elements") or [])
+        if elements:
+            blocks.append({**block, "elements": elements})
+    if not found:
+        return None
+    return b.message(str(original.get("text") or text), [*blocks, b.context(text)])
+
+
 def writeup_overdue(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
     text = t("reminders.writeup.overdue", **_facts(card, t))
     return b.message(text, [b.section(text)])

@@ -366,6 +366,6 @@ def test_report_says_so_when_the_files_cannot_be_sent(bot: Bot) -> None:
     bot.api.fail_next("files.getUploadURLExternal", Failure(error="not_allowed_token_type"))
     bot.slack.command("raportti", user=COORDINATOR)
     bot.api.wait_for("response_url")  # the message itself is there
-    bot.api.wait_for("chat.postMessage")  # and then the word that its files are not
+    bot.api.wait_for("chat.postMessage", timeout=10)  # after the chart is drawn: may take a while
     settle(bot)
     assert "could not be sent" in text_of(posted_to(bot, COORDINATOR)[-1])
