@@ -58,7 +58,7 @@ from tests.fakes.slack_api import (
     taken_then_closed,
     timeout,
 )
-from tests.fakes.slack_requests import text_value
+from tests.fakes.slack_requests import date_value, text_value
 
 CLIENT_TIMEOUT = 0.3  # SLACK_TIMEOUT of the bot under test: a time-out costs little
 FAULTS: dict[str, Callable[[], Failure]] = {
@@ -619,3 +619,62 @@ def test_a_crash_after_the_notices_went_out_sends_none_again(
     everyone_else = Counter("D" + p[1:] for p in PEOPLE if p != SUPERVISOR)
     assert Counter(channel for channel, _ in notices(bot).elements()) == everyone_else  # each once
     assert declined_notices(bot) == everyone_else
+
+
+# --- forms whose messages cannot be updated now ------------------------------------------------
+FORM_PERSON = {"decline": (SUPERVISOR, "fi"), "counter": (HOST1, "sv"), "move": (VISITOR, "fi")}
+
+
+def submit_form(bot: Bot, setup: dict[str, Any], form: str, fault: Failure) -> None:
+    """Open the form from its button as its person would, then submit it while Slack fails."""
+    run_flow(bot, setup, {"decline": "supervisor", "counter": "host", "move": "cancel"}[form])
+    visit = only_visit(bot.session_factory)
+    user = FORM_PERSON[form][0]
+    button = {"decline": ids.SUPERVISOR_DECLINE, "counter": ids.HOST_COUNTER, "move": ids.VISIT_MOVE}[form]
+    press(bot, button, f"{visit.id}:{visit.round}", user)
+    view = jsonish(bot.api.wait_for("views.open")[-1].body["view"])
+    if form == "decline":
+        callback = ids.DECLINE_VIEW
+        values = {ids.DECLINE_REASON: {ids.DECLINE_REASON: text_value("Ei budjettia tälle keväälle.")}}
+    elif form == "counter":
+        callback = ids.COUNTER_VIEW
+        values = {f"{ids.PROPOSE_DATE}_1": {f"{ids.PROPOSE_DATE}_1": date_value("2026-12-09")}}
+    else:
+        callback = ids.MOVE_VIEW
+        values = {
+            f"{ids.PROPOSE_DATE}_1": {f"{ids.PROPOSE_DATE}_1": date_value("2026-12-16")},
+            ids.PROPOSE_KM: {ids.PROPOSE_KM: text_value("120")},
+            ids.PROPOSE_TICKETS: {ids.PROPOSE_TICKETS: text_value("0")},
+            ids.PROPOSE_ACCOMMODATION: {ids.PROPOSE_ACCOMMODATION: text_value("")},
+        }
+    bot.api.fail_while(fault, "chat.update", "files.getUploadURLExternal")
+    reply = bot.slack.submit(callback, values, user=user, private_metadata=view["private_metadata"])
+    assert reply.json() == {"response_action": "clear"}  # the form closes: it is saved
+
+
+def dms_to(bot: Bot, user: str) -> list[str]:
+    return [
+        c.body.get("text", "") for c in bot.api.delivered("chat.postMessage") if c.body.get("channel") == user
+    ]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("form", FORM_PERSON)
+def test_a_form_whose_messages_cannot_be_updated_now_says_they_will_follow(
+    bot: Bot, form: str, fault: str
+) -> None:
+    setup = set_up_people(bot)
+    submit_form(bot, setup, form, FAULTS[fault]())
+    user, language = FORM_PERSON[form]
+    slow = translator(language)("visits.saved_slack_slow")
+    deadline = time.monotonic() + 5
+    while slow not in dms_to(bot, user) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dms_to(bot, user).count(slow) == 1, dms_to(bot, user)  # told once, in their language
+    owed = wait_settled(bot, len(outbox(bot)))[-1]
+    assert owed.status == ReminderStatus.PENDING  # the messages follow from the outbox
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    assert dms_to(bot, user).count(slow) == 1
