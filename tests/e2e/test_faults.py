@@ -678,3 +678,98 @@ def test_a_form_whose_messages_cannot_be_updated_now_says_they_will_follow(
     sweep(bot)
     assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
     assert dms_to(bot, user).count(slow) == 1
+
+
+# --- a coordinator hides or publishes a write-up -----------------------------------------------
+def said_to(bot: Bot, user: str, since: int = 0) -> list[str]:
+    """What took effect for this person after call `since`: DMs and answers to their presses."""
+    return [
+        c.body.get("text", "")
+        for c in bot.api.calls[since:]
+        if c.ok
+        and (c.method == "response_url" or (c.method == "chat.postMessage" and c.body.get("channel") == user))
+    ]
+
+
+def idea_bank_shows(bot: Bot) -> str:
+    """The idea-bank post as it is now: its last post or update that took effect."""
+    found = [
+        c.body
+        for c in bot.api.calls
+        if c.ok and c.body.get("channel") == IDEAS and c.method.startswith("chat.")
+    ]
+    return json.dumps(found[-1], ensure_ascii=False)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_coordinator_hides_a_write_up_while_slack_fails_and_the_sweep_finishes_it(
+    bot: Bot, fault: str
+) -> None:
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    submit_writeup(bot, visit_id, "Lukukoira kirjastossa")
+    wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
+    writeup_id = bot.session_factory().scalars(select(WriteUp.id)).one()
+    bot.slack.action(ids.WRITEUP_HIDE, str(writeup_id), user=COORDINATOR)
+    bot.api.wait_for("views.open")
+    bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
+    before = len(bot.api.calls)
+    reply = bot.slack.submit(
+        ids.WRITEUP_HIDE_VIEW,
+        {ids.WRITEUP_HIDE_REASON: {ids.WRITEUP_HIDE_REASON: text_value("Sisältää henkilötietoja")}},
+        user=COORDINATOR,
+        private_metadata=json.dumps({"writeup": writeup_id}),
+    )
+    assert reply.status == 200 and "errors" not in (reply.text or "")  # the form closes
+    rows = wait_settled(bot, 2, kind=visit_outbox.WRITEUP_SYNC)
+    assert rows[-1].status == ReminderStatus.PENDING  # the post and the author's notice follow
+    with bot.session_factory() as session:
+        assert session.scalars(select(WriteUp.status)).one() == WriteUpStatus.HIDDEN  # saved
+    settle(bot)
+    busy = translator("en")("error.slack_busy")
+    assert busy not in said_to(bot, COORDINATOR, before)  # nobody is asked to do it again
+    assert "Lukukoira" in idea_bank_shows(bot)  # still shown: Slack failed
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot, visit_outbox.WRITEUP_SYNC)} == {ReminderStatus.SENT}
+    assert "Lukukoira" not in idea_bank_shows(bot)  # taken out of the idea bank
+    told = [text for text in said_to(bot, VISITOR, before) if "henkilötietoja" in text]
+    assert len(told) == 1, said_to(bot, VISITOR, before)  # the author is told, once
+    bot.clock.advance(hours=1)
+    assert sweep(bot).sent == []
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_coordinator_publishes_a_write_up_while_slack_fails_and_the_sweep_finishes_it(
+    bot: Bot, fault: str
+) -> None:
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    reply = bot.slack.submit(
+        ids.WRITEUP_VIEW, form_values(publish=False), user=VISITOR, private_metadata=meta(visit_id)
+    )
+    assert reply.status == 200
+    wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
+    writeup_id = bot.session_factory().scalars(select(WriteUp.id)).one()
+    bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
+    before = len(bot.api.calls)
+    press(bot, ids.WRITEUP_PUBLISH_FOR, str(writeup_id), COORDINATOR)
+    rows = wait_settled(bot, 2, kind=visit_outbox.WRITEUP_SYNC)
+    assert rows[-1].status == ReminderStatus.PENDING
+    with bot.session_factory() as session:
+        assert session.scalars(select(WriteUp.status)).one() == WriteUpStatus.PUBLISHED  # saved
+    settle(bot)
+    en = translator("en")  # the coordinator reads English: published, and the rest follows
+    assert any(en("writeups.saved_slack_slow") in text for text in said_to(bot, COORDINATOR, before))
+    assert en("error.slack_busy") not in said_to(bot, COORDINATOR, before)
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot, visit_outbox.WRITEUP_SYNC)} == {ReminderStatus.SENT}
+    assert len([c for c in bot.api.delivered("chat.postMessage") if c.body.get("channel") == IDEAS]) == 1
+    published_for_you = translator("fi")("writeups.notice.published_for_you", title="X").split("X")[0]
+    told = [text for text in said_to(bot, VISITOR, before) if published_for_you in text]
+    assert len(told) == 1, said_to(bot, VISITOR, before)
+    bot.clock.advance(hours=1)
+    assert sweep(bot).sent == []
