@@ -709,7 +709,8 @@ def test_a_coordinator_hides_a_write_up_while_slack_fails_and_the_sweep_finishes
     visit_id = confirmed_visit(bot, setup)
     submit_writeup(bot, visit_id, "Lukukoira kirjastossa")
     wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
-    writeup_id = bot.session_factory().scalars(select(WriteUp.id)).one()
+    with bot.session_factory() as session:
+        writeup_id = session.scalars(select(WriteUp.id)).one()
     bot.slack.action(ids.WRITEUP_HIDE, str(writeup_id), user=COORDINATOR)
     bot.api.wait_for("views.open")
     bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
@@ -751,7 +752,8 @@ def test_a_coordinator_publishes_a_write_up_while_slack_fails_and_the_sweep_fini
     )
     assert reply.status == 200
     wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
-    writeup_id = bot.session_factory().scalars(select(WriteUp.id)).one()
+    with bot.session_factory() as session:
+        writeup_id = session.scalars(select(WriteUp.id)).one()
     bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
     before = len(bot.api.calls)
     press(bot, ids.WRITEUP_PUBLISH_FOR, str(writeup_id), COORDINATOR)
