@@ -4,10 +4,18 @@ events that must notify, and .ics invites uploaded with files_upload_v2.
 
 A change is shown right after its commit (`publish`); what fails for a passing reason (429,
 5xx, a time-out, a closed connection) stays owed in the change's outbox row
-(`services.visit_outbox`) and the reminder sweep delivers it later (`deliver_owed`)."""
+(`services.visit_outbox`) and the reminder sweep delivers it later (`deliver_owed`).
+
+Every visit message and notice carries Slack message metadata (`VISIT_EVENT` with the visit and
+the role; `NOTICE_EVENT` with the visit and the outbox row). A post whose answer never came (a
+time-out, a lost connection, a crash) may have reached Slack: before posting it again, the
+notifier looks for it in the person's DM (`bot.reminder_delivery.find_in_dm`), and if it is
+there keeps it (a message is then updated to the current state). Posts go through a client that
+does not retry them itself: slack_sdk's retry of a lost connection would post a second time."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import Iterable
@@ -19,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import Translator, translator
-from bot.reminder_delivery import BOT_REFUSED, _seconds
+from bot.reminder_delivery import BOT_REFUSED, _seconds, find_in_dm
 from bot.views.visit import invite_texts, notice, visit_message
 from services import invites, staff, visit_outbox, visits, workdays
 from services.errors import NotFound
@@ -39,6 +47,10 @@ NOTIFYING_EVENTS = {
     "moved",
 }
 VISITOR_EVENTS = {"host_countered"}
+# Slack message metadata event types: a visit message {"visit_id", "role"}; a notice
+# {"visit_id", "outbox_id"} (the outbox row whose notice it is).
+VISIT_EVENT = "vertais_visit"
+NOTICE_EVENT = "vertais_visit_notice"
 # Renders of one visit take turns (a lock per stripe of visit ids, so memory stays bounded):
 # two presses in a row must not show their messages in the wrong order.
 _RENDER_LOCKS = tuple(threading.Lock() for _ in range(64))
@@ -57,6 +69,7 @@ class Outcome:
     retry_after: float | None = None
     outage: str | None = None
     notified: set[str] = field(default_factory=set)  # who has had the change's notice
+    unsure: set[str] = field(default_factory=set)  # whose notice may have reached Slack unanswered
 
     @property
     def ok(self) -> bool:
@@ -83,15 +96,17 @@ class Outcome:
             now=now,
             error=self.reason,
             done=self.notified,
+            unsure=self.unsure,
             retry_after=self.retry_after,
         )
         return False
 
-    def add(self, exc: Exception, what: str) -> None:
+    def add(self, exc: Exception, what: str) -> bool:
+        """Record a failed call; True if it may have reached Slack all the same (no answer came)."""
         if not isinstance(exc, SlackApiError):  # a time-out, a closed connection, a bad answer
             log.warning("%s: %s", what, type(exc).__name__)
             self.failures.append(type(exc).__name__)
-            return
+            return True
         status = exc.response.status_code
         error = str(exc.response.get("error") or f"http_{status}")
         log.warning("%s: %s", what, error)
@@ -104,6 +119,28 @@ class Outcome:
                 self.retry_after = max(self.retry_after or 0.0, wait)
         elif status >= 500 or error in PASSING_ERRORS:
             self.failures.append(error)
+        return False
+
+
+@dataclass(frozen=True)
+class OwedRow:
+    """The outbox row the sweep delivers: who has had its notice, whose notice may have reached
+    Slack without an answer, whether it was taken over from a request or sweep that died, and
+    since when its notices can be in Slack."""
+
+    id: int
+    done: set[str]
+    unsure: set[str]
+    crashed: bool
+    since: datetime
+
+
+def _from_ts(ts: str) -> datetime:
+    """A Slack ts (seconds since the epoch, as text) as a time."""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
 
 
 def recipients(card: VisitCard, coordinators: Iterable[str]) -> list[tuple[str, str]]:
@@ -126,6 +163,9 @@ class SlackVisitNotifier:
         directory: Directory | None = None,
     ) -> None:
         self.client = client
+        # Posts are not retried by the client: a retry after a lost answer would post twice.
+        self.poster = copy.copy(client)
+        self.poster.retry_handlers = []
         self.session_factory = session_factory
         # Kept as given: the app passes a live view of the coordinators (those added in the bot too).
         self.coordinators = coordinators
@@ -178,31 +218,29 @@ class SlackVisitNotifier:
             None if superseded else invite,
             changed=not superseded,
         )
-        outcome = self._render_all(change, post_new=True, row_id=row.id, done=set(params.get("done") or []))
+        outcome = self._render_all(
+            change,
+            post_new=True,
+            owed=OwedRow(
+                row.id,
+                done=set(params.get("done") or []),
+                # Whose notice may have reached Slack before: those whose post went unanswered,
+                # and, if this row was taken over from a request or sweep that died, anyone's.
+                unsure=set(params.get("unsure") or []),
+                crashed=row.reclaimed_from is not None,
+                since=min(row.due_at, row.reclaimed_from or row.due_at),
+            ),
+        )
         if outcome.outage:
             raise DeliveryError(outcome.outage, permanent=False, outage=True)
         if not outcome.ok:
             raise DeliveryError(outcome.reason, permanent=False, retry_after=outcome.retry_after)
 
-    def _render_all(
-        self,
-        change: Change,
-        *,
-        post_new: bool,
-        row_id: int | None = None,
-        done: set[str] | None = None,
-    ) -> Outcome:
+    def _render_all(self, change: Change, *, post_new: bool, owed: OwedRow | None = None) -> Outcome:
         with render_lock(change.card.id):
-            return self._render_all_locked(change, post_new=post_new, row_id=row_id, done=done)
+            return self._render_all_locked(change, post_new=post_new, owed=owed)
 
-    def _render_all_locked(
-        self,
-        change: Change,
-        *,
-        post_new: bool,
-        row_id: int | None,
-        done: set[str] | None,
-    ) -> Outcome:
+    def _render_all_locked(self, change: Change, *, post_new: bool, owed: OwedRow | None) -> Outcome:
         # The messages show the visit as it is now, not as it was when the change committed: a
         # later change may have committed (and shown itself) while this one waited for the lock.
         version = visits.version_of(self.session_factory, change.card.id)
@@ -221,7 +259,7 @@ class SlackVisitNotifier:
                 change.card, change.event, change.actor, None, changed=False, outbox=change.outbox
             )
         outcome = Outcome()
-        done = done or set()
+        done = owed.done if owed is not None else set()
         people = recipients(card, tuple(self.coordinators))
         with self.session_factory() as session:
             refs = visits.message_refs(session, card.id)
@@ -242,28 +280,58 @@ class SlackVisitNotifier:
                 log.warning("visit %s: could not identify a recipient", card.id, exc_info=True)
         today = workdays.local_today(now)
         channels: dict[str, str] = {}
+        # New posts are noted before they are made (one write), so that a post left unanswered
+        # (a time-out, a lost connection, a crash) is looked for in Slack before it is made again.
+        new = [who for who in people if who not in refs] if post_new else []
+        if new:
+            visits.begin_posts(self.session_factory, card.id, new, since=now)
+            refs.update({who: (visits.UNCONFIRMED, f"{now.timestamp():.6f}") for who in new})
+        unanswered: set[tuple[str, str]] = set()  # posts that may have reached Slack
+        posted: set[tuple[str, str]] = set()
         for user, role in people:
             t = translator(languages.get(user))
             message = visit_message(card, role, t, today=today)
+            metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             ref = refs.get((user, role))
-            if ref is not None:
+            if ref is not None and ref[0] != visits.UNCONFIRMED:
                 channels[user] = ref[0]
-            if outcome.stopped:
+            if outcome.stopped or ref is None:
                 continue
+            channel, ts = ref
             try:
-                if ref is not None:
-                    self.client.chat_update(channel=ref[0], ts=ref[1], **message)
-                elif post_new:
-                    response = self.client.chat_postMessage(channel=user, **message)
+                if channel == visits.UNCONFIRMED:
+                    if not post_new:
+                        continue
+                    if (user, role) not in new:  # an earlier post went unanswered: is it there?
+                        found = self._find(user, VISIT_EVENT, card.id, "role", role, since=_from_ts(ts))
+                        if found is not None:
+                            visits.save_message_refs(self.session_factory, card.id, [(user, role, *found)])
+                            channel, ts = found
+                            channels[user] = channel
+                if channel != visits.UNCONFIRMED:
+                    self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)
+                else:
+                    response = self.poster.chat_postMessage(channel=user, metadata=metadata, **message)
                     channel, ts = str(response["channel"]), str(response["ts"])
                     # Saved at once, so that a retry (or a crash now) updates it, never reposts it.
                     visits.save_message_refs(self.session_factory, card.id, [(user, role, channel, ts)])
                     channels[user] = channel
+                    posted.add((user, role))
             except Exception as exc:
-                outcome.add(exc, f"visit {card.id}: could not show the {role} message")
+                if outcome.add(exc, f"visit {card.id}: could not show the {role} message"):
+                    unanswered.add((user, role))
+        # Posts that were never made, or that Slack answered with an error, did not land.
+        unmade = [who for who in new if who not in posted and who not in unanswered]
+        if unmade:
+            visits.forget_posts(self.session_factory, card.id, unmade)
         if not change.changed:
             return outcome
         card = change.card  # the notice and the invite are about the change itself
+        outbox_id = owed.id if owed is not None else (change.outbox.id if change.outbox is not None else None)
+        notice_metadata = {
+            "event_type": NOTICE_EVENT,
+            "event_payload": {"visit_id": card.id, "outbox_id": outbox_id},
+        }
         notified: set[str] = set()
         day = card.chosen_date or (card.shown_dates[0] if card.shown_dates else None)
         send_invite = change.invite is not None and day is not None
@@ -281,17 +349,40 @@ class SlackVisitNotifier:
             t = translator(languages.get(user))
             text = notice(card, change.event, t) if wants_notice else ""
             try:
-                if send_invite:
+                if (
+                    not send_invite  # an invite (a file) carries no metadata: it cannot be looked for
+                    and owed is not None
+                    and (owed.crashed or user in owed.unsure)
+                    and self._find(user, NOTICE_EVENT, card.id, "outbox_id", owed.id, since=owed.since)
+                ):
+                    log.info(
+                        "visit %s: the notice to %s had reached Slack; not sending it again", card.id, user
+                    )
+                elif send_invite:
                     self._upload_invite(card, change, day, channels[user], t, text, now)  # type: ignore[arg-type]
                 else:
-                    self.client.chat_postMessage(channel=channels[user], text=text)
+                    self.poster.chat_postMessage(channel=channels[user], text=text, metadata=notice_metadata)
             except Exception as exc:
-                outcome.add(exc, f"visit {card.id}: could not notify")
+                if outcome.add(exc, f"visit {card.id}: could not notify") and not send_invite:
+                    outcome.unsure.add(user)
+                    if owed is not None:
+                        visit_outbox.mark_unsure(self.session_factory, owed.id, [user])
                 continue
             outcome.notified.add(user)
-            if row_id is not None:
-                visit_outbox.mark_done(self.session_factory, row_id, [user])
+            if owed is not None:
+                visit_outbox.mark_done(self.session_factory, owed.id, [user])
         return outcome
+
+    def _find(
+        self, user: str, event_type: str, visit_id: int, key: str, value: object, *, since: datetime
+    ) -> tuple[str, str] | None:
+        """(channel, ts) of the visit's message of this event type in the user's DM whose
+        metadata has `key` = `value`, posted since `since`; None if Slack has none."""
+
+        def matches(payload: dict[str, object]) -> bool:
+            return payload.get("visit_id") == visit_id and payload.get(key) == value
+
+        return find_in_dm(self.client, user, event_type, matches, since=since)
 
     def _upload_invite(
         self,
@@ -317,7 +408,7 @@ class SlackVisitNotifier:
             ),
             now=now,
         )
-        self.client.files_upload_v2(
+        self.poster.files_upload_v2(
             channel=channel,
             content=ics,
             filename=f"vierailu-{card.id}.ics",

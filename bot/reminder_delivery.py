@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -139,32 +139,53 @@ class SlackReminderDelivery:
     def already_sent(self, reminder: DueReminder) -> bool:
         """Is a message of this reminder in the recipient's DM since its earlier claim?"""
         assert reminder.reclaimed_from is not None
-        oldest = (reminder.reclaimed_from - HISTORY_MARGIN).timestamp()
+
+        def is_it(payload: dict[str, Any]) -> bool:
+            return payload.get("reminder_id") == reminder.id
+
         try:
-            channel = self.client.conversations_open(users=reminder.recipient)["channel"]["id"]
-            cursor: str | None = None
-            for _ in range(HISTORY_PAGES):
-                page = self.client.conversations_history(
-                    channel=channel,
-                    oldest=f"{oldest:.6f}",
-                    limit=200,
-                    include_all_metadata=True,
-                    cursor=cursor,
+            return (
+                find_in_dm(
+                    self.client, reminder.recipient, METADATA_EVENT, is_it, since=reminder.reclaimed_from
                 )
-                for message in page.get("messages") or []:
-                    metadata = message.get("metadata") or {}
-                    payload = metadata.get("event_payload") or {}
-                    if (
-                        metadata.get("event_type") == METADATA_EVENT
-                        and payload.get("reminder_id") == reminder.id
-                    ):
-                        return True
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
+                is not None
+            )
         except (SlackApiError, SlackClientError, OSError, TimeoutError, KeyError, TypeError, AttributeError):
             log.warning("could not check whether reminder %s was sent before; sending it", reminder.id)
         return False
+
+
+def find_in_dm(
+    client: WebClient,
+    user: str,
+    event_type: str,
+    matches: Callable[[dict[str, Any]], bool],
+    *,
+    since: datetime,
+) -> tuple[str, str] | None:
+    """(channel, ts) of the newest message in the bot's DM with `user`, posted since `since`
+    (less a margin), whose metadata is of `event_type` with a payload that `matches`; None if
+    there is none. Costs conversations.open and a page or more of conversations.history; the
+    Web API's errors are raised to the caller."""
+    channel = str(client.conversations_open(users=user)["channel"]["id"])
+    oldest = (since - HISTORY_MARGIN).timestamp()
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        page = client.conversations_history(
+            channel=channel,
+            oldest=f"{oldest:.6f}",
+            limit=200,
+            include_all_metadata=True,
+            cursor=cursor,
+        )
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == event_type and matches(metadata.get("event_payload") or {}):
+                return channel, str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return None
 
 
 def _seconds(value: Any) -> float | None:

@@ -1,9 +1,10 @@
 """The Slack side of a submitted write-up: its post in the idea-bank channel (posted once, then
-kept current with chat.update) and the notices to the host contacts and the coordinators.
+kept current with chat.update) and the notices to the host contacts and the coordinators; and of
+a coordinator hiding or publishing one: the post brought up to date and the author told.
 
-The write-up is saved before any of this; its outbox row (`services.visit_outbox`) says what is
-owed. Right after the submission `show` delivers it; what fails for a passing reason (429, 5xx,
-a time-out, a closed connection) the reminder sweep delivers later (`deliver_owed`), posting the
+The change is saved before any of this; its outbox row (`services.visit_outbox`) says what is
+owed. Right after the change `show` delivers it; what fails for a passing reason (429, 5xx, a
+time-out, a closed connection) the reminder sweep delivers later (`deliver_owed`), posting the
 idea-bank message only if it has not been posted and telling only those not yet told."""
 
 from __future__ import annotations
@@ -126,15 +127,45 @@ class SlackWriteUpPublisher:
             if row_id is not None:
                 visit_outbox.mark_done(self.session_factory, row_id, [user_id])
 
+    def tell_author(
+        self,
+        w: WriteUpView,
+        notice: str,
+        outcome: Outcome,
+        *,
+        done: set[str] = frozenset(),  # type: ignore[assignment]
+        row_id: int | None = None,
+    ) -> None:
+        """Tell the author that a coordinator hid or published their write-up, unless it has
+        changed again since (a later change has its own notice)."""
+        still = WriteUpStatus.HIDDEN if notice == "hidden" else WriteUpStatus.PUBLISHED
+        author = w.author_id
+        if w.status != still or author in done or author in outcome.notified or outcome.stopped:
+            return
+        t = self.t_for(author)
+        message = (
+            views.author_hidden_notice(w, t) if notice == "hidden" else views.author_published_notice(w, t)
+        )
+        try:
+            self.client.chat_postMessage(channel=author, **message)
+        except Exception as exc:
+            outcome.add(exc, "could not tell the author about their write-up")
+            return
+        outcome.notified.add(author)
+        if row_id is not None:
+            visit_outbox.mark_done(self.session_factory, row_id, [author])
+
     # --- delivery --------------------------------------------------------------------------
     def show(self, submitted: Submitted) -> bool:
-        """Right after the submission: post or update, tell who must be told; what fails is left
+        """Right after the change: post or update, tell who must be told; what fails is left
         in the outbox row for the sweep. Never raises."""
         outcome = Outcome()
         try:
             w = self.follow_post(submitted.writeup, outcome)
             if submitted.first_submission or submitted.newly_published:
                 self.tell_people(w, submitted.host_contacts, outcome)
+            if submitted.author_notice:
+                self.tell_author(w, submitted.author_notice, outcome)
         except Exception:
             log.exception("could not show a write-up")
             outcome.failures.append("error")
@@ -157,6 +188,9 @@ class SlackWriteUpPublisher:
         if row.params.get("tell"):
             contacts = [str(c) for c in row.params.get("contacts") or []]
             self.tell_people(w, contacts, outcome, done=set(row.params.get("done") or []), row_id=row.id)
+        if row.params.get("author"):
+            notice = str(row.params["author"])
+            self.tell_author(w, notice, outcome, done=set(row.params.get("done") or []), row_id=row.id)
         if outcome.outage:
             raise DeliveryError(outcome.outage, permanent=False, outage=True)
         if not outcome.ok:

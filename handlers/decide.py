@@ -68,11 +68,17 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except DomainError as exc:
             tell(client, body, context, t(exc.key, **exc.params))
             return
-        if not notifier_of(deps).publish(change):  # saved; the messages follow from the outbox
-            try:
-                tell(client, body, context, t("visits.saved_slack_slow"))
-            except Exception:
-                log.warning("could not tell the user that the messages will follow", exc_info=True)
+        show(client, body, context, change)
+
+    def show(client: WebClient, body: dict[str, Any], context: BoltContext, change: Change) -> None:
+        """Show the change on Slack; if that cannot be done now (it is saved, and the messages
+        follow from the outbox), tell the person who made it."""
+        if notifier_of(deps).publish(change):
+            return
+        try:
+            tell(client, body, context, t_of(context)("visits.saved_slack_slow"))
+        except Exception:
+            log.warning("could not tell the user that the messages will follow", exc_info=True)
 
     def button_value(body: dict[str, Any]) -> tuple[int, int, int | None]:
         return parse_value(str(_action(body).get("value") or ""))
@@ -200,8 +206,16 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
 
     # --- the forms' submissions ---------------------------------------------------------------
     def submit(
-        ack: Ack, context: BoltContext, step: Callable[[], Change], blocks: dict[str, str] | None = None
+        ack: Ack,
+        body: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+        step: Callable[[], Change],
+        blocks: dict[str, str] | None = None,
     ) -> None:
+        """Do a form's transition: a rejected form shows why; a saved one closes, and if its
+        messages cannot be updated now the person is told in a direct message (a form has no
+        response_url) that they will follow."""
         t = t_of(context)
         try:
             change = step()
@@ -216,10 +230,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             ack(response_action="update", view=_info(t, t(exc.key, **exc.params)))
             return
         ack(response_action="clear")
-        notifier_of(deps).publish(change)
+        show(client, body, context, change)
 
     @app.view(ids.DECLINE_VIEW)
-    def on_decline_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    def on_decline_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         def step() -> Change:
             visit_id, round_, party = _metadata(view)
             user = user_of(body)
@@ -238,10 +254,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 reason=reason,
             )
 
-        submit(ack, context, step, {"reason": ids.DECLINE_REASON})
+        submit(ack, body, client, context, step, {"reason": ids.DECLINE_REASON})
 
     @app.view(ids.COUNTER_VIEW)
-    def on_counter_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    def on_counter_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         def step() -> Change:
             visit_id, round_, _party = _metadata(view)
             user = user_of(body)
@@ -257,10 +275,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 reason=text_of(values, ids.DECLINE_REASON),
             )
 
-        submit(ack, context, step)
+        submit(ack, body, client, context, step)
 
     @app.view(ids.MOVE_VIEW)
-    def on_move_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    def on_move_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         def step() -> Change:
             visit_id, _round, _party = _metadata(view)
             user = user_of(body)
@@ -277,7 +297,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 accommodation=text_of(values, ids.PROPOSE_ACCOMMODATION),
             )
 
-        submit(ack, context, step)
+        submit(ack, body, client, context, step)
 
 
 def _info(t: Any, text: str) -> dict[str, Any]:

@@ -76,12 +76,6 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         assert isinstance(found, SlackWriteUpPublisher), "build_app puts the publisher in deps.extras"
         return found
 
-    def t_for(user_id: str) -> Translator:
-        return publisher().t_for(user_id)
-
-    def follow_post(client: WebClient, w: writeups.WriteUpView) -> writeups.WriteUpView:
-        return publisher().follow_post(w)
-
     # --- writing ---------------------------------------------------------------------------
     @app.action(ids.WRITEUP_OPEN)
     def on_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -150,7 +144,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             ack()
             return
         try:
-            w = writeups.hide(
+            result = writeups.hide(
                 deps.session_factory,
                 writeup_id,
                 reason,
@@ -162,9 +156,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             ack(response_action="errors", errors=_errors(exc, t))
             return
         ack()
-        follow_post(client, w)
-        author_t = t_for(w.author_id)
-        client.chat_postMessage(channel=w.author_id, **views.author_hidden_notice(w, author_t))
+        if not publisher().show(result):  # hidden; the post and the author's notice follow
+            try:
+                reply_to_user(client, None, body, common.ephemeral(t("writeups.saved_slack_slow")), t)
+            except Exception:
+                log.warning("could not tell the coordinator that the rest will follow", exc_info=True)
 
     @app.action(ids.WRITEUP_PUBLISH_FOR)
     def on_publish_for(
@@ -175,24 +171,19 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         user_id = body["user"]["id"]
         if not value.isdigit():
             return
-        w = writeups.publish_for_author(
+        result = writeups.publish_for_author(
             deps.session_factory,
             int(value),
             actor=user_id,
             coordinator=deps.is_coordinator(user_id),
             now=deps.now(),
         )
-        w = follow_post(client, w)
+        shown = publisher().show(result)
         t = t_of(context)
-        reply_to_user(
-            client,
-            respond,
-            body,
-            common.ephemeral(t("writeups.published_for", title=views.inline(w.title))),
-            t,
-        )
-        author_t = t_for(w.author_id)
-        client.chat_postMessage(channel=w.author_id, **views.author_published_notice(w, author_t))
+        text = t("writeups.published_for", title=views.inline(result.writeup.title))
+        if not shown:  # published; the post and the author's notice follow
+            text += "\n" + t("writeups.saved_slack_slow")
+        reply_to_user(client, respond, body, common.ephemeral(text), t)
 
     # --- finding ---------------------------------------------------------------------------
     def answer(me_id: str, t: Translator, query: str, offset: int = 0) -> dict[str, Any]:

@@ -17,16 +17,24 @@ and no sweep takes it meanwhile:
 
 Who has already had the event's notice is written into the row's params (`done`), so a retry
 sends it only to the others: by the sweep as each one goes out, by the request (to keep a press
-cheap) once, when it gives the row back. A crash of the request in the middle of its notices can
-therefore repeat the notices it had already sent; a crash before them (while the messages are
-being posted) repeats nothing. Messages are idempotent by themselves: a message already posted
-(its channel and ts are in `visit_messages`, saved right after each post) is updated, never
-posted again.
+cheap) once, when it gives the row back. A crash of the request in the middle of its notices
+leaves those it had sent unrecorded: the sweep that takes the row over looks for each in the
+person's DM before sending it. Messages are idempotent by themselves: a message already
+posted (its channel and ts are in `visit_messages`, saved right after each post) is updated,
+never posted again.
 
-The one duplicate left: a failure after Slack has taken a message but before its answer arrived
-(a connection dropped mid-answer, a time-out) looks like any other failure, and the retry posts
-again. chat.postMessage takes no idempotency key; closing this would mean looking the message up
-in the DM's history (the `im:history` scope) before posting again.
+A post whose answer never came (a time-out, a connection closed mid-answer, a crash) may have
+reached Slack all the same. chat.postMessage takes no idempotency key, so each visit message and
+notice carries Slack message metadata (the visit and role; the visit and this row), and what may
+have landed is looked for in the person's DM history (`im:history`) before it is sent again: a
+visit message's post is noted in `visit_messages` before it is made (channel empty until Slack
+answers), a notice that went unanswered is noted in the row's params (`unsure`), and a row taken
+over from a request or sweep that died has all its not-yet-done notices looked for. The normal
+path makes no extra Slack call: the look-ups happen only after such a failure.
+
+The one duplicate left: a calendar invite (files_upload_v2) cannot carry message metadata, so an
+invite whose upload went unanswered, or that a crash interrupted, is sent again: the person
+gets the file twice (a calendar keeps one event: the same UID and SEQUENCE).
 
 The row knows nothing of Slack: it says what is owed, not how to send it.
 """
@@ -102,6 +110,18 @@ def mark_done(session_factory: sessionmaker[Session], row_id: int, users: Iterab
         row.params = params
 
 
+def mark_unsure(session_factory: sessionmaker[Session], row_id: int, users: Iterable[str]) -> None:
+    """Record that these people's notice was sent without an answer: it may have reached them,
+    so the next delivery looks for it before sending it again."""
+    with session_factory.begin() as session:
+        row = session.get(Reminder, row_id, with_for_update=True)
+        if row is None:
+            return
+        params: dict[str, Any] = dict(row.params or {})
+        params["unsure"] = sorted(set(params.get("unsure") or []) | set(users))
+        row.params = params
+
+
 def delivered(session_factory: sessionmaker[Session], owed: Owed, *, now: datetime) -> bool:
     """The request delivered everything: the row is sent (False if its claim was taken over)."""
     return _unclaim(session_factory, owed, status=ReminderStatus.SENT, sent_at=now)
@@ -114,10 +134,11 @@ def retry_later(
     now: datetime,
     error: str,
     done: Iterable[str] = (),
+    unsure: Iterable[str] = (),
     retry_after: float | None = None,
 ) -> bool:
-    """Something did not go out: record who has had the notice already and give the claim back,
-    so that the sweep delivers the rest later."""
+    """Something did not go out: record who has had the notice already (and whose notice went
+    out unanswered) and give the claim back, so that the sweep delivers the rest later."""
     wait = timedelta(seconds=retry_after) if retry_after and retry_after > 0 else RETRY_AFTER
     with session_factory.begin() as session:
         row = session.get(Reminder, owed.id, with_for_update=True)
@@ -125,6 +146,8 @@ def retry_later(
             return False  # taken over by a sweep (this request took longer than a claim lasts)
         params: dict[str, Any] = dict(row.params or {})
         params["done"] = sorted(set(params.get("done") or []) | set(done))
+        if unsure:
+            params["unsure"] = sorted(set(params.get("unsure") or []) | set(unsure))
         row.params = params
         row.next_attempt_at = now + wait
         row.last_error = error[:200]

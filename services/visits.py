@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -714,8 +714,12 @@ def waiting_for(
     return Page(lines, total, 0, limit)
 
 
+UNCONFIRMED = ""  # the channel of a message whose post has begun and has not been answered
+
+
 def message_refs(session: Session, visit_id: int) -> dict[tuple[str, str], tuple[str, str]]:
-    """(recipient, role) -> (channel, ts) of the visit's stored messages."""
+    """(recipient, role) -> (channel, ts) of the visit's stored messages. A post that began and
+    was never answered has the channel UNCONFIRMED and, as ts, the time it began (a Slack ts)."""
     rows = session.execute(
         select(VisitMessage.recipient, VisitMessage.role, VisitMessage.channel, VisitMessage.ts).where(
             VisitMessage.visit_id == visit_id
@@ -724,33 +728,72 @@ def message_refs(session: Session, visit_id: int) -> dict[tuple[str, str], tuple
     return {(r, role): (channel, ts) for r, role, channel, ts in rows}
 
 
-def save_message_refs(
-    session_factory: sessionmaker[Session], visit_id: int, refs: Iterable[tuple[str, str, str, str]]
+def begin_posts(
+    session_factory: sessionmaker[Session], visit_id: int, who: Iterable[tuple[str, str]], *, since: datetime
 ) -> None:
-    """Store (recipient, role, channel, ts) of newly posted messages in one transaction; if one is
-    already stored (a concurrent publish), store the others one by one."""
-    rows = [
-        VisitMessage(visit_id=visit_id, recipient=r, role=role, channel=channel, ts=ts)
-        for r, role, channel, ts in refs
-    ]
+    """Note, before posting them, that the (recipient, role) messages are being posted: if the
+    answer never comes (a time-out, a lost connection, a crash), the message may be in Slack all
+    the same, and the next render looks for it there before posting again. One that is already
+    stored (a concurrent publish) is left as it is."""
+    ts = f"{since.timestamp():.6f}"
+    pending = [(r, role) for r, role in who]
     try:
         with session_factory.begin() as session:
-            session.add_all(rows)
+            session.add_all(
+                VisitMessage(visit_id=visit_id, recipient=r, role=role, channel=UNCONFIRMED, ts=ts)
+                for r, role in pending
+            )
         return
     except IntegrityError:
         pass
-    for row in rows:
+    for r, role in pending:
         try:
             with session_factory.begin() as session:
                 session.add(
-                    VisitMessage(
-                        visit_id=visit_id,
-                        recipient=row.recipient,
-                        role=row.role,
-                        channel=row.channel,
-                        ts=row.ts,
-                    )
+                    VisitMessage(visit_id=visit_id, recipient=r, role=role, channel=UNCONFIRMED, ts=ts)
                 )
+        except IntegrityError:
+            continue
+
+
+def forget_posts(
+    session_factory: sessionmaker[Session], visit_id: int, who: Iterable[tuple[str, str]]
+) -> None:
+    """The (recipient, role) posts were not made, or Slack refused them: nothing to look for."""
+    with session_factory.begin() as session:
+        for r, role in who:
+            session.execute(
+                delete(VisitMessage).where(
+                    VisitMessage.visit_id == visit_id,
+                    VisitMessage.recipient == r,
+                    VisitMessage.role == role,
+                    VisitMessage.channel == UNCONFIRMED,
+                )
+            )
+
+
+def save_message_refs(
+    session_factory: sessionmaker[Session], visit_id: int, refs: Iterable[tuple[str, str, str, str]]
+) -> None:
+    """Store (recipient, role, channel, ts) of posted (or found) messages, each in its own
+    transaction, over the note that its post had begun; a message already stored (a concurrent
+    publish) is kept."""
+    for r, role, channel, ts in refs:
+        where = (VisitMessage.visit_id == visit_id, VisitMessage.recipient == r, VisitMessage.role == role)
+        try:
+            with session_factory.begin() as session:
+                result = session.execute(
+                    update(VisitMessage)
+                    .where(*where, VisitMessage.channel == UNCONFIRMED)
+                    .values(channel=channel, ts=ts)
+                )
+                if (
+                    not getattr(result, "rowcount", 0)
+                    and session.scalar(select(VisitMessage.id).where(*where)) is None
+                ):
+                    session.add(
+                        VisitMessage(visit_id=visit_id, recipient=r, role=role, channel=channel, ts=ts)
+                    )
         except IntegrityError:
             continue
 

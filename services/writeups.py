@@ -312,6 +312,7 @@ class Submitted:
     first_submission: bool
     host_contacts: tuple[str, ...]
     outbox: visit_outbox.Owed | None = None  # the post and notices it owes, claimed by the request
+    author_notice: str | None = None  # a coordinator's "hidden" | "published": the author is told
 
 
 def _terms(w: WriteUp, topic: Topic) -> str:
@@ -391,7 +392,7 @@ def hide(
     actor: str,
     coordinator: bool,
     now: datetime,
-) -> WriteUpView:
+) -> Submitted:
     """A coordinator takes a write-up out of the idea bank, with a reason told to the author."""
     if not coordinator:
         raise NotAllowed()
@@ -417,12 +418,12 @@ def hide(
             entity_id=w.id,
             details={"reason": reason},
         )
-        return _load_view(session, w.id)
+        return _moderated(session, w, "hidden", now)
 
 
 def publish_for_author(
     session_factory: sessionmaker[Session], writeup_id: int, *, actor: str, coordinator: bool, now: datetime
-) -> WriteUpView:
+) -> Submitted:
     """A coordinator publishes a submitted write-up on the author's behalf (or un-hides one)."""
     if not coordinator:
         raise NotAllowed()
@@ -444,7 +445,20 @@ def publish_for_author(
             entity="writeup",
             entity_id=w.id,
         )
-        return _load_view(session, w.id)
+        return _moderated(session, w, "published", now)
+
+
+def _moderated(session: Session, w: WriteUp, notice: str, now: datetime) -> Submitted:
+    """A coordinator's change: in the same unit of work, what it owes on Slack (the idea-bank
+    post brought up to date, the author told), delivered by the request or later by the sweep."""
+    owed = visit_outbox.owe_row(
+        session,
+        kind=visit_outbox.WRITEUP_SYNC,
+        visit_id=w.visit_id,
+        params={"writeup": w.id, "tell": False, "author": notice},
+        now=now,
+    )
+    return Submitted(_load_view(session, w.id), False, False, (), owed, author_notice=notice)
 
 
 # --- finding -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from bot import ids
 from bot.__main__ import reminder_sweeper
 from bot.i18n import translator
+from bot.notifier import NOTICE_EVENT, VISIT_EVENT, recipients
 from models import (
     AuditEntry,
     HostOffer,
@@ -32,7 +33,7 @@ from models import (
     WriteUp,
     WriteUpStatus,
 )
-from services import visit_outbox
+from services import visit_outbox, visits
 from services.reminders import SweepResult
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_offer import suggest_topic
@@ -49,7 +50,15 @@ from tests.e2e.visit_helpers import (
     set_up_people,
     settle,
 )
-from tests.fakes.slack_api import Failure, closed_connection, rate_limited, server_error, timeout
+from tests.fakes.slack_api import (
+    Failure,
+    closed_connection,
+    rate_limited,
+    server_error,
+    taken_then_closed,
+    timeout,
+)
+from tests.fakes.slack_requests import date_value, text_value
 
 CLIENT_TIMEOUT = 0.3  # SLACK_TIMEOUT of the bot under test: a time-out costs little
 FAULTS: dict[str, Callable[[], Failure]] = {
@@ -449,3 +458,320 @@ def test_slack_down_through_the_whole_flow_then_one_sweep_shows_where_it_ended(b
     assert len(icses) == 5 and all("STATUS:CANCELLED" in ics and "SEQUENCE:1" in ics for ics in icses)
     with bot.session_factory() as session:
         assert session.scalars(select(Visit.status)).one() == VisitStatus.CANCELLED
+
+
+# --- Slack took it, the answer was lost ---------------------------------------------------------
+# Slack posts the message and only then is its answer lost: the connection closes, or the answer
+# comes after the client has given up. The bot cannot tell this from a post that never arrived.
+LOST_ANSWERS: dict[str, Callable[[], Failure]] = {
+    "closed": taken_then_closed,
+    "timeout": lambda: taken_then_closed(delay=CLIENT_TIMEOUT * 4),
+}
+
+
+class Crash(BaseException):
+    """The process dies here (not an error the bot could catch and handle)."""
+
+
+def in_slack(bot: Bot, event_type: str) -> dict[str, list[dict[str, Any]]]:
+    """The messages of this metadata event type in each DM, as Slack holds them now."""
+    with bot.api.lock:
+        return {
+            channel: [m for m in messages if (m.get("metadata") or {}).get("event_type") == event_type]
+            for channel, messages in bot.api.history.items()
+        }
+
+
+def check_one_current_message_each(bot: Bot) -> None:
+    """Slack holds one visit message for each person (tagged with the visit and their role), and
+    it shows the visit as it is now: what a fresh render shows."""
+    check_delivered_once(bot, "propose")  # each posted once; a fresh render changes nothing
+    latest = shown(bot)
+    held = in_slack(bot, VISIT_EVENT)
+    assert {channel: len(found) for channel, found in held.items() if found} == {
+        "D" + p[1:]: 1 for p in PEOPLE
+    }
+    visit_id = only_visit(bot.session_factory).id
+    for person, role in recipients(visits.card_of(bot.session_factory, visit_id), [COORDINATOR]):
+        [message] = held["D" + person[1:]]
+        assert message["metadata"]["event_payload"] == {"visit_id": visit_id, "role": role}
+        assert message["blocks"] == latest["D" + person[1:]]
+
+
+@pytest.mark.parametrize("lost", LOST_ANSWERS)
+def test_a_visit_message_slack_took_without_answering_is_found_not_posted_again(bot: Bot, lost: str) -> None:
+    setup = set_up_people(bot)
+    bot.api.fail_nth("chat.postMessage", 3, LOST_ANSWERS[lost]())  # the third person's message
+    step(bot, setup, "propose")
+    [row] = wait_settled(bot, 1)
+    assert visit_messages(bot) == Counter([VISITOR, SUPERVISOR, HOST1])  # it went out; the rest wait
+    assert row.status == ReminderStatus.PENDING  # the bot does not know it went out
+    # Another change meanwhile (Slack answering again): the message is found and brought up to date.
+    step(bot, setup, "supervisor")
+    wait_settled(bot, 2)
+    assert visit_messages(bot) == Counter(PEOPLE)
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    check_one_current_message_each(bot)
+
+
+@pytest.mark.parametrize("lost", LOST_ANSWERS)
+def test_lost_answers_through_the_sweep_post_nothing_twice(bot: Bot, lost: str) -> None:
+    """Slack fails the whole proposal, then takes the sweep's third post without answering:
+    the next sweep finds that message and posts only what is still missing."""
+    setup = set_up_people(bot)
+    bot.api.fail_while(server_error(), *VISIT_CALLS)
+    step(bot, setup, "propose")
+    wait_settled(bot, 1)
+    bot.api.heal()
+    bot.api.fail_nth("chat.postMessage", 3, LOST_ANSWERS[lost]())
+    bot.clock.advance(minutes=2)
+    assert len(sweep(bot).retried) == 1
+    bot.clock.advance(minutes=2)
+    assert len(sweep(bot).sent) == 1
+    check_one_current_message_each(bot)
+    assert len(bot.api.of("conversations.history")) == 1  # looked for the unanswered one only
+
+
+def test_a_crash_after_slack_took_a_visit_message_posts_it_once(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies right after Slack took the third person's message, before the bot could
+    note it: the sweep takes the change over when its claim expires and finds the message."""
+    setup = set_up_people(bot)
+    save = visits.save_message_refs
+
+    def die_on_the_third(session_factory: Any, visit_id: int, refs: Any) -> None:
+        refs = list(refs)
+        if any(user == HOST1 for user, *_ in refs):
+            raise Crash
+        save(session_factory, visit_id, refs)
+
+    monkeypatch.setattr(visits, "save_message_refs", die_on_the_third)
+    step(bot, setup, "propose")
+    bot.api.wait_for("chat.postMessage", count=3)
+    settle(bot)
+    monkeypatch.setattr(visits, "save_message_refs", save)
+    [row] = outbox(bot)
+    assert row.status == ReminderStatus.PENDING and row.claim_token is not None  # the dead request's
+    assert visit_messages(bot) == Counter([VISITOR, SUPERVISOR, HOST1])
+    bot.clock.advance(minutes=2)
+    assert sweep(bot).sent == []  # the claim has not expired yet
+    bot.clock.advance(minutes=10)
+    assert len(sweep(bot).sent) == 1
+    check_one_current_message_each(bot)
+
+
+def decline_as_supervisor(bot: Bot) -> None:
+    visit = only_visit(bot.session_factory)
+    press(bot, ids.SUPERVISOR_DECLINE, f"{visit.id}:{visit.round}", SUPERVISOR)
+    view = jsonish(bot.api.wait_for("views.open")[-1].body["view"])
+    reply = bot.slack.submit(
+        ids.DECLINE_VIEW,
+        {ids.DECLINE_REASON: {ids.DECLINE_REASON: text_value("Ei budjettia tälle keväälle.")}},
+        user=SUPERVISOR,
+        private_metadata=view["private_metadata"],
+    )
+    assert reply.json() == {"response_action": "clear"}
+
+
+def declined_notices(bot: Bot) -> Counter[str]:
+    """The decline's notices that Slack holds, per DM."""
+    return Counter(channel for channel, found in in_slack(bot, NOTICE_EVENT).items() for _ in found)
+
+
+@pytest.mark.parametrize("lost", LOST_ANSWERS)
+def test_a_notice_slack_took_without_answering_is_not_sent_again(bot: Bot, lost: str) -> None:
+    setup = set_up_people(bot)
+    run_flow(bot, setup, "supervisor")  # proposed, the supervisor has not decided
+    bot.api.fail_nth("chat.postMessage", 2, LOST_ANSWERS[lost]())  # the second notice
+    decline_as_supervisor(bot)
+    rows = wait_settled(bot, 2)
+    assert rows[-1].status == ReminderStatus.PENDING
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    everyone_else = Counter("D" + p[1:] for p in PEOPLE if p != SUPERVISOR)
+    assert Counter(channel for channel, _ in notices(bot).elements()) == everyone_else  # each once
+    assert declined_notices(bot) == everyone_else  # each tagged with the visit's change
+
+
+def test_a_crash_after_the_notices_went_out_sends_none_again(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request dies after its notices went out, before it could note that: the sweep takes
+    the change over and finds each notice in the person's DM."""
+    setup = set_up_people(bot)
+    run_flow(bot, setup, "supervisor")
+
+    def die(*args: Any, **kwargs: Any) -> bool:
+        raise Crash
+
+    monkeypatch.setattr(visit_outbox, "delivered", die)
+    decline_as_supervisor(bot)
+    bot.api.wait_for("chat.postMessage", count=5 + 4)
+    settle(bot)
+    monkeypatch.undo()
+    assert outbox(bot)[-1].claim_token is not None  # still the dead request's
+    bot.clock.advance(minutes=10)
+    assert len(sweep(bot).sent) == 1
+    everyone_else = Counter("D" + p[1:] for p in PEOPLE if p != SUPERVISOR)
+    assert Counter(channel for channel, _ in notices(bot).elements()) == everyone_else  # each once
+    assert declined_notices(bot) == everyone_else
+
+
+# --- forms whose messages cannot be updated now ------------------------------------------------
+FORM_PERSON = {"decline": (SUPERVISOR, "fi"), "counter": (HOST1, "sv"), "move": (VISITOR, "fi")}
+
+
+def submit_form(bot: Bot, setup: dict[str, Any], form: str, fault: Failure) -> None:
+    """Open the form from its button as its person would, then submit it while Slack fails."""
+    run_flow(bot, setup, {"decline": "supervisor", "counter": "host", "move": "cancel"}[form])
+    visit = only_visit(bot.session_factory)
+    user = FORM_PERSON[form][0]
+    button = {"decline": ids.SUPERVISOR_DECLINE, "counter": ids.HOST_COUNTER, "move": ids.VISIT_MOVE}[form]
+    press(bot, button, f"{visit.id}:{visit.round}", user)
+    view = jsonish(bot.api.wait_for("views.open")[-1].body["view"])
+    if form == "decline":
+        callback = ids.DECLINE_VIEW
+        values = {ids.DECLINE_REASON: {ids.DECLINE_REASON: text_value("Ei budjettia tälle keväälle.")}}
+    elif form == "counter":
+        callback = ids.COUNTER_VIEW
+        values = {f"{ids.PROPOSE_DATE}_1": {f"{ids.PROPOSE_DATE}_1": date_value("2026-12-09")}}
+    else:
+        callback = ids.MOVE_VIEW
+        values = {
+            f"{ids.PROPOSE_DATE}_1": {f"{ids.PROPOSE_DATE}_1": date_value("2026-12-16")},
+            ids.PROPOSE_KM: {ids.PROPOSE_KM: text_value("120")},
+            ids.PROPOSE_TICKETS: {ids.PROPOSE_TICKETS: text_value("0")},
+            ids.PROPOSE_ACCOMMODATION: {ids.PROPOSE_ACCOMMODATION: text_value("")},
+        }
+    bot.api.fail_while(fault, "chat.update", "files.getUploadURLExternal")
+    reply = bot.slack.submit(callback, values, user=user, private_metadata=view["private_metadata"])
+    assert reply.json() == {"response_action": "clear"}  # the form closes: it is saved
+
+
+def dms_to(bot: Bot, user: str) -> list[str]:
+    return [
+        c.body.get("text", "") for c in bot.api.delivered("chat.postMessage") if c.body.get("channel") == user
+    ]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("form", FORM_PERSON)
+def test_a_form_whose_messages_cannot_be_updated_now_says_they_will_follow(
+    bot: Bot, form: str, fault: str
+) -> None:
+    setup = set_up_people(bot)
+    submit_form(bot, setup, form, FAULTS[fault]())
+    user, language = FORM_PERSON[form]
+    slow = translator(language)("visits.saved_slack_slow")
+    deadline = time.monotonic() + 5
+    while slow not in dms_to(bot, user) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dms_to(bot, user).count(slow) == 1, dms_to(bot, user)  # told once, in their language
+    owed = wait_settled(bot, len(outbox(bot)))[-1]
+    assert owed.status == ReminderStatus.PENDING  # the messages follow from the outbox
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    assert dms_to(bot, user).count(slow) == 1
+
+
+# --- a coordinator hides or publishes a write-up -----------------------------------------------
+def said_to(bot: Bot, user: str, since: int = 0) -> list[str]:
+    """What took effect for this person after call `since`: DMs and answers to their presses."""
+    return [
+        c.body.get("text", "")
+        for c in bot.api.calls[since:]
+        if c.ok
+        and (c.method == "response_url" or (c.method == "chat.postMessage" and c.body.get("channel") == user))
+    ]
+
+
+def idea_bank_shows(bot: Bot) -> str:
+    """The idea-bank post as it is now: its last post or update that took effect."""
+    found = [
+        c.body
+        for c in bot.api.calls
+        if c.ok and c.body.get("channel") == IDEAS and c.method.startswith("chat.")
+    ]
+    return json.dumps(found[-1], ensure_ascii=False)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_coordinator_hides_a_write_up_while_slack_fails_and_the_sweep_finishes_it(
+    bot: Bot, fault: str
+) -> None:
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    submit_writeup(bot, visit_id, "Lukukoira kirjastossa")
+    wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
+    with bot.session_factory() as session:
+        writeup_id = session.scalars(select(WriteUp.id)).one()
+    bot.slack.action(ids.WRITEUP_HIDE, str(writeup_id), user=COORDINATOR)
+    bot.api.wait_for("views.open")
+    bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
+    before = len(bot.api.calls)
+    reply = bot.slack.submit(
+        ids.WRITEUP_HIDE_VIEW,
+        {ids.WRITEUP_HIDE_REASON: {ids.WRITEUP_HIDE_REASON: text_value("Sisältää henkilötietoja")}},
+        user=COORDINATOR,
+        private_metadata=json.dumps({"writeup": writeup_id}),
+    )
+    assert reply.status == 200 and "errors" not in (reply.text or "")  # the form closes
+    rows = wait_settled(bot, 2, kind=visit_outbox.WRITEUP_SYNC)
+    assert rows[-1].status == ReminderStatus.PENDING  # the post and the author's notice follow
+    with bot.session_factory() as session:
+        assert session.scalars(select(WriteUp.status)).one() == WriteUpStatus.HIDDEN  # saved
+    settle(bot)
+    busy = translator("en")("error.slack_busy")
+    assert busy not in said_to(bot, COORDINATOR, before)  # nobody is asked to do it again
+    assert "Lukukoira" in idea_bank_shows(bot)  # still shown: Slack failed
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot, visit_outbox.WRITEUP_SYNC)} == {ReminderStatus.SENT}
+    assert "Lukukoira" not in idea_bank_shows(bot)  # taken out of the idea bank
+    told = [text for text in said_to(bot, VISITOR, before) if "henkilötietoja" in text]
+    assert len(told) == 1, said_to(bot, VISITOR, before)  # the author is told, once
+    bot.clock.advance(hours=1)
+    assert sweep(bot).sent == []
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_coordinator_publishes_a_write_up_while_slack_fails_and_the_sweep_finishes_it(
+    bot: Bot, fault: str
+) -> None:
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    reply = bot.slack.submit(
+        ids.WRITEUP_VIEW, form_values(publish=False), user=VISITOR, private_metadata=meta(visit_id)
+    )
+    assert reply.status == 200
+    wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
+    with bot.session_factory() as session:
+        writeup_id = session.scalars(select(WriteUp.id)).one()
+    bot.api.fail_while(FAULTS[fault](), "chat.postMessage", "chat.update")
+    before = len(bot.api.calls)
+    press(bot, ids.WRITEUP_PUBLISH_FOR, str(writeup_id), COORDINATOR)
+    rows = wait_settled(bot, 2, kind=visit_outbox.WRITEUP_SYNC)
+    assert rows[-1].status == ReminderStatus.PENDING
+    with bot.session_factory() as session:
+        assert session.scalars(select(WriteUp.status)).one() == WriteUpStatus.PUBLISHED  # saved
+    settle(bot)
+    en = translator("en")  # the coordinator reads English: published, and the rest follows
+    assert any(en("writeups.saved_slack_slow") in text for text in said_to(bot, COORDINATOR, before))
+    assert en("error.slack_busy") not in said_to(bot, COORDINATOR, before)
+    bot.api.heal()
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot, visit_outbox.WRITEUP_SYNC)} == {ReminderStatus.SENT}
+    assert len([c for c in bot.api.delivered("chat.postMessage") if c.body.get("channel") == IDEAS]) == 1
+    published_for_you = translator("fi")("writeups.notice.published_for_you", title="X").split("X")[0]
+    told = [text for text in said_to(bot, VISITOR, before) if published_for_you in text]
+    assert len(told) == 1, said_to(bot, VISITOR, before)
+    bot.clock.advance(hours=1)
+    assert sweep(bot).sent == []

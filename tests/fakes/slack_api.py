@@ -29,7 +29,9 @@ class Call:
 class Failure:
     """How the fake fails a call: an HTTP status and error (429 sends `Retry-After`), after
     `delay` seconds. `close`: drop the connection without answering. A delay longer than the
-    client's timeout is a time-out; `hang` waits until the test ends (or `release()`)."""
+    client's timeout is a time-out; `hang` waits until the test ends (or `release()`).
+    `taken`: Slack does what was asked (the message is posted) and only then is the answer lost
+    (the connection closes after `delay`): the call is recorded as one that took effect."""
 
     status: int = 200
     error: str = "internal_error"
@@ -37,6 +39,7 @@ class Failure:
     delay: float = 0.0
     close: bool = False
     hang: bool = False
+    taken: bool = False
 
 
 # The faults of a Web API that a bot must survive, by name (tests parametrize over these).
@@ -50,6 +53,11 @@ def server_error() -> Failure:
 
 def closed_connection() -> Failure:
     return Failure(close=True)
+
+
+def taken_then_closed(delay: float = 0.0) -> Failure:
+    """Slack takes the call (posts the message), then the connection closes before its answer."""
+    return Failure(close=True, taken=True, delay=delay)
 
 
 def timeout(seconds: float) -> Failure:
@@ -191,9 +199,12 @@ class FakeSlackApi:
         with self.lock:
             failure = self.failures[method].popleft() if self.failures.get(method) else None
             failure = failure or self.outages.get(method)
-            self.calls.append(Call(method, body, time.monotonic(), ok=failure is None))
+            taken = failure is not None and failure.taken
+            self.calls.append(Call(method, body, time.monotonic(), ok=failure is None or taken))
             released = self.released
             self.lock.notify_all()
+        if failure is not None and taken:
+            self._answer(method, body)  # Slack has it; the answer is lost on the way back
         if failure is not None:
             if failure.hang:
                 released.wait(120)
@@ -246,15 +257,24 @@ class FakeSlackApi:
             reply: dict[str, Any] = {"ok": True, "channel": channel, "ts": ts}
             if method == "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
+            metadata = body.get("metadata")
+            metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+            blocks = body.get("blocks")
+            blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
             if method == "chat.postMessage":
-                metadata = body.get("metadata")
-                metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
                 with self.lock:
                     self.history[str(channel)].append(
                         # the fake's ts are not wall-clock times: `oldest` is compared with `at`
-                        {"type": "message", "ts": ts, "text": body.get("text", ""), "metadata": metadata}
-                        | {"at": time.time()}
+                        {"type": "message", "ts": ts, "text": body.get("text", ""), "blocks": blocks}
+                        | {"metadata": metadata, "bot_id": "B0BOT", "at": time.time()}
                     )
+            else:  # chat.update: the message in the history shows the update (metadata if given)
+                with self.lock:
+                    for message in self.history.get(str(channel), []):
+                        if message["ts"] == ts:
+                            message.update(text=body.get("text", ""), blocks=blocks)
+                            if metadata is not None:
+                                message["metadata"] = metadata
             reply["message"] = {"type": "message", "text": body.get("text", ""), "bot_id": "B0BOT", "ts": ts}
             return reply
         if method in ("views.open", "views.push", "views.update", "views.publish"):
@@ -294,11 +314,24 @@ class FakeSlackApi:
             files = json.loads(files) if isinstance(files, str) else (files or [])
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         if method == "conversations.history":
+            # Newest first, `limit` a page, a cursor for the next; metadata only when asked for.
             oldest = float(body.get("oldest") or 0)
             with self.lock:
-                found = [m for m in self.history.get(str(body.get("channel")), []) if m["at"] > oldest]
+                found = [dict(m) for m in self.history.get(str(body.get("channel")), []) if m["at"] > oldest]
+            found.reverse()
             limit = int(body.get("limit") or 100)
-            return {"ok": True, "messages": list(reversed(found))[:limit], "has_more": False}
+            start = int(body.get("cursor") or 0)
+            page = found[start : start + limit]
+            if str(body.get("include_all_metadata")).lower() not in ("1", "true"):
+                for message in page:
+                    message.pop("metadata", None)
+            more = start + limit < len(found)
+            return {
+                "ok": True,
+                "messages": page,
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            }
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:12]}}
         return {"ok": True}
