@@ -102,7 +102,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 party=party,
                 approve=True,
                 actor=user,
-                is_coordinator=deps.is_coordinator(user),
+                is_coordinator=deps.coordinator_scope(user),
                 now=deps.now(),
                 round_=round_,
                 date_id=date_id if party == "host" else None,
@@ -116,7 +116,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             visit_id,
             date_id or 0,
             actor=user,
-            is_coordinator=deps.is_coordinator(user),
+            is_coordinator=deps.coordinator_scope(user),
             now=deps.now(),
             round_=round_,
         )
@@ -126,7 +126,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             deps.session_factory,
             visit_id,
             actor=user,
-            is_coordinator=deps.is_coordinator(user),
+            is_coordinator=deps.coordinator_scope(user),
             now=deps.now(),
         )
 
@@ -150,7 +150,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             visit_id, round_, _ = button_value(body)
             if party == "visitor":
                 card = visits.card_of(deps.session_factory, visit_id)
-                if not (user == card.visitor_id or deps.is_coordinator(user)):
+                if not (user == card.visitor_id or deps.coordinator_scope(user).covers(card.region_id)):
                     raise NotAllowed(visits.NOT_YOURS)
                 if card.round != round_ or card.chosen_date is None:
                     raise AlreadyDecided(card.id, "visits.changed")
@@ -160,7 +160,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                     visit_id,
                     party=party,
                     actor=user,
-                    is_coordinator=deps.is_coordinator(user),
+                    is_coordinator=deps.coordinator_scope(user),
                     round_=round_,
                 )
         except AlreadyDecided as exc:
@@ -232,7 +232,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 party=party,
                 approve=False,
                 actor=user,
-                is_coordinator=deps.is_coordinator(user),
+                is_coordinator=deps.coordinator_scope(user),
                 now=deps.now(),
                 round_=round_,
                 reason=reason,
@@ -251,7 +251,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 visit_id,
                 dates_of(values),
                 actor=user,
-                is_coordinator=deps.is_coordinator(user),
+                is_coordinator=deps.coordinator_scope(user),
                 now=deps.now(),
                 round_=round_,
                 reason=text_of(values, ids.DECLINE_REASON),
@@ -270,7 +270,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 visit_id,
                 date_of(values, f"{ids.PROPOSE_DATE}_1"),
                 actor=user,
-                is_coordinator=deps.is_coordinator(user),
+                is_coordinator=deps.coordinator_scope(user),
                 now=deps.now(),
                 km=text_of(values, ids.PROPOSE_KM),
                 tickets=text_of(values, ids.PROPOSE_TICKETS),

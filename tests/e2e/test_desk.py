@@ -94,6 +94,8 @@ def test_every_coordinator_action_refuses_others_and_changes_nothing(bot: Bot) -
         (ids.OPEN_ACTUALS, str(visit_id)),
         (ids.TICKETS_BOUGHT, str(visit_id)),
         (ids.INVOICE_RECEIVED, str(visit_id)),
+        (ids.INVOICE_PAID, str(visit_id)),
+        (ids.OPEN_REMOVE_COORDINATOR, ""),
     ]
     for n, (action_id, value) in enumerate(buttons, start=1):
         reply = bot.slack.action(action_id, value, user=STRANGER)
@@ -117,6 +119,7 @@ def test_every_coordinator_action_refuses_others_and_changes_nothing(bot: Bot) -
             _values(**{ids.DESK_USER: user_value(STRANGER), ids.DESK_REGION: select_value("1")}),
             "",
         ),
+        (ids.REMOVE_COORDINATOR_VIEW, _values(**{ids.DESK_USER: user_value(COORDINATOR)}), ""),
     ]
     for callback_id, values, metadata in forms:
         reply = bot.slack.submit(callback_id, values, user=STRANGER, private_metadata=metadata)
