@@ -397,3 +397,52 @@ def test_invoice_paid_only_after_received_and_only_by_the_regions_coordinator(bo
     ]
     assert _visit(bot, visit.id).status == VisitStatus.CONFIRMED
     assert len(decisions(bot.session_factory)) == 3
+
+
+def test_funding_reminders_go_to_the_coordinators_who_may_decide(bot: Bot) -> None:
+    from zoneinfo import ZoneInfo
+
+    from slack_sdk import WebClient
+
+    from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
+    from services import reminders, visit_outbox, visit_reminders
+
+    tz = ZoneInfo("Europe/Helsinki")
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    _add_coordinator(bot, SECOND, _savo(bot))
+    savo = propose(bot, set_up_people(bot), supervisor=COORDINATOR)  # COORDINATOR may not fund it
+    north_visit = _propose_north(bot, north)
+    delivery = SlackReminderDelivery(
+        WebClient(token="xoxb-test", base_url=bot.api.url),
+        bot.session_factory,
+        default_language="fi",
+        renderers=visit_renderers(bot.session_factory),
+        senders={visit_outbox.SYNC: bot.deps.extras["visit_notifier"].deliver_owed},  # type: ignore[attr-defined]
+    )
+    sent: list[tuple[str, str, int | None, object]] = []
+    for day in (26, 30, 2):  # 2, 4 and 6 working days after Tuesday 24.11.2026
+        month = 12 if day == 2 else 11
+        at = datetime(2026, month, day, 12, 0, tzinfo=tz)
+        result = reminders.sweep(
+            bot.session_factory,
+            delivery,
+            now=at,
+            tz=tz,
+            kinds=visit_reminders.kinds(),
+            coordinators=[COORDINATOR],
+        )
+        sent += [(r.kind, r.recipient, r.visit_id, r.params.get("party")) for r in result.sent]
+    funding = {
+        (kind, who, visit)
+        for kind, who, visit, party in sent
+        if party == "funding" and kind in ("decision_nudge", "decision_stuck")
+    }
+    # Nudges about funding go to those who may decide it; the stuck notice to the region's own.
+    assert ("decision_nudge", SECOND, savo.id) in funding
+    assert ("decision_nudge", NORTH_COORD, north_visit.id) in funding
+    assert ("decision_nudge", COORDINATOR, savo.id) not in funding
+    assert not any(who == COORDINATOR and visit == north_visit.id for _k, who, visit in funding)
+    assert not any(who == SECOND and visit == north_visit.id for _k, who, visit in funding)
+    assert not any(who == NORTH_COORD and visit == savo.id for _k, who, visit in funding)
+    assert ("decision_stuck", NORTH_COORD, north_visit.id) in funding
