@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot import ids
 from bot.views.limits import check_view
 from models import AuditEntry, Budget, Coordinator, KilometreRate, Visit, VisitCost, VisitStatus
-from services import budget, staff
+from services import budget, staff, travel_invoices
 from tests.conftest import COORDINATOR, Bot
 from tests.desk_support import add_visit, region_id, topics
 from tests.e2e.visit_helpers import (
@@ -355,6 +355,10 @@ def test_coordinator_home_at_its_largest_fits_slack(bot: Bot) -> None:
     for i in range(12):
         _a_confirmed_visit(bot, day=date(2026, 12, 1 + i))  # tickets to buy
         _a_confirmed_visit(bot, travel="car", day=date(2026, 10, 1 + i))  # invoices and costs
+        received = _a_confirmed_visit(bot, travel="car", day=date(2026, 9, 1 + i))
+        travel_invoices.mark_received(  # invoices to pay
+            bot.session_factory, received, actor=COORDINATOR, is_coordinator=True, now=bot.clock()
+        )
     bot.slack.home_opened(COORDINATOR)
     view = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
     check_view(view)
