@@ -427,9 +427,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             show_waiting_funding(int(region))
 
     def show_waiting_funding(region_id: int) -> None:
-        """A new coordinator of a region is asked at once about the visits whose funding waits
-        there (they may be the only one who can decide some), and everyone's messages of those
-        visits drop a "nobody can decide" note."""
+        """When a region's coordinators change, the visits whose funding waits there are shown
+        again: a new coordinator is asked at once (they may be the only one who can decide some),
+        and everyone's messages gain or drop the "nobody can decide the funding" note."""
         notifier = deps.extras.get("visit_notifier")
         publish = getattr(notifier, "publish", None)
         if not callable(publish):
@@ -467,7 +467,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         configured = deps.settings.coordinator_user_ids
         try:
-            coordinators.remove_coordinator(
+            region_id = coordinators.remove_coordinator(
                 deps.session_factory,
                 actor=user_id,
                 is_coordinator=True,
@@ -481,6 +481,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         deps.coordinators.refresh()
         key = "desk.coordinator.moved_back" if gone in configured else "desk.coordinator.removed"
         ack(response_action="update", view=views.saved_view(t, t(key, user=f"<@{gone}>")))
+        show_waiting_funding(region_id)  # if nobody else may decide them now, the messages say so
 
 
 def home_blocks(deps: Deps, user_id: str, t: Translator) -> list[b.Block]:

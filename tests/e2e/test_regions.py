@@ -282,6 +282,12 @@ def test_when_nobody_else_can_fund_it_the_messages_say_so_until_a_coordinator_is
     assert ids.FUNDING_APPROVE in buttons(posted_to(bot, SECOND)[0])
     settle(bot)
     assert warning not in text_of(last_update_for(bot, VISITOR))
+    # Removed again: the warning is back; added again, they decide.
+    assert _remove(bot, SECOND).json()["response_action"] == "update"
+    wait_until(bot, lambda: warning in text_of(last_update_for(bot, VISITOR)))
+    _add_coordinator(bot, SECOND, _savo(bot))
+    wait_until(bot, lambda: warning not in text_of(last_update_for(bot, VISITOR)))
+    assert len(posted_to(bot, SECOND)) == 1  # their message was updated, not posted again
     bot.slack.action(ids.FUNDING_APPROVE, f"{visit.id}:1", user=SECOND)
     wait_until(bot, lambda: _visit(bot, visit.id).funding_state == PartyState.APPROVED)
 
