@@ -463,7 +463,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         values = view.get("state", {}).get("values", {})
         gone = _value(values, ids.DESK_USER)
         if not gone:
-            ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.user")})
+            ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.person")})
             return
         configured = deps.settings.coordinator_user_ids
         try:

@@ -3,8 +3,8 @@
 A confirmed visit travelled by own car waits for the visitor's travel invoice until a
 coordinator of the visit's region marks it received (the "invoice received" button) and, once
 received, paid (the "paid" button). Other travel modes need none unless a coordinator says
-otherwise. `invoice_outstanding` is what the reminders
-ask to know when to stop reminding the visitor."""
+otherwise. `invoice_outstanding` is what the reminders ask to know when to stop reminding the
+visitor."""
 
 from __future__ import annotations
 

@@ -326,6 +326,7 @@ def test_a_coordinator_added_in_the_bot_can_be_removed(bot: Bot) -> None:
     assert "cannot be removed in the bot" in configured["errors"][ids.DESK_USER]
     nobody = _remove(bot, STRANGER).json()
     assert "is not a coordinator" in nobody["errors"][ids.DESK_USER]
+    assert _remove(bot, None).json()["errors"][ids.DESK_USER] == "Choose a person."
     assert (_coordinator_rows(bot), len(_audit(bot, "coordinator.removed"))) == before
     # The one added in the bot is removed, with an audit entry.
     answer = _remove(bot, SECOND).json()
