@@ -36,9 +36,7 @@ class Deps:
     def __post_init__(self) -> None:
         self.library_names = LibraryNames(self.session_factory)
         # Units of work learn who coordinates a region (a visit's card) from the session's info.
-        coordinators.configure(
-            self.session_factory, self.settings.coordinator_user_ids, self.settings.default_region
-        )
+        coordinators.configure(self.session_factory, lambda region_id: self.coordinators.of_region(region_id))
 
     def now(self) -> datetime:
         return self.clock()

@@ -5,8 +5,8 @@ they decide the funding of its visits (visitor's home library's region) and keep
 `CoordinatorDirectory` answers "is this user a coordinator, and where?" from a short-lived
 in-memory copy of the `coordinators` table, so a request does not cost a database round trip; a
 change made in this process refreshes it at once, other replicas see it within `ttl` seconds.
-`of_region` answers "who coordinates this region?" inside a unit of work (a visit's card), from
-what the composition root put in the session factory's `info` (`configure`).
+`of_region` answers "who coordinates this region?" inside a unit of work (a visit's card), with
+what the composition root put in the session factory's `info` (`configure`: the directory).
 
 One rule for both: a configured coordinator belongs to the default region, unless added in the
 bot with a region (then to that one). If the default region is not in the database at all (a
@@ -19,10 +19,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,45 +92,21 @@ def members(
     return result
 
 
-@dataclass(frozen=True)
-class Configured:
-    user_ids: tuple[str, ...]
-    default_region_key: str
-    # The default region's id once found (regions are never deleted): one statement less a card.
-    found: dict[str, int] = field(default_factory=dict, compare=False)
-
-    def default_region_id(self, session: Session) -> int | None:
-        found = self.found.get("id")
-        if found is None:
-            found = session.scalar(select(Region.id).where(Region.key == self.default_region_key))
-            if found is not None:
-                self.found["id"] = found
-        return found
-
-
-def configure(
-    session_factory: sessionmaker[Session], configured: Iterable[str], default_region_key: str
-) -> None:
-    """Let units of work know the configured coordinators and the default region (see `of_region`)."""
+def configure(session_factory: sessionmaker[Session], members_of: Callable[[int], Iterable[str]]) -> None:
+    """Let units of work know who coordinates a region (see `of_region`): the app passes its
+    directory's `of_region`, so a visit's card costs no extra statement."""
     info = dict(session_factory.kw.get("info") or {})
-    info[SESSION_KEY] = Configured(tuple(u for u in configured if u), default_region_key)
+    info[SESSION_KEY] = members_of
     session_factory.configure(info=info)
 
 
 def of_region(session: Session, region_id: int) -> tuple[str, ...] | None:
-    """The coordinators of a region as this unit of work sees them, or None if the session
-    factory was not configured (a script: nobody knows the configured coordinators there)."""
-    found = session.info.get(SESSION_KEY)
-    if not isinstance(found, Configured):
+    """The coordinators of a region, or None if the session factory was not configured (a
+    script: nobody there knows the configured coordinators)."""
+    members_of = session.info.get(SESSION_KEY)
+    if not callable(members_of):
         return None
-    default_id = found.default_region_id(session)
-    stmt = select(Coordinator.slack_user_id, Coordinator.region_id).where(Coordinator.region_id == region_id)
-    if found.user_ids:
-        stmt = select(Coordinator.slack_user_id, Coordinator.region_id).where(
-            or_(Coordinator.region_id == region_id, Coordinator.slack_user_id.in_(found.user_ids))
-        )
-    added = {user: region for user, region in session.execute(stmt).all()}
-    return tuple(members(found.user_ids, added, default_id, region_id))
+    return tuple(members_of(region_id))
 
 
 class CoordinatorDirectory:
