@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.replays import ReplayCache
-from services.coordinators import CoordinatorDirectory
+from services import coordinators
+from services.coordinators import CoordinatorDirectory, Scope
 from services.libraries import LibraryNames
 from services.ports import Directory
 from services.staff import StaffCache
@@ -34,6 +35,8 @@ class Deps:
 
     def __post_init__(self) -> None:
         self.library_names = LibraryNames(self.session_factory)
+        # Units of work learn who coordinates a region (a visit's card) from the session's info.
+        coordinators.configure(self.session_factory, lambda region_id: self.coordinators.of_region(region_id))
 
     def now(self) -> datetime:
         return self.clock()
@@ -55,3 +58,9 @@ class Deps:
         if user_id in self.settings.coordinator_user_ids:
             return True
         return self.coordinators.is_coordinator(user_id)
+
+    def coordinator_scope(self, user_id: str | None) -> Scope:
+        """Where the person acts as a coordinator (their region; see services.coordinators)."""
+        if not user_id:
+            return coordinators.NOBODY
+        return self.coordinators.scope(user_id)

@@ -93,6 +93,7 @@ REMINDER_SNOOZE = "reminder_snooze"  # "remind me in a week"; value: reminder id
 REMINDER_AGAIN = "reminder_again"  # coordinators: nudge the stuck party again; value: reminder id (reminders)
 REMINDER_TAKE_OVER = "reminder_take_over"  # coordinators: take the stuck decision over; value: reminder id
 INVOICE_RECEIVED = "invoice_received"  # coordinators: the travel invoice arrived; value: visit id (desk)
+INVOICE_PAID = "invoice_paid"  # coordinators: the received travel invoice is paid; value: visit id (desk)
 TICKETS_BOUGHT = (
     "tickets_bought"  # coordinators: tickets bought for a confirmed visit; value: visit id (desk)
 )
@@ -119,12 +120,14 @@ IDEAS_LINK = "ideas_link"  # link buttons (the posted message, the blog post); +
 OPEN_BUDGET = "desk_open_budget"
 OPEN_RATES = "desk_open_rates"
 OPEN_ADD_COORDINATOR = "desk_open_add_coordinator"
+OPEN_REMOVE_COORDINATOR = "desk_open_remove_coordinator"
 OPEN_ACTUALS = "desk_open_actuals"  # value: visit id
 OPEN_REPORT = "desk_open_report"  # value: year
 BUDGET_VIEW = "desk_budget"
 RATES_VIEW = "desk_rates"
 ACTUALS_VIEW = "desk_actuals"  # private_metadata: visit id
 COORDINATOR_VIEW = "desk_coordinator"
+REMOVE_COORDINATOR_VIEW = "desk_remove_coordinator"
 DESK_YEAR = "desk_year"
 DESK_AMOUNT = "desk_amount"
 DESK_REPLACE = "desk_replace"

@@ -144,10 +144,18 @@ def _from_ts(ts: str) -> datetime:
 
 
 def recipients(card: VisitCard, coordinators: Iterable[str]) -> list[tuple[str, str]]:
-    """(user id, role) of everyone with a message about the visit."""
+    """(user id, role) of everyone with a message about the visit.
+
+    The funding message goes to the coordinators of the visit's region who may decide it
+    (`card.funding_deciders`: not the visitor, not the visitor's supervisor, who see the visit in
+    their own message). A card read without that knowledge (a script) falls back to the
+    coordinators given, less those two."""
     result = [(card.visitor_id, "visitor"), (card.supervisor_id, "supervisor")]
     result += [(user, "host") for user in card.host_contacts]
-    result += [(user, "funding") for user in coordinators]
+    deciders = card.funding_deciders
+    if deciders is None:
+        deciders = tuple(u for u in coordinators if u not in (card.visitor_id, card.supervisor_id))
+    result += [(user, "funding") for user in deciders]
     return list(dict.fromkeys(result))
 
 

@@ -108,7 +108,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 party=party,
                 approve=True,
                 actor=user,
-                is_coordinator=deps.is_coordinator(user),
+                is_coordinator=deps.coordinator_scope(user),
                 now=deps.now(),
                 round_=round_,
                 date_id=date_id if party == "host" else None,
@@ -122,7 +122,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             visit_id,
             date_id or 0,
             actor=user,
-            is_coordinator=deps.is_coordinator(user),
+            is_coordinator=deps.coordinator_scope(user),
             now=deps.now(),
             round_=round_,
         )
@@ -132,7 +132,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             deps.session_factory,
             visit_id,
             actor=user,
-            is_coordinator=deps.is_coordinator(user),
+            is_coordinator=deps.coordinator_scope(user),
             now=deps.now(),
         )
 
@@ -156,7 +156,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             visit_id, round_, _ = button_value(body)
             if party == "visitor":
                 card = visits.card_of(deps.session_factory, visit_id)
-                if not (user == card.visitor_id or deps.is_coordinator(user)):
+                if not (user == card.visitor_id or deps.coordinator_scope(user).covers(card.region_id)):
                     raise NotAllowed(visits.NOT_YOURS)
                 if card.round != round_ or card.chosen_date is None:
                     raise AlreadyDecided(card.id, "visits.changed")
@@ -166,7 +166,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                     visit_id,
                     party=party,
                     actor=user,
-                    is_coordinator=deps.is_coordinator(user),
+                    is_coordinator=deps.coordinator_scope(user),
                     round_=round_,
                 )
         except AlreadyDecided as exc:
@@ -248,7 +248,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 party=party,
                 approve=False,
                 actor=user,
-                is_coordinator=deps.is_coordinator(user),
+                is_coordinator=deps.coordinator_scope(user),
                 now=deps.now(),
                 round_=round_,
                 reason=reason,
@@ -269,7 +269,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 visit_id,
                 dates_of(values),
                 actor=user,
-                is_coordinator=deps.is_coordinator(user),
+                is_coordinator=deps.coordinator_scope(user),
                 now=deps.now(),
                 round_=round_,
                 reason=text_of(values, ids.DECLINE_REASON),
@@ -290,7 +290,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 visit_id,
                 date_of(values, f"{ids.PROPOSE_DATE}_1"),
                 actor=user,
-                is_coordinator=deps.is_coordinator(user),
+                is_coordinator=deps.coordinator_scope(user),
                 now=deps.now(),
                 km=text_of(values, ids.PROPOSE_KM),
                 tickets=text_of(values, ids.PROPOSE_TICKETS),

@@ -1,8 +1,11 @@
-"""The coordinator's desk: `/vertais raportti [year]`, the App Home section, the tickets-bought and
-invoice-received buttons, and the budget, rate, actual-cost and add-coordinator modals.
+"""The coordinator's desk: `/vertais raportti [year]`, the App Home section, the tickets-bought,
+invoice-received and invoice-paid buttons, and the budget, rate, actual-cost, add-coordinator and
+remove-coordinator modals.
 
 Every listener checks that the person is a coordinator before anything else (the services
-check it again); a non-coordinator is told "only coordinators can do this" and nothing changes."""
+check it again); a non-coordinator is told "only coordinators can do this" and nothing changes.
+The acts on one visit are for the coordinators of its region: the services check the person's
+region (`deps.coordinator_scope`) and refuse a coordinator of another region."""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from handlers.router import CommandRouter, Invocation
 from models import Region
 from services import budget, coordinators, costs, reports, travel_invoices, visits, workdays
 from services.coordinators import ONLY_COORDINATORS
-from services.errors import InvalidInput, NotAllowed, NotFound
+from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ FIELDS = {
     "tickets": ids.DESK_TICKETS,
     "accommodation": ids.DESK_ACCOMMODATION,
 }
-CLAIMED = {ids.TICKETS_BOUGHT, ids.INVOICE_RECEIVED}
+CLAIMED = {ids.TICKETS_BOUGHT, ids.INVOICE_RECEIVED, ids.INVOICE_PAID}
 
 
 class LiveCoordinators:
@@ -214,7 +217,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     app.action(ids.TICKETS_BOUGHT)(
         on_visit_button(
             lambda visit_id, user: costs.tickets_bought(
-                deps.session_factory, visit_id, actor=user, is_coordinator=True, now=deps.now()
+                deps.session_factory,
+                visit_id,
+                actor=user,
+                is_coordinator=deps.coordinator_scope(user),
+                now=deps.now(),
             ),
             "desk.tickets.done",
             "desk.tickets.already",
@@ -223,10 +230,27 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     app.action(ids.INVOICE_RECEIVED)(
         on_visit_button(
             lambda visit_id, user: travel_invoices.mark_received(
-                deps.session_factory, visit_id, actor=user, is_coordinator=True, now=deps.now()
+                deps.session_factory,
+                visit_id,
+                actor=user,
+                is_coordinator=deps.coordinator_scope(user),
+                now=deps.now(),
             ),
             "desk.invoice.done",
             "desk.invoice.already",
+        )
+    )
+    app.action(ids.INVOICE_PAID)(
+        on_visit_button(
+            lambda visit_id, user: travel_invoices.mark_paid(
+                deps.session_factory,
+                visit_id,
+                actor=user,
+                is_coordinator=deps.coordinator_scope(user),
+                now=deps.now(),
+            ),
+            "desk.invoice.paid_done",
+            "desk.invoice.paid_already",
         )
     )
 
@@ -327,6 +351,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         t = t_of(context)
         card = visits.card_of(deps.session_factory, visit_id)
+        coordinators.require_region(deps.coordinator_scope(user_id), card.region_id)
         line = t(
             "desk.actuals.visit",
             visitor=f"<@{card.visitor_id}>",
@@ -352,7 +377,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 deps.session_factory,
                 int(metadata),
                 actor=user_id,
-                is_coordinator=True,
+                is_coordinator=deps.coordinator_scope(user_id),
                 km_text=_value(values, ids.DESK_KM),
                 tickets_text=_value(values, ids.DESK_TICKETS),
                 accommodation_text=_value(values, ids.DESK_ACCOMMODATION),
@@ -393,7 +418,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         if not new_user or not region.isdigit():
             ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.user")})
             return
-        coordinators.add_coordinator(
+        changed = coordinators.add_coordinator(
             deps.session_factory,
             actor=user_id,
             is_coordinator=True,
@@ -406,6 +431,65 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             response_action="update",
             view=views.saved_view(t, t("desk.coordinator.added", user=f"<@{new_user}>")),
         )
+        if changed:
+            show_waiting_funding(int(region))
+
+    def show_waiting_funding(region_id: int) -> None:
+        """When a region's coordinators change, the visits whose funding waits there are shown
+        again: a new coordinator is asked at once (they may be the only one who can decide some),
+        and everyone's messages gain or drop the "nobody can decide the funding" note."""
+        notifier = deps.extras.get("visit_notifier")
+        publish = getattr(notifier, "publish", None)
+        if not callable(publish):
+            return
+        for visit_id in visits.waiting_for_funding(deps.session_factory, region_id):
+            try:
+                card = visits.card_of(deps.session_factory, visit_id)
+                publish(visits.Change(card, "refresh", "", None, changed=False))
+            except Exception:
+                log.warning("visit %s: could not show it to the new coordinator", visit_id, exc_info=True)
+
+    # --- Removing a coordinator -------------------------------------------------------------------
+    @app.action(ids.OPEN_REMOVE_COORDINATOR)
+    def on_open_remove(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        ack()
+        names = dict(coordinators.regions(deps.session_factory))
+        listed = [
+            (c.user_id, names.get(c.region_id, "–") if c.region_id else "–", c.configured)
+            for c in deps.coordinators.all()
+        ]
+        view = views.remove_coordinator_modal(t_of(context), listed=listed)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(ids.REMOVE_COORDINATOR_VIEW)
+    def on_remove(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        user_id = body["user"]["id"]
+        require(user_id)
+        t = t_of(context)
+        values = view.get("state", {}).get("values", {})
+        gone = _value(values, ids.DESK_USER)
+        if not gone:
+            ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.person")})
+            return
+        configured = deps.settings.coordinator_user_ids
+        try:
+            region_id = coordinators.remove_coordinator(
+                deps.session_factory,
+                actor=user_id,
+                is_coordinator=True,
+                user_id=gone,
+                configured=configured,
+                now=deps.now(),
+            )
+        except Conflict as exc:
+            ack(response_action="errors", errors={ids.DESK_USER: t(exc.key, **exc.params)})
+            return
+        deps.coordinators.refresh()
+        key = "desk.coordinator.moved_back" if gone in configured else "desk.coordinator.removed"
+        ack(response_action="update", view=views.saved_view(t, t(key, user=f"<@{gone}>")))
+        show_waiting_funding(region_id)  # if nobody else may decide them now, the messages say so
 
 
 def home_blocks(deps: Deps, user_id: str, t: Translator) -> list[b.Block]:

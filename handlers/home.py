@@ -43,7 +43,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         t = t or t_of(context)
         me = me or staff_of(context)
         waiting = visits.waiting_for(
-            deps.session_factory, user_id, is_coordinator=deps.is_coordinator(user_id)
+            deps.session_factory, user_id, is_coordinator=deps.coordinator_scope(user_id)
         )
         mine = visits.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
         extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE)

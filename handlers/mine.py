@@ -23,7 +23,7 @@ PAGE_SIZE = 10
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def render(user_id: str, context: BoltContext, page: int) -> dict[str, Any]:
         waiting = visits.waiting_for(
-            deps.session_factory, user_id, is_coordinator=deps.is_coordinator(user_id)
+            deps.session_factory, user_id, is_coordinator=deps.coordinator_scope(user_id)
         )
         mine = visits.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
         return mine_message(waiting, mine, t_of(context))

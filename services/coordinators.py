@@ -1,16 +1,24 @@
 """Who is a coordinator: the configured COORDINATOR_USER_IDS (of the default region) plus those a
-coordinator adds in the bot, each with a region.
+coordinator adds in the bot, each with a region. A coordinator acts for their own region only:
+they decide the funding of its visits (visitor's home library's region) and keep its desk.
 
-`CoordinatorDirectory` answers "is this user a coordinator?" from a short-lived in-memory copy of
-the `coordinators` table, so a request does not cost a database round trip; a change made in
-this process refreshes it at once, other replicas see it within `ttl` seconds."""
+`CoordinatorDirectory` answers "is this user a coordinator, and where?" from a short-lived
+in-memory copy of the `coordinators` table, so a request does not cost a database round trip; a
+change made in this process refreshes it at once, other replicas see it within `ttl` seconds.
+`of_region` answers "who coordinates this region?" inside a unit of work (a visit's card), with
+what the composition root put in the session factory's `info` (`configure`: the directory).
+
+One rule for both: a configured coordinator belongs to the default region, unless added in the
+bot with a region (then to that one). If the default region is not in the database at all (a
+single-region deployment whose region has another key), the configured coordinators act for
+every region, as they did before regions mattered: nobody is silently left without them."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +31,8 @@ from services import audit
 from services.errors import Conflict, NotAllowed
 
 ONLY_COORDINATORS = "desk.only_coordinators"
+OTHER_REGION = "desk.other_region"
+SESSION_KEY = "vertaisbot.coordinators"
 log = logging.getLogger(__name__)
 
 
@@ -31,6 +41,72 @@ class CoordinatorInfo:
     user_id: str
     region_id: int | None
     configured: bool
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a person acts as a coordinator: `regions` None for every region, empty for none.
+
+    Services take `is_coordinator: bool | Scope`: a bool means everywhere or nowhere (scripts and
+    unit tests), the app passes the person's Scope. Its truth value is "a coordinator somewhere",
+    so `require(scope)` still refuses non-coordinators; `covers` is asked about a visit's region."""
+
+    regions: frozenset[int] | None
+
+    def __bool__(self) -> bool:
+        return self.regions is None or bool(self.regions)
+
+    def covers(self, region_id: int | None) -> bool:
+        return self.regions is None or (region_id is not None and region_id in self.regions)
+
+
+NOBODY = Scope(frozenset())
+EVERYWHERE = Scope(None)
+
+
+def covers(is_coordinator: bool | Scope, region_id: int | None) -> bool:
+    """Is the person a coordinator of `region_id`?"""
+    if isinstance(is_coordinator, Scope):
+        return is_coordinator.covers(region_id)
+    return bool(is_coordinator)
+
+
+def require_region(is_coordinator: bool | Scope, region_id: int | None) -> None:
+    """Only coordinators, and of that region; another region's coordinator is told whose it is."""
+    require(bool(is_coordinator))
+    if not covers(is_coordinator, region_id):
+        raise NotAllowed(OTHER_REGION)
+
+
+def members(
+    configured: Iterable[str], added: Mapping[str, int], default_region_id: int | None, region_id: int
+) -> list[str]:
+    """The coordinators of `region_id`: the configured ones (in their order) when it is the
+    default region (or the default region is unknown), then those added in the bot with it."""
+    result = [
+        user
+        for user in dict.fromkeys(configured)
+        if user not in added and (default_region_id is None or default_region_id == region_id)
+    ]
+    result += sorted(user for user, region in added.items() if region == region_id)
+    return result
+
+
+def configure(session_factory: sessionmaker[Session], members_of: Callable[[int], Iterable[str]]) -> None:
+    """Let units of work know who coordinates a region (see `of_region`): the app passes its
+    directory's `of_region`, so a visit's card costs no extra statement."""
+    info = dict(session_factory.kw.get("info") or {})
+    info[SESSION_KEY] = members_of
+    session_factory.configure(info=info)
+
+
+def of_region(session: Session, region_id: int) -> tuple[str, ...] | None:
+    """The coordinators of a region, or None if the session factory was not configured (a
+    script: nobody there knows the configured coordinators)."""
+    members_of = session.info.get(SESSION_KEY)
+    if not callable(members_of):
+        return None
+    return tuple(members_of(region_id))
 
 
 class CoordinatorDirectory:
@@ -44,7 +120,8 @@ class CoordinatorDirectory:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session_factory = session_factory
-        self.configured = frozenset(u for u in configured if u)
+        self.order = tuple(dict.fromkeys(u for u in configured if u))
+        self.configured = frozenset(self.order)
         self.default_region_key = default_region_key
         self.ttl = ttl
         self._monotonic = monotonic
@@ -96,13 +173,26 @@ class CoordinatorDirectory:
         found = self.info(user_id)
         return found.region_id if found else None
 
+    def scope(self, user_id: str | None) -> Scope:
+        """Where the person acts as a coordinator (see the module's rule)."""
+        found = self.info(user_id)
+        if found is None:
+            return NOBODY
+        if found.region_id is None:
+            return EVERYWHERE if found.configured else NOBODY
+        return Scope(frozenset({found.region_id}))
+
+    def of_region(self, region_id: int) -> list[str]:
+        self._fresh()
+        return members(self.order, self._added, self._default_region_id, region_id)
+
     def all(self) -> list[CoordinatorInfo]:
         self._fresh()
         users = sorted(self.configured | set(self._added))
         return [c for c in (self.info(u) for u in users) if c is not None]
 
 
-def require(is_coordinator: bool) -> None:
+def require(is_coordinator: bool | Scope) -> None:
     if not is_coordinator:
         raise NotAllowed(ONLY_COORDINATORS)
 
@@ -138,6 +228,42 @@ def add_coordinator(
             details={"region_id": region_id},
         )
     return True
+
+
+def remove_coordinator(
+    session_factory: sessionmaker[Session],
+    *,
+    actor: str,
+    is_coordinator: bool | Scope,
+    user_id: str,
+    configured: Iterable[str],
+    now: datetime,
+) -> int:
+    """A coordinator removes a coordinator who was added in the bot; returns the region they had.
+    The configured ones (COORDINATOR_USER_IDS) are removed only from the environment, and someone
+    who is no coordinator is said to be none; either way nothing changes. A configured
+    coordinator who was also added in the bot (moved to another region) is moved back."""
+    require(is_coordinator)
+    with session_factory.begin() as session:
+        row = session.scalar(
+            select(Coordinator).where(Coordinator.slack_user_id == user_id).with_for_update()
+        )
+        if row is None:
+            if user_id in set(configured):
+                raise Conflict("desk.coordinator.configured")
+            raise Conflict("desk.coordinator.not_one")
+        region_id = row.region_id
+        session.delete(row)
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="coordinator.removed",
+            entity="coordinator",
+            entity_id=user_id,
+            details={"region_id": region_id, "added_by": row.added_by},
+        )
+    return region_id
 
 
 def regions(session_factory: sessionmaker[Session]) -> list[tuple[int, str]]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date as date_type
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import InvoiceStatus, KilometreRate, Library, Visit, VisitCost, VisitStatus
 from services import audit
 from services.errors import Conflict, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from services.coordinators import Scope
 
 CENT = Decimal("0.01")
 # The rates the migration ships (EUR/km by travel year); used when the table is empty.
@@ -189,7 +193,7 @@ def record_actuals(
     visit_id: int,
     *,
     actor: str,
-    is_coordinator: bool,
+    is_coordinator: bool | Scope,
     km_text: str,
     tickets_text: str,
     accommodation_text: str,
@@ -217,6 +221,7 @@ def record_actuals(
         visit = session.get(Visit, visit_id, with_for_update=True)
         if visit is None:
             raise NotFound()
+        _require_region(session, visit, is_coordinator)
         if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.CANCELLED):
             raise Conflict("desk.error.not_confirmed")
         from services.budget import visit_day
@@ -253,10 +258,24 @@ def record_actuals(
         )
 
 
+def _require_region(session: Session, visit: Visit, is_coordinator: bool | Scope) -> None:
+    """The desk's acts on a visit are for the coordinators of its region."""
+    from services.coordinators import require_region
+
+    home = session.get(Library, visit.home_library_id)
+    require_region(is_coordinator, home.region_id if home else None)
+
+
 def tickets_bought(
-    session_factory: sessionmaker[Session], visit_id: int, *, actor: str, is_coordinator: bool, now: datetime
+    session_factory: sessionmaker[Session],
+    visit_id: int,
+    *,
+    actor: str,
+    is_coordinator: bool | Scope,
+    now: datetime,
 ) -> tuple[bool, str | None]:
-    """A coordinator bought the tickets of a confirmed visit. Returns (changed, who bought them)."""
+    """A coordinator of the visit's region bought the tickets of a confirmed visit. Returns
+    (changed, who bought them)."""
     from services.coordinators import require
 
     require(is_coordinator)
@@ -264,6 +283,7 @@ def tickets_bought(
         visit = session.get(Visit, visit_id, with_for_update=True)
         if visit is None:
             raise NotFound()
+        _require_region(session, visit, is_coordinator)
         if visit.status != VisitStatus.CONFIRMED:
             raise Conflict("desk.error.not_confirmed")
         row = cost_row(session, visit_id)

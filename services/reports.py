@@ -274,6 +274,7 @@ class DeskOverview:
     summary: budgets.BudgetSummary
     tickets_to_buy: list[DeskLine] = field(default_factory=list)
     invoices_to_check: list[DeskLine] = field(default_factory=list)
+    invoices_to_pay: list[DeskLine] = field(default_factory=list)  # received, not yet paid
     costs_to_record: list[DeskLine] = field(default_factory=list)
     upcoming: list[DeskLine] = field(default_factory=list)
     overdue_writeups: int = 0
@@ -301,8 +302,11 @@ def overview(session_factory: sessionmaker[Session], region_id: int, *, today: d
                 if visit.travel_mode == "public" and (cost is None or cost.tickets_bought_at is None):
                     result.tickets_to_buy.append(line)
             else:
-                if status_of(visit, cost) == InvoiceStatus.WAITING:
+                invoice = status_of(visit, cost)
+                if invoice == InvoiceStatus.WAITING:
                     result.invoices_to_check.append(line)
+                elif invoice == InvoiceStatus.RECEIVED:
+                    result.invoices_to_pay.append(line)
                 if cost is None or cost.settled_at is None:
                     result.costs_to_record.append(line)
                 overdue = visit.chosen_date + timedelta(days=WRITEUP_GRACE_DAYS) < today

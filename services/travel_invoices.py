@@ -1,9 +1,10 @@
 """Travel invoices (kilometre allowance claimed afterwards): not needed / waiting / received / paid.
 
 A confirmed visit travelled by own car waits for the visitor's travel invoice until a
-coordinator marks it received (the "invoice received" button) and later paid. Other travel
-modes need none unless a coordinator says otherwise. `invoice_outstanding` is what the reminders
-ask to know when to stop reminding the visitor."""
+coordinator of the visit's region marks it received (the "invoice received" button) and, once
+received, paid (the "paid" button). Other travel modes need none unless a coordinator says
+otherwise. `invoice_outstanding` is what the reminders ask to know when to stop reminding the
+visitor."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import InvoiceStatus, Visit, VisitCost, VisitStatus
 from services import audit
-from services.coordinators import require
+from services.coordinators import Scope, require, require_region
 from services.costs import cost_row
 from services.errors import Conflict, NotFound
 
@@ -47,20 +48,29 @@ def set_status(
     status: InvoiceStatus,
     *,
     actor: str,
-    is_coordinator: bool,
+    is_coordinator: bool | Scope,
     now: datetime,
+    only_from: tuple[InvoiceStatus, ...] | None = None,
+    refused: str = "desk.error.not_confirmed",
 ) -> tuple[bool, InvoiceStatus]:
-    """A coordinator sets a visit's invoice status. Returns (changed, the status now)."""
+    """A coordinator of the visit's region sets its invoice status. Returns (changed, the status
+    now). With `only_from`, any other status than those (or `status` itself) is refused with the
+    message `refused`, all in one unit of work with the visit locked."""
     require(is_coordinator)
     with session_factory.begin() as session:
         visit = session.get(Visit, visit_id, with_for_update=True)
         if visit is None:
             raise NotFound()
+        from services.visits import region_of
+
+        require_region(is_coordinator, region_of(session, visit))
         if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.CANCELLED):
             raise Conflict("desk.error.not_confirmed")
         before = status_of(visit, session.get(VisitCost, visit_id))
         if before == status:
             return False, before
+        if only_from is not None and before not in only_from:
+            raise Conflict(refused)
         row = cost_row(session, visit_id)
         row.invoice_status, row.invoice_changed_by, row.invoice_changed_at = status, actor, now
         audit.record(
@@ -76,14 +86,48 @@ def set_status(
 
 
 def mark_received(
-    session_factory: sessionmaker[Session], visit_id: int, *, actor: str, is_coordinator: bool, now: datetime
+    session_factory: sessionmaker[Session],
+    visit_id: int,
+    *,
+    actor: str,
+    is_coordinator: bool | Scope,
+    now: datetime,
 ) -> tuple[bool, InvoiceStatus]:
     """The "invoice received" button: a press after it was received or paid changes nothing."""
-    require(is_coordinator)
-    with session_factory() as session:
-        current = invoice_status(session, visit_id)
-    if current in (InvoiceStatus.RECEIVED, InvoiceStatus.PAID):
-        return False, current
+    try:
+        return set_status(
+            session_factory,
+            visit_id,
+            InvoiceStatus.RECEIVED,
+            actor=actor,
+            is_coordinator=is_coordinator,
+            now=now,
+            only_from=(InvoiceStatus.NOT_NEEDED, InvoiceStatus.WAITING),
+            refused="desk.invoice.already",
+        )
+    except Conflict as exc:
+        if exc.key == "desk.invoice.already":
+            return False, InvoiceStatus.PAID
+        raise
+
+
+def mark_paid(
+    session_factory: sessionmaker[Session],
+    visit_id: int,
+    *,
+    actor: str,
+    is_coordinator: bool | Scope,
+    now: datetime,
+) -> tuple[bool, InvoiceStatus]:
+    """The "paid" button: only a received invoice can be paid (a waiting one is refused with a
+    reason); a second press changes nothing."""
     return set_status(
-        session_factory, visit_id, InvoiceStatus.RECEIVED, actor=actor, is_coordinator=True, now=now
+        session_factory,
+        visit_id,
+        InvoiceStatus.PAID,
+        actor=actor,
+        is_coordinator=is_coordinator,
+        now=now,
+        only_from=(InvoiceStatus.RECEIVED,),
+        refused="desk.invoice.not_received",
     )

@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import PartyState, Reminder, ReminderStatus, Visit, VisitStatus
-from services import libraries, reminders, travel_invoices, visit_outbox, writeups
+from models import Library, PartyState, Reminder, ReminderStatus, Visit, VisitStatus
+from services import coordinators, libraries, reminders, travel_invoices, visit_outbox, writeups
 from services.errors import NotAllowed, NotFound
 from services.office_hours import add_working_days, is_working_day, next_office_time, next_working_day
 from services.reminders import DueReminder, Kinds
@@ -147,15 +147,24 @@ def waiting_parties(visit: Visit | VisitState) -> list[str]:
     return parties
 
 
+def coordinators_of(session: Session, visit: Visit, p: Policy) -> tuple[str, ...]:
+    """The coordinators of the visit's region (as the unit of work knows them, see
+    services.coordinators.of_region), else the configured ones."""
+    home = session.get(Library, visit.home_library_id)
+    found = coordinators.of_region(session, home.region_id) if home is not None else None
+    return found if found is not None else p.coordinators
+
+
 def deciders(session: Session, visit: Visit, party: str, coordinators: tuple[str, ...]) -> list[str]:
-    """Whose move it is for `party`."""
+    """Whose move it is for `party`. Funding: the given coordinators (the visit's region's) less
+    the visitor and the visitor's supervisor, who may not decide it."""
     if party == "supervisor":
         return [visit.supervisor_id]
     if party == "host":
         return list(libraries.contacts_of(session, visit.host_library_id))
     if party == "visitor":
         return [visit.visitor_id]
-    return list(coordinators)
+    return [c for c in coordinators if c not in (visit.visitor_id, visit.supervisor_id)]
 
 
 def _at(day: date, tz: ZoneInfo, clock: time = SEND_AT) -> datetime:
@@ -169,16 +178,17 @@ def _decision(session: Session, visit: Visit, party: str, now: datetime, p: Poli
     base = {"party": party, "round": visit.round}
     prefix = f"v{visit.id}:r{visit.round}:{party}"
     wants = []
+    region = coordinators_of(session, visit, p)
     for step, days in enumerate(NUDGE_AFTER, start=1):
         due = _at(add_working_days(local.date(), days), p.tz, local.time())
         wants += [
             _Want(f"{prefix}:nudge{step}:{user}", DECISION_NUDGE, user, due, {**base, "step": step})
-            for user in deciders(session, visit, party, p.coordinators)
+            for user in deciders(session, visit, party, region)
         ]
     due = _at(add_working_days(local.date(), STUCK_AFTER), p.tz, local.time())
     wants += [
         _Want(f"{prefix}:stuck:{coordinator}", DECISION_STUCK, coordinator, due, dict(base))
-        for coordinator in p.coordinators
+        for coordinator in region
     ]
     return wants
 
@@ -216,7 +226,7 @@ def _after_confirmation(session: Session, visit: Visit, p: Policy) -> list[_Want
     overdue = _at(first + timedelta(weeks=WRITEUP_OVERDUE_WEEKS), p.tz)
     wants += [
         _Want(f"{prefix}:writeup_overdue:{c}", WRITEUP_OVERDUE, c, overdue, dict(base))
-        for c in p.coordinators
+        for c in coordinators_of(session, visit, p)
     ]
     if visit.travel_mode == "car":
         due = _at(add_working_days(visit_end(visit), INVOICE_AFTER), p.tz)
@@ -350,7 +360,7 @@ def stuck_decision(
         raise NotFound()
     party = str(reminder.params.get("party"))
     waiting = visit.round == reminder.params.get("round") and party in waiting_parties(visit)
-    people = tuple(deciders(session, visit, party, _policy.coordinators))
+    people = tuple(deciders(session, visit, party, coordinators_of(session, visit, _policy)))
     return Stuck(visit.id, party, visit.round, people, visit.supervisor_id), waiting
 
 

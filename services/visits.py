@@ -38,8 +38,19 @@ from models import (
     VisitMessage,
     VisitStatus,
 )
-from services import audit, budget, costs, libraries, matching, visit_outbox, visit_reminders, workdays
+from services import (
+    audit,
+    budget,
+    coordinators,
+    costs,
+    libraries,
+    matching,
+    visit_outbox,
+    visit_reminders,
+    workdays,
+)
 from services.budget import BudgetSummary
+from services.coordinators import Scope, covers
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.staff import negotiate
 
@@ -51,6 +62,8 @@ MAX_KM = Decimal("5000")
 MAX_EUR = Decimal("10000")
 MAX_TEXT = 1500
 NOT_YOURS = "visits.not_yours"
+FUNDING_OTHER_REGION = "visits.funding.other_region"
+FUNDING_CONFLICT = "visits.funding.conflict"
 
 
 # --- Errors ------------------------------------------------------------------------------------
@@ -122,6 +135,17 @@ class VisitCard:
     invoice_status: str = ""  # not_needed | waiting | received | paid ("" before confirmation)
     costs_recorded: bool = False  # actual costs recorded (the visit is settled)
     version: int = 0  # the visit row's version when this was read (raised by every transition)
+    region_id: int = 0  # the visit's region: the visitor's home library's (the host's too)
+    # The region's coordinators (None where nobody told the unit of work who they are).
+    coordinators: tuple[str, ...] | None = None
+
+    @property
+    def funding_deciders(self) -> tuple[str, ...] | None:
+        """Who may decide the funding: the region's coordinators, except the visitor and the
+        visitor's supervisor (a conflict of interest). Empty: nobody can; the messages say so."""
+        if self.coordinators is None:
+            return None
+        return tuple(c for c in self.coordinators if c not in (self.visitor_id, self.supervisor_id))
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -436,7 +460,7 @@ def check_may_decide(
     *,
     party: str,
     actor: str,
-    is_coordinator: bool,
+    is_coordinator: bool | Scope,
     round_: int | None = None,
 ) -> VisitCard:
     """Raise NotAllowed / AlreadyDecided now (before opening a form); return the visit."""
@@ -454,7 +478,7 @@ def decide(
     party: str,
     approve: bool,
     actor: str,
-    is_coordinator: bool,
+    is_coordinator: bool | Scope,
     now: datetime,
     round_: int | None = None,
     date_id: int | None = None,
@@ -490,7 +514,7 @@ def counter(
     days: Sequence[date | None],
     *,
     actor: str,
-    is_coordinator: bool,
+    is_coordinator: bool | Scope,
     now: datetime,
     round_: int | None = None,
     reason: str = "",
@@ -522,14 +546,14 @@ def pick(
     date_id: int,
     *,
     actor: str,
-    is_coordinator: bool,
+    is_coordinator: bool | Scope,
     now: datetime,
     round_: int | None = None,
 ) -> Change:
     """The visitor picks one of the host's dates."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        _check_visitor(visit, actor, is_coordinator)
+        _check_visitor(session, visit, actor, is_coordinator)
         _check_state(session, visit, "visitor", round_)
         chosen = next((d for d in visit.dates if d.id == date_id and d.active and d.source == "host"), None)
         if chosen is None:
@@ -547,14 +571,14 @@ def cancel(
     visit_id: int,
     *,
     actor: str,
-    is_coordinator: bool,
+    is_coordinator: bool | Scope,
     now: datetime,
     reason: str = "",
 ) -> Change:
     """The visitor or a coordinator calls the visit off, before it happens."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        _check_visitor(visit, actor, is_coordinator)
+        _check_visitor(session, visit, actor, is_coordinator)
         _check_open(session, visit, now)
         _record(session, visit, "visitor", actor, "cancelled", reason, now)
         return "cancelled", _end(visit, VisitStatus.CANCELLED)
@@ -568,7 +592,7 @@ def move(
     day: date | None,
     *,
     actor: str,
-    is_coordinator: bool,
+    is_coordinator: bool | Scope,
     now: datetime,
     km: str | None = None,
     tickets: str | None = None,
@@ -577,7 +601,7 @@ def move(
     """A new date asks the host and the supervisor again; funding again only if the cost rises."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        _check_visitor(visit, actor, is_coordinator)
+        _check_visitor(session, visit, actor, is_coordinator)
         _check_open(session, visit, now)
         if visit.chosen_date is None:
             raise AlreadyDecided(visit.id, "visits.error.nothing_to_move")
@@ -684,9 +708,11 @@ def my_visits(
 
 
 def waiting_for(
-    session_factory: sessionmaker[Session], user_id: str, *, is_coordinator: bool, limit: int = 10
+    session_factory: sessionmaker[Session], user_id: str, *, is_coordinator: bool | Scope, limit: int = 10
 ) -> Page:
-    """Visits that wait for this user's decision (as supervisor, host contact, coordinator or visitor)."""
+    """Visits that wait for this user's decision (as supervisor, host contact, coordinator or
+    visitor). A coordinator's funding decisions are those of their region, less their own visits
+    and their staff's (see `_check_party`)."""
     host_libraries = select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id)
     conditions = [
         and_(Visit.supervisor_id == user_id, Visit.supervisor_state == PartyState.PENDING),
@@ -694,7 +720,15 @@ def waiting_for(
         and_(Visit.visitor_id == user_id, Visit.host_state == PartyState.COUNTERED),
     ]
     if is_coordinator:
-        conditions.append(Visit.funding_state == PartyState.PENDING)
+        funding = [
+            Visit.funding_state == PartyState.PENDING,
+            Visit.visitor_id != user_id,
+            Visit.supervisor_id != user_id,
+        ]
+        if isinstance(is_coordinator, Scope) and is_coordinator.regions is not None:
+            in_region = select(Library.id).where(Library.region_id.in_(sorted(is_coordinator.regions)))
+            funding.append(Visit.home_library_id.in_(in_region))
+        conditions.append(and_(*funding))
     where = and_(Visit.status == VisitStatus.PROPOSED, or_(*conditions))
     with session_factory() as session:
         total = session.scalar(select(func.count(Visit.id)).where(where)) or 0
@@ -712,6 +746,26 @@ def waiting_for(
                 role = "funding"
             lines.append(_replace_role(line, role))
     return Page(lines, total, 0, limit)
+
+
+def waiting_for_funding(
+    session_factory: sessionmaker[Session], region_id: int, *, limit: int = 50
+) -> list[int]:
+    """The proposed visits of a region whose funding waits, oldest first (at most `limit`)."""
+    in_region = select(Library.id).where(Library.region_id == region_id)
+    with session_factory() as session:
+        return list(
+            session.scalars(
+                select(Visit.id)
+                .where(
+                    Visit.status == VisitStatus.PROPOSED,
+                    Visit.funding_state == PartyState.PENDING,
+                    Visit.home_library_id.in_(in_region),
+                )
+                .order_by(Visit.created_at, Visit.id)
+                .limit(limit)
+            )
+        )
 
 
 UNCONFIRMED = ""  # the channel of a message whose post has begun and has not been answered
@@ -846,21 +900,38 @@ def _get(session: Session, visit_id: int, *, lock: bool = False) -> Visit:
     return visit
 
 
-def _check_party(session: Session, visit: Visit, party: str, actor: str, is_coordinator: bool) -> None:
+def region_of(session: Session, visit: Visit) -> int:
+    """The visit's region: its visitor's home library's (visits are within one region)."""
+    home = session.get(Library, visit.home_library_id)
+    assert home is not None
+    return home.region_id
+
+
+def _check_party(
+    session: Session, visit: Visit, party: str, actor: str, is_coordinator: bool | Scope
+) -> None:
+    """Who may act for `party`. A coordinator acts only on the visits of their own region, and
+    never decides the funding of a visit they make or whose visitor they supervise."""
     if party == "supervisor":
         allowed = actor == visit.supervisor_id
     elif party == "host":
-        allowed = is_coordinator or libraries.is_contact(session, visit.host_library_id, actor)
+        allowed = libraries.is_contact(session, visit.host_library_id, actor) or covers(
+            is_coordinator, region_of(session, visit)
+        )
     elif party == "funding":
-        allowed = is_coordinator
+        if is_coordinator and not covers(is_coordinator, region_of(session, visit)):
+            raise NotAllowed(FUNDING_OTHER_REGION)
+        if is_coordinator and actor in (visit.visitor_id, visit.supervisor_id):
+            raise NotAllowed(FUNDING_CONFLICT)
+        allowed = bool(is_coordinator)
     else:
-        allowed = actor == visit.visitor_id or is_coordinator
+        allowed = actor == visit.visitor_id or covers(is_coordinator, region_of(session, visit))
     if not allowed:
         raise NotAllowed(NOT_YOURS)
 
 
-def _check_visitor(visit: Visit, actor: str, is_coordinator: bool) -> None:
-    if not (actor == visit.visitor_id or is_coordinator):
+def _check_visitor(session: Session, visit: Visit, actor: str, is_coordinator: bool | Scope) -> None:
+    if not (actor == visit.visitor_id or covers(is_coordinator, region_of(session, visit))):
         raise NotAllowed(NOT_YOURS)
 
 
@@ -1019,6 +1090,8 @@ def _card(session: Session, visit: Visit) -> VisitCard:
         invoice_status=desk[1],
         costs_recorded=desk[2],
         version=visit.version,
+        region_id=home.region_id,
+        coordinators=coordinators.of_region(session, home.region_id),
     )
 
 

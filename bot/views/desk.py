@@ -63,6 +63,8 @@ def funding_desk_blocks(card: VisitCard, t: Translator, *, today: date) -> list[
     lines.append(t("desk.visit.invoice", status=t(f"desk.invoice.status.{card.invoice_status}")))
     if card.invoice_status == InvoiceStatus.WAITING.value:
         elements.append(b.button(t("desk.button.invoice"), ids.INVOICE_RECEIVED, value))
+    elif card.invoice_status == InvoiceStatus.RECEIVED.value:
+        elements.append(b.button(t("desk.button.invoice_paid"), ids.INVOICE_PAID, value))
     happened = card.chosen_date is not None and card.chosen_date <= today
     if card.costs_recorded:
         lines.append(t("desk.visit.costs_recorded"))
@@ -108,6 +110,7 @@ def home_section(data: DeskOverview, t: Translator, *, command: str) -> list[b.B
             b.button(t("desk.button.rates"), ids.OPEN_RATES),
             b.button(t("desk.button.report"), ids.OPEN_REPORT, str(data.summary.year)),
             b.button(t("desk.button.add_coordinator"), ids.OPEN_ADD_COORDINATOR),
+            b.button(t("desk.button.remove_coordinator"), ids.OPEN_REMOVE_COORDINATOR),
             block_id="desk_actions",
         ),
     ]
@@ -116,6 +119,12 @@ def home_section(data: DeskOverview, t: Translator, *, command: str) -> list[b.B
     )
     blocks += _list(
         t("desk.home.invoices"), data.invoices_to_check, t, (t("desk.button.invoice"), ids.INVOICE_RECEIVED)
+    )
+    blocks += _list(
+        t("desk.home.invoices_to_pay"),
+        data.invoices_to_pay,
+        t,
+        (t("desk.button.invoice_paid"), ids.INVOICE_PAID),
     )
     blocks += _list(t("desk.home.costs"), data.costs_to_record, t, (t("desk.button.costs"), ids.OPEN_ACTUALS))
     blocks += _list(t("desk.home.upcoming"), data.upcoming, t)
@@ -219,6 +228,34 @@ def coordinator_modal(t: Translator, *, regions: list[tuple[int, str]]) -> dict[
         t("desk.coordinator.title"),
         blocks,
         submit=t("desk.form.save"),
+        close=t("common.close"),
+    )
+
+
+def remove_coordinator_modal(t: Translator, *, listed: list[tuple[str, str, bool]]) -> dict[str, Any]:
+    """Pick a coordinator to remove; the list says who there is (user, region, configured)."""
+    lines = [
+        t(
+            "desk.coordinator.row_configured" if configured else "desk.coordinator.row",
+            user=f"<@{user}>",
+            region=b.escape(region),
+        )
+        for user, region, configured in listed[:40]
+    ]
+    if len(listed) > 40:
+        lines.append(t("desk.more", count=len(listed) - 40))
+    blocks: list[b.Block] = [
+        b.section(t("desk.coordinator.remove_intro")),
+        b.section("\n".join(lines) or "–"),
+        b.input_block(
+            ids.DESK_USER, t("desk.form.user"), {"type": "users_select", "action_id": ids.DESK_USER}
+        ),
+    ]
+    return b.modal(
+        ids.REMOVE_COORDINATOR_VIEW,
+        t("desk.coordinator.remove_title"),
+        blocks,
+        submit=t("desk.form.remove"),
         close=t("common.close"),
     )
 

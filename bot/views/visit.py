@@ -132,14 +132,41 @@ def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
     return blocks
 
 
-def _status_block(card: VisitCard, t: Translator) -> b.Block:
+def _funding_note(card: VisitCard, role: str, t: Translator) -> str | None:
+    """While funding waits: tell a coordinator who may not decide it (their own visit or their
+    staff's) that another coordinator of the region does, and tell everyone when the region has
+    nobody who may decide it, so that nobody waits in silence."""
+    deciders = card.funding_deciders
+    if deciders is None or not card.asks("funding"):
+        return None
+    if not deciders:
+        if card.coordinators:
+            who = ", ".join(f"<@{c}>" for c in card.coordinators)
+            return t("visits.funding.no_other", who=who)
+        return t("visits.funding.nobody")
+    reader = {"visitor": card.visitor_id, "supervisor": card.supervisor_id}.get(role)
+    if reader is not None and reader in (card.coordinators or ()):
+        return t("visits.funding.not_you")
+    return None
+
+
+def _status_block(card: VisitCard, t: Translator, role: str = "") -> b.Block:
     lines = [f"*{t(f'visits.status.{card.status.value}')}*"]
     lines += [_party_line(card, party, t) for party in ("supervisor", "host", "funding")]
+    note = _funding_note(card, role, t)
+    if note:
+        lines.append(note)
     if card.status == VisitStatus.CANCELLED:
         last = card.last()
         if last is not None:
             lines.append(t("visits.cancelled_by", who=f"<@{last.decided_by}>"))
     return b.section("\n".join(lines))
+
+
+def _may_fund(card: VisitCard) -> bool:
+    """A funding message shows its buttons unless nobody may press them (a message rendered for
+    a coordinator taking the decision over: the server refuses the visitor and their supervisor)."""
+    return card.funding_deciders is None or bool(card.funding_deciders)
 
 
 def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.Block]:
@@ -176,7 +203,7 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
                 block_id=f"visit_{card.id}_host",
             )
         ]
-    if role == "funding" and card.asks("funding"):
+    if role == "funding" and card.asks("funding") and _may_fund(card):
         return [
             b.actions(
                 b.button(t("visits.button.fund"), ids.FUNDING_APPROVE, _value(card), style="primary"),
@@ -242,7 +269,7 @@ def visit_message(card: VisitCard, role: str, t: Translator, *, today: date) -> 
     else:
         blocks.append(b.section(t(f"visits.intro.{role}", visitor=f"<@{card.visitor_id}>")))
     blocks += _summary(card, role, t)
-    blocks.append(_status_block(card, t))
+    blocks.append(_status_block(card, t, role))
     blocks += _actions(card, role, t, today)
     if role == "funding" and card.invoice_status:
         from bot.views.desk import funding_desk_blocks

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot import ids
 from bot.views.limits import check_view
 from models import AuditEntry, Budget, Coordinator, KilometreRate, Visit, VisitCost, VisitStatus
-from services import budget, staff
+from services import budget, staff, travel_invoices
 from tests.conftest import COORDINATOR, Bot
 from tests.desk_support import add_visit, region_id, topics
 from tests.e2e.visit_helpers import (
@@ -94,6 +94,8 @@ def test_every_coordinator_action_refuses_others_and_changes_nothing(bot: Bot) -
         (ids.OPEN_ACTUALS, str(visit_id)),
         (ids.TICKETS_BOUGHT, str(visit_id)),
         (ids.INVOICE_RECEIVED, str(visit_id)),
+        (ids.INVOICE_PAID, str(visit_id)),
+        (ids.OPEN_REMOVE_COORDINATOR, ""),
     ]
     for n, (action_id, value) in enumerate(buttons, start=1):
         reply = bot.slack.action(action_id, value, user=STRANGER)
@@ -117,6 +119,7 @@ def test_every_coordinator_action_refuses_others_and_changes_nothing(bot: Bot) -
             _values(**{ids.DESK_USER: user_value(STRANGER), ids.DESK_REGION: select_value("1")}),
             "",
         ),
+        (ids.REMOVE_COORDINATOR_VIEW, _values(**{ids.DESK_USER: user_value(COORDINATOR)}), ""),
     ]
     for callback_id, values, metadata in forms:
         reply = bot.slack.submit(callback_id, values, user=STRANGER, private_metadata=metadata)
@@ -352,6 +355,10 @@ def test_coordinator_home_at_its_largest_fits_slack(bot: Bot) -> None:
     for i in range(12):
         _a_confirmed_visit(bot, day=date(2026, 12, 1 + i))  # tickets to buy
         _a_confirmed_visit(bot, travel="car", day=date(2026, 10, 1 + i))  # invoices and costs
+        received = _a_confirmed_visit(bot, travel="car", day=date(2026, 9, 1 + i))
+        travel_invoices.mark_received(  # invoices to pay
+            bot.session_factory, received, actor=COORDINATOR, is_coordinator=True, now=bot.clock()
+        )
     bot.slack.home_opened(COORDINATOR)
     view = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
     check_view(view)

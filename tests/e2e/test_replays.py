@@ -48,6 +48,7 @@ FLOW_MODULES = [
     "test_mine",
     "test_offer",
     "test_propose",
+    "test_regions",
     "test_reminders_flow",
     "test_settings",
     "test_topics",

@@ -60,6 +60,9 @@ def big_card(**kw: object) -> VisitCard:
         {"host_state": PartyState.COUNTERED},
         {"status": VisitStatus.DECLINED, "supervisor_state": PartyState.DECLINED},
         {"status": VisitStatus.CONFIRMED, "chosen_date": date(2026, 12, 3)},
+        {"coordinators": ("U0VISITOR", "U0BOSS")},  # nobody may decide the funding: said so
+        {"coordinators": ()},  # the region has no coordinator
+        {"coordinators": ("U0BOSS", "U0OTHERCOORD")},  # the supervisor is told another decides
     ],
 )
 def test_visit_messages_at_their_largest(lang: str, role: str, state: dict[str, object]) -> None:
@@ -101,3 +104,22 @@ def test_list_message_with_full_pages() -> None:
         message = mine_message(page, page, translator(lang))
         check_message(message)
         assert len(message["blocks"]) <= 30
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_funding_notes_when_the_coordinator_may_not_decide(lang: str) -> None:
+    t = translator(lang)
+    today = date(2026, 11, 24)
+    alone = big_card(coordinators=("U0BOSS",))
+    for role in ("visitor", "supervisor", "host"):
+        assert t("visits.funding.no_other", who="<@U0BOSS>") in str(
+            visit_message(alone, role, t, today=today)
+        )
+    nobody = big_card(coordinators=())
+    assert t("visits.funding.nobody") in str(visit_message(nobody, "visitor", t, today=today))
+    shared = big_card(coordinators=("U0BOSS", "U0OTHERCOORD"))
+    assert t("visits.funding.not_you") in str(visit_message(shared, "supervisor", t, today=today))
+    assert t("visits.funding.not_you") not in str(visit_message(shared, "visitor", t, today=today))
+    assert shared.funding_deciders == ("U0OTHERCOORD",)
+    unknown = big_card()  # a card read without the region's coordinators: no note
+    assert "⚠️" not in str(visit_message(unknown, "visitor", t, today=today))

@@ -1,0 +1,455 @@
+"""Coordinators belong to a region: through the real App, a visit's funding message goes only to
+its region's coordinators and only they decide it; nobody decides the funding of their own visit
+or their staff's; a coordinator added in the bot can be removed; a received travel invoice is
+marked paid by the region's coordinator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import ids
+from models import (
+    AuditEntry,
+    Coordinator,
+    InvoiceStatus,
+    Library,
+    LibraryContact,
+    PartyState,
+    Region,
+    Visit,
+    VisitCost,
+    VisitStatus,
+)
+from services import staff
+from services.travel_invoices import invoice_status
+from tests.conftest import COORDINATOR, Bot
+from tests.e2e.test_decide import confirm_visit, wait_until
+from tests.e2e.visit_helpers import (
+    STRANGER,
+    VISITOR,
+    a_topic,
+    buttons,
+    decisions,
+    jsonish,
+    last_update_for,
+    library,
+    only_visit,
+    posted_to,
+    proposal_values,
+    propose,
+    set_up_people,
+    settle,
+    text_of,
+)
+from tests.fakes.slack_requests import select_value, user_value
+
+NORTH_COORD = "U0NORTHCO"  # a coordinator of the second region, added in the bot
+NORTH_VISITOR = "U0NVISITOR"
+NORTH_BOSS = "U0NBOSS"
+NORTH_HOST = "U0NHOST"
+SECOND = "U0SECOND"  # a second coordinator of the default region (Savo), added in the bot
+OTHER_REGION = "This visit belongs to another region"
+ONLY = "Only coordinators can do this."
+
+
+@pytest.fixture(autouse=True)
+def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
+    yield
+    settle(bot)
+
+
+def _north(bot: Bot) -> dict[str, Any]:
+    """A second region (Pohjois-Karjala) with two libraries, a host contact and a visitor."""
+    sf = bot.session_factory
+    now: datetime = bot.clock()
+    with sf.begin() as session:
+        region = Region(key="pohjois-karjala", name="Pohjois-Karjala")
+        session.add(region)
+        session.flush()
+        home = Library(
+            key="joensuu-test",
+            name="Joensuun kirjasto",
+            municipality="Joensuu",
+            province="Pohjois-Karjala",
+            lat=62.6,
+            lon=29.76,
+            region_id=region.id,
+        )
+        host = Library(
+            key="outokumpu-test",
+            name="Outokummun kirjasto",
+            municipality="Outokumpu",
+            province="Pohjois-Karjala",
+            lat=62.73,
+            lon=29.02,
+            region_id=region.id,
+        )
+        session.add_all([home, host])
+        session.flush()
+        session.add(LibraryContact(library_id=host.id, slack_user_id=NORTH_HOST, added_at=now))
+        ids_ = {"region": region.id, "home": home.id, "host": host.id}
+    for user in (NORTH_COORD, NORTH_VISITOR, NORTH_BOSS, NORTH_HOST):
+        bot.api.locales[user] = "en-US"
+    staff.update_settings(
+        sf, NORTH_VISITOR, home_library_id=ids_["home"], language=None, now=now, default_language="fi"
+    )
+    return ids_
+
+
+def _add_coordinator(bot: Bot, user: str, region_id: int) -> None:
+    """The configured coordinator adds one in the bot, with the add-coordinator modal."""
+    answer = bot.slack.submit(
+        ids.COORDINATOR_VIEW,
+        {
+            ids.DESK_USER: {ids.DESK_USER: user_value(user)},
+            ids.DESK_REGION: {ids.DESK_REGION: select_value(str(region_id))},
+        },
+        user=COORDINATOR,
+    ).json()
+    assert answer["response_action"] == "update", answer
+    settle(bot)
+
+
+def _savo(bot: Bot) -> int:
+    with bot.session_factory() as session:
+        found = session.scalar(select(Region.id).where(Region.key == "savo"))
+        assert found is not None
+        return found
+
+
+def _propose_north(bot: Bot, north: dict[str, Any]) -> Visit:
+    values = proposal_values(a_topic(bot.session_factory).id, north["host"], supervisor=NORTH_BOSS)
+    reply = bot.slack.submit(ids.PROPOSE_VIEW, values, user=NORTH_VISITOR)
+    assert reply.json()["response_action"] == "update", reply.text
+    settle(bot)
+    with bot.session_factory() as session:
+        visit = session.scalar(select(Visit).where(Visit.visitor_id == NORTH_VISITOR))
+        assert visit is not None
+        return visit
+
+
+def _visit(bot: Bot, visit_id: int) -> Visit:
+    with bot.session_factory() as session:
+        found = session.get(Visit, visit_id)
+        assert found is not None
+        return found
+
+
+def _said(bot: Bot, n: int) -> str:
+    return str(bot.api.wait_for("response_url", count=n)[n - 1].body.get("text", ""))
+
+
+def _press(bot: Bot, action_id: str, value: str, user: str) -> str:
+    """Press a button and return what the person was told (only they see it)."""
+    told = len(bot.api.of("response_url"))
+    assert bot.slack.action(action_id, value, user=user).status == 200
+    return str(bot.api.wait_for("response_url", count=told + 1)[-1].body.get("text", ""))
+
+
+def _audit(bot: Bot, action: str) -> list[AuditEntry]:
+    with bot.session_factory() as session:
+        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_a_visit_asks_and_lets_decide_only_its_own_regions_coordinators(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    savo_visit = propose(bot, set_up_people(bot))
+    north_visit = _propose_north(bot, north)
+    # Each funding message went to the visit's own region only.
+    assert ids.FUNDING_APPROVE in buttons(posted_to(bot, COORDINATOR)[-1])
+    assert "Joroisten kirjasto" in text_of(posted_to(bot, COORDINATOR)[-1])
+    assert all("Joroisten kirjasto" not in text_of(m) for m in posted_to(bot, NORTH_COORD))
+    assert [ids.FUNDING_APPROVE in buttons(m) for m in posted_to(bot, NORTH_COORD)] == [True]
+    assert "Outokummun kirjasto" in text_of(posted_to(bot, NORTH_COORD)[-1])
+    assert all("Outokummun kirjasto" not in text_of(m) for m in posted_to(bot, COORDINATOR))
+
+    # Coordinators of the other region are refused, politely and in their language.
+    before = (_visit(bot, savo_visit.id).version, _visit(bot, north_visit.id).version)
+    attempts = [
+        (ids.FUNDING_APPROVE, f"{savo_visit.id}:1", NORTH_COORD),
+        (ids.FUNDING_DECLINE, f"{savo_visit.id}:1", NORTH_COORD),
+        (ids.FUNDING_APPROVE, f"{north_visit.id}:1", COORDINATOR),
+        (ids.FUNDING_DECLINE, f"{north_visit.id}:1", COORDINATOR),
+    ]
+    for n, (action_id, value, user) in enumerate(attempts, start=1):
+        assert bot.slack.action(action_id, value, user=user).status == 200
+        assert OTHER_REGION in _said(bot, n), (action_id, user)
+    # ... nor may they decide for the host or cancel for the visitor of another region.
+    assert bot.slack.action(ids.VISIT_CANCEL, f"{savo_visit.id}:1", user=NORTH_COORD).status == 200
+    assert "not yours to decide" in _said(bot, 5)
+    assert bot.api.of("views.open") == []
+    assert decisions(bot.session_factory) == []
+    assert (_visit(bot, savo_visit.id).version, _visit(bot, north_visit.id).version) == before
+
+    # Each region's own coordinator decides its own visits.
+    bot.slack.action(ids.FUNDING_APPROVE, f"{north_visit.id}:1", user=NORTH_COORD)
+    bot.slack.action(ids.FUNDING_APPROVE, f"{savo_visit.id}:1", user=COORDINATOR)
+    wait_until(bot, lambda: len(decisions(bot.session_factory)) == 2)
+    assert sorted(decisions(bot.session_factory)) == sorted(
+        [("funding", NORTH_COORD, "approved"), ("funding", COORDINATOR, "approved")]
+    )
+
+
+def test_the_desk_acts_on_a_visit_are_for_its_regions_coordinators(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    visit = confirm_visit(bot, propose(bot, set_up_people(bot)))  # by car, in Savo
+    settle(bot)
+    for n, action_id in enumerate((ids.INVOICE_RECEIVED, ids.TICKETS_BOUGHT, ids.OPEN_ACTUALS), start=1):
+        assert bot.slack.action(action_id, str(visit.id), user=NORTH_COORD).status == 200
+        assert OTHER_REGION in _said(bot, n), action_id
+    assert bot.api.of("views.open") == []
+    with bot.session_factory() as session:
+        assert session.get(VisitCost, visit.id) is None
+        assert invoice_status(session, visit.id) == InvoiceStatus.WAITING
+
+
+def test_a_coordinator_does_not_decide_the_funding_of_their_staffs_visit(bot: Bot) -> None:
+    _add_coordinator(bot, SECOND, _savo(bot))
+    setup = set_up_people(bot)
+    visit = propose(bot, setup, supervisor=COORDINATOR)  # the coordinator is the supervisor
+    settle(bot)
+    # The other coordinator of the region is asked; the supervisor sees no funding buttons.
+    assert ids.FUNDING_APPROVE in buttons(posted_to(bot, SECOND)[-1])
+    own = posted_to(bot, COORDINATOR)
+    assert len(own) == 1 and ids.FUNDING_APPROVE not in buttons(own[0])
+    assert ids.SUPERVISOR_APPROVE in buttons(own[0])
+    assert "Another coordinator of the region decides this visit's funding" in text_of(own[0])
+    # Pressed anyway (an old message, a forged payload): refused with the reason.
+    bot.slack.action(ids.FUNDING_APPROVE, f"{visit.id}:1", user=COORDINATOR)
+    assert "cannot decide the funding of your own visit" in _said(bot, 1)
+    bot.slack.action(ids.FUNDING_DECLINE, f"{visit.id}:1", user=COORDINATOR)
+    assert "cannot decide the funding of your own visit" in _said(bot, 2)
+    assert bot.api.of("views.open") == []
+    assert decisions(bot.session_factory) == []
+    # The supervisor's consent is theirs to give, and the other coordinator funds it.
+    bot.slack.action(ids.SUPERVISOR_APPROVE, f"{visit.id}:1", user=COORDINATOR)
+    bot.slack.action(ids.FUNDING_APPROVE, f"{visit.id}:1", user=SECOND)
+    wait_until(bot, lambda: len(decisions(bot.session_factory)) == 2)
+    assert sorted(decisions(bot.session_factory)) == [
+        ("funding", SECOND, "approved"),
+        ("supervisor", COORDINATOR, "approved"),
+    ]
+
+
+def test_a_coordinator_proposing_a_visit_does_not_fund_it(bot: Bot) -> None:
+    _add_coordinator(bot, SECOND, _savo(bot))
+    setup = set_up_people(bot)
+    staff.update_settings(
+        bot.session_factory,
+        COORDINATOR,
+        home_library_id=setup["home"].id,
+        language="en",
+        now=bot.clock(),
+        default_language="fi",
+    )
+    values = proposal_values(setup["topic"].id, setup["host"].id)
+    assert bot.slack.submit(ids.PROPOSE_VIEW, values, user=COORDINATOR).json()["response_action"] == "update"
+    settle(bot)
+    with bot.session_factory() as session:
+        visit = session.scalar(select(Visit))
+        assert visit is not None and visit.visitor_id == COORDINATOR
+    own = posted_to(bot, COORDINATOR)
+    assert len(own) == 1 and ids.FUNDING_APPROVE not in buttons(own[0])  # the visitor's card only
+    assert ids.FUNDING_APPROVE in buttons(posted_to(bot, SECOND)[-1])
+    bot.slack.action(ids.FUNDING_APPROVE, f"{visit.id}:1", user=COORDINATOR)
+    assert "cannot decide the funding of your own visit" in _said(bot, 1)
+    assert decisions(bot.session_factory) == []
+
+
+def test_when_nobody_else_can_fund_it_the_messages_say_so_until_a_coordinator_is_added(bot: Bot) -> None:
+    setup = set_up_people(bot, visitor_lang="en-US")
+    values = proposal_values(setup["topic"].id, setup["host"].id, supervisor=COORDINATOR)
+    assert bot.slack.submit(ids.PROPOSE_VIEW, values).json()["response_action"] == "update"
+    settle(bot)  # the region's only coordinator supervises: four messages, none with funding buttons
+    visit = only_visit(bot.session_factory)
+    assert len(bot.api.of("chat.postMessage")) == 4
+    assert all(ids.FUNDING_APPROVE not in buttons(c.body) for c in bot.api.of("chat.postMessage"))
+    warning = "nobody can decide it: the region's coordinators (<@U0COORD>)"
+    assert warning in text_of(posted_to(bot, VISITOR)[-1])
+    assert warning in text_of(posted_to(bot, COORDINATOR)[-1])
+    bot.slack.action(ids.FUNDING_APPROVE, f"{visit.id}:1", user=COORDINATOR)
+    assert "cannot decide the funding of your own visit" in _said(bot, 1)
+    # Another coordinator is added: they are asked at once, and the warning goes.
+    _add_coordinator(bot, SECOND, _savo(bot))
+    wait_until(bot, lambda: len(posted_to(bot, SECOND)) == 1)
+    assert ids.FUNDING_APPROVE in buttons(posted_to(bot, SECOND)[0])
+    settle(bot)
+    assert warning not in text_of(last_update_for(bot, VISITOR))
+    # Removed again: the warning is back; added again, they decide.
+    assert _remove(bot, SECOND).json()["response_action"] == "update"
+    wait_until(bot, lambda: warning in text_of(last_update_for(bot, VISITOR)))
+    _add_coordinator(bot, SECOND, _savo(bot))
+    wait_until(bot, lambda: warning not in text_of(last_update_for(bot, VISITOR)))
+    assert len(posted_to(bot, SECOND)) == 1  # their message was updated, not posted again
+    bot.slack.action(ids.FUNDING_APPROVE, f"{visit.id}:1", user=SECOND)
+    wait_until(bot, lambda: _visit(bot, visit.id).funding_state == PartyState.APPROVED)
+
+
+def test_a_region_without_coordinators_says_so(bot: Bot) -> None:
+    north = _north(bot)
+    _propose_north(bot, north)
+    assert not any(ids.FUNDING_APPROVE in buttons(c.body) for c in bot.api.of("chat.postMessage"))
+    assert not posted_to(bot, COORDINATOR)  # Savo's coordinator is not asked about Pohjois-Karjala
+    assert "the region has no coordinator to decide it" in text_of(posted_to(bot, NORTH_VISITOR)[-1])
+
+
+def _coordinator_rows(bot: Bot) -> int:
+    with bot.session_factory() as session:
+        return int(session.scalar(select(func.count()).select_from(Coordinator)) or 0)
+
+
+def _remove(bot: Bot, user: str | None, by: str = COORDINATOR) -> Any:
+    return bot.slack.submit(
+        ids.REMOVE_COORDINATOR_VIEW, {ids.DESK_USER: {ids.DESK_USER: user_value(user)}}, user=by
+    )
+
+
+def test_a_coordinator_added_in_the_bot_can_be_removed(bot: Bot) -> None:
+    _add_coordinator(bot, SECOND, _savo(bot))
+    bot.api.locales[COORDINATOR] = "en-US"
+    bot.slack.action(ids.OPEN_REMOVE_COORDINATOR, "", user=COORDINATOR, where="home")
+    view = jsonish(bot.api.wait_for("views.open")[0].body["view"])
+    assert view["callback_id"] == ids.REMOVE_COORDINATOR_VIEW
+    assert "<@U0COORD> ·" in text_of(view)
+    assert "(in the settings)" in text_of(view) and "<@U0SECOND>" in text_of(view)
+    # The configured one cannot be removed here; nor can someone who is no coordinator.
+    before = (_coordinator_rows(bot), len(_audit(bot, "coordinator.removed")))
+    configured = _remove(bot, COORDINATOR).json()
+    assert configured["response_action"] == "errors"
+    assert "cannot be removed in the bot" in configured["errors"][ids.DESK_USER]
+    nobody = _remove(bot, STRANGER).json()
+    assert "is not a coordinator" in nobody["errors"][ids.DESK_USER]
+    assert _remove(bot, None).json()["errors"][ids.DESK_USER] == "Choose a person."
+    assert (_coordinator_rows(bot), len(_audit(bot, "coordinator.removed"))) == before
+    # The one added in the bot is removed, with an audit entry.
+    answer = _remove(bot, SECOND).json()
+    assert answer["response_action"] == "update"
+    assert "<@U0SECOND> is no longer a coordinator." in text_of(answer["view"])
+    assert _coordinator_rows(bot) == 0
+    (entry,) = _audit(bot, "coordinator.removed")
+    assert (entry.actor, entry.entity_id) == (COORDINATOR, SECOND)
+    # They are no coordinator any more: the desk refuses them, and funding is not asked of them.
+    bot.slack.action(ids.OPEN_RATES, "", user=SECOND)
+    assert _said(bot, 1) == ONLY
+    propose(bot, set_up_people(bot))
+    settle(bot)
+    assert posted_to(bot, SECOND) == []
+
+
+def test_invoice_paid_only_after_received_and_only_by_the_regions_coordinator(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    visit = confirm_visit(bot, propose(bot, set_up_people(bot)))  # by car: an invoice is awaited
+    settle(bot)
+    message = last_update_for(bot, COORDINATOR)
+    assert ids.INVOICE_RECEIVED in buttons(message) and ids.INVOICE_PAID not in buttons(message)
+    # Paid before received: refused with the reason, nothing changes.
+    assert "has not been received yet" in _press(bot, ids.INVOICE_PAID, str(visit.id), COORDINATOR)
+    with bot.session_factory() as session:
+        assert invoice_status(session, visit.id) == InvoiceStatus.WAITING
+    updates = len(bot.api.of("chat.update"))
+    assert "has arrived" in _press(bot, ids.INVOICE_RECEIVED, str(visit.id), COORDINATOR)
+    bot.api.wait_for("chat.update", count=updates + 1)
+    settle(bot)
+    message = last_update_for(bot, COORDINATOR)
+    assert "Travel invoice: received" in text_of(message)
+    assert ids.INVOICE_PAID in buttons(message)
+    # The desk lists it among the invoices to pay.
+    staff.update_settings(
+        bot.session_factory,
+        COORDINATOR,
+        home_library_id=library(bot.session_factory, "kuopio-paakirjasto").id,
+        language="en",
+        now=bot.clock(),
+        default_language="fi",
+    )
+    bot.clock.advance(days=30)  # after the visit
+    published = len(bot.api.of("views.publish"))
+    bot.slack.home_opened(COORDINATOR)
+    home = jsonish(bot.api.wait_for("views.publish", count=published + 1)[-1].body["view"])
+    paid_buttons = [
+        block["accessory"]["value"]
+        for block in home["blocks"]
+        if block.get("accessory", {}).get("action_id") == ids.INVOICE_PAID
+    ]
+    assert "Travel invoices to pay" in text_of({"blocks": home["blocks"]})
+    assert paid_buttons == [str(visit.id)]
+    # Another region's coordinator and a stranger are refused.
+    assert OTHER_REGION in _press(bot, ids.INVOICE_PAID, str(visit.id), NORTH_COORD)
+    assert _press(bot, ids.INVOICE_PAID, str(visit.id), STRANGER) == ONLY
+    with bot.session_factory() as session:
+        assert invoice_status(session, visit.id) == InvoiceStatus.RECEIVED
+    # The region's coordinator marks it paid; a second press changes nothing.
+    updates = len(bot.api.of("chat.update"))
+    assert "the travel invoice is paid" in _press(bot, ids.INVOICE_PAID, str(visit.id), COORDINATOR)
+    bot.api.wait_for("chat.update", count=updates + 1)
+    settle(bot)
+    message = last_update_for(bot, COORDINATOR)
+    assert "Travel invoice: paid" in text_of(message)
+    assert ids.INVOICE_PAID not in buttons(message) and ids.INVOICE_RECEIVED not in buttons(message)
+    assert "already marked as paid" in _press(bot, ids.INVOICE_PAID, str(visit.id), COORDINATOR)
+    with bot.session_factory() as session:
+        assert invoice_status(session, visit.id) == InvoiceStatus.PAID
+    entries = [e.details for e in _audit(bot, "visit.invoice")]
+    assert entries == [
+        {"status": "received", "before": "waiting"},
+        {"status": "paid", "before": "received"},
+    ]
+    assert _visit(bot, visit.id).status == VisitStatus.CONFIRMED
+    assert len(decisions(bot.session_factory)) == 3
+
+
+def test_funding_reminders_go_to_the_coordinators_who_may_decide(bot: Bot) -> None:
+    from zoneinfo import ZoneInfo
+
+    from slack_sdk import WebClient
+
+    from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
+    from services import reminders, visit_outbox, visit_reminders
+
+    tz = ZoneInfo("Europe/Helsinki")
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    _add_coordinator(bot, SECOND, _savo(bot))
+    savo = propose(bot, set_up_people(bot), supervisor=COORDINATOR)  # COORDINATOR may not fund it
+    north_visit = _propose_north(bot, north)
+    delivery = SlackReminderDelivery(
+        WebClient(token="xoxb-test", base_url=bot.api.url),
+        bot.session_factory,
+        default_language="fi",
+        renderers=visit_renderers(bot.session_factory),
+        senders={visit_outbox.SYNC: bot.deps.extras["visit_notifier"].deliver_owed},  # type: ignore[attr-defined]
+    )
+    sent: list[tuple[str, str, int | None, object]] = []
+    for day in (26, 30, 2):  # 2, 4 and 6 working days after Tuesday 24.11.2026
+        month = 12 if day == 2 else 11
+        at = datetime(2026, month, day, 12, 0, tzinfo=tz)
+        result = reminders.sweep(
+            bot.session_factory,
+            delivery,
+            now=at,
+            tz=tz,
+            kinds=visit_reminders.kinds(),
+            coordinators=[COORDINATOR],
+        )
+        sent += [(r.kind, r.recipient, r.visit_id, r.params.get("party")) for r in result.sent]
+    funding = {
+        (kind, who, visit)
+        for kind, who, visit, party in sent
+        if party == "funding" and kind in ("decision_nudge", "decision_stuck")
+    }
+    # Nudges about funding go to those who may decide it; the stuck notice to the region's own.
+    assert ("decision_nudge", SECOND, savo.id) in funding
+    assert ("decision_nudge", NORTH_COORD, north_visit.id) in funding
+    assert ("decision_nudge", COORDINATOR, savo.id) not in funding
+    assert not any(who == COORDINATOR and visit == north_visit.id for _k, who, visit in funding)
+    assert not any(who == SECOND and visit == north_visit.id for _k, who, visit in funding)
+    assert not any(who == NORTH_COORD and visit == savo.id for _k, who, visit in funding)
+    assert ("decision_stuck", NORTH_COORD, north_visit.id) in funding
