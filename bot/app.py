@@ -119,8 +119,27 @@ class SelectiveRunner(ThreadListenerRunner):
         if not request.lazy_only and (
             (request.body or {}).get("type") == "block_actions" or self.ack_first_if(request)
         ):
-            request.context.ack()
+            ack = request.context.ack
+            ack()
+            answer = ack.response
+            if listener.lazy_functions:  # none of ours has any; Bolt's runner knows them
+                self.threaded.run(request, response, listener_name, listener, starting_time)
+                return answer
+            self.listener_executor.submit(self._run_acked, request, listener)
+            return answer
         return self.threaded.run(request, response, listener_name, listener, starting_time)
+
+    def _run_acked(self, request: BoltRequest, listener: Listener) -> None:
+        """Run a listener whose answer has gone: a failure is told by the error handler (with no
+        response to fill, it writes to the person). Bolt's own runner shares its answer variable
+        with the listener's thread and could, for a moment, answer 500 while a listener failed."""
+        try:
+            self.listener_start_handler.handle(request=request, response=None)
+            listener.run_ack_function(request=request, response=None)  # type: ignore[arg-type]
+        except Exception as error:
+            self.listener_error_handler.handle(error=error, request=request, response=None)
+        finally:
+            self.listener_completion_handler.handle(request=request, response=None)
 
 
 def use_body_matchers(app: App) -> int:
@@ -191,15 +210,16 @@ def install_notifiers(client: WebClient, deps: Deps) -> None:
 def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -> App:
     client = client or make_client(settings)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    listeners = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener")
     app = VertaisApp(
         client=client,
         signing_secret=secret,
         request_verification_enabled=not settings.socket_mode or bool(secret),
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.listener_threads, thread_name_prefix="listener"
-        ),
+        listener_executor=listeners,
         raise_error_for_unhandled_request=False,
     )
+    # Work an inline listener leaves for after its answer (see SelectiveRunner) runs on the pool.
+    deps.extras.setdefault("background", listeners.submit)
     if deps.directory is None:
         # The locale look-up runs before the ack: give it little time, no retries; on failure
         # the person is answered in the default language and looked up again next time.

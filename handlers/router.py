@@ -51,6 +51,9 @@ class CommandRouter:
         self.first_time: Callable[[Invocation, str], None] | None = None
         self.inline: set[Sub] = set()
         self.bare_ack: set[Sub] = set()
+        # Forms whose submission listener only computes its answer (and hands any Slack call to
+        # deps.extras["background"]): run inline too.
+        self.inline_views: set[str] = set()
 
     def add(self, sub: Sub, handler: SubHandler, *, inline: bool = False, acks_first: bool = False) -> None:
         """`inline`: the handler's whole work is its answer (nothing after the ack), so it may
@@ -64,11 +67,14 @@ class CommandRouter:
 
     def answers_inline(self, request: BoltRequest) -> bool:
         """Whether this request's listener does all its work before its ack: every typeahead, an
-        unknown word, and the subcommands added as inline (for users who need no first-time
-        setup). bot.app.SelectiveRunner runs those on the request thread."""
+        unknown word, the subcommands added as inline (for users who need no first-time setup)
+        and the forms in `inline_views`. bot.app.SelectiveRunner runs those on the request
+        thread."""
         body = request.body or {}
         if body.get("type") == "block_suggestion":
             return True
+        if body.get("type") == "view_submission":
+            return (body.get("view") or {}).get("callback_id") in self.inline_views
         if body.get("command") != self.deps.settings.vertais_command:
             return False
         parsed = parse(body.get("text"))

@@ -43,6 +43,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         open_settings(inv.client, inv.trigger_id, inv.context, welcome=True, pending=word)
 
     router.add(Sub.SETTINGS, on_subcommand, acks_first=True)
+    router.inline_views.add(ids.SETTINGS_VIEW)  # the answer is all it does before the Home update
     router.first_time = on_first_time
 
     @app.action(ids.OPEN_SETTINGS)
@@ -99,10 +100,18 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         )
         publish_home = deps.extras.get("publish_home")
         if changed and callable(publish_home):  # the Home tab shows the new library and language at once
-            try:
-                publish_home(client, user_id, None, 0, t=t, me=saved)
-            except Exception:
-                log.warning("could not republish the Home tab after saving settings", exc_info=True)
+
+            def republish() -> None:
+                try:
+                    publish_home(client, user_id, None, 0, t=t, me=saved)
+                except Exception:
+                    log.warning("could not republish the Home tab after saving settings", exc_info=True)
+
+            later = deps.extras.get("background")  # this listener runs inline: Slack's call goes after
+            if callable(later):
+                later(republish)
+            else:
+                republish()
 
 
 def _pending(metadata: str | None) -> str:
