@@ -302,6 +302,14 @@ def save_topic(
     with session_factory.begin() as session:
         if data.category_id is not None and session.get(TopicCategory, data.category_id) is None:
             raise InvalidInput.one(F_CATEGORY, "topics.error.category_required")
+        if names[F_NAME_FI]:  # one topic a Finnish name: a form sent twice adds no second one
+            taken = session.scalar(
+                select(Topic.name_fi).where(
+                    func.lower(Topic.name_fi) == names[F_NAME_FI].lower(), Topic.id != (data.topic_id or 0)
+                )
+            )
+            if taken is not None:
+                raise InvalidInput.one(F_NAME_FI, "topics.error.name_taken", name=taken)
         if data.topic_id is None:
             assert data.category_id is not None
             topic = _new_topic(

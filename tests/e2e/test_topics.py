@@ -126,3 +126,42 @@ def test_others_cannot_edit_the_catalogue(bot: Bot) -> None:
     ).json()
     assert reply["response_action"] == "push"
     assert count(bot.session_factory, Topic) == 20
+
+
+def test_a_topic_name_already_in_the_catalogue_is_refused_inline(bot: Bot) -> None:
+    """The new-topic form sent twice (or a rename onto another topic's name) adds nothing."""
+    set_home(bot.session_factory, COORDINATOR, "kuopio-paakirjasto", bot.clock(), language="fi")
+    with bot.session_factory() as s:
+        category = str(s.scalar(select(Topic.category_id).limit(1)))
+    new = values(**{ids.TOPIC_CATEGORY: select_value(category), ids.TOPIC_NAME_FI: text_value("Sirkuskoulu")})
+    assert bot.slack.submit(ids.TOPICS_VIEW, new, user=COORDINATOR).json()["response_action"] == "update"
+    before = count(bot.session_factory, Topic)
+    again = values(
+        **{ids.TOPIC_CATEGORY: select_value(category), ids.TOPIC_NAME_FI: text_value(" sirkuskoulu ")}
+    )
+    answer = bot.slack.submit(ids.TOPICS_VIEW, again, user=COORDINATOR).json()
+    assert answer["response_action"] == "errors"
+    assert (
+        "Sirkuskoulu" in answer["errors"][ids.TOPIC_NAME_FI]
+        and "on jo" in answer["errors"][ids.TOPIC_NAME_FI]
+    )
+    assert count(bot.session_factory, Topic) == before
+    dogs = topic_id(bot.session_factory, "reading-dogs")
+    rename = values(
+        **{
+            ids.TOPIC_PICK: select_value(str(dogs), kind="external_select"),
+            ids.TOPIC_NAME_FI: text_value("Sirkuskoulu"),
+        }
+    )
+    assert bot.slack.submit(ids.TOPICS_VIEW, rename, user=COORDINATOR).json()["response_action"] == "errors"
+    with bot.session_factory() as s:
+        assert s.get(Topic, dogs).name_fi != "Sirkuskoulu"
+    with bot.session_factory() as s:
+        own = s.get(Topic, dogs).name_fi
+    keep = values(  # its own name again is no clash
+        **{
+            ids.TOPIC_PICK: select_value(str(dogs), kind="external_select"),
+            ids.TOPIC_NAME_FI: text_value(own),
+        }
+    )
+    assert bot.slack.submit(ids.TOPICS_VIEW, keep, user=COORDINATOR).json()["response_action"] == "update"
