@@ -219,7 +219,8 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         raise_error_for_unhandled_request=False,
     )
     # Work an inline listener leaves for after its answer (see SelectiveRunner) runs on the pool.
-    deps.extras.setdefault("background", listeners.submit)
+    # Looked up at each call, so that whoever wraps the pool's submit (the replay tests) sees this work.
+    deps.extras.setdefault("background", lambda work: listeners.submit(work))
     if deps.directory is None:
         # The locale look-up runs before the ack: give it little time, no retries; on failure
         # the person is answered in the default language and looked up again next time.
