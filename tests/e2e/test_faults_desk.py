@@ -30,17 +30,16 @@ from models import (
     VisitCost,
     VisitStatus,
 )
-from services import staff, visits
+from services import staff
 from tests.conftest import COORDINATOR, Bot
 from tests.desk_support import add_visit, topics
 from tests.e2e.test_faults import CLIENT_TIMEOUT, FAULTS
 from tests.e2e.test_reminders_flow import local, sweep_for_bot
 from tests.e2e.test_topics import values as topic_values
 from tests.e2e.visit_helpers import (
-    HOST1,
-    SUPERVISOR,
     VISITOR,
     buttons,
+    confirm_directly,
     library,
     posted_to,
     propose,
@@ -377,30 +376,7 @@ def a_write_up_nag(bot: Bot) -> int:
     setup = set_up_people(bot)
     visit = propose(bot, setup)
     settle(bot)
-    sf = bot.session_factory
-    visits.decide(
-        sf,
-        visit.id,
-        party="supervisor",
-        approve=True,
-        actor=SUPERVISOR,
-        is_coordinator=False,
-        now=bot.clock(),
-    )
-    date_id = visits.card_of(sf, visit.id).visitor_dates[0].id
-    visits.decide(
-        sf,
-        visit.id,
-        party="host",
-        approve=True,
-        actor=HOST1,
-        is_coordinator=False,
-        now=bot.clock(),
-        date_id=date_id,
-    )
-    visits.decide(
-        sf, visit.id, party="funding", approve=True, actor=COORDINATOR, is_coordinator=True, now=bot.clock()
-    )
+    confirm_directly(bot, visit)
     result = sweep_for_bot(bot, local(2026, 12, 3, 9, 0))
     settle(bot)
     return next(r.id for r in result.sent if r.kind == "writeup_nag")

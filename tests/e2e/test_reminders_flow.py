@@ -33,6 +33,7 @@ from tests.e2e.visit_helpers import (
     VISITOR,
     a_topic,
     buttons,
+    confirm_directly,
     library,
     propose,
     set_up_people,
@@ -423,30 +424,8 @@ def test_write_up_nag_buttons_through_the_app(bot: Bot) -> None:
     setup = set_up_people(bot)
     visit = propose(bot, setup)
     settle(bot)
+    confirm_directly(bot, visit)
     sf = bot.session_factory
-    visits.decide(
-        sf,
-        visit.id,
-        party="supervisor",
-        approve=True,
-        actor=SUPERVISOR,
-        is_coordinator=False,
-        now=bot.clock(),
-    )
-    date_id = visits.card_of(sf, visit.id).visitor_dates[0].id
-    visits.decide(
-        sf,
-        visit.id,
-        party="host",
-        approve=True,
-        actor=HOST1,
-        is_coordinator=False,
-        now=bot.clock(),
-        date_id=date_id,
-    )
-    visits.decide(
-        sf, visit.id, party="funding", approve=True, actor=COORDINATOR, is_coordinator=True, now=bot.clock()
-    )
     # The visit is on Wednesday 2.12.2026: the write-up nag on Thursday 3.12 at 9:00.
     result = sweep_for_bot(bot, local(2026, 12, 3, 9, 0))
     nag = next(r for r in result.sent if r.kind == "writeup_nag")

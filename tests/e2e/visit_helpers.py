@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ids
 from models import AuditEntry, Library, LibraryContact, Topic, Visit, VisitDecision
-from services import staff
+from services import staff, visits
 from tests.conftest import COORDINATOR, Bot
 from tests.fakes.slack_requests import date_value, select_value, text_value, user_value
 
@@ -180,3 +180,32 @@ def settle(bot: Bot, quiet: float = 0.3, timeout: float = 10.0) -> None:
         if now == seen:
             return
         seen = now
+
+
+def confirm_directly(bot: Bot, visit: Visit) -> None:
+    """The three yeses through the service (no Slack requests): supervisor, host on the
+    visitor's first date, funding."""
+    sf = bot.session_factory
+    visits.decide(
+        sf,
+        visit.id,
+        party="supervisor",
+        approve=True,
+        actor=SUPERVISOR,
+        is_coordinator=False,
+        now=bot.clock(),
+    )
+    date_id = visits.card_of(sf, visit.id).visitor_dates[0].id
+    visits.decide(
+        sf,
+        visit.id,
+        party="host",
+        approve=True,
+        actor=HOST1,
+        is_coordinator=False,
+        now=bot.clock(),
+        date_id=date_id,
+    )
+    visits.decide(
+        sf, visit.id, party="funding", approve=True, actor=COORDINATOR, is_coordinator=True, now=bot.clock()
+    )
