@@ -11,10 +11,10 @@ modal-opening request to the bot's views.open call, errors, and the bot's memory
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
-import queue
 import random
 import signal
 import socket
@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -31,11 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import fresh_database, percentile  # noqa: E402
-from tests.fakes.slack_api import FakeSlackApi  # noqa: E402
 from tests.fakes.slack_requests import fixture, sign  # noqa: E402
 
 SECRET = "load-signing-secret"
 USERS = [f"U0LOAD{i:04d}" for i in range(200)]
+PREPARED_PER_SECOND = 2500  # requests signed ahead per second of a closed-loop run
 MIX = [("help", 30), ("settings_command", 15), ("suggest", 25), ("submit", 15), ("button", 15)]
 
 
@@ -60,19 +61,37 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], path: str = "/health
     raise SystemExit("server did not start")
 
 
+def family(pid: int) -> list[int]:
+    """The process and its children (the worker processes of HTTP_PROCESSES > 1)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *map(int, children)]
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time the process and its workers have used so far."""
+    total = 0.0
+    for member in family(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            key, value = line.split(":")
-            values[key] = int(value.split()[0]) / 1024
-    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+def memory_mb(pid: int) -> dict[str, float]:
+    """RSS and peak RSS of each process, and their PSS summed (pages shared after the fork are
+    counted once in the sum, shared out between the processes that share them)."""
+    out: dict[str, float] = {"pss_total": 0.0}
+    for member in family(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, value = line.split(":")
+                out[f"{key}_{member}"] = int(value.split()[0]) / 1024
+        for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                out["pss_total"] += int(line.split()[1]) / 1024
+    return out
 
 
 class Requests:
@@ -133,135 +152,225 @@ class Result:
     sent_at: dict[str, float] = field(default_factory=dict)
     requests: int = 0
     elapsed: float = 0.0
+    built_late: int = 0  # requests signed inside the timed run because the prepared ones ran out
+
+    def record(self, kind: str, ok: bool, started: float, trigger: str | None) -> None:
+        took = time.monotonic() - started
+        self.requests += 1
+        self.latencies.append(took)
+        self.by_kind.setdefault(kind, []).append(took)
+        if not ok:
+            self.errors += 1
+        if trigger:
+            self.sent_at[trigger] = started
 
 
-class Sender:
-    """One keep-alive connection to the server, as a Slack client would hold."""
+@dataclass
+class Prepared:
+    kind: str
+    raw: bytes  # the whole HTTP request, signed
+    trigger: str | None
+
+
+class Prepare:
+    """Signed requests made before a run starts, so that the run measures the server and not
+    the generator's JSON, URL-encoding and HMAC (about 0.1 ms a request, on the same cores)."""
+
+    def __init__(self, requests: Requests, port: int, seed: int) -> None:
+        self.requests = requests
+        self.port = port
+        self.rng = random.Random(seed)
+        self.kinds = [kind for kind, weight in MIX for _ in range(weight)]
+        self.ready: deque[Prepared] = deque()
+
+    def one(self, kind: str | None = None, user: str | None = None) -> Prepared:
+        kind = kind or self.rng.choice(self.kinds)
+        body, content_type, trigger = self.requests.build(kind, user or self.rng.choice(USERS))
+        data = body.encode()
+        headers = {
+            "Host": f"127.0.0.1:{self.port}",
+            "Content-Type": content_type,
+            "Content-Length": str(len(data)),
+            **sign(SECRET, body),
+        }
+        head = "POST /slack/events HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        return Prepared(kind, head.encode() + b"\r\n" + data, trigger)
+
+    def fill(self, count: int) -> None:
+        self.ready.extend(self.one() for _ in range(count))
+
+    def next(self, result: Result) -> Prepared:
+        if self.ready:
+            return self.ready.popleft()
+        result.built_late += 1
+        return self.one()
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the server, as a Slack client would hold, on the
+    generator's event loop (one thread: no GIL hand-overs inside the measurement)."""
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
-    def send(self, body: str, content_type: str) -> bool:
-        headers = {"Content-Type": content_type, **sign(SECRET, body)}
+    async def send(self, raw: bytes) -> bool:
         try:
-            self.connection.request("POST", "/slack/events", body=body.encode(), headers=headers)
-            response = self.connection.getresponse()
-            response.read()
-            return response.status == 200
-        except (OSError, http.client.HTTPException):
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            return await asyncio.wait_for(self._send(raw), timeout=10)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            self.close()
             return False
 
+    async def _send(self, raw: bytes) -> bool:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        headers = {}
+        for line in head.decode("latin-1").split("\r\n")[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip().lower()
+        if "content-length" in headers:
+            await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                await self.reader.readexactly(size + 2)
+            await self.reader.readuntil(b"\r\n")
+        if headers.get("connection") == "close":
+            self.close()
+        return status == 200
 
-def record(
-    result: Result, lock: threading.Lock, kind: str, ok: bool, started: float, trigger: str | None
-) -> None:
-    took = time.monotonic() - started
-    with lock:
-        result.requests += 1
-        result.latencies.append(took)
-        result.by_kind.setdefault(kind, []).append(took)
-        if not ok:
-            result.errors += 1
-        if trigger:
-            result.sent_at[trigger] = started
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
 
 
-def run_load(port: int, clients: int, seconds: float, requests: Requests) -> Result:
-    """Closed loop: each client sends its next request when the last is answered."""
+async def _closed_loop(port: int, clients: int, seconds: float, prepare: Prepare) -> Result:
     result = Result()
-    lock = threading.Lock()
-    kinds = [kind for kind, weight in MIX for _ in range(weight)]
+    connections = [Connection(port) for _ in range(clients)]
+    for connection in connections:  # connected before the clock starts
+        connection.reader, connection.writer = await asyncio.open_connection("127.0.0.1", port)
     deadline = time.monotonic() + seconds
-    start_barrier = threading.Barrier(clients)
 
-    def client(number: int) -> None:
-        rng = random.Random(number)
-        sender = Sender(port)
-        start_barrier.wait()
+    async def client(connection: Connection) -> None:
         while time.monotonic() < deadline:
-            kind = rng.choice(kinds)
-            body, content_type, trigger = requests.build(kind, rng.choice(USERS))
+            request = prepare.next(result)
             started = time.monotonic()
-            ok = sender.send(body, content_type)
-            record(result, lock, kind, ok, started, trigger)
+            ok = await connection.send(request.raw)
+            result.record(request.kind, ok, started, request.trigger)
+        connection.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     began = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    await asyncio.gather(*(client(c) for c in connections))
     result.elapsed = time.monotonic() - began
     return result
 
 
-def run_rate(port: int, rate: float, seconds: float, requests: Requests, senders: int = 64) -> Result:
-    """Open loop, as Slack's traffic arrives: requests at random (Poisson) times, `rate` a second
-    on average, whether or not earlier ones were answered. The time counts from when a request
-    was due, so a request that waited for a free sender counts its wait too."""
+def run_load(port: int, clients: int, seconds: float, requests: Requests) -> Result:
+    """Closed loop: each client sends its next request when the last is answered."""
+    prepare = Prepare(requests, port, seed=clients)
+    prepare.fill(int(PREPARED_PER_SECOND * seconds))
+    return asyncio.run(_closed_loop(port, clients, seconds, prepare))
+
+
+async def _open_loop(port: int, rate: float, seconds: float, prepare: Prepare, senders: int) -> Result:
     result = Result()
-    lock = threading.Lock()
-    kinds = [kind for kind, weight in MIX for _ in range(weight)]
-    due: queue.Queue[tuple[float, str, str] | None] = queue.Queue()
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(senders):
+        connection = Connection(port)
+        connection.reader, connection.writer = await asyncio.open_connection("127.0.0.1", port)
+        idle.put_nowait(connection)
     rng = random.Random(int(rate))
 
-    def sender_loop() -> None:
-        sender = Sender(port)
-        while (item := due.get()) is not None:
-            at, kind, user = item
-            body, content_type, trigger = requests.build(kind, user)
-            ok = sender.send(body, content_type)
-            record(result, lock, kind, ok, at, trigger)
+    async def one(at: float, request: Prepared) -> None:
+        connection = await idle.get()
+        ok = await connection.send(request.raw)
+        result.record(request.kind, ok, at, request.trigger)
+        idle.put_nowait(connection)
 
-    threads = [threading.Thread(target=sender_loop) for _ in range(senders)]
-    for thread in threads:
-        thread.start()
+    tasks = []
     began = time.monotonic()
     at = began
     while at < began + seconds:
         at += rng.expovariate(rate)
         pause = at - time.monotonic()
         if pause > 0:
-            time.sleep(pause)
-        due.put((at, rng.choice(kinds), rng.choice(USERS)))
-    for _ in threads:
-        due.put(None)
-    for thread in threads:
-        thread.join()
+            await asyncio.sleep(pause)
+        tasks.append(asyncio.create_task(one(at, prepare.next(result))))
+    await asyncio.gather(*tasks)
     result.elapsed = time.monotonic() - began
+    while not idle.empty():
+        idle.get_nowait().close()
     return result
 
 
+def run_rate(port: int, rate: float, seconds: float, requests: Requests, senders: int = 64) -> Result:
+    """Open loop, as Slack's traffic arrives: requests at random (Poisson) times, `rate` a second
+    on average, whether or not earlier ones were answered. The time counts from when a request
+    was due, so a request that waited for a free connection counts its wait too."""
+    prepare = Prepare(requests, port, seed=int(rate))
+    prepare.fill(int(rate * seconds * 1.2) + 100)
+    return asyncio.run(_open_loop(port, rate, seconds, prepare, senders))
+
+
 def warm_up(port: int, requests: Requests) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    for user in USERS:
-        body, content_type, _ = requests.build("submit", user)
-        connection.request(
-            "POST",
-            "/slack/events",
-            body=body.encode(),
-            headers={"Content-Type": content_type, **sign(SECRET, body)},
+    """Every simulated user saves their settings once (so each has a home library)."""
+    prepare = Prepare(requests, port, seed=0)
+
+    async def go() -> None:
+        connection = Connection(port)
+        for user in USERS:
+            if not await connection.send(prepare.one("submit", user).raw):
+                raise SystemExit(f"warm-up: the settings of {user} were not saved")
+        connection.close()
+
+    asyncio.run(go())
+
+
+class FakeApi:
+    """benchmarks/fake_api_server.py in a process of its own."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "benchmarks" / "fake_api_server.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"warm-up: settings of {user} answered {response.status}")
-    connection.close()
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        self.url = self.stdout.readline().strip()
+
+    def ask(self, command: str) -> str:
+        self.stdin.write(command + "\n")
+        self.stdin.flush()
+        return self.stdout.readline()
+
+    def clear(self) -> None:
+        self.ask("clear")
+
+    def views_open(self) -> list[tuple[str, float]]:
+        return [(trigger, at) for trigger, at in json.loads(self.ask("views"))]
+
+    def close(self) -> None:
+        self.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
-def views_open_delays(api: FakeSlackApi, sent_at: dict[str, float]) -> list[float]:
-    delays = []
-    for call in api.of("views.open"):
-        trigger = call.body.get("trigger_id")
-        if trigger in sent_at:
-            delays.append(call.at - sent_at[trigger])
-    return delays
+def views_open_delays(api: FakeApi, sent_at: dict[str, float]) -> list[float]:
+    return [at - sent_at[trigger] for trigger, at in api.views_open() if trigger in sent_at]
 
 
-def start_bot(port: int, api: FakeSlackApi, database_url: str, workdir: str) -> subprocess.Popen[bytes]:
+def start_bot(
+    port: int, api: FakeApi, database_url: str, workdir: str, processes: int = 1
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(
         PYTHONPATH=str(ROOT),
@@ -272,6 +381,7 @@ def start_bot(port: int, api: FakeSlackApi, database_url: str, workdir: str) -> 
         HOST="127.0.0.1",
         PORT=str(port),
         SCHEDULER_ENABLED="false",
+        HTTP_PROCESSES=str(processes),
     )
     log = open(Path(workdir) / "bot.log", "wb")
     return subprocess.Popen(
@@ -279,9 +389,16 @@ def start_bot(port: int, api: FakeSlackApi, database_url: str, workdir: str) -> 
     )
 
 
-def start_bare(port: int, api: FakeSlackApi) -> subprocess.Popen[bytes]:
+def start_bare(port: int, api: FakeApi, processes: int = 1) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "benchmarks" / "bare_app.py"), str(port), api.url, SECRET],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bare_app.py"),
+            str(port),
+            api.url,
+            SECRET,
+            str(processes),
+        ],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -294,6 +411,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", default="1,10,50")
     parser.add_argument("--rates", default="100,300", help="open-loop request rates per second ('' for none)")
+    parser.add_argument("--processes", type=int, default=1, help="HTTP_PROCESSES of both servers")
     parser.add_argument("--mix", default=None, help="e.g. help=1 (one kind only), default: the mix")
     args = parser.parse_args()
     if args.mix:
@@ -306,10 +424,10 @@ def main() -> None:
     if args.database_url and args.database_url.startswith("postgres"):
         fresh_database(args.database_url)[0].dispose()  # wipes that database
 
-    api = FakeSlackApi()
+    api = FakeApi()
     bot_port, bare_port = free_port(), free_port()
-    bot = start_bot(bot_port, api, database_url, workdir)
-    bare = start_bare(bare_port, api)
+    bot = start_bot(bot_port, api, database_url, workdir, args.processes)
+    bare = start_bare(bare_port, api, args.processes)
     try:
         wait_ready(bot_port, bot)
         wait_ready(bare_port, bare, path="/slack/events")
@@ -323,7 +441,7 @@ def main() -> None:
         loads += [("rate", int(r)) for r in args.rates.split(",") if r]
         for how, amount in loads:
             for name, port, pid in (("vertaisbot", bot_port, bot.pid), ("bare Bolt", bare_port, bare.pid)):
-                api.calls.clear()
+                api.clear()
                 cpu_before = cpu_seconds(pid)
                 if how == "clients":
                     result = run_load(port, amount, args.seconds, requests)
@@ -346,13 +464,17 @@ def main() -> None:
                             for kind, values in result.by_kind.items()
                         },
                         "errors": result.errors,
+                        "built_late": result.built_late,
                         "requests": result.requests,
                     }
                 )
                 print(json.dumps(rows[-1]), flush=True)
-        rss, peak = rss_mb(bot.pid)
+        memory = memory_mb(bot.pid)
         print()
-        print(f"database: {database_url.split(':')[0]}; {args.seconds:.0f} s per run; mix {MIX}")
+        print(
+            f"database: {database_url.split(':')[0]}; {args.seconds:.0f} s per run; "
+            f"{args.processes} process(es) each; mix {MIX}"
+        )
         print(
             "| server | load | req/s | p50 ms | p95 ms | p99 ms | to views.open p95 ms | CPU ms/request | errors |"
         )
@@ -366,7 +488,11 @@ def main() -> None:
             ours = next(r for r in rows if r["load"] == load and r["server"] == "vertaisbot")
             bare_row = next(r for r in rows if r["load"] == load and r["server"] == "bare Bolt")
             print(f"p99 ratio at {load}: {ours['p99'] / bare_row['p99']:.2f}x")
-        print(f"bot memory: RSS {rss:.0f} MB now, peak {peak:.0f} MB")
+        print(
+            "bot memory (MB): "
+            + ", ".join(f"{key} {value:.0f}" for key, value in memory.items())
+            + " (VmRSS/VmHWM per process id: now/peak RSS)"
+        )
     finally:
         for process in (bot, bare):
             process.send_signal(signal.SIGTERM)

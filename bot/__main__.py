@@ -334,26 +334,21 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
     return 0
 
 
-def run(settings: Settings) -> int:
-    try:
-        check_credentials(settings)
-    except ConfigError as exc:
-        return fail(str(exc))
+def start(settings: Settings, *, with_scheduler: bool = True) -> tuple[Any, Any, Any]:
+    """The app, its database engine and the scheduler (None when off); a ConfigError when the
+    database or Slack refuses."""
     from bot.app import build_app
 
-    try:
-        engine, session_factory = open_database(settings)
-    except ConfigError as exc:
-        return fail(str(exc))
+    engine, session_factory = open_database(settings)
     deps = Deps(settings=settings, session_factory=session_factory)
     try:
         app = build_app(settings, deps)
     except BoltError as exc:
-        return fail(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); check the token in .env")
+        raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); check the token in .env") from None
     except SlackApiError as exc:
-        return fail(
+        raise ConfigError(
             f"Slack did not accept SLACK_BOT_TOKEN ({exc.response.get('error')}); check the token in .env"
-        )
+        ) from None
 
     import scheduler
 
@@ -366,7 +361,33 @@ def run(settings: Settings) -> int:
         suggestions=deps.extras.get("suggestion_notifier"),
     )
     jobs = [scheduler.Job("reminder-sweep", lambda: run_sweep(utc_now()), seconds=60)]
-    background = scheduler.start(jobs, settings.timezone) if settings.scheduler_enabled else None
+    on = settings.scheduler_enabled and with_scheduler
+    return app, engine, scheduler.start(jobs, settings.timezone) if on else None
+
+
+def serve_http(app: Any, engine: Any, settings: Settings, **where: Any) -> None:
+    """Serve until SIGTERM: on HOST:PORT, or on the `sockets` a worker was given."""
+    from bot.server import WsgiApp, create_server
+
+    server = create_server(WsgiApp(app, engine), threads=settings.http_threads, **where)
+    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    try:
+        server.run()
+    except OSError:
+        pass  # closed by SIGTERM
+
+
+def run(settings: Settings) -> int:
+    try:
+        check_credentials(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
+    if not settings.socket_mode and settings.http_processes > 1:
+        return run_workers(settings)
+    try:
+        app, engine, background = start(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -382,21 +403,63 @@ def run(settings: Settings) -> int:
                     "app-level token with the connections:write scope ('Basic Information' > 'App-Level Tokens')"
                 )
         else:
-            from bot.server import WsgiApp, create_server
-
-            server = create_server(WsgiApp(app, engine), settings.host, settings.port, settings.http_threads)
-            signal.signal(signal.SIGTERM, lambda *_: server.close())
             log.info("serving HTTP on %s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
-            try:
-                server.run()
-            except OSError:
-                pass  # closed by SIGTERM
+            serve_http(app, engine, settings, host=settings.host, port=settings.port)
     except KeyboardInterrupt:
         pass
     finally:
         if background is not None:
             background.shutdown(wait=False)
     return 0
+
+
+def run_workers(settings: Settings) -> int:
+    """HTTP mode in HTTP_PROCESSES worker processes (bot/processes.py)."""
+    import socket
+
+    from bot import processes
+
+    try:
+        engine, _ = open_database(settings)  # migrated and seeded once, before any worker starts
+    except ConfigError as exc:
+        return fail(str(exc))
+    engine.dispose()  # no connection may be shared across the fork
+    try:
+        sock = processes.listen(settings.host, settings.port)
+    except OSError as exc:
+        return fail(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror})")
+    request_log.stop_background()  # nor a thread: each worker starts its own log writer
+    # Everything a worker imports is imported here once and frozen out of the garbage
+    # collector's reach, so that the workers share those pages instead of each copying them.
+    import gc
+
+    import bot.app  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
+
+    def worker(number: int, listening: socket.socket, ready: Callable[[], None]) -> int:
+        request_log.write_in_background(logging.getLogger().handlers)
+        try:
+            app, engine, background = start(settings, with_scheduler=number == 0)
+        except ConfigError as exc:
+            return fail(str(exc))
+        ready()
+        try:
+            serve_http(app, engine, settings, sockets=[listening])
+        finally:
+            if background is not None:
+                background.shutdown(wait=False)
+            request_log.stop_background()
+        return 0
+
+    log.info(
+        "serving HTTP on %s:%s in %s processes (POST /slack/events, GET /healthz)",
+        settings.host,
+        settings.port,
+        settings.http_processes,
+    )
+    return processes.serve(sock, settings.http_processes, worker)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot import replays
 from bot.deps import Deps
@@ -61,19 +62,32 @@ class StickyAck(Ack):
             self.__dict__["_answered"].set()
 
 
-def register(app: App, deps: Deps) -> None:
-    replays.register(app, deps.replays)  # first: a replayed delivery gets the first answer, runs nothing
+class _StickyAckMiddleware(Middleware):
+    """Gives the request a StickyAck before anything makes Bolt's plain Ack.
 
-    @app.middleware
-    def sticky_ack(context: BoltContext, next: Callable[[], None]) -> None:
-        # Bolt has already made a plain Ack (it builds every middleware's arguments eagerly);
-        # nobody has acked yet, so it can be swapped.
-        if context.get("ack") is None or context["ack"].response is None:
+    Our middleware are `Middleware` classes, not decorated functions: Bolt builds some 30
+    listener arguments (Ack, Say, Respond, the payload in every shape…) for each function
+    middleware on every request, which cost more than the middleware's own work."""
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        context = req.context
+        if context.get("ack") is None or context["ack"].response is None:  # nobody has acked yet
             context["ack"] = StickyAck()
-        next()
+        return next()
 
-    @app.middleware
-    def identify(context: BoltContext, req: BoltRequest, next: Callable[[], None]) -> None:
+
+class _IdentifyMiddleware(Middleware):
+    """Who is asking, and in which language (`context["staff"]`, `context["t"]`)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        deps, context = self.deps, req.context
         user_id = context.user_id
         if user_id:
             me = staff.identify(
@@ -88,4 +102,10 @@ def register(app: App, deps: Deps) -> None:
             context["t"] = translator(me.language)
         else:
             context["t"] = translator(deps.settings.default_language)
-        next()
+        return next()
+
+
+def register(app: App, deps: Deps) -> None:
+    replays.register(app, deps.replays)  # first: a replayed delivery gets the first answer, runs nothing
+    app.use(_StickyAckMiddleware())
+    app.use(_IdentifyMiddleware(deps))

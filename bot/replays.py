@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 Key = tuple[str, str, int]  # kind, trigger_id or event_id, hash of the signed body
 
@@ -158,22 +159,28 @@ def delivery_key(req: BoltRequest) -> Key | None:
     return (str(kind), str(ident or ""), hash(req.raw_body))
 
 
-def register(app: App, cache: ReplayCache) -> None:
-    """Answer replays before any other middleware runs (no profile look-up, no listener)."""
+class ReplayMiddleware(Middleware):
+    """Answers replays before any other middleware runs (no profile look-up, no listener)."""
 
-    @app.middleware
-    def replays(req: BoltRequest, next: Callable[[], None]) -> BoltResponse | None:
+    def __init__(self, cache: ReplayCache) -> None:
+        self.cache = cache
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
         key = delivery_key(req)
         if key is None:
-            next()
-            return None
-        seen = cache.begin(key)
+            return next()
+        seen = self.cache.begin(key)
         if seen is None:
             req.context[KEY] = key
-            next()
-            return None
+            return next()
         req.context[REPLAYED] = True
-        return cache.answer(seen)
+        return self.cache.answer(seen)
+
+
+def register(app: App, cache: ReplayCache) -> None:
+    app.use(ReplayMiddleware(cache))
 
 
 def finish(cache: ReplayCache, req: BoltRequest, response: BoltResponse | None) -> None:

@@ -31,6 +31,8 @@ def write_in_background(handlers: Sequence[logging.Handler]) -> QueueListener | 
     call that gives up the GIL, which a busy server then waits to get back. Here the request
     thread only puts the record on a queue. The queue is emptied at a normal exit; a killed
     process may lose its last few lines."""
+    global _listener
+    stop_background()
     if not handlers:
         return None
     lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
@@ -41,8 +43,20 @@ def write_in_background(handlers: Sequence[logging.Handler]) -> QueueListener | 
     log.addHandler(_Unformatted(lines))
     log.propagate = False
     listener.start()
-    atexit.register(listener.stop)
+    _listener = listener
     return listener
+
+
+def stop_background() -> None:
+    """Write what is queued and stop the writer's thread (at exit, and before a fork)."""
+    global _listener
+    listener, _listener = _listener, None
+    if listener is not None and listener._thread is not None:
+        listener.stop()
+
+
+_listener: QueueListener | None = None
+atexit.register(stop_background)
 
 
 def describe(req: BoltRequest) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -53,8 +54,17 @@ def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> I
     return [data]
 
 
-def create_server(wsgi: WsgiApp, host: str, port: int, threads: int) -> Any:
-    """A waitress server, not yet running (`.run()` serves; `.close()` stops)."""
+def create_server(
+    wsgi: WsgiApp,
+    host: str | None = None,
+    port: int | None = None,
+    threads: int = 16,
+    *,
+    sockets: list[socket.socket] | None = None,
+) -> Any:
+    """A waitress server, not yet running (`.run()` serves; `.close()` stops): on `host` and
+    `port`, or on listening `sockets` already bound (the workers of bot/processes.py)."""
     from waitress import create_server as waitress_server
 
-    return waitress_server(wsgi, host=host, port=port, threads=threads, ident="vertaisbot")
+    where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
+    return waitress_server(wsgi, threads=threads, ident="vertaisbot", **where)

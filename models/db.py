@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,18 +31,24 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
+        if on_disk:
+            Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
         # Connections are cheap but each new one runs the PRAGMAs: keep enough for every thread.
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 60)
         gate = _WRITER_GATES.setdefault(str(database or ":memory:"), threading.Lock())
+        file_gate = (
+            _FILE_GATES.setdefault(str(database), _FileGate(f"{database}-writers")) if on_disk else None
+        )
         engine = create_engine(
             url,
             connect_args={
                 "check_same_thread": False,
                 "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                "factory": type("GatedConnection", (_GatedConnection,), {"gate": gate}),
+                "factory": type(
+                    "GatedConnection", (_GatedConnection,), {"gate": gate, "file_gate": file_gate}
+                ),
             },
             **kwargs,
         )
@@ -57,24 +66,76 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
 _WRITER_GATES: dict[str, threading.Lock] = {}
 
 
-class _GatedConnection(sqlite3.Connection):
-    """A SQLite connection whose write transactions in this process queue on a Python lock.
+class _FileGate:
+    """The writers' queue across processes (the workers of bot/processes.py, the CLI): an
+    exclusive `flock` on a file beside the database, taken by the one writer of this process
+    that holds the thread gate. Waiting polls in steps of at most 2 ms, not SQLite's busy
+    handler's 100; a process that dies lets go of it at once (the kernel drops its locks)."""
 
-    Without it, threads that find the database locked wait in SQLite's busy handler, which
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int:
+        if self._pid != os.getpid():  # opened again after a fork: a lock is per open file
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        assert self._fd is not None
+        return self._fd
+
+    def acquire(self, timeout: float) -> bool:
+        try:
+            fd = self._file()
+        except OSError:
+            return False  # a read-only directory: SQLite's busy timeout decides
+        deadline = time.monotonic() + timeout
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+    def release(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_FILE_GATES: dict[str, _FileGate] = {}
+
+
+class _GatedConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions queue on a Python lock in this process and
+    on a file lock across processes.
+
+    Without them, threads that find the database locked wait in SQLite's busy handler, which
     sleeps in growing steps (up to 100 ms each): under load a write could wait hundreds of
-    milliseconds for a lock that was free after one. Queued on the lock, the next writer starts
-    as soon as the last one commits. Other processes (the CLI) still meet the busy timeout.
+    milliseconds for a lock that was free after one. Queued on the locks, the next writer starts
+    as soon as the last one commits.
     """
 
     gate: threading.Lock
+    file_gate: _FileGate | None
     holding = False
+    holding_file = False
 
     def enter_write(self) -> None:
         # Never wait for ever (a thread with two write transactions open would deadlock):
         # after the busy timeout go on without the gate and let SQLite decide.
         self.holding = self.gate.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        if self.holding and self.file_gate is not None:
+            self.holding_file = self.file_gate.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     def leave_write(self) -> None:
+        if self.holding_file:
+            self.holding_file = False
+            assert self.file_gate is not None
+            self.file_gate.release()
         if self.holding:
             self.holding = False
             self.gate.release()
@@ -169,6 +230,13 @@ def _read_only(engine: Engine) -> Engine:
     if found is None:
         found = _READ_ONLY_ENGINES.setdefault(engine, engine.execution_options(**{READ_ONLY: True}))
     return found
+
+
+def read_connection(session_factory: sessionmaker[Session]) -> Connection:
+    """A plain connection that only reads (on SQLite a plain BEGIN: it never queues behind
+    writers), for a hot read that does not need the ORM: `with read_connection(f) as c: ...`."""
+    engine = session_factory.kw["bind"]
+    return (_read_only(engine) if engine.dialect.name == "sqlite" else engine).connect()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

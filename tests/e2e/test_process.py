@@ -210,3 +210,87 @@ def test_socket_mode_is_used_when_an_app_token_is_set(tmp_path, slack_api) -> No
         if process.stdout:
             process.stdout.close()
         socket_mode.close()
+
+
+def _workers(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state != "Z"
+
+
+def _until(check, seconds: float = 20):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from /proc")
+def test_http_processes_share_the_port_replace_a_dead_worker_and_stop_together(tmp_path, slack_api) -> None:
+    port = free_port()
+    slack_api.locales["U0FINN"] = "fi-FI"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path, slack_api, PORT=str(port), HTTP_PROCESSES="2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, process)
+        workers = _until(lambda: len(_workers(process.pid)) == 2 and _workers(process.pid))
+        slack = SlackClient(f"{base}/slack/events", SECRET, slack_api.response_url())
+        for _ in range(6):  # new connections: the workers take turns
+            assert "Vertaisoppiminen: mitä haluat tehdä?" in slack.command("apua", user="U0FINN").said
+        # A settings save in one worker is a write the other workers' writes queue behind.
+        assert slack.command("asetukset", user="U0FINN").status == 200
+
+        os.kill(workers[0], signal.SIGKILL)  # a worker dies: another takes its place
+        replaced = _until(lambda: len(w := _workers(process.pid)) == 2 and workers[0] not in w and w)
+        for _ in range(4):
+            assert slack.command("apua", user="U0FINN").status == 200
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        assert not any(_alive(pid) for pid in replaced)  # nothing is left running
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = process.stdout.read() if process.stdout else ""
+    if process.stdout:
+        process.stdout.close()
+    assert "worker 0 ended" in output or "worker 1 ended" in output
+    assert "Traceback" not in output
+    assert output.count(" vertaisbot.request ") >= 10  # every worker writes its request log
+
+
+def test_workers_that_cannot_start_end_the_program_with_one_clear_line(tmp_path, slack_api) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=bot_env(
+            tmp_path, slack_api, SLACK_BOT_TOKEN="xoxb-revoked", HTTP_PROCESSES="3", PORT=str(free_port())
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SLACK_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
