@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot import request_log
 from bot.config import ConfigError, Settings, check_credentials
 from bot.deps import Deps, utc_now
+from services.generation import Generation
 
 EXIT_CONFIG = 2
 log = logging.getLogger("vertaisbot")
@@ -334,13 +335,18 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
     return 0
 
 
-def start(settings: Settings, *, with_scheduler: bool = True) -> tuple[Any, Any, Any]:
+def start(
+    settings: Settings, *, with_scheduler: bool = True, changes: Generation | None = None
+) -> tuple[Any, Any, Any]:
     """The app, its database engine and the scheduler (None when off); a ConfigError when the
-    database or Slack refuses."""
+    database or Slack refuses. `changes`: shared with the other worker processes."""
     from bot.app import build_app
+    from services.staff import StaffCache
 
     engine, session_factory = open_database(settings)
-    deps = Deps(settings=settings, session_factory=session_factory)
+    deps = Deps(
+        settings=settings, session_factory=session_factory, staff_cache=StaffCache(generation=changes)
+    )
     try:
         app = build_app(settings, deps)
     except BoltError as exc:
@@ -437,11 +443,12 @@ def run_workers(settings: Settings) -> int:
 
     gc.collect()
     gc.freeze()
+    changes = Generation()  # made before the fork: every worker sees the same one
 
     def worker(number: int, listening: socket.socket, ready: Callable[[], None]) -> int:
         request_log.write_in_background(logging.getLogger().handlers)
         try:
-            app, engine, background = start(settings, with_scheduler=number == 0)
+            app, engine, background = start(settings, with_scheduler=number == 0, changes=changes)
         except ConfigError as exc:
             return fail(str(exc))
         ready()

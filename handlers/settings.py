@@ -87,16 +87,17 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 errors={field: t(key, **params) for field, (key, params) in exc.fields.items()},
             )
             return
-        deps.staff_cache.put(saved, deps.now())  # the next request sees the new choice at once
-        t = translator(saved.language)
-        ack(
-            response_action="update",
-            view=settings_saved(t, saved, command=deps.settings.vertais_command, pending=pending),
-        )
         before = context.get("staff")
         changed = not isinstance(before, staff.Staff) or (before.home_library_id, before.chosen_language) != (
             saved.home_library_id,
             saved.chosen_language,
+        )
+        # The next request sees the new choice at once, in whichever worker process it lands.
+        (deps.staff_cache.changed if changed else deps.staff_cache.put)(saved, deps.now())
+        t = translator(saved.language)
+        ack(
+            response_action="update",
+            view=settings_saved(t, saved, command=deps.settings.vertais_command, pending=pending),
         )
         publish_home = deps.extras.get("publish_home")
         if changed and callable(publish_home):  # the Home tab shows the new library and language at once

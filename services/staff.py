@@ -15,6 +15,7 @@ from models import Library, StaffProfile
 from models.db import read_connection
 from services import audit
 from services.errors import InvalidInput
+from services.generation import Generation
 from services.ports import Directory, UserInfo
 
 LOCALE_TTL = timedelta(days=1)
@@ -50,18 +51,31 @@ def negotiate(locale: str | None, default: str) -> str:
 class StaffCache:
     """Recently seen people, so that a busy bot does not read the same profile on every click.
 
-    Entries live `ttl`; a change of settings in this process forgets the person at once, and
-    other processes see it within `ttl`.
+    Entries live `ttl`. A change of settings (`changed`) replaces the person's entry in this
+    process and, through the shared `generation`, empties the caches of the other worker
+    processes at their next look: the person's next request is answered in the new language,
+    whichever process takes it.
     """
 
-    def __init__(self, ttl: timedelta = timedelta(seconds=60), size: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl: timedelta = timedelta(seconds=60),
+        size: int = 10_000,
+        generation: Generation | None = None,
+    ) -> None:
         self.ttl = ttl
         self.size = size
+        self.generation = generation or Generation()
+        self._seen = self.generation.value
         self._entries: dict[str, tuple[Staff, datetime]] = {}
         self._lock = threading.Lock()
 
     def get(self, user_id: str, now: datetime) -> Staff | None:
+        current = self.generation.value
         with self._lock:
+            if current != self._seen:  # someone's settings changed in another process
+                self._entries.clear()
+                self._seen = current
             entry = self._entries.get(user_id)
         if entry is None or entry[1] <= now:
             return None
@@ -72,6 +86,14 @@ class StaffCache:
             if len(self._entries) >= self.size:
                 self._entries.clear()
             self._entries[staff.user_id] = (staff, now + self.ttl)
+
+    def changed(self, staff: Staff, now: datetime) -> None:
+        """The person's settings were saved: this process knows them at once, the others
+        forget what they had."""
+        with self._lock:
+            self.generation.change()
+            self._seen = self.generation.value
+        self.put(staff, now)
 
     def forget(self, user_id: str) -> None:
         with self._lock:

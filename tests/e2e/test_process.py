@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -16,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from bot import ids
+from tests.e2e.test_settings import settings_values
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SlackClient
 
@@ -228,6 +231,20 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _read_until(process: subprocess.Popen[str], text: str, seconds: float = 30) -> str:
+    """What the process has written up to and including `text` (read past its buffer)."""
+    assert process.stdout is not None
+    fd, out = process.stdout.fileno(), b""
+    deadline = time.monotonic() + seconds
+    while text.encode() not in out:
+        assert time.monotonic() < deadline, out.decode(errors="replace")
+        if select.select([fd], [], [], 0.2)[0]:
+            chunk = os.read(fd, 65536)
+            assert chunk, out.decode(errors="replace")
+            out += chunk
+    return out.decode()
+
+
 def _until(check, seconds: float = 20):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while not (found := check()):
@@ -249,14 +266,23 @@ def test_http_processes_share_the_port_replace_a_dead_worker_and_stop_together(t
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    early = ""
     try:
         wait_until_healthy(base, process)
-        workers = _until(lambda: len(_workers(process.pid)) == 2 and _workers(process.pid))
+        early = _read_until(process, "2 worker processes serve")  # both have started
+        workers = _workers(process.pid)
+        assert len(workers) == 2
         slack = SlackClient(f"{base}/slack/events", SECRET, slack_api.response_url())
         for _ in range(6):  # new connections: the workers take turns
             assert "Vertaisoppiminen: mitä haluat tehdä?" in slack.command("apua", user="U0FINN").said
-        # A settings save in one worker is a write the other workers' writes queue behind.
-        assert slack.command("asetukset", user="U0FINN").status == 200
+        # A changed language is used at once by every worker, though each had the person cached
+        # (in Finnish) from the commands above.
+        picked = slack.suggest(ids.HOME_LIBRARY, "kuopio", user="U0FINN", callback_id=ids.SETTINGS_VIEW)
+        library = picked.json()["options"][0]["value"]
+        saved = slack.submit(ids.SETTINGS_VIEW, settings_values(library, "sv"), user="U0FINN")
+        assert saved.status == 200
+        for _ in range(8):
+            assert "Kollegialt lärande: vad vill du göra?" in slack.command("apua", user="U0FINN").said
 
         os.kill(workers[0], signal.SIGKILL)  # a worker dies: another takes its place
         replaced = _until(lambda: len(w := _workers(process.pid)) == 2 and workers[0] not in w and w)
@@ -270,7 +296,7 @@ def test_http_processes_share_the_port_replace_a_dead_worker_and_stop_together(t
         if process.poll() is None:
             process.kill()
             process.wait()
-    output = process.stdout.read() if process.stdout else ""
+    output = early + (process.stdout.read() if process.stdout else "")
     if process.stdout:
         process.stdout.close()
     assert "worker 0 ended" in output or "worker 1 ended" in output
