@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from bot import ids
 from bot.__main__ import reminder_sweeper
 from bot.i18n import translator
-from bot.notifier import NOTICE_EVENT, VISIT_EVENT, recipients
+from bot.notifier import NOTICE_EVENT, VISIT_EVENT, invite_filename, recipients
 from models import (
     AuditEntry,
     HostOffer,
@@ -619,6 +619,65 @@ def test_a_crash_after_the_notices_went_out_sends_none_again(
     everyone_else = Counter("D" + p[1:] for p in PEOPLE if p != SUPERVISOR)
     assert Counter(channel for channel, _ in notices(bot).elements()) == everyone_else  # each once
     assert declined_notices(bot) == everyone_else
+
+
+def invites_in_slack(bot: Bot) -> dict[str, list[str]]:
+    """The names of the calendar invites (.ics files) that Slack holds in each DM."""
+    with bot.api.lock:
+        found = {
+            channel: [f["name"] for m in messages for f in m.get("files") or [] if f["name"].endswith(".ics")]
+            for channel, messages in bot.api.history.items()
+        }
+    return {channel: names for channel, names in found.items() if names}
+
+
+def check_one_invite_each(bot: Bot) -> None:
+    """Each person has the confirmation's invite once, in their DM, under its own name."""
+    check_delivered_once(bot, "funding")
+    name = invite_filename(only_visit(bot.session_factory).id, 0)
+    assert invites_in_slack(bot) == {"D" + p[1:]: [name] for p in PEOPLE}
+
+
+@pytest.mark.parametrize("lost", LOST_ANSWERS)
+def test_an_invite_slack_took_without_answering_is_not_uploaded_again(bot: Bot, lost: str) -> None:
+    """The confirmation's third invite reaches Slack and its answer is lost: the sweep finds the
+    file in that person's DM by its name and uploads only the invites still missing."""
+    setup = set_up_people(bot)
+    run_flow(bot, setup, "funding")
+    bot.api.fail_nth("files.completeUploadExternal", 3, LOST_ANSWERS[lost]())
+    step(bot, setup, "funding")
+    rows = wait_settled(bot, 4)
+    assert rows[-1].status == ReminderStatus.PENDING  # the bot does not know the third one went out
+    assert sorted(invites_in_slack(bot)) == sorted("D" + p[1:] for p in PEOPLE[:3])
+    bot.clock.advance(minutes=2)
+    assert len(sweep(bot).sent) == 1
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    check_state(bot, "funding")
+    check_one_invite_each(bot)
+    assert len(bot.api.of("conversations.history")) == 1  # looked for the unanswered one only
+
+
+def test_a_crash_after_the_invites_went_out_uploads_none_again(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request dies after every invite of the confirmation went out, before it could note
+    that: the sweep takes the change over and finds each invite in the person's DM."""
+    setup = set_up_people(bot)
+    run_flow(bot, setup, "funding")
+
+    def die(*args: Any, **kwargs: Any) -> bool:
+        raise Crash
+
+    monkeypatch.setattr(visit_outbox, "delivered", die)
+    step(bot, setup, "funding")
+    bot.api.wait_for("files.completeUploadExternal", count=len(PEOPLE))
+    settle(bot)
+    monkeypatch.undo()
+    assert outbox(bot)[-1].claim_token is not None  # still the dead request's
+    bot.clock.advance(minutes=10)
+    assert len(sweep(bot).sent) == 1
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    check_one_invite_each(bot)
 
 
 # --- forms whose messages cannot be updated now ------------------------------------------------
