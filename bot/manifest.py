@@ -14,7 +14,14 @@ BOT_SCOPES = {
     "users:read": "each user's Slack language (users.info with include_locale) and display name",
     "files:write": "calendar invites (.ics) and report files uploaded to the people who need them",
     "im:write": "finding the direct message with a person (conversations.open) to check it, see im:history",
-    "im:history": "after a crash, checking whether a reminder already reached the person before sending it again",
+    "im:history": (
+        "after a crash or an unanswered post, checking whether a message, notice, calendar invite or "
+        "reminder already reached the person before sending it again"
+    ),
+    "channels:history": (
+        "after a crash or an unanswered post, checking whether a write-up's post already reached the "
+        "idea-bank channel before posting it again"
+    ),
 }
 
 

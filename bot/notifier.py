@@ -10,8 +10,11 @@ Every visit message and notice carries Slack message metadata (`VISIT_EVENT` wit
 the role; `NOTICE_EVENT` with the visit and the outbox row). A post whose answer never came (a
 time-out, a lost connection, a crash) may have reached Slack: before posting it again, the
 notifier looks for it in the person's DM (`bot.reminder_delivery.find_in_dm`), and if it is
-there keeps it (a message is then updated to the current state). Posts go through a client that
-does not retry them itself: slack_sdk's retry of a lost connection would post a second time."""
+there keeps it (a message is then updated to the current state). A calendar invite is a file
+(files_upload_v2 carries no message metadata): its name is unique to the visit and the invite's
+SEQUENCE (`invite_filename`), and an invite whose upload may have reached Slack is looked for by
+that name in the DM. Posts go through a client that does not retry them itself: slack_sdk's
+retry of a lost connection would post a second time."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import Translator, translator
-from bot.reminder_delivery import BOT_REFUSED, _seconds, find_in_dm
+from bot.reminder_delivery import BOT_REFUSED, _seconds, find_in_channel, find_in_dm, with_file
 from bot.views.visit import invite_texts, notice, visit_message
 from services import invites, staff, visit_outbox, visits, workdays
 from services.errors import NotFound
@@ -133,6 +136,12 @@ class OwedRow:
     unsure: set[str]
     crashed: bool
     since: datetime
+
+
+def invite_filename(visit_id: int, sequence: int) -> str:
+    """The name of a visit's invite file: unique to the invite (each invite of a visit has its
+    own SEQUENCE), so that one whose upload went unanswered can be found in the DM by its name."""
+    return f"vierailu-{visit_id}-{sequence}.ics"
 
 
 def _from_ts(ts: str) -> datetime:
@@ -357,21 +366,30 @@ class SlackVisitNotifier:
             t = translator(languages.get(user))
             text = notice(card, change.event, t) if wants_notice else ""
             try:
+                # A notice or invite sent before without an answer (or by a request or sweep that
+                # died) may be in the DM: looked for there (a notice by its metadata, an invite by
+                # its file's name) before it is sent again.
                 if (
-                    not send_invite  # an invite (a file) carries no metadata: it cannot be looked for
-                    and owed is not None
+                    owed is not None
                     and (owed.crashed or user in owed.unsure)
-                    and self._find(user, NOTICE_EVENT, card.id, "outbox_id", owed.id, since=owed.since)
+                    and (
+                        self._find_invite(channels[user], card, since=owed.since)
+                        if send_invite
+                        else self._find(user, NOTICE_EVENT, card.id, "outbox_id", owed.id, since=owed.since)
+                    )
                 ):
                     log.info(
-                        "visit %s: the notice to %s had reached Slack; not sending it again", card.id, user
+                        "visit %s: the %s to %s had reached Slack; not sending it again",
+                        card.id,
+                        "invite" if send_invite else "notice",
+                        user,
                     )
                 elif send_invite:
                     self._upload_invite(card, change, day, channels[user], t, text, now)  # type: ignore[arg-type]
                 else:
                     self.poster.chat_postMessage(channel=channels[user], text=text, metadata=notice_metadata)
             except Exception as exc:
-                if outcome.add(exc, f"visit {card.id}: could not notify") and not send_invite:
+                if outcome.add(exc, f"visit {card.id}: could not notify"):
                     outcome.unsure.add(user)
                     if owed is not None:
                         visit_outbox.mark_unsure(self.session_factory, owed.id, [user])
@@ -391,6 +409,12 @@ class SlackVisitNotifier:
             return payload.get("visit_id") == visit_id and payload.get(key) == value
 
         return find_in_dm(self.client, user, event_type, matches, since=since)
+
+    def _find_invite(self, channel: str, card: VisitCard, *, since: datetime) -> bool:
+        """Is the invite of this card (its file, by name: the visit and its SEQUENCE) in the DM
+        `channel` since `since`?"""
+        name = invite_filename(card.id, card.sequence)
+        return find_in_channel(self.client, channel, with_file(name), since=since) is not None
 
     def _upload_invite(
         self,
@@ -419,7 +443,7 @@ class SlackVisitNotifier:
         self.poster.files_upload_v2(
             channel=channel,
             content=ics,
-            filename=f"vierailu-{card.id}.ics",
+            filename=invite_filename(card.id, card.sequence),
             title=summary,
             initial_comment=text or summary,
         )

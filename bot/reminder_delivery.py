@@ -155,6 +155,53 @@ class SlackReminderDelivery:
         return False
 
 
+MessageTest = Callable[[dict[str, Any]], bool]
+
+
+def tagged(event_type: str, matches: Callable[[dict[str, Any]], bool]) -> MessageTest:
+    """A test of a message from conversations.history: its metadata is of `event_type`, with a
+    payload that `matches`."""
+
+    def test(message: dict[str, Any]) -> bool:
+        metadata = message.get("metadata") or {}
+        return metadata.get("event_type") == event_type and matches(metadata.get("event_payload") or {})
+
+    return test
+
+
+def with_file(name: str) -> MessageTest:
+    """A test of a message from conversations.history: it shares a file named `name` (a file
+    uploaded with files_upload_v2 carries no message metadata; its name is what can be found)."""
+
+    def test(message: dict[str, Any]) -> bool:
+        return any(isinstance(f, dict) and f.get("name") == name for f in message.get("files") or [])
+
+    return test
+
+
+def find_in_channel(client: WebClient, channel: str, test: MessageTest, *, since: datetime) -> str | None:
+    """The ts of the newest message in `channel` posted since `since` (less a margin) that passes
+    `test`; None if there is none. Costs a page or more of conversations.history (with every
+    message's metadata); the Web API's errors are raised to the caller."""
+    oldest = (since - HISTORY_MARGIN).timestamp()
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        page = client.conversations_history(
+            channel=channel,
+            oldest=f"{oldest:.6f}",
+            limit=200,
+            include_all_metadata=True,
+            cursor=cursor,
+        )
+        for message in page.get("messages") or []:
+            if test(message):
+                return str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return None
+
+
 def find_in_dm(
     client: WebClient,
     user: str,
@@ -168,24 +215,8 @@ def find_in_dm(
     there is none. Costs conversations.open and a page or more of conversations.history; the
     Web API's errors are raised to the caller."""
     channel = str(client.conversations_open(users=user)["channel"]["id"])
-    oldest = (since - HISTORY_MARGIN).timestamp()
-    cursor: str | None = None
-    for _ in range(HISTORY_PAGES):
-        page = client.conversations_history(
-            channel=channel,
-            oldest=f"{oldest:.6f}",
-            limit=200,
-            include_all_metadata=True,
-            cursor=cursor,
-        )
-        for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            if metadata.get("event_type") == event_type and matches(metadata.get("event_payload") or {}):
-                return channel, str(message["ts"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            break
-    return None
+    ts = find_in_channel(client, channel, tagged(event_type, matches), since=since)
+    return (channel, ts) if ts is not None else None
 
 
 def _seconds(value: Any) -> float | None:

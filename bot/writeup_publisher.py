@@ -5,19 +5,30 @@ a coordinator hiding or publishing one: the post brought up to date and the auth
 The change is saved before any of this; its outbox row (`services.visit_outbox`) says what is
 owed. Right after the change `show` delivers it; what fails for a passing reason (429, 5xx, a
 time-out, a closed connection) the reminder sweep delivers later (`deliver_owed`), posting the
-idea-bank message only if it has not been posted and telling only those not yet told."""
+idea-bank message only if it has not been posted and telling only those not yet told.
+
+The idea-bank post carries Slack message metadata (`WRITEUP_EVENT`, with the write-up's id) and
+is noted on the write-up before it is made (`writeups.begin_post`). A post whose answer never came
+(a time-out, a lost connection, a crash before its ts was saved) may be in the channel all the
+same: the next attempt (the sweep's, or a later edit's) looks for it in the channel's history
+(`conversations.history`, scope channels:history) and keeps it instead of posting again. Posts go
+through a client that does not retry them itself: a retry after a lost answer would post twice."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import Translator, translator
-from bot.notifier import Outcome
+from bot.notifier import PASSING_ERRORS, Outcome, _from_ts
+from bot.reminder_delivery import find_in_channel, tagged
 from bot.views import writeups as views
 from services import staff, visit_outbox, writeups
 from services.errors import NotFound
@@ -26,6 +37,8 @@ from services.reminders import DueReminder
 from services.writeups import Submitted, WriteUpStatus, WriteUpView
 
 log = logging.getLogger(__name__)
+# Slack message metadata of the idea-bank post: event type, payload {"writeup_id": id}.
+WRITEUP_EVENT = "vertais_writeup"
 
 
 class SlackWriteUpPublisher:
@@ -41,6 +54,9 @@ class SlackWriteUpPublisher:
         clock: Callable[[], object] | None = None,
     ) -> None:
         self.client = client
+        # Posts are not retried by the client: a retry after a lost answer would post twice.
+        self.poster = copy.copy(client)
+        self.poster.retry_handlers = []
         self.session_factory = session_factory
         self.channel = channel
         self.coordinators = tuple(coordinators)
@@ -73,16 +89,28 @@ class SlackWriteUpPublisher:
     def follow_post(self, w: WriteUpView, outcome: Outcome | None = None) -> WriteUpView:
         """Make the idea-bank channel show the write-up as it is now (post, update or hide)."""
         outcome = outcome if outcome is not None else Outcome()
+        noted = False  # this call noted the post it is making
         try:
+            if w.channel == writeups.UNCONFIRMED and w.ts and self.channel:
+                # An earlier post went unanswered: if it is in the channel, it is the post.
+                found = self._find_post(w)
+                if found is not None:
+                    log.info("write-up %s: its idea-bank post had reached Slack; not posting it again", w.id)
+                    writeups.remember_post(self.session_factory, w.id, self.channel, found)
+                    w = replace(w, channel=self.channel, ts=found)
+            metadata = {"event_type": WRITEUP_EVENT, "event_payload": {"writeup_id": w.id}}
             if w.status == WriteUpStatus.PUBLISHED:
                 message = views.channel_message(w, self.channel_t)
                 if w.channel and w.ts:
-                    self.client.chat_update(channel=w.channel, ts=w.ts, **message)
+                    self.client.chat_update(channel=w.channel, ts=w.ts, metadata=metadata, **message)
                     return w
                 if not self.channel:
                     log.warning("a write-up was published but IDEA_BANK_CHANNEL is not set")
                     return w
-                response = self.client.chat_postMessage(channel=self.channel, **message)
+                if w.channel is None:
+                    writeups.begin_post(self.session_factory, w.id, since=self._now())
+                    noted = True
+                response = self.poster.chat_postMessage(channel=self.channel, metadata=metadata, **message)
                 posted_channel, ts = str(response["channel"]), str(response["ts"])
                 writeups.remember_post(self.session_factory, w.id, posted_channel, ts)
                 return replace(w, channel=posted_channel, ts=ts)
@@ -90,10 +118,31 @@ class SlackWriteUpPublisher:
                 message = views.hidden_channel_message(
                     self.channel_t, withdrawn=w.status != WriteUpStatus.HIDDEN
                 )
-                self.client.chat_update(channel=w.channel, ts=w.ts, **message)
+                self.client.chat_update(channel=w.channel, ts=w.ts, metadata=metadata, **message)
         except Exception as exc:
-            outcome.add(exc, "could not show a write-up in the idea bank")
+            if not outcome.add(exc, "could not show a write-up in the idea bank") and noted:
+                writeups.forget_post(self.session_factory, w.id)  # Slack answered: it is not there
         return w
+
+    def _find_post(self, w: WriteUpView) -> str | None:
+        """The ts of the write-up's post in the idea-bank channel since its unanswered post began.
+        A look-up Slack refuses for good (a missing scope, say) finds nothing: the post is made,
+        twice being better than never; a passing failure is raised (the retry looks again)."""
+
+        def is_it(payload: dict[str, Any]) -> bool:
+            return payload.get("writeup_id") == w.id
+
+        try:
+            return find_in_channel(
+                self.client, self.channel, tagged(WRITEUP_EVENT, is_it), since=_from_ts(w.ts or "")
+            )
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error") or f"http_{status}")
+            if status == 429 or status >= 500 or error in PASSING_ERRORS:
+                raise
+            log.warning("write-up %s: could not look for its idea-bank post (%s); posting it", w.id, error)
+            return None
 
     # --- notices ---------------------------------------------------------------------------
     def tell_people(

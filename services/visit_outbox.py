@@ -32,9 +32,11 @@ answers), a notice that went unanswered is noted in the row's params (`unsure`),
 over from a request or sweep that died has all its not-yet-done notices looked for. The normal
 path makes no extra Slack call: the look-ups happen only after such a failure.
 
-The one duplicate left: a calendar invite (files_upload_v2) cannot carry message metadata, so an
-invite whose upload went unanswered, or that a crash interrupted, is sent again: the person
-gets the file twice (a calendar keeps one event: the same UID and SEQUENCE).
+A calendar invite (files_upload_v2) cannot carry message metadata: its file's name is unique to
+the visit and the invite's SEQUENCE, and an invite whose upload went unanswered (`unsure`), or
+that a crash interrupted, is looked for by that name in the person's DM before it is uploaded
+again. A write-up's idea-bank post is noted on the write-up before it is made and
+looked for in the channel the same way (`bot.writeup_publisher`).
 
 The row knows nothing of Slack: it says what is owed, not how to send it.
 """

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -377,7 +377,36 @@ def submit(
     return Submitted(view, newly, first, contacts, owed)
 
 
+# The channel of a write-up whose idea-bank post has begun and has not been answered (its ts is
+# then the time the post began, as a Slack ts).
+UNCONFIRMED = ""
+
+
+def begin_post(session_factory: sessionmaker[Session], writeup_id: int, *, since: datetime) -> None:
+    """Note, before posting it, that the write-up's idea-bank post is being made: if Slack's answer
+    never comes (a time-out, a lost connection, a crash), the post may be there all the same, and
+    the next attempt looks for it before posting again. A note already there (an earlier post that
+    went unanswered) keeps its earlier time."""
+    with session_factory.begin() as session:
+        session.execute(
+            update(WriteUp)
+            .where(WriteUp.id == writeup_id, WriteUp.channel.is_(None))
+            .values(channel=UNCONFIRMED, ts=f"{since.timestamp():.6f}")
+        )
+
+
+def forget_post(session_factory: sessionmaker[Session], writeup_id: int) -> None:
+    """The post noted by `begin_post` was refused (Slack answered with an error): nothing to look for."""
+    with session_factory.begin() as session:
+        session.execute(
+            update(WriteUp)
+            .where(WriteUp.id == writeup_id, WriteUp.channel == UNCONFIRMED)
+            .values(channel=None, ts=None)
+        )
+
+
 def remember_post(session_factory: sessionmaker[Session], writeup_id: int, channel: str, ts: str) -> None:
+    """The write-up's idea-bank post (posted, or found after an unanswered post): edits update it."""
     with session_factory.begin() as session:
         w = session.get(WriteUp, writeup_id)
         if w is not None:

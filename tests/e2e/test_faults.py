@@ -19,7 +19,8 @@ from sqlalchemy import func, select, update
 from bot import ids
 from bot.__main__ import reminder_sweeper
 from bot.i18n import translator
-from bot.notifier import NOTICE_EVENT, VISIT_EVENT, recipients
+from bot.notifier import NOTICE_EVENT, VISIT_EVENT, invite_filename, recipients
+from bot.writeup_publisher import WRITEUP_EVENT
 from models import (
     AuditEntry,
     HostOffer,
@@ -33,7 +34,7 @@ from models import (
     WriteUp,
     WriteUpStatus,
 )
-from services import visit_outbox, visits
+from services import visit_outbox, visits, writeups
 from services.reminders import SweepResult
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_offer import suggest_topic
@@ -619,6 +620,145 @@ def test_a_crash_after_the_notices_went_out_sends_none_again(
     everyone_else = Counter("D" + p[1:] for p in PEOPLE if p != SUPERVISOR)
     assert Counter(channel for channel, _ in notices(bot).elements()) == everyone_else  # each once
     assert declined_notices(bot) == everyone_else
+
+
+def invites_in_slack(bot: Bot) -> dict[str, list[str]]:
+    """The names of the calendar invites (.ics files) that Slack holds in each DM."""
+    with bot.api.lock:
+        found = {
+            channel: [f["name"] for m in messages for f in m.get("files") or [] if f["name"].endswith(".ics")]
+            for channel, messages in bot.api.history.items()
+        }
+    return {channel: names for channel, names in found.items() if names}
+
+
+def check_one_invite_each(bot: Bot) -> None:
+    """Each person has the confirmation's invite once, in their DM, under its own name."""
+    check_delivered_once(bot, "funding")
+    name = invite_filename(only_visit(bot.session_factory).id, 0)
+    assert invites_in_slack(bot) == {"D" + p[1:]: [name] for p in PEOPLE}
+
+
+@pytest.mark.parametrize("lost", LOST_ANSWERS)
+def test_an_invite_slack_took_without_answering_is_not_uploaded_again(bot: Bot, lost: str) -> None:
+    """The confirmation's third invite reaches Slack and its answer is lost: the sweep finds the
+    file in that person's DM by its name and uploads only the invites still missing."""
+    setup = set_up_people(bot)
+    run_flow(bot, setup, "funding")
+    bot.api.fail_nth("files.completeUploadExternal", 3, LOST_ANSWERS[lost]())
+    step(bot, setup, "funding")
+    rows = wait_settled(bot, 4)
+    assert rows[-1].status == ReminderStatus.PENDING  # the bot does not know the third one went out
+    assert sorted(invites_in_slack(bot)) == sorted("D" + p[1:] for p in PEOPLE[:3])
+    bot.clock.advance(minutes=2)
+    assert len(sweep(bot).sent) == 1
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    check_state(bot, "funding")
+    check_one_invite_each(bot)
+    assert len(bot.api.of("conversations.history")) == 1  # looked for the unanswered one only
+
+
+def test_a_crash_after_the_invites_went_out_uploads_none_again(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request dies after every invite of the confirmation went out, before it could note
+    that: the sweep takes the change over and finds each invite in the person's DM."""
+    setup = set_up_people(bot)
+    run_flow(bot, setup, "funding")
+
+    def die(*args: Any, **kwargs: Any) -> bool:
+        raise Crash
+
+    monkeypatch.setattr(visit_outbox, "delivered", die)
+    step(bot, setup, "funding")
+    bot.api.wait_for("files.completeUploadExternal", count=len(PEOPLE))
+    settle(bot)
+    monkeypatch.undo()
+    assert outbox(bot)[-1].claim_token is not None  # still the dead request's
+    bot.clock.advance(minutes=10)
+    assert len(sweep(bot).sent) == 1
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    check_one_invite_each(bot)
+
+
+def check_one_idea_bank_post(bot: Bot, title: str) -> None:
+    """The idea bank holds one post of the write-up (tagged with its id), the bot remembers it (so
+    edits update it) and it shows the write-up as it is now; everyone else was told once."""
+    with bot.session_factory() as session:
+        saved = session.scalars(select(WriteUp)).one()
+    [post] = in_slack(bot, WRITEUP_EVENT)[IDEAS]
+    assert post["metadata"]["event_payload"] == {"writeup_id": saved.id}
+    assert (saved.channel, saved.ts) == (IDEAS, post["ts"])
+    assert title in json.dumps(post["blocks"], ensure_ascii=False)
+    posts = Counter(c.body["channel"] for c in bot.api.delivered("chat.postMessage"))
+    assert posts == Counter([IDEAS, HOST1, HOST2, COORDINATOR])  # the post and each notice, once
+
+
+@pytest.mark.parametrize("then", ("sweep", "edit"))
+@pytest.mark.parametrize("lost", LOST_ANSWERS)
+def test_an_idea_bank_post_slack_took_without_answering_is_found_not_posted_again(
+    bot: Bot, lost: str, then: str
+) -> None:
+    """Slack takes the write-up's idea-bank post and its answer is lost: the sweep (or an edit
+    made before it) finds the post in the channel and keeps it instead of posting it again."""
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    bot.api.fail_next("chat.postMessage", LOST_ANSWERS[lost]())  # the idea-bank post comes first
+    submit_writeup(bot, visit_id, "Lukukoira kirjastossa")
+    [row] = wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
+    assert row.status == ReminderStatus.PENDING  # the bot does not know the post went out
+    assert len(in_slack(bot, WRITEUP_EVENT)[IDEAS]) == 1
+    title = "Lukukoira kirjastossa"
+    if then == "edit":
+        title = "Lukukoira ja lapset"
+        submit_writeup(bot, visit_id, title)
+        wait_settled(bot, 2, kind=visit_outbox.WRITEUP_SYNC)
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert {r.status for r in outbox(bot, visit_outbox.WRITEUP_SYNC)} == {ReminderStatus.SENT}
+    check_one_idea_bank_post(bot, title)
+    bot.clock.advance(hours=1)
+    assert sweep(bot).sent == []
+
+
+def test_a_crash_after_slack_took_the_idea_bank_post_posts_it_once(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request dies right after Slack took the idea-bank post, before the bot saved its ts:
+    the sweep takes the write-up's row over and finds the post in the channel."""
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+
+    def die(*args: Any, **kwargs: Any) -> None:
+        raise Crash
+
+    monkeypatch.setattr(writeups, "remember_post", die)
+    submit_writeup(bot, visit_id, "Lukukoira kirjastossa")
+    bot.api.wait_for("chat.postMessage")
+    settle(bot)
+    monkeypatch.undo()
+    [row] = outbox(bot, visit_outbox.WRITEUP_SYNC)
+    assert row.status == ReminderStatus.PENDING and row.claim_token is not None  # the dead request's
+    bot.clock.advance(minutes=10)
+    assert len(sweep(bot).sent) == 1
+    assert {r.status for r in outbox(bot, visit_outbox.WRITEUP_SYNC)} == {ReminderStatus.SENT}
+    check_one_idea_bank_post(bot, "Lukukoira kirjastossa")
+
+
+def test_an_idea_bank_post_is_made_when_slack_refuses_the_look_up(bot: Bot) -> None:
+    """The app was installed before it asked for channels:history: the look-up for an unanswered
+    post is refused, and the post is made all the same (twice is better than never)."""
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    bot.api.fail_next("chat.postMessage", closed_connection())  # it never reached Slack
+    submit_writeup(bot, visit_id, "Lukukoira kirjastossa")
+    wait_settled(bot, 1, kind=visit_outbox.WRITEUP_SYNC)
+    bot.api.fail_next("conversations.history", Failure(error="missing_scope"))
+    bot.clock.advance(minutes=2)
+    sweep(bot)
+    assert bot.api.of("conversations.history")  # it looked
+    assert {r.status for r in outbox(bot, visit_outbox.WRITEUP_SYNC)} == {ReminderStatus.SENT}
+    check_one_idea_bank_post(bot, "Lukukoira kirjastossa")
 
 
 # --- forms whose messages cannot be updated now ------------------------------------------------

@@ -77,7 +77,8 @@ class FakeSlackApi:
         self.outages: dict[str, Failure] = {}  # methods that fail every time until cleared
         self.released = threading.Event()
         self.answer_delay: dict[str, float] = {}  # method -> seconds to wait before a good answer
-        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # DM channel -> messages
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> messages
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> name and length (files_upload_v2)
         self._ts = 1_700_000_000_000100
         self._views = 0
         fake = self
@@ -118,6 +119,7 @@ class FakeSlackApi:
             self.released = threading.Event()
             self.answer_delay.clear()
             self.history.clear()
+            self.uploads.clear()
             self.locales.clear()
             self.names.clear()
             self.socket_url = None
@@ -307,11 +309,23 @@ class FakeSlackApi:
             with self.lock:
                 self._views += 1
                 file_id = f"F{self._views:08d}"
+                self.uploads[file_id] = {"name": body.get("filename"), "length": body.get("length")}
             port = self.server.server_address[1]
             return {"ok": True, "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = body.get("files")
             files = json.loads(files) if isinstance(files, str) else (files or [])
+            channel = body.get("channel_id")
+            if channel:  # shared: a message with the files, as conversations.history shows it
+                with self.lock:
+                    self._ts += 100
+                    ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+                    shared = [self._file(f, ts) for f in files]
+                    self.history[str(channel)].append(
+                        {"type": "message", "subtype": "file_share", "ts": ts}
+                        | {"text": body.get("initial_comment", ""), "files": shared, "upload": True}
+                        | {"user": "U0BOT", "bot_id": "B0BOT", "display_as_bot": False, "at": time.time()}
+                    )
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         if method == "conversations.history":
             # Newest first, `limit` a page, a cursor for the next; metadata only when asked for.
@@ -335,6 +349,29 @@ class FakeSlackApi:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:12]}}
         return {"ok": True}
+
+    def _file(self, completed: dict[str, Any], ts: str) -> dict[str, Any]:
+        """A shared file as Slack describes it in a message's `files` (the fields a bot reads):
+        its name is the filename given to files.getUploadURLExternal."""
+        upload = self.uploads.get(str(completed.get("id")), {})
+        name = str(upload.get("name") or "")
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
+        created = int(float(ts))
+        return {
+            "id": completed.get("id"),
+            "created": created,
+            "timestamp": created,
+            "name": name,
+            "title": completed.get("title") or name,
+            "mimetype": {"ics": "text/calendar", "html": "text/html", "png": "image/png"}.get(
+                extension, "application/octet-stream"
+            ),
+            "filetype": extension,
+            "user": "U0BOT",
+            "size": int(upload.get("length") or 0),
+            "mode": "hosted",
+            "is_external": False,
+        }
 
     @staticmethod
     def _reply(
