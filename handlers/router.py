@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, BoltRequest, Respond
 from slack_sdk import WebClient
 
-from bot.commands import Sub, parse
+from bot.commands import Parsed, Sub, parse
 from bot.deps import Deps
 from bot.i18n import Translator
 from bot.views import common
@@ -77,7 +77,7 @@ class CommandRouter:
             return (body.get("view") or {}).get("callback_id") in self.inline_views
         if body.get("command") != self.deps.settings.vertais_command:
             return False
-        parsed = parse(body.get("text"))
+        parsed = _parsed(request.context, body)
         if parsed.sub is None:
             return True
         if parsed.sub not in self.inline:
@@ -89,7 +89,7 @@ class CommandRouter:
         body = request.body or {}
         if body.get("command") != self.deps.settings.vertais_command:
             return False
-        parsed = parse(body.get("text"))
+        parsed = _parsed(request.context, body)
         return parsed.sub in self.bare_ack and self._reaches_handler(request, parsed.sub)
 
     def _reaches_handler(self, request: BoltRequest, sub: Sub) -> bool:
@@ -105,7 +105,7 @@ class CommandRouter:
     ) -> None:
         t = t_of(context)
         command = self.deps.settings.vertais_command
-        parsed = parse(body.get("text"))
+        parsed = _parsed(context, body)
         context["subcommand"] = parsed.sub.value if parsed.sub else "unknown"
         if parsed.sub is None:
             suggestion = parsed.suggestion.value if parsed.suggestion else None
@@ -134,3 +134,14 @@ class CommandRouter:
             ack(common.coming_soon(t, command, parsed.sub.value))
             return
         handler(invocation)
+
+
+def _parsed(context: BoltContext, body: dict[str, Any]) -> Parsed:
+    """The command's words, parsed once per request (the runner asks before the router runs)."""
+    parsed = context.get(PARSED)
+    if not isinstance(parsed, Parsed):
+        parsed = context[PARSED] = parse(body.get("text"))
+    return parsed
+
+
+PARSED = "vertais_parsed_command"
