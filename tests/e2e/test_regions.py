@@ -577,3 +577,28 @@ def test_a_host_who_has_left_is_reported_to_the_visits_regions_coordinators(bot:
     gone = [(r.recipient, r.visit_id) for r in told.sent if r.kind == reminders.RECIPIENT_GONE]
     assert gone == [(NORTH_COORD, north_visit.id)]
     assert all(r.recipient != COORDINATOR for r in told.sent)
+
+
+def test_a_removed_coordinators_funding_message_loses_its_buttons(bot: Bot) -> None:
+    _add_coordinator(bot, SECOND, _savo(bot))
+    bot.api.locales[SECOND] = "en-US"
+    visit = propose(bot, set_up_people(bot))
+    settle(bot)
+    [asked] = posted_to(bot, SECOND)
+    assert ids.FUNDING_APPROVE in buttons(asked)
+    assert _remove(bot, SECOND).json()["response_action"] == "update"
+    # Their copy is updated at once: no funding buttons, and it says why.
+    wait_until(bot, lambda: "no longer a coordinator" in text_of(last_update_for(bot, SECOND)))
+    settle(bot)
+    assert ids.FUNDING_APPROVE not in buttons(last_update_for(bot, SECOND))
+    assert ids.FUNDING_APPROVE in buttons(last_update_for(bot, COORDINATOR))
+    # It follows the visit (confirmed by the region's coordinator), still without the desk's buttons.
+    confirm_visit(bot, visit)
+    settle(bot)
+    theirs, coordinators = last_update_for(bot, SECOND), last_update_for(bot, COORDINATOR)
+    assert "Travel invoice: waiting" in text_of(coordinators) and ids.INVOICE_RECEIVED in buttons(
+        coordinators
+    )
+    assert "Funding (AKE): ✅ approved by <@U0COORD>" in text_of(theirs)
+    assert not {ids.INVOICE_RECEIVED, ids.TICKETS_BOUGHT, ids.FUNDING_APPROVE} & set(buttons(theirs))
+    assert len(posted_to(bot, SECOND)) == 1  # updated, never posted again
