@@ -1,7 +1,8 @@
 """The Slack side of a suggested topic: a DM to each coordinator of the suggester's region (see
-`topics.suggestion_coordinators`; the message is remembered, so that a decision can update it). The suggestion is saved before any of this; what fails for a
-passing reason stays in its outbox row (`services.visit_outbox`) and the sweep sends it later,
-only to the coordinators who have not had it."""
+`topics.suggestion_coordinators`; the message is remembered, so that a decision can update it).
+The suggestion is saved before any of this; what fails for a passing reason stays in its outbox
+row (`services.visit_outbox`) and the sweep sends it later, only to the coordinators who have
+not had it."""
 
 from __future__ import annotations
 
