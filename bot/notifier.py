@@ -280,8 +280,15 @@ class SlackVisitNotifier:
         people = recipients(card, tuple(self.coordinators))
         with self.session_factory() as session:
             refs = visits.message_refs(session, card.id)
+            # Funding messages of those who no longer coordinate the region: updated, no buttons.
+            current = set(people)
+            former = [
+                user
+                for (user, role), (channel, _ts) in refs.items()
+                if role == "funding" and (user, role) not in current and channel != visits.UNCONFIRMED
+            ]
             languages, known = visits.languages_of(
-                session, [user for user, _ in people], self.default_language
+                session, [user for user, _ in people] + former, self.default_language
             )
         now = self._now()
         for user in {user for user, _ in people} - known:
@@ -337,6 +344,18 @@ class SlackVisitNotifier:
             except Exception as exc:
                 if outcome.add(exc, f"visit {card.id}: could not show the {role} message"):
                     unanswered.add((user, role))
+        for user in former:
+            if outcome.stopped:
+                break
+            channel, ts = refs[(user, "funding")]
+            message = visit_message(
+                card, "funding", translator(languages.get(user)), today=today, former=True
+            )
+            metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": "funding"}}
+            try:
+                self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)
+            except Exception as exc:
+                outcome.add(exc, f"visit {card.id}: could not update a former coordinator's message")
         # Posts that were never made, or that Slack answered with an error, did not land.
         unmade = [who for who in new if who not in posted and who not in unanswered]
         if unmade:

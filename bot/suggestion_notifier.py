@@ -1,7 +1,8 @@
-"""The Slack side of a suggested topic: a DM to each coordinator (the message is remembered, so
-that a decision can update it). The suggestion is saved before any of this; what fails for a
-passing reason stays in its outbox row (`services.visit_outbox`) and the sweep sends it later,
-only to the coordinators who have not had it."""
+"""The Slack side of a suggested topic: a DM to each coordinator of the suggester's region (see
+`topics.suggestion_coordinators`; the message is remembered, so that a decision can update it).
+The suggestion is saved before any of this; what fails for a passing reason stays in its outbox
+row (`services.visit_outbox`) and the sweep sends it later, only to the coordinators who have
+not had it."""
 
 from __future__ import annotations
 
@@ -44,10 +45,11 @@ class SlackSuggestionNotifier:
         outcome = Outcome()
         with self.session_factory() as session:
             info = topics.suggestion_info(session, suggestion_id, self.t.lang)
+            recipients = topics.suggestion_coordinators(session, info.suggested_by, self.coordinators)
         message = suggestion_message(info, self.t)
-        if not self.coordinators:
+        if not recipients:
             log.warning("a topic was suggested but no coordinators are configured")
-        for coordinator in self.coordinators:
+        for coordinator in recipients:
             if coordinator in done:
                 continue
             if outcome.stopped:

@@ -1,6 +1,7 @@
 """The Slack side of a submitted write-up: its post in the idea-bank channel (posted once, then
-kept current with chat.update) and the notices to the host contacts and the coordinators; and of
-a coordinator hiding or publishing one: the post brought up to date and the author told.
+kept current with chat.update) and the notices to the host contacts and the coordinators of the
+visit's region; and of a coordinator hiding or publishing one: the post brought up to date and
+the author told.
 
 The change is saved before any of this; its outbox row (`services.visit_outbox`) says what is
 owed. Right after the change `show` delivers it; what fails for a passing reason (429, 5xx, a
@@ -30,7 +31,7 @@ from bot.i18n import Translator, translator
 from bot.notifier import PASSING_ERRORS, Outcome, _from_ts
 from bot.reminder_delivery import find_in_channel, tagged
 from bot.views import writeups as views
-from services import staff, visit_outbox, writeups
+from services import coordinators, staff, visit_outbox, writeups
 from services.errors import NotFound
 from services.ports import DeliveryError, Directory
 from services.reminders import DueReminder
@@ -145,6 +146,14 @@ class SlackWriteUpPublisher:
             return None
 
     # --- notices ---------------------------------------------------------------------------
+    def moderators(self, w: WriteUpView) -> tuple[str, ...]:
+        """Who is told as a coordinator (and may hide or publish it): the coordinators of the
+        write-up's visit's region (else the configured ones, see coordinators.of_region_or),
+        less its author, who does not moderate their own write-up."""
+        with self.session_factory() as session:
+            found = coordinators.of_region_or(session, w.region_id, self.coordinators)
+        return tuple(c for c in found if c != w.author_id)
+
     def tell_people(
         self,
         w: WriteUpView,
@@ -154,9 +163,9 @@ class SlackWriteUpPublisher:
         done: set[str] = frozenset(),  # type: ignore[assignment]
         row_id: int | None = None,
     ) -> None:
-        coordinators = set(self.coordinators)
-        people = [(u, False) for u in contacts if u != w.author_id and u not in coordinators]
-        people += [(u, True) for u in self.coordinators]
+        moderators = self.moderators(w)
+        people = [(u, False) for u in contacts if u != w.author_id and u not in moderators]
+        people += [(u, True) for u in moderators]
         for user_id, is_coordinator in people:
             if user_id in done or user_id in outcome.notified:
                 continue

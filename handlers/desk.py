@@ -431,18 +431,22 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             response_action="update",
             view=views.saved_view(t, t("desk.coordinator.added", user=f"<@{new_user}>")),
         )
-        if changed:
-            show_waiting_funding(int(region))
+        if changed:  # added, or moved from another region (whose visits they no longer fund)
+            show_waiting_funding(int(region), changed=new_user)
 
-    def show_waiting_funding(region_id: int) -> None:
+    def show_waiting_funding(region_id: int, *, changed: str) -> None:
         """When a region's coordinators change, the visits whose funding waits there are shown
         again: a new coordinator is asked at once (they may be the only one who can decide some),
-        and everyone's messages gain or drop the "nobody can decide the funding" note."""
+        and everyone's messages gain or drop the "nobody can decide the funding" note. So are the
+        open visits on which the `changed` coordinator has a funding message: if they no longer
+        coordinate its region, their copy loses the funding and desk buttons."""
         notifier = deps.extras.get("visit_notifier")
         publish = getattr(notifier, "publish", None)
         if not callable(publish):
             return
-        for visit_id in visits.waiting_for_funding(deps.session_factory, region_id):
+        waiting = visits.waiting_for_funding(deps.session_factory, region_id)
+        theirs = visits.with_funding_message(deps.session_factory, changed)
+        for visit_id in dict.fromkeys(waiting + theirs):
             try:
                 card = visits.card_of(deps.session_factory, visit_id)
                 publish(visits.Change(card, "refresh", "", None, changed=False))
@@ -489,7 +493,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         deps.coordinators.refresh()
         key = "desk.coordinator.moved_back" if gone in configured else "desk.coordinator.removed"
         ack(response_action="update", view=views.saved_view(t, t(key, user=f"<@{gone}>")))
-        show_waiting_funding(region_id)  # if nobody else may decide them now, the messages say so
+        # If nobody else may decide them now, the messages say so; theirs lose their buttons.
+        show_waiting_funding(region_id, changed=gone)
 
 
 def home_blocks(deps: Deps, user_id: str, t: Translator) -> list[b.Block]:

@@ -23,7 +23,7 @@ from bot.writeup_publisher import SlackWriteUpPublisher
 from handlers.context import staff_of, t_of
 from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
-from services import writeups
+from services import coordinators, writeups
 from services.errors import InvalidInput, NotAllowed
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             raise NotAllowed()
         with deps.session_factory() as session:
             w = writeups.get(session, int(value))
+        coordinators.require_region(deps.coordinator_scope(user_id), w.region_id)
         client.views_open(trigger_id=body["trigger_id"], view=views.hide_modal(w.id, w.title, t_of(context)))
 
     @app.view(ids.WRITEUP_HIDE_VIEW)
@@ -149,7 +150,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 writeup_id,
                 reason,
                 actor=user_id,
-                coordinator=deps.is_coordinator(user_id),
+                coordinator=deps.coordinator_scope(user_id),
                 now=deps.now(),
             )
         except InvalidInput as exc:
@@ -175,7 +176,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             deps.session_factory,
             int(value),
             actor=user_id,
-            coordinator=deps.is_coordinator(user_id),
+            coordinator=deps.coordinator_scope(user_id),
             now=deps.now(),
         )
         shown = publisher().show(result)
@@ -189,7 +190,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def answer(me_id: str, t: Translator, query: str, offset: int = 0) -> dict[str, Any]:
         with deps.session_factory() as session:
             result = writeups.search(session, query, offset=offset)
-        return views.ideas_message(result, t, command=command, coordinator=deps.is_coordinator(me_id))
+        # A coordinator may hide the write-ups of their own region's visits.
+        return views.ideas_message(result, t, command=command, coordinator=deps.coordinator_scope(me_id))
 
     def on_ideas(inv: Invocation) -> None:
         first, _, rest = inv.rest.partition(" ")

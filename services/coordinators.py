@@ -109,6 +109,13 @@ def of_region(session: Session, region_id: int) -> tuple[str, ...] | None:
     return tuple(members_of(region_id))
 
 
+def of_region_or(session: Session, region_id: int | None, configured: Iterable[str]) -> tuple[str, ...]:
+    """The coordinators of a region as the unit of work knows them (`of_region`), else (a script,
+    or no region known) the configured ones: who is told about a visit, a write-up, a reminder."""
+    found = of_region(session, region_id) if region_id is not None else None
+    return found if found is not None else tuple(configured)
+
+
 class CoordinatorDirectory:
     def __init__(
         self,

@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Reminder, ReminderStatus
+from models import Library, Reminder, ReminderStatus, Visit
+from services.coordinators import of_region_or
 from services.office_hours import next_office_time
 from services.ports import DeliveryError
 
@@ -217,7 +218,8 @@ def sweep(session_factory: sessionmaker[Session], delivery: Delivery, **options:
     if not isinstance(bind, Engine):
         return _sweep(session_factory, delivery, **options)
     with bind.connect() as connection:
-        pinned = sessionmaker(bind=connection, expire_on_commit=False)
+        # The same `info` (who coordinates a region, see services.coordinators.of_region).
+        pinned = sessionmaker(bind=connection, expire_on_commit=False, info=session_factory.kw.get("info"))
         return _sweep(pinned, delivery, **options)
 
 
@@ -494,12 +496,21 @@ def _escalate(
     tz: ZoneInfo,
     coordinators: Iterable[str],
 ) -> None:
-    """The recipient has left: tell the coordinators once instead of retrying forever.
-    A message to a coordinator that cannot be delivered is never escalated again."""
+    """The recipient has left: tell the coordinators once instead of retrying forever: those of
+    the reminder's visit's region (`coordinators` are the configured ones, told when there is no
+    visit or the unit of work does not know the regions' coordinators). A message to a
+    coordinator that cannot be delivered is never escalated again."""
     if reminder.kind == RECIPIENT_GONE:
         log.error("could not tell coordinator %s that a recipient has left", reminder.recipient)
         return
-    coordinators = [c for c in coordinators if c != reminder.recipient]
+    region_id = None
+    if reminder.visit_id is not None:
+        region_id = session.scalar(
+            select(Library.region_id)
+            .join(Visit, Visit.home_library_id == Library.id)
+            .where(Visit.id == reminder.visit_id)
+        )
+    coordinators = [c for c in of_region_or(session, region_id, coordinators) if c != reminder.recipient]
     if not coordinators:
         log.error(
             "reminder %s: its recipient cannot be reached and no coordinator is configured", reminder.id

@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import HostOffer, Library, SuggestionStatus, Topic, TopicCategory, TopicStatus, TopicSuggestion
-from services import audit
+from models import (
+    HostOffer,
+    Library,
+    StaffProfile,
+    SuggestionStatus,
+    Topic,
+    TopicCategory,
+    TopicStatus,
+    TopicSuggestion,
+)
+from services import audit, coordinators
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.matching import topic_index, words
 
@@ -125,6 +135,18 @@ def suggestion_info(session: Session, suggestion_id: int, lang: str) -> Suggesti
         categories=tuple(categories(session, lang)),
         messages=messages,  # type: ignore[arg-type]
     )
+
+
+def suggestion_coordinators(session: Session, suggester: str, configured: Iterable[str]) -> tuple[str, ...]:
+    """Who hears of a suggested topic: the coordinators of the suggester's home library's region;
+    if the suggester has no home library, or that region has no coordinators, the configured ones
+    (COORDINATOR_USER_IDS), so that a suggestion always reaches someone."""
+    region_id = session.scalar(
+        select(Library.region_id)
+        .join(StaffProfile, StaffProfile.home_library_id == Library.id)
+        .where(StaffProfile.slack_user_id == suggester)
+    )
+    return coordinators.of_region_or(session, region_id, configured) or tuple(configured)
 
 
 def remember_messages(

@@ -151,8 +151,7 @@ def coordinators_of(session: Session, visit: Visit, p: Policy) -> tuple[str, ...
     """The coordinators of the visit's region (as the unit of work knows them, see
     services.coordinators.of_region), else the configured ones."""
     home = session.get(Library, visit.home_library_id)
-    found = coordinators.of_region(session, home.region_id) if home is not None else None
-    return found if found is not None else p.coordinators
+    return coordinators.of_region_or(session, home.region_id if home is not None else None, p.coordinators)
 
 
 def deciders(session: Session, visit: Visit, party: str, coordinators: tuple[str, ...]) -> list[str]:

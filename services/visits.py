@@ -768,6 +768,27 @@ def waiting_for_funding(
         )
 
 
+def with_funding_message(
+    session_factory: sessionmaker[Session], user_id: str, *, limit: int = 50
+) -> list[int]:
+    """The open (proposed or confirmed) visits on which `user_id` has a funding message, oldest
+    first: when they stop coordinating the region, those messages must lose their buttons."""
+    with session_factory() as session:
+        return list(
+            session.scalars(
+                select(Visit.id)
+                .join(VisitMessage, VisitMessage.visit_id == Visit.id)
+                .where(
+                    VisitMessage.recipient == user_id,
+                    VisitMessage.role == "funding",
+                    Visit.status.in_([VisitStatus.PROPOSED, VisitStatus.CONFIRMED]),
+                )
+                .order_by(Visit.created_at, Visit.id)
+                .limit(limit)
+            )
+        )
+
+
 UNCONFIRMED = ""  # the channel of a message whose post has begun and has not been answered
 
 

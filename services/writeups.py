@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Library, Topic, Visit, VisitStatus, WriteUp, WriteUpStatus
 from services import audit, visit_outbox
+from services.coordinators import Scope, require_region
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.libraries import contacts_of
 from services.matching import MAX_QUERY_CHARS, MAX_QUERY_WORDS, index_text, words
@@ -150,6 +151,7 @@ class WriteUpView:
     channel: str | None
     ts: str | None
     published_at: datetime | None
+    region_id: int | None = None  # the visit's region (its visitor's home library's)
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -189,7 +191,7 @@ def _names(topic: Topic) -> dict[str, str]:
     return {"fi": topic.name_fi, "sv": topic.name_sv or topic.name_fi, "en": topic.name_en or topic.name_fi}
 
 
-def _view(w: WriteUp, visit: Visit, home: str, host: str, topic: Topic) -> WriteUpView:
+def _view(w: WriteUp, visit: Visit, home: str, host: str, topic: Topic, region_id: int | None) -> WriteUpView:
     return WriteUpView(
         id=w.id,
         visit_id=w.visit_id,
@@ -212,6 +214,7 @@ def _view(w: WriteUp, visit: Visit, home: str, host: str, topic: Topic) -> Write
         channel=w.channel,
         ts=w.ts,
         published_at=w.published_at,
+        region_id=region_id,
     )
 
 
@@ -224,7 +227,7 @@ def _load_view(session: Session, writeup_id: int) -> WriteUpView:
     host = session.get(Library, visit.host_library_id)
     topic = session.get(Topic, visit.topic_id)
     assert home is not None and host is not None and topic is not None
-    return _view(w, visit, home.name, host.name, topic)
+    return _view(w, visit, home.name, host.name, topic, home.region_id)
 
 
 def get(session: Session, writeup_id: int) -> WriteUpView:
@@ -419,10 +422,11 @@ def hide(
     reason: str,
     *,
     actor: str,
-    coordinator: bool,
+    coordinator: bool | Scope,
     now: datetime,
 ) -> Submitted:
-    """A coordinator takes a write-up out of the idea bank, with a reason told to the author."""
+    """A coordinator (of the visit's region) takes a write-up out of the idea bank, with a reason
+    told to the author."""
     if not coordinator:
         raise NotAllowed()
     reason = reason.strip()
@@ -434,6 +438,7 @@ def hide(
         w = session.get(WriteUp, writeup_id)
         if w is None:
             raise NotFound()
+        require_region(coordinator, _region_of(session, w))
         w.status = WriteUpStatus.HIDDEN
         w.hide_reason = reason
         w.hidden_by = actor
@@ -451,15 +456,22 @@ def hide(
 
 
 def publish_for_author(
-    session_factory: sessionmaker[Session], writeup_id: int, *, actor: str, coordinator: bool, now: datetime
+    session_factory: sessionmaker[Session],
+    writeup_id: int,
+    *,
+    actor: str,
+    coordinator: bool | Scope,
+    now: datetime,
 ) -> Submitted:
-    """A coordinator publishes a submitted write-up on the author's behalf (or un-hides one)."""
+    """A coordinator (of the visit's region) publishes a submitted write-up on the author's
+    behalf (or un-hides one)."""
     if not coordinator:
         raise NotAllowed()
     with session_factory.begin() as session:
         w = session.get(WriteUp, writeup_id)
         if w is None or w.submitted_at is None:
             raise NotFound()
+        require_region(coordinator, _region_of(session, w))
         w.status = WriteUpStatus.PUBLISHED
         w.publish = True
         w.hide_reason = ""
@@ -475,6 +487,11 @@ def publish_for_author(
             entity_id=w.id,
         )
         return _moderated(session, w, "published", now)
+
+
+def _region_of(session: Session, w: WriteUp) -> int | None:
+    home = session.get(Library, w.visit.home_library_id)
+    return home.region_id if home is not None else None
 
 
 def _moderated(session: Session, w: WriteUp, notice: str, now: datetime) -> Submitted:
@@ -519,8 +536,10 @@ def _views(session: Session, rows: Sequence[WriteUp]) -> list[WriteUpView]:
     visits = {v.id: v for v in session.scalars(select(Visit).where(Visit.id.in_([w.visit_id for w in rows])))}
     library_ids = {v.home_library_id for v in visits.values()} | {v.host_library_id for v in visits.values()}
     libraries = {
-        row[0]: row[1]
-        for row in session.execute(select(Library.id, Library.name).where(Library.id.in_(library_ids)))
+        row.id: row
+        for row in session.execute(
+            select(Library.id, Library.name, Library.region_id).where(Library.id.in_(library_ids))
+        )
     }
     topics = {
         t.id: t
@@ -529,9 +548,8 @@ def _views(session: Session, rows: Sequence[WriteUp]) -> list[WriteUpView]:
     result = []
     for w in rows:
         v = visits[w.visit_id]
-        result.append(
-            _view(w, v, libraries[v.home_library_id], libraries[v.host_library_id], topics[v.topic_id])
-        )
+        home, host = libraries[v.home_library_id], libraries[v.host_library_id]
+        result.append(_view(w, v, home.name, host.name, topics[v.topic_id], home.region_id))
     return result
 
 

@@ -259,8 +259,12 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
     return blocks
 
 
-def visit_message(card: VisitCard, role: str, t: Translator, *, today: date) -> dict[str, Any]:
-    """The one message a person has about a visit, re-rendered from state after every change."""
+def visit_message(
+    card: VisitCard, role: str, t: Translator, *, today: date, former: bool = False
+) -> dict[str, Any]:
+    """The one message a person has about a visit, re-rendered from state after every change.
+    `former`: the funding message of someone who no longer coordinates the visit's region
+    (removed, or moved to another region): kept current, without the coordinators' buttons."""
     topic = card.topic(t.lang)
     title = t(f"visits.title.{role}", topic=topic)
     blocks: list[b.Block] = [b.header(title)]
@@ -270,8 +274,11 @@ def visit_message(card: VisitCard, role: str, t: Translator, *, today: date) -> 
         blocks.append(b.section(t(f"visits.intro.{role}", visitor=f"<@{card.visitor_id}>")))
     blocks += _summary(card, role, t)
     blocks.append(_status_block(card, t, role))
-    blocks += _actions(card, role, t, today)
-    if role == "funding" and card.invoice_status:
+    if former:
+        blocks.append(b.context(t("visits.funding.former")))
+    else:
+        blocks += _actions(card, role, t, today)
+    if role == "funding" and card.invoice_status and not former:
         from bot.views.desk import funding_desk_blocks
 
         blocks += funding_desk_blocks(card, t, today=today)

@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from bot.views.visit import day_text
+from services.coordinators import Scope, covers
 from services.writeups import (
     LINK_MAX,
     REASON_MAX,
@@ -322,7 +323,7 @@ def author_published_notice(w: WriteUpView, t: Translator) -> dict[str, Any]:
 
 
 # --- finding -------------------------------------------------------------------------------
-def _result_blocks(w: WriteUpView, n: int, t: Translator, *, coordinator: bool) -> list[b.Block]:
+def _result_blocks(w: WriteUpView, n: int, t: Translator, *, coordinator: bool | Scope) -> list[b.Block]:
     blocks: list[b.Block] = [b.section(_summary_line(w, t) + "\n" + inline(limits.clip(w.learned, SNIPPET)))]
     elements = []
     link = permalink(w.channel, w.ts)
@@ -331,13 +332,15 @@ def _result_blocks(w: WriteUpView, n: int, t: Translator, *, coordinator: bool) 
     elements.append(
         {**b.button(t("writeups.button.ask"), f"{ids.IDEAS_ASK}_{n}"), "url": dm_link(w.author_id)}
     )
-    if coordinator:
+    if covers(coordinator, w.region_id):  # a coordinator of the write-up's region
         elements.append(b.button(t("writeups.button.hide"), ids.WRITEUP_HIDE, str(w.id)))
     blocks.append(b.actions(*elements, block_id=f"idea_{w.id}"))
     return blocks
 
 
-def ideas_message(result: SearchResult, t: Translator, *, command: str, coordinator: bool) -> dict[str, Any]:
+def ideas_message(
+    result: SearchResult, t: Translator, *, command: str, coordinator: bool | Scope
+) -> dict[str, Any]:
     """The `ideat` answer: ten write-ups, newest first, and "more"."""
     shown = inline(limits.clip(result.query, 100))
     if not result.items:

@@ -5,14 +5,18 @@ marked paid by the region's coordinator."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import func, select
 
 from bot import ids
+from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
 from models import (
     AuditEntry,
     Coordinator,
@@ -24,11 +28,17 @@ from models import (
     Visit,
     VisitCost,
     VisitStatus,
+    WriteUp,
+    WriteUpStatus,
 )
-from services import staff
+from services import reminders, staff, visit_outbox, visit_reminders
 from services.travel_invoices import invoice_status
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_decide import confirm_visit, wait_until
+from tests.e2e.test_offer import multi, offer_values
+from tests.e2e.test_offer import submit as submit_offer
+from tests.e2e.test_writeups import confirmed_visit, form_values
+from tests.e2e.test_writeups import submit as submit_writeup
 from tests.e2e.visit_helpers import (
     STRANGER,
     VISITOR,
@@ -46,7 +56,7 @@ from tests.e2e.visit_helpers import (
     settle,
     text_of,
 )
-from tests.fakes.slack_requests import select_value, user_value
+from tests.fakes.slack_requests import select_value, text_value, user_value
 
 NORTH_COORD = "U0NORTHCO"  # a coordinator of the second region, added in the bot
 NORTH_VISITOR = "U0NVISITOR"
@@ -54,6 +64,7 @@ NORTH_BOSS = "U0NBOSS"
 NORTH_HOST = "U0NHOST"
 SECOND = "U0SECOND"  # a second coordinator of the default region (Savo), added in the bot
 OTHER_REGION = "This visit belongs to another region"
+TZ = ZoneInfo("Europe/Helsinki")
 ONLY = "Only coordinators can do this."
 
 
@@ -406,20 +417,9 @@ def test_invoice_paid_only_after_received_and_only_by_the_regions_coordinator(bo
     assert len(decisions(bot.session_factory)) == 3
 
 
-def test_funding_reminders_go_to_the_coordinators_who_may_decide(bot: Bot) -> None:
-    from zoneinfo import ZoneInfo
-
-    from slack_sdk import WebClient
-
-    from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
-    from services import reminders, visit_outbox, visit_reminders
-
-    tz = ZoneInfo("Europe/Helsinki")
-    north = _north(bot)
-    _add_coordinator(bot, NORTH_COORD, north["region"])
-    _add_coordinator(bot, SECOND, _savo(bot))
-    savo = propose(bot, set_up_people(bot), supervisor=COORDINATOR)  # COORDINATOR may not fund it
-    north_visit = _propose_north(bot, north)
+def _sweep(bot: Bot, at: datetime) -> reminders.SweepResult:
+    """The reminder sweep at `at`, delivering through the fake Slack as the app's sweep does (the
+    configured coordinator is the one the sweep is given)."""
     delivery = SlackReminderDelivery(
         WebClient(token="xoxb-test", base_url=bot.api.url),
         bot.session_factory,
@@ -427,18 +427,26 @@ def test_funding_reminders_go_to_the_coordinators_who_may_decide(bot: Bot) -> No
         renderers=visit_renderers(bot.session_factory),
         senders={visit_outbox.SYNC: bot.deps.extras["visit_notifier"].deliver_owed},  # type: ignore[attr-defined]
     )
+    return reminders.sweep(
+        bot.session_factory,
+        delivery,
+        now=at,
+        tz=TZ,
+        kinds=visit_reminders.kinds(),
+        coordinators=[COORDINATOR],
+    )
+
+
+def test_funding_reminders_go_to_the_coordinators_who_may_decide(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    _add_coordinator(bot, SECOND, _savo(bot))
+    savo = propose(bot, set_up_people(bot), supervisor=COORDINATOR)  # COORDINATOR may not fund it
+    north_visit = _propose_north(bot, north)
     sent: list[tuple[str, str, int | None, object]] = []
     for day in (26, 30, 2):  # 2, 4 and 6 working days after Tuesday 24.11.2026
         month = 12 if day == 2 else 11
-        at = datetime(2026, month, day, 12, 0, tzinfo=tz)
-        result = reminders.sweep(
-            bot.session_factory,
-            delivery,
-            now=at,
-            tz=tz,
-            kinds=visit_reminders.kinds(),
-            coordinators=[COORDINATOR],
-        )
+        result = _sweep(bot, datetime(2026, month, day, 12, 0, tzinfo=TZ))
         sent += [(r.kind, r.recipient, r.visit_id, r.params.get("party")) for r in result.sent]
     funding = {
         (kind, who, visit)
@@ -453,3 +461,144 @@ def test_funding_reminders_go_to_the_coordinators_who_may_decide(bot: Bot) -> No
     assert not any(who == SECOND and visit == north_visit.id for _k, who, visit in funding)
     assert not any(who == NORTH_COORD and visit == savo.id for _k, who, visit in funding)
     assert ("decision_stuck", NORTH_COORD, north_visit.id) in funding
+
+
+def _north_places(bot: Bot, north: dict[str, Any]) -> dict[str, Any]:
+    with bot.session_factory() as session:
+        home, host = session.get(Library, north["home"]), session.get(Library, north["host"])
+    return {"home": home, "host": host, "topic": a_topic(bot.session_factory)}
+
+
+def _writeup_id(bot: Bot, visit_id: int) -> int:
+    with bot.session_factory() as session:
+        found = session.scalar(select(WriteUp.id).where(WriteUp.visit_id == visit_id))
+        assert found is not None
+        return found
+
+
+def _writeup_status(bot: Bot, writeup_id: int) -> WriteUpStatus:
+    with bot.session_factory() as session:
+        found = session.get(WriteUp, writeup_id)
+        assert found is not None
+        return found.status
+
+
+def test_a_write_up_goes_to_its_regions_coordinators_and_only_they_moderate_it(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    visit_id = confirmed_visit(bot, _north_places(bot, north), visitor=NORTH_VISITOR)
+    submit_writeup(bot, visit_id, form_values(publish=False), user=NORTH_VISITOR)  # for the coordinators
+    settle(bot)
+    writeup = _writeup_id(bot, visit_id)
+    # The notice with its publish button went to Pohjois-Karjala's coordinator, not to Savo's.
+    [notice] = posted_to(bot, NORTH_COORD)
+    assert buttons(notice)[ids.WRITEUP_PUBLISH_FOR]["value"] == str(writeup)
+    assert posted_to(bot, COORDINATOR) == []
+    # Savo's coordinator may neither publish nor hide it (an old message, a forged press).
+    assert OTHER_REGION in _press(bot, ids.WRITEUP_PUBLISH_FOR, str(writeup), COORDINATOR)
+    assert _writeup_status(bot, writeup) == WriteUpStatus.DRAFT
+    bot.slack.action(ids.WRITEUP_PUBLISH_FOR, str(writeup), user=NORTH_COORD)
+    wait_until(bot, lambda: _writeup_status(bot, writeup) == WriteUpStatus.PUBLISHED)
+    settle(bot)
+    assert OTHER_REGION in _press(bot, ids.WRITEUP_HIDE, str(writeup), COORDINATOR)
+    assert bot.api.of("views.open") == []
+    reason = {ids.WRITEUP_HIDE_REASON: {ids.WRITEUP_HIDE_REASON: text_value("Ei kuulu tänne")}}
+    meta = json.dumps({"writeup": writeup})
+    bot.slack.submit(ids.WRITEUP_HIDE_VIEW, reason, user=COORDINATOR, private_metadata=meta)
+    settle(bot)
+    assert _writeup_status(bot, writeup) == WriteUpStatus.PUBLISHED
+    # In the idea bank only the region's own coordinator gets the hide button.
+    assert ids.WRITEUP_HIDE not in bot.slack.command("ideat", user=COORDINATOR).text
+    assert ids.WRITEUP_HIDE in bot.slack.command("ideat", user=NORTH_COORD).text
+    bot.slack.action(ids.WRITEUP_HIDE, str(writeup), user=NORTH_COORD)
+    bot.api.wait_for("views.open")
+    bot.slack.submit(ids.WRITEUP_HIDE_VIEW, reason, user=NORTH_COORD, private_metadata=meta)
+    wait_until(bot, lambda: _writeup_status(bot, writeup) == WriteUpStatus.HIDDEN)
+
+
+def test_a_coordinator_is_not_asked_to_moderate_their_own_write_up(bot: Bot) -> None:
+    _add_coordinator(bot, SECOND, _savo(bot))
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup, visitor=COORDINATOR)  # the coordinator visited Joroinen
+    submit_writeup(bot, visit_id, form_values(publish=False), user=COORDINATOR)
+    settle(bot)
+    assert ids.WRITEUP_PUBLISH_FOR in buttons(posted_to(bot, SECOND)[-1])
+    assert posted_to(bot, COORDINATOR) == []
+
+
+def _suggest_from_north(bot: Bot, north: dict[str, Any]) -> None:
+    """The northern host contact (home library Outokumpu) offers their library and suggests a topic."""
+    now = bot.clock()
+    staff.update_settings(
+        bot.session_factory,
+        NORTH_HOST,
+        home_library_id=north["host"],
+        language=None,
+        now=now,
+        default_language="fi",
+    )
+    values = offer_values(
+        bot,
+        **{
+            ids.OFFER_LIBRARY: select_value(str(north["host"]), kind="external_select"),
+            ids.OFFER_TOPICS: multi([]),
+            ids.OFFER_SUGGESTION: text_value("Sirkuskoulu"),
+            ids.OFFER_CONTACTS: {"type": "multi_users_select", "selected_users": [NORTH_HOST]},
+        },
+    )
+    assert submit_offer(bot, values, user=NORTH_HOST)["response_action"] == "update"
+    settle(bot)
+
+
+def test_a_suggested_topic_goes_to_the_suggesters_regions_coordinators(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    _suggest_from_north(bot, north)
+    [dm] = posted_to(bot, NORTH_COORD)
+    assert "Sirkuskoulu" in text_of(dm) and ids.SUGGESTION_REJECT in buttons(dm)
+    assert posted_to(bot, COORDINATOR) == []
+
+
+def test_a_suggestion_from_a_region_without_coordinators_goes_to_the_configured_ones(bot: Bot) -> None:
+    north = _north(bot)  # no coordinator of its own
+    _suggest_from_north(bot, north)
+    [dm] = posted_to(bot, COORDINATOR)
+    assert "Sirkuskoulu" in text_of(dm)
+
+
+def test_a_host_who_has_left_is_reported_to_the_visits_regions_coordinators(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    north_visit = _propose_north(bot, north)
+    bot.api.gone.add(NORTH_HOST)  # the host contact's account was deactivated
+    first = _sweep(bot, datetime(2026, 11, 26, 12, 0, tzinfo=TZ))  # the first nudges
+    assert [r.recipient for r, reason in first.failed] == [NORTH_HOST]
+    told = _sweep(bot, datetime(2026, 11, 26, 12, 1, tzinfo=TZ))
+    gone = [(r.recipient, r.visit_id) for r in told.sent if r.kind == reminders.RECIPIENT_GONE]
+    assert gone == [(NORTH_COORD, north_visit.id)]
+    assert all(r.recipient != COORDINATOR for r in told.sent)
+
+
+def test_a_removed_coordinators_funding_message_loses_its_buttons(bot: Bot) -> None:
+    _add_coordinator(bot, SECOND, _savo(bot))
+    bot.api.locales[SECOND] = "en-US"
+    visit = propose(bot, set_up_people(bot))
+    settle(bot)
+    [asked] = posted_to(bot, SECOND)
+    assert ids.FUNDING_APPROVE in buttons(asked)
+    assert _remove(bot, SECOND).json()["response_action"] == "update"
+    # Their copy is updated at once: no funding buttons, and it says why.
+    wait_until(bot, lambda: "no longer a coordinator" in text_of(last_update_for(bot, SECOND)))
+    settle(bot)
+    assert ids.FUNDING_APPROVE not in buttons(last_update_for(bot, SECOND))
+    assert ids.FUNDING_APPROVE in buttons(last_update_for(bot, COORDINATOR))
+    # It follows the visit (confirmed by the region's coordinator), still without the desk's buttons.
+    confirm_visit(bot, visit)
+    settle(bot)
+    theirs, coordinators = last_update_for(bot, SECOND), last_update_for(bot, COORDINATOR)
+    assert "Travel invoice: waiting" in text_of(coordinators) and ids.INVOICE_RECEIVED in buttons(
+        coordinators
+    )
+    assert "Funding (AKE): ✅ approved by <@U0COORD>" in text_of(theirs)
+    assert not {ids.INVOICE_RECEIVED, ids.TICKETS_BOUGHT, ids.FUNDING_APPROVE} & set(buttons(theirs))
+    assert len(posted_to(bot, SECOND)) == 1  # updated, never posted again

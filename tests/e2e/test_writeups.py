@@ -43,11 +43,13 @@ def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
     settle(bot)
 
 
-def confirmed_visit(bot: Bot, setup: dict[str, Any], day: date = date(2026, 11, 20)) -> int:
+def confirmed_visit(
+    bot: Bot, setup: dict[str, Any], day: date = date(2026, 11, 20), *, visitor: str = VISITOR
+) -> int:
     now = bot.clock()
     with bot.session_factory.begin() as session:
         visit = Visit(
-            visitor_id=VISITOR,
+            visitor_id=visitor,
             home_library_id=setup["home"].id,
             host_library_id=setup["host"].id,
             topic_id=setup["topic"].id,

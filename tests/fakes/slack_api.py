@@ -72,6 +72,7 @@ class FakeSlackApi:
         self.locales: dict[str, str] = {}
         self.names: dict[str, str] = {}
         self.revoked: set[str] = {"xoxb-revoked"}
+        self.gone: set[str] = set()  # users who have left: a message to them is not_found
         self.socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode)
         self.failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: let one pass
         self.outages: dict[str, Failure] = {}  # methods that fail every time until cleared
@@ -122,6 +123,7 @@ class FakeSlackApi:
             self.uploads.clear()
             self.locales.clear()
             self.names.clear()
+            self.gone.clear()
             self.socket_url = None
 
     def fail_next(self, method: str, failure: Failure | None = None, times: int = 1) -> None:
@@ -231,6 +233,8 @@ class FakeSlackApi:
             return self._reply(handler, 200, {"ok": False, "error": "not_authed"})
         if authorization.removeprefix("Bearer ") in self.revoked:
             return self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
+        if method == "chat.postMessage" and body.get("channel") in self.gone:
+            return self._reply(handler, 200, {"ok": False, "error": "user_not_found"})
         answer = self._answer(method, body)  # Slack has it now, even if the answer never arrives
         delay = self.answer_delay.get(method)
         if delay:
