@@ -41,6 +41,7 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
 def serve(sock: socket.socket, count: int, worker: Worker) -> int:
     """Run `count` workers on `sock` until SIGTERM or SIGINT; the program's exit code."""
     children: dict[int, int] = {}  # pid -> worker number
+    parent = os.getpid()
     stopping: list[float] = []  # the deadline, once asked to stop
 
     def start(number: int) -> tuple[int, int]:
@@ -49,6 +50,7 @@ def serve(sock: socket.socket, count: int, worker: Worker) -> int:
         pid = os.fork()
         if pid == 0:  # the worker
             os.close(readable)
+            _end_with_parent(parent)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
 
@@ -125,3 +127,20 @@ def _signal(pid: int, sig: signal.Signals) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def _end_with_parent(parent: int) -> None:
+    """A worker whose parent is killed (SIGKILL leaves it no time to stop us) gets SIGTERM
+    from the kernel (Linux), instead of serving on as an orphan nobody stops."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    except (OSError, AttributeError):
+        return  # not Linux: the parent's SIGTERM still stops the workers
+    if os.getppid() != parent:  # the parent died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1

@@ -320,3 +320,28 @@ def test_workers_that_cannot_start_end_the_program_with_one_clear_line(tmp_path,
     assert len(lines) == 1, result.stderr
     assert "SLACK_BOT_TOKEN" in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends the workers (prctl)")
+def test_workers_end_when_their_parent_is_killed(tmp_path, slack_api) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path, slack_api, PORT=str(port), HTTP_PROCESSES="2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _read_until(process, "2 worker processes serve")
+        workers = _workers(process.pid)
+        assert len(workers) == 2
+    finally:
+        process.kill()  # no time for the parent to stop anyone
+        process.wait()
+        if process.stdout:
+            process.stdout.close()
+    _until(lambda: not any(_alive(pid) for pid in workers))  # no orphan keeps the port
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
