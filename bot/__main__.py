@@ -451,6 +451,7 @@ def run_workers(settings: Settings) -> int:
             app, engine, background = start(settings, with_scheduler=number == 0, changes=changes)
         except ConfigError as exc:
             return fail(str(exc))
+        gc.freeze()  # what the worker built at its start is never collected either
         ready()
         try:
             serve_http(app, engine, settings, sockets=[listening])
