@@ -411,7 +411,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", default="1,10,50")
     parser.add_argument("--rates", default="100,300", help="open-loop request rates per second ('' for none)")
-    parser.add_argument("--processes", type=int, default=1, help="HTTP_PROCESSES of both servers")
+    parser.add_argument("--processes", type=int, default=1, help="HTTP_PROCESSES of the bot")
+    parser.add_argument(
+        "--bare-processes", type=int, default=None, help="of the bare app (default: --processes)"
+    )
     parser.add_argument("--mix", default=None, help="e.g. help=1 (one kind only), default: the mix")
     args = parser.parse_args()
     if args.mix:
@@ -427,7 +430,8 @@ def main() -> None:
     api = FakeApi()
     bot_port, bare_port = free_port(), free_port()
     bot = start_bot(bot_port, api, database_url, workdir, args.processes)
-    bare = start_bare(bare_port, api, args.processes)
+    bare_processes = args.bare_processes or args.processes
+    bare = start_bare(bare_port, api, bare_processes)
     try:
         wait_ready(bot_port, bot)
         wait_ready(bare_port, bare, path="/slack/events")
@@ -473,7 +477,7 @@ def main() -> None:
         print()
         print(
             f"database: {database_url.split(':')[0]}; {args.seconds:.0f} s per run; "
-            f"{args.processes} process(es) each; mix {MIX}"
+            f"processes: bot {args.processes}, bare app {bare_processes}; mix {MIX}"
         )
         print(
             "| server | load | req/s | p50 ms | p95 ms | p99 ms | to views.open p95 ms | CPU ms/request | errors |"
