@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -55,12 +56,44 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     # Enough kept open for the listener and server threads at once: a connection opened
     # beyond pool_size is closed on return, and opening one costs milliseconds.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 30)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkin", _note_idle)
+        event.listen(engine, "checkout", _ping_if_idle(engine))
+    return engine
+
+
+PING_AFTER_IDLE = 5.0  # seconds
+_IDLE_SINCE = "vertaisbot_idle_since"
+
+
+def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    """Pessimistic disconnect handling, as `pool_pre_ping` does, but only for a connection that
+    has rested in the pool for PING_AFTER_IDLE seconds or more: after a database restart the
+    first use of each old connection is caught, while a busy server does not pay a round trip to
+    the database before every statement. (A connection broken within its last seconds of use
+    fails that one request, as it would have with the ping too: the break can come just after.)"""
+
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError() from exc
+        if not alive:
+            raise DisconnectionError()
+
+    return ping
 
 
 _WRITER_GATES: dict[str, threading.Lock] = {}
@@ -179,7 +212,10 @@ def _lower(value: Any) -> Any:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    if connection.get_execution_options().get(READ_ONLY):
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return  # one statement, its own transaction (read_connection)
+    if options.get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
     else:
         raw = connection.connection.dbapi_connection
@@ -233,10 +269,17 @@ def _read_only(engine: Engine) -> Engine:
 
 
 def read_connection(session_factory: sessionmaker[Session]) -> Connection:
-    """A plain connection that only reads (on SQLite a plain BEGIN: it never queues behind
-    writers), for a hot read that does not need the ORM: `with read_connection(f) as c: ...`."""
+    """A connection for one hot read that needs neither the ORM nor a transaction around it:
+    `with read_connection(f) as c: c.execute(...)`. Each statement runs on its own (autocommit),
+    so there is no BEGIN and no ROLLBACK to send; on SQLite it never queues behind writers."""
     engine = session_factory.kw["bind"]
-    return (_read_only(engine) if engine.dialect.name == "sqlite" else engine).connect()
+    found = _AUTOCOMMIT_ENGINES.get(engine)
+    if found is None:
+        found = _AUTOCOMMIT_ENGINES.setdefault(engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
+    return found.connect()
+
+
+_AUTOCOMMIT_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -125,3 +125,34 @@ def test_saving_unchanged_settings_writes_nothing_and_a_change_is_audited(sessio
     assert save(second, "sv").home_library_id == second
     assert save(second, "sv") == save(second, "sv") and save(second, "sv").language == "sv"
     assert trail() == [("settings.update", "U1")] * 3
+
+
+@pytest.mark.postgres
+def test_connections_the_database_dropped_are_replaced_before_use(db_url, monkeypatch) -> None:
+    """After a database restart (here: every connection of the pool killed), the next request
+    gets a working connection, not an error; a connection in steady use is not pinged."""
+    from sqlalchemy import text
+
+    from models import db
+
+    engine = db.create_engine_for(db_url, pool_size=2, max_overflow=0)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(1) or real_ping(c))
+    try:
+        with engine.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        for _ in range(5):  # busy: straight back into use, no ping
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        assert len(pings) <= 1  # only the brand-new connection may have been pinged
+        killer = db.create_engine_for(db_url, pool_size=1, max_overflow=0)
+        with killer.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killer.dispose()
+        monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0)  # as if it had rested a while
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT 41 + 1")).scalar() == 42
+        assert len(pings) >= 2
+    finally:
+        engine.dispose()
