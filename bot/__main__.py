@@ -336,16 +336,21 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
 
 
 def start(
-    settings: Settings, *, with_scheduler: bool = True, changes: Generation | None = None
+    settings: Settings, *, with_scheduler: bool = True, changes: tuple[Generation, Generation] | None = None
 ) -> tuple[Any, Any, Any]:
     """The app, its database engine and the scheduler (None when off); a ConfigError when the
-    database or Slack refuses. `changes`: shared with the other worker processes."""
+    database or Slack refuses. `changes` (profiles, coordinators): shared with the other worker
+    processes, so that a change made in one empties the others' caches."""
     from bot.app import build_app
     from services.staff import StaffCache
 
     engine, session_factory = open_database(settings)
+    profiles, coordinators = changes or (Generation(), Generation())
     deps = Deps(
-        settings=settings, session_factory=session_factory, staff_cache=StaffCache(generation=changes)
+        settings=settings,
+        session_factory=session_factory,
+        staff_cache=StaffCache(generation=profiles),
+        coordinator_changes=coordinators,
     )
     try:
         app = build_app(settings, deps)
@@ -443,7 +448,7 @@ def run_workers(settings: Settings) -> int:
 
     gc.collect()
     gc.freeze()
-    changes = Generation()  # made before the fork: every worker sees the same one
+    changes = (Generation(), Generation())  # made before the fork: every worker sees the same ones
 
     def worker(number: int, listening: socket.socket, ready: Callable[[], None]) -> int:
         request_log.write_in_background(logging.getLogger().handlers)

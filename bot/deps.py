@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.replays import ReplayCache
 from services import coordinators
 from services.coordinators import CoordinatorDirectory, Scope
+from services.generation import Generation
 from services.libraries import LibraryNames
 from services.ports import Directory
 from services.staff import StaffCache
@@ -31,6 +32,7 @@ class Deps:
     extras: dict[str, object] = field(default_factory=dict)
     coordinator_directory: CoordinatorDirectory | None = None
     replays: ReplayCache = field(default_factory=ReplayCache)
+    coordinator_changes: Generation = field(default_factory=Generation)  # shared by worker processes
     library_names: LibraryNames = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +51,7 @@ class Deps:
                 self.session_factory,
                 self.settings.coordinator_user_ids,
                 default_region_key=self.settings.default_region,
+                changes=self.coordinator_changes,
             )
         return self.coordinator_directory
 

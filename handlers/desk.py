@@ -426,7 +426,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             region_id=int(region),
             now=deps.now(),
         )
-        deps.coordinators.refresh()
+        deps.coordinators.changed()
         ack(
             response_action="update",
             view=views.saved_view(t, t("desk.coordinator.added", user=f"<@{new_user}>")),
@@ -490,7 +490,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except Conflict as exc:
             ack(response_action="errors", errors={ids.DESK_USER: t(exc.key, **exc.params)})
             return
-        deps.coordinators.refresh()
+        deps.coordinators.changed()
         key = "desk.coordinator.moved_back" if gone in configured else "desk.coordinator.removed"
         ack(response_action="update", view=views.saved_view(t, t(key, user=f"<@{gone}>")))
         # If nobody else may decide them now, the messages say so; theirs lose their buttons.

@@ -4,7 +4,8 @@ they decide the funding of its visits (visitor's home library's region) and keep
 
 `CoordinatorDirectory` answers "is this user a coordinator, and where?" from a short-lived
 in-memory copy of the `coordinators` table, so a request does not cost a database round trip; a
-change made in this process refreshes it at once, other replicas see it within `ttl` seconds.
+change made in this process refreshes it at once, the other worker processes of this server at
+their next look (`changes`), other replicas within `ttl` seconds.
 `of_region` answers "who coordinates this region?" inside a unit of work (a visit's card), with
 what the composition root put in the session factory's `info` (`configure`: the directory).
 
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import Coordinator, Region
 from services import audit
 from services.errors import Conflict, NotAllowed
+from services.generation import Generation
 
 ONLY_COORDINATORS = "desk.only_coordinators"
 OTHER_REGION = "desk.other_region"
@@ -125,6 +127,7 @@ class CoordinatorDirectory:
         default_region_key: str,
         ttl: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
+        changes: Generation | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.order = tuple(dict.fromkeys(u for u in configured if u))
@@ -136,8 +139,17 @@ class CoordinatorDirectory:
         self._added: dict[str, int] = {}
         self._default_region_id: int | None = None
         self._loaded_at: float | None = None
+        self.changes = changes or Generation()
+        self._seen = self.changes.value
+
+    def changed(self) -> None:
+        """A coordinator was added, moved or removed here: this process reads the list again at
+        once, and the other worker processes (sharing `changes`) at their next look."""
+        self.changes.change()
+        self.refresh()
 
     def refresh(self) -> None:
+        seen = self.changes.value  # read first: a change during the query is seen next time
         with self.session_factory() as session:
             added = {c.slack_user_id: c.region_id for c in session.scalars(select(Coordinator))}
             default = session.scalar(select(Region.id).where(Region.key == self.default_region_key))
@@ -145,10 +157,11 @@ class CoordinatorDirectory:
             self._added = added
             self._default_region_id = default
             self._loaded_at = self._monotonic()
+            self._seen = seen
 
     def _fresh(self) -> None:
         loaded = self._loaded_at
-        if loaded is None or self._monotonic() - loaded > self.ttl:
+        if loaded is None or self._monotonic() - loaded > self.ttl or self.changes.value != self._seen:
             try:
                 self.refresh()
             except SQLAlchemyError:
