@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import socket
 import time
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE = 10.0
 RESTART_PAUSE = 1.0
+START_TIMEOUT = 120.0  # seconds a worker may take to start (migrations, Slack's auth.test)
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 # (worker number, listening socket, ready) -> exit code; the worker calls ready() once it serves.
 Worker = Callable[[int, socket.socket, Callable[[], None]], int]
@@ -45,28 +48,24 @@ def serve(sock: socket.socket, count: int, worker: Worker) -> int:
     stopping: list[float] = []  # the deadline, once asked to stop
 
     def start(number: int) -> tuple[int, int]:
-        """The worker's pid, and the read end of the pipe it says "ready" on."""
+        """The worker's pid, and the read end of the pipe it says "ready" on. SIGTERM and SIGINT
+        wait while the worker is forked and registered, so that stop() never misses it."""
         readable, writable = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the worker
-            os.close(readable)
-            _end_with_parent(parent)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
-
-            def ready() -> None:
-                os.write(writable, b"1")
-
-            code = 1
-            try:
-                code = worker(number, sock, ready)
-            except BaseException:
-                log.exception("worker %s failed", number)
-            finally:
-                logging.shutdown()
-                os._exit(code)
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:  # the worker
+                os.close(readable)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+                _end_with_parent(parent)
+                _run_worker(worker, number, sock, writable)
+            children[pid] = number
+        finally:
+            if os.getpid() == parent:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         os.close(writable)
-        children[pid] = number
         return pid, readable
 
     def stop(*_: object) -> None:
@@ -75,13 +74,20 @@ def serve(sock: socket.socket, count: int, worker: Worker) -> int:
             for pid in children:
                 _signal(pid, signal.SIGTERM)
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     exit_code = 0
     try:
         for number in range(count):
+            if stopping:
+                break
             pid, readable = start(number)
-            with os.fdopen(readable, "rb", buffering=0) as pipe:
-                started = pipe.read(1) == b"1"  # or the end of the pipe: the worker has ended
+            started = _wait_ready(readable, START_TIMEOUT)
+            if started is None:  # it neither started nor ended: a database or Slack that never answers
+                log.error("worker %s did not start within %s s: stopping", number, START_TIMEOUT)
+                _signal(pid, signal.SIGKILL)
+                exit_code = 1
+                stop()
+                break
             if not started:
                 _, status = os.waitpid(pid, 0)
                 children.pop(pid, None)
@@ -114,12 +120,42 @@ def serve(sock: socket.socket, count: int, worker: Worker) -> int:
             )
             time.sleep(RESTART_PAUSE)
             if not stopping:
-                os.close(start(number)[1])
+                os.close(start(number)[1])  # its "ready" goes nowhere (ready() does not mind)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sock.close()
     return exit_code
+
+
+def _run_worker(worker: Worker, number: int, sock: socket.socket, writable: int) -> None:
+    """In the forked worker: run it, and end the process with its exit code (never return)."""
+
+    def ready() -> None:
+        try:
+            os.write(writable, b"1")
+            os.close(writable)
+        except OSError:
+            pass  # a restarted worker: nobody waits for its word
+        log.info("worker %s serves", number)
+
+    code = 1
+    try:
+        code = worker(number, sock, ready)
+    except BaseException:
+        log.exception("worker %s failed", number)
+    finally:
+        logging.shutdown()
+        os._exit(code)
+
+
+def _wait_ready(readable: int, timeout: float) -> bool | None:
+    """True once the worker says it is ready, False if it ended first, None if neither
+    happened within `timeout` seconds."""
+    with os.fdopen(readable, "rb", buffering=0) as pipe:
+        if not select.select([pipe], [], [], timeout)[0]:
+            return None
+        return pipe.read(1) == b"1"  # or the end of the pipe: the worker has ended
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
@@ -140,7 +176,7 @@ def _end_with_parent(parent: int) -> None:
     except (OSError, AttributeError):
         return  # not Linux: the parent's SIGTERM still stops the workers
     if os.getppid() != parent:  # the parent died before the line above
-        os.kill(os.getpid(), signal.SIGTERM)
+        os._exit(1)
 
 
 PR_SET_PDEATHSIG = 1

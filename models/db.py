@@ -62,6 +62,7 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("max_overflow", 30)
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "connect", _note_idle)  # a new connection needs no ping
         event.listen(engine, "checkin", _note_idle)
         event.listen(engine, "checkout", _ping_if_idle(engine))
     return engine
@@ -213,8 +214,8 @@ def _lower(value: Any) -> Any:
 
 def _sqlite_begin(connection: Any) -> None:
     options = connection.get_execution_options()
-    if options.get("isolation_level") == "AUTOCOMMIT":
-        return  # one statement, its own transaction (read_connection)
+    if options.get(ONE_STATEMENT):
+        return  # each statement its own transaction (read_connection)
     if options.get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
     else:
@@ -230,6 +231,7 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 READ_ONLY = "vertaisbot_read_only"
+ONE_STATEMENT = "vertaisbot_one_statement"
 
 
 class UnitOfWorkSession(Session):
@@ -275,7 +277,13 @@ def read_connection(session_factory: sessionmaker[Session]) -> Connection:
     engine = session_factory.kw["bind"]
     found = _AUTOCOMMIT_ENGINES.get(engine)
     if found is None:
-        found = _AUTOCOMMIT_ENGINES.setdefault(engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
+        # SQLite's connections are in autocommit already (isolation_level None, see
+        # _sqlite_pragmas): only the BEGIN that _sqlite_begin would send is left out. Switching
+        # their isolation level would be undone at check-in with statements of its own.
+        options = (
+            {ONE_STATEMENT: True} if engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
+        )
+        found = _AUTOCOMMIT_ENGINES.setdefault(engine, engine.execution_options(**options))
     return found.connect()
 
 

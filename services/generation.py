@@ -27,7 +27,9 @@ class Generation:
     def value(self) -> int:
         return int(struct.unpack_from(_FORMAT, self._map, 0)[0])
 
-    def change(self) -> None:
+    def change(self) -> int:
+        """Mark a change; the value written (another process may write over it at once)."""
         with self._lock:
             stamp = (os.getpid() & 0xFFFFFFFF) << 32 | (next(self._counter) & 0xFFFFFFFF)
             struct.pack_into(_FORMAT, self._map, 0, stamp)
+            return stamp

@@ -81,8 +81,12 @@ class StaffCache:
             return None
         return entry[0]
 
-    def put(self, staff: Staff, now: datetime) -> None:
+    def put(self, staff: Staff, now: datetime, read_at: int | None = None) -> None:
+        """Keep `staff`; `read_at`: the generation when it was read from the database (a profile
+        read before another process's change is not kept)."""
         with self._lock:
+            if read_at is not None and self.generation.value != read_at:
+                return
             if len(self._entries) >= self.size:
                 self._entries.clear()
             self._entries[staff.user_id] = (staff, now + self.ttl)
@@ -91,8 +95,9 @@ class StaffCache:
         """The person's settings were saved: this process knows them at once, the others
         forget what they had."""
         with self._lock:
-            self.generation.change()
-            self._seen = self.generation.value
+            # What this process wrote: if another process writes over it at once, the next
+            # look sees a value other than this one and forgets what it had.
+            self._seen = self.generation.change()
         self.put(staff, now)
 
     def forget(self, user_id: str) -> None:
@@ -111,13 +116,15 @@ def identify(
 ) -> Staff:
     """The user's profile, created on first contact; their Slack locale is fetched when unknown
     or older than a day (and only if they have not chosen a language themselves)."""
+    read_at = None
     if cache is not None:
         cached = cache.get(user_id, now)
         if cached is not None:
             return cached
+        read_at = cache.generation.value
     staff = _identify(session_factory, directory, user_id, now=now, default_language=default_language)
     if cache is not None:
-        cache.put(staff, now)
+        cache.put(staff, now, read_at)
     return staff
 
 

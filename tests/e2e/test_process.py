@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -58,6 +59,9 @@ def wait_until_healthy(base: str, process: subprocess.Popen[Any], seconds: float
                 return
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is None:  # still running: its output ends only when it does
+                    process.kill()
+                    process.wait()
                 output = process.stdout.read() if process.stdout else ""
                 pytest.fail(f"bot did not start: {output}")
             time.sleep(0.2)
@@ -231,12 +235,15 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _read_until(process: subprocess.Popen[str], text: str, seconds: float = 30) -> str:
-    """What the process has written up to and including `text` (read past its buffer)."""
+def _read_until(
+    process: subprocess.Popen[str], text: str, seconds: float = 30, *, times: int = 1, already: str = ""
+) -> str:
+    """What the process has written (after `already`, which it returns too) until `text` has
+    appeared `times` times (read past its buffer)."""
     assert process.stdout is not None
-    fd, out = process.stdout.fileno(), b""
+    fd, out = process.stdout.fileno(), already.encode()
     deadline = time.monotonic() + seconds
-    while text.encode() not in out:
+    while out.count(text.encode()) < times:
         assert time.monotonic() < deadline, out.decode(errors="replace")
         if select.select([fd], [], [], 0.2)[0]:
             chunk = os.read(fd, 65536)
@@ -284,10 +291,14 @@ def test_http_processes_share_the_port_replace_a_dead_worker_and_stop_together(t
         for _ in range(8):
             assert "Kollegialt lärande: vad vill du göra?" in slack.command("apua", user="U0FINN").said
 
-        os.kill(workers[0], signal.SIGKILL)  # a worker dies: another takes its place
-        replaced = _until(lambda: len(w := _workers(process.pid)) == 2 and workers[0] not in w and w)
-        for _ in range(4):
-            assert slack.command("apua", user="U0FINN").status == 200
+        os.kill(workers[0], signal.SIGKILL)  # a worker dies: another takes its place and serves
+        early = _read_until(process, " serves", times=3, already=early)
+        replaced = _workers(process.pid)
+        assert len(replaced) == 2 and workers[0] not in replaced
+        for _ in range(8):
+            assert "Kollegialt lärande: vad vill du göra?" in slack.command("apua", user="U0FINN").said
+        time.sleep(0.5)  # the replacement stays up (it used to end with an error after its start)
+        assert _workers(process.pid) == replaced
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
@@ -319,6 +330,8 @@ def test_workers_that_cannot_start_end_the_program_with_one_clear_line(tmp_path,
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "SLACK_BOT_TOKEN" in lines[0]
+    assert "worker 0 could not start" in result.stdout  # the first worker: the others never began
+    assert "worker 1" not in result.stdout
     assert "Traceback" not in result.stderr + result.stdout
 
 
@@ -333,15 +346,20 @@ def test_workers_end_when_their_parent_is_killed(tmp_path, slack_api) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    workers: list[int] = []
     try:
         _read_until(process, "2 worker processes serve")
         workers = _workers(process.pid)
         assert len(workers) == 2
-    finally:
         process.kill()  # no time for the parent to stop anyone
+        process.wait()
+        _until(lambda: not any(_alive(pid) for pid in workers))  # no orphan keeps the port
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
+    finally:
+        for pid in [process.pid, *workers]:  # nothing outlives a failed test either
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         process.wait()
         if process.stdout:
             process.stdout.close()
-    _until(lambda: not any(_alive(pid) for pid in workers))  # no orphan keeps the port
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0
