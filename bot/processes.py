@@ -4,10 +4,10 @@ One Python process runs Python code on one core at a time (the GIL), so a single
 saturates one core however many threads it has. Here the parent binds the port, forks the
 workers and watches them; the kernel hands each new connection to a worker waiting in `accept`.
 Each worker builds its own app, database pool, listener pool and caches after the fork, as
-separate replicas would: the caches are written for replicas (a settings change is seen by the
-other workers within the profile cache's minute, the coordinators' within theirs), the reminder
-sweep claims its rows in the database, and on SQLite the writers of all the workers queue on one
-file lock (`models/db.py`). Only the first worker runs the scheduler.
+separate replicas would: the caches are written for replicas, and a changed setting or
+coordinator empties the other workers' copies at once (`services/generation.py`, made before the
+fork); the reminder sweep claims its rows in the database, and on SQLite the writers of all the
+workers queue on one file lock (`models/db.py`). Only the first worker runs the scheduler.
 
 The workers start one after the other, each once the last has said it is ready, so a worker
 that cannot start (a configuration error, a token Slack refuses) stops the program with its exit

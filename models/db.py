@@ -257,17 +257,25 @@ class UnitOfWorkSession(Session):
         return bind
 
 
-_READ_ONLY_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_VARIANTS: weakref.WeakKeyDictionary[Engine, dict[tuple[tuple[str, Any], ...], Engine]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _with_options(engine: Engine, **options: Any) -> Engine:
+    """The same engine (same pool) with these execution options; one object per engine and
+    options, because a session keeps one connection per bind object and a new object each time
+    would check out a new connection for every statement."""
+    variants = _VARIANTS.setdefault(engine, {})
+    key = tuple(sorted(options.items()))
+    found = variants.get(key)
+    if found is None:
+        found = variants.setdefault(key, engine.execution_options(**options))
+    return found
 
 
 def _read_only(engine: Engine) -> Engine:
-    """The same engine (same pool) with the read-only option; one object per engine, because a
-    session keeps one connection per bind object and a new object each time would check out a
-    new connection for every statement."""
-    found = _READ_ONLY_ENGINES.get(engine)
-    if found is None:
-        found = _READ_ONLY_ENGINES.setdefault(engine, engine.execution_options(**{READ_ONLY: True}))
-    return found
+    return _with_options(engine, **{READ_ONLY: True})
 
 
 def read_connection(session_factory: sessionmaker[Session]) -> Connection:
@@ -275,19 +283,12 @@ def read_connection(session_factory: sessionmaker[Session]) -> Connection:
     `with read_connection(f) as c: c.execute(...)`. Each statement runs on its own (autocommit),
     so there is no BEGIN and no ROLLBACK to send; on SQLite it never queues behind writers."""
     engine = session_factory.kw["bind"]
-    found = _AUTOCOMMIT_ENGINES.get(engine)
-    if found is None:
+    if engine.dialect.name == "sqlite":
         # SQLite's connections are in autocommit already (isolation_level None, see
         # _sqlite_pragmas): only the BEGIN that _sqlite_begin would send is left out. Switching
         # their isolation level would be undone at check-in with statements of its own.
-        options = (
-            {ONE_STATEMENT: True} if engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
-        )
-        found = _AUTOCOMMIT_ENGINES.setdefault(engine, engine.execution_options(**options))
-    return found.connect()
-
-
-_AUTOCOMMIT_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+        return _with_options(engine, **{ONE_STATEMENT: True}).connect()
+    return _with_options(engine, isolation_level="AUTOCOMMIT").connect()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
