@@ -67,20 +67,25 @@ def wait_until_healthy(base: str, process: subprocess.Popen[Any], seconds: float
             time.sleep(0.2)
 
 
+def start_bot(cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`python -m bot` in `cwd`, its output (stdout and stderr) captured as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 @pytest.fixture
 def running_bot(
     tmp_path: Path, slack_api: FakeSlackApi
 ) -> Iterator[tuple[SlackClient, subprocess.Popen[str], str]]:
     port = free_port()
     env = bot_env(tmp_path, slack_api, PORT=str(port))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_bot(tmp_path, env)
     base = f"http://127.0.0.1:{port}"
     wait_until_healthy(base, process)
     yield SlackClient(f"{base}/slack/events", SECRET, slack_api.response_url()), process, base
@@ -186,13 +191,9 @@ def test_socket_mode_is_used_when_an_app_token_is_set(tmp_path, slack_api) -> No
     socket_mode = FakeSocketMode()
     slack_api.socket_url = socket_mode.url
     slack_api.locales["U0FINN"] = "fi-FI"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=bot_env(tmp_path, slack_api, SLACK_APP_TOKEN="xapp-1-A0VERTAIS-test", SLACK_SIGNING_SECRET=""),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process = start_bot(
+        tmp_path,
+        bot_env(tmp_path, slack_api, SLACK_APP_TOKEN="xapp-1-A0VERTAIS-test", SLACK_SIGNING_SECRET=""),
     )
     try:
         fields = json.loads((ROOT / "tests" / "fixtures" / "slack" / "slash_command.json").read_text())
@@ -264,14 +265,7 @@ def _until(check, seconds: float = 20):  # type: ignore[no-untyped-def]
 def test_http_processes_share_the_port_replace_a_dead_worker_and_stop_together(tmp_path, slack_api) -> None:
     port = free_port()
     slack_api.locales["U0FINN"] = "fi-FI"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=bot_env(tmp_path, slack_api, PORT=str(port), HTTP_PROCESSES="2"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_bot(tmp_path, bot_env(tmp_path, slack_api, PORT=str(port), HTTP_PROCESSES="2"))
     base = f"http://127.0.0.1:{port}"
     early = ""
     try:
@@ -338,14 +332,7 @@ def test_workers_that_cannot_start_end_the_program_with_one_clear_line(tmp_path,
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends the workers (prctl)")
 def test_workers_end_when_their_parent_is_killed(tmp_path, slack_api) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=bot_env(tmp_path, slack_api, PORT=str(port), HTTP_PROCESSES="2"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_bot(tmp_path, bot_env(tmp_path, slack_api, PORT=str(port), HTTP_PROCESSES="2"))
     workers: list[int] = []
     try:
         _read_until(process, "2 worker processes serve")

@@ -19,15 +19,21 @@ def _hold(path: str, taken, release) -> None:  # type: ignore[no-untyped-def]
     gate.release()
 
 
-@pytest.mark.skipif(os.name != "posix", reason="flock")
-def test_a_writer_in_another_process_holds_the_gate_until_it_lets_go(tmp_path) -> None:
-    path = str(tmp_path / "db.sqlite3-writers")
+def _writer_elsewhere(path: str):  # type: ignore[no-untyped-def]
+    """Another process that has taken the gate at `path`: (process, release event)."""
     context = multiprocessing.get_context("fork")
     taken, release = context.Event(), context.Event()
     other = context.Process(target=_hold, args=(path, taken, release))
     other.start()
+    assert taken.wait(10)
+    return other, release
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock")
+def test_a_writer_in_another_process_holds_the_gate_until_it_lets_go(tmp_path) -> None:
+    path = str(tmp_path / "db.sqlite3-writers")
+    other, release = _writer_elsewhere(path)
     try:
-        assert taken.wait(10)
         mine = _FileGate(path)
         assert not mine.acquire(timeout=0.05)  # the other process is writing
         release.set()
@@ -41,11 +47,7 @@ def test_a_writer_in_another_process_holds_the_gate_until_it_lets_go(tmp_path) -
 @pytest.mark.skipif(os.name != "posix", reason="flock")
 def test_a_process_that_dies_while_writing_does_not_block_the_others(tmp_path) -> None:
     path = str(tmp_path / "db.sqlite3-writers")
-    context = multiprocessing.get_context("fork")
-    taken, release = context.Event(), context.Event()
-    other = context.Process(target=_hold, args=(path, taken, release))
-    other.start()
-    assert taken.wait(10)
+    other, _ = _writer_elsewhere(path)
     other.kill()
     other.join(10)
     mine = _FileGate(path)
