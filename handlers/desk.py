@@ -197,8 +197,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
 
     # --- Buttons -----------------------------------------------------------------------------
     def on_visit_button(
-        change: Callable[[int, str], tuple[bool, Any]], done_key: str, already_key: str
+        mark: Callable[..., tuple[bool, Any]], done_key: str, already_key: str
     ) -> Callable[..., None]:
+        """A desk button on a visit: `mark(session_factory, visit_id, actor=, is_coordinator=,
+        now=)` is the service act (a coordinator of the visit's region only); True if it changed."""
+
         def listener(
             ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
         ) -> None:
@@ -207,52 +210,25 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             visit_id = _visit_id(body)
             ack()
             t = t_of(context)
-            changed, _ = change(visit_id, user_id)
+            changed, _ = mark(
+                deps.session_factory,
+                visit_id,
+                actor=user_id,
+                is_coordinator=deps.coordinator_scope(user_id),
+                now=deps.now(),
+            )
             reply_to_user(client, respond, body, common.ephemeral(t(done_key if changed else already_key)), t)
             refresh_visit(visit_id)
             refresh_home(client, user_id, context)
 
         return listener
 
-    app.action(ids.TICKETS_BOUGHT)(
-        on_visit_button(
-            lambda visit_id, user: costs.tickets_bought(
-                deps.session_factory,
-                visit_id,
-                actor=user,
-                is_coordinator=deps.coordinator_scope(user),
-                now=deps.now(),
-            ),
-            "desk.tickets.done",
-            "desk.tickets.already",
-        )
-    )
-    app.action(ids.INVOICE_RECEIVED)(
-        on_visit_button(
-            lambda visit_id, user: travel_invoices.mark_received(
-                deps.session_factory,
-                visit_id,
-                actor=user,
-                is_coordinator=deps.coordinator_scope(user),
-                now=deps.now(),
-            ),
-            "desk.invoice.done",
-            "desk.invoice.already",
-        )
-    )
-    app.action(ids.INVOICE_PAID)(
-        on_visit_button(
-            lambda visit_id, user: travel_invoices.mark_paid(
-                deps.session_factory,
-                visit_id,
-                actor=user,
-                is_coordinator=deps.coordinator_scope(user),
-                now=deps.now(),
-            ),
-            "desk.invoice.paid_done",
-            "desk.invoice.paid_already",
-        )
-    )
+    for action_id, mark, done_key, already_key in (
+        (ids.TICKETS_BOUGHT, costs.tickets_bought, "desk.tickets.done", "desk.tickets.already"),
+        (ids.INVOICE_RECEIVED, travel_invoices.mark_received, "desk.invoice.done", "desk.invoice.already"),
+        (ids.INVOICE_PAID, travel_invoices.mark_paid, "desk.invoice.paid_done", "desk.invoice.paid_already"),
+    ):
+        app.action(action_id)(on_visit_button(mark, done_key, already_key))
 
     # --- Budget --------------------------------------------------------------------------------
     @app.action(ids.OPEN_BUDGET)

@@ -103,24 +103,22 @@ def owe_row(
 def mark_done(session_factory: sessionmaker[Session], row_id: int, users: Iterable[str]) -> None:
     """Record that these people have had the row's notice (the sweep: each right after it went
     out, so that a crash in the middle resends to nobody who had it)."""
-    with session_factory.begin() as session:
-        row = session.get(Reminder, row_id, with_for_update=True)
-        if row is None:
-            return
-        params: dict[str, Any] = dict(row.params or {})
-        params["done"] = sorted(set(params.get("done") or []) | set(users))
-        row.params = params
+    _add_people(session_factory, row_id, "done", users)
 
 
 def mark_unsure(session_factory: sessionmaker[Session], row_id: int, users: Iterable[str]) -> None:
     """Record that these people's notice was sent without an answer: it may have reached them,
     so the next delivery looks for it before sending it again."""
+    _add_people(session_factory, row_id, "unsure", users)
+
+
+def _add_people(session_factory: sessionmaker[Session], row_id: int, key: str, users: Iterable[str]) -> None:
     with session_factory.begin() as session:
         row = session.get(Reminder, row_id, with_for_update=True)
         if row is None:
             return
         params: dict[str, Any] = dict(row.params or {})
-        params["unsure"] = sorted(set(params.get("unsure") or []) | set(users))
+        params[key] = sorted(set(params.get(key) or []) | set(users))
         row.params = params
 
 
