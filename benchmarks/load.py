@@ -18,6 +18,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -405,6 +407,48 @@ def start_bare(port: int, api: FakeApi, processes: int = 1) -> subprocess.Popen[
     )
 
 
+MEDIAN_KEYS = ("rps", "p50", "p95", "p99", "open_p95", "cpu_ms")
+
+
+def measure(
+    api: FakeApi,
+    name: str,
+    port: int,
+    pid: int,
+    how: str,
+    amount: int,
+    seconds: float,
+    requests: Requests,
+    round_: int,
+) -> dict[str, Any]:
+    """One run of one load against one server: its row of the table."""
+    api.clear()
+    cpu_before = cpu_seconds(pid)
+    if how == "clients":
+        result = run_load(port, amount, seconds, requests)
+    else:
+        result = run_rate(port, amount, seconds, requests)
+    cpu = cpu_seconds(pid) - cpu_before
+    delays = views_open_delays(api, result.sent_at)
+    return {
+        "server": name,
+        "load": f"{amount} clients" if how == "clients" else f"{amount}/s offered",
+        "round": round_,
+        "rps": result.requests / result.elapsed,
+        "p50": percentile(result.latencies, 50) * 1000,
+        "p95": percentile(result.latencies, 95) * 1000,
+        "p99": percentile(result.latencies, 99) * 1000,
+        "open_p95": percentile(delays, 95) * 1000,
+        "cpu_ms": cpu * 1000 / max(result.requests, 1),
+        "p99_by_kind": {
+            kind: round(percentile(values, 99) * 1000, 1) for kind, values in result.by_kind.items()
+        },
+        "errors": result.errors,
+        "built_late": result.built_late,
+        "requests": result.requests,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=None)
@@ -416,6 +460,13 @@ def main() -> None:
         "--bare-processes", type=int, default=None, help="of the bare app (default: --processes)"
     )
     parser.add_argument("--mix", default=None, help="e.g. help=1 (one kind only), default: the mix")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds per load: each round runs both servers back to back, first one then the other "
+        "in turn; the table shows medians over the rounds and the median of the rounds' ratios",
+    )
     args = parser.parse_args()
     if args.mix:
         global MIX
@@ -443,36 +494,14 @@ def main() -> None:
         rows = []
         loads = [("clients", int(c)) for c in args.clients.split(",") if c]
         loads += [("rate", int(r)) for r in args.rates.split(",") if r]
+        servers = [("vertaisbot", bot_port, bot.pid), ("bare Bolt", bare_port, bare.pid)]
         for how, amount in loads:
-            for name, port, pid in (("vertaisbot", bot_port, bot.pid), ("bare Bolt", bare_port, bare.pid)):
-                api.clear()
-                cpu_before = cpu_seconds(pid)
-                if how == "clients":
-                    result = run_load(port, amount, args.seconds, requests)
-                else:
-                    result = run_rate(port, amount, args.seconds, requests)
-                cpu = cpu_seconds(pid) - cpu_before
-                delays = views_open_delays(api, result.sent_at)
-                rows.append(
-                    {
-                        "server": name,
-                        "load": f"{amount} clients" if how == "clients" else f"{amount}/s offered",
-                        "rps": result.requests / result.elapsed,
-                        "p50": percentile(result.latencies, 50) * 1000,
-                        "p95": percentile(result.latencies, 95) * 1000,
-                        "p99": percentile(result.latencies, 99) * 1000,
-                        "open_p95": percentile(delays, 95) * 1000,
-                        "cpu_ms": cpu * 1000 / max(result.requests, 1),
-                        "p99_by_kind": {
-                            kind: round(percentile(values, 99) * 1000, 1)
-                            for kind, values in result.by_kind.items()
-                        },
-                        "errors": result.errors,
-                        "built_late": result.built_late,
-                        "requests": result.requests,
-                    }
-                )
-                print(json.dumps(rows[-1]), flush=True)
+            for round_ in range(args.repeat):
+                # The server that runs first alternates: a machine that slows down or speeds up
+                # during a round does not favour one of them every time.
+                for name, port, pid in servers if round_ % 2 == 0 else servers[::-1]:
+                    rows.append(measure(api, name, port, pid, how, amount, args.seconds, requests, round_))
+                    print(json.dumps(rows[-1]), flush=True)
         memory = memory_mb(bot.pid)
         print()
         print(
@@ -483,15 +512,29 @@ def main() -> None:
             "| server | load | req/s | p50 ms | p95 ms | p99 ms | to views.open p95 ms | CPU ms/request | errors |"
         )
         print("|---|---|---|---|---|---|---|---|---|")
-        for row in rows:
-            print(
-                f"| {row['server']} | {row['load']} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} | "
-                f"{row['p99']:.1f} | {row['open_p95']:.1f} | {row['cpu_ms']:.2f} | {row['errors']} / {row['requests']} |"
-            )
         for load in dict.fromkeys(row["load"] for row in rows):
-            ours = next(r for r in rows if r["load"] == load and r["server"] == "vertaisbot")
-            bare_row = next(r for r in rows if r["load"] == load and r["server"] == "bare Bolt")
-            print(f"p99 ratio at {load}: {ours['p99'] / bare_row['p99']:.2f}x")
+            for name, _, _ in servers:
+                runs = [r for r in rows if r["load"] == load and r["server"] == name]
+                m = {key: statistics.median(r[key] for r in runs) for key in MEDIAN_KEYS}
+                errors = sum(r["errors"] for r in runs)
+                requests_ = sum(r["requests"] for r in runs)
+                print(
+                    f"| {name} | {load} | {m['rps']:.0f} | {m['p50']:.1f} | {m['p95']:.1f} | "
+                    f"{m['p99']:.1f} | {m['open_p95']:.1f} | {m['cpu_ms']:.2f} | {errors} / {requests_} |"
+                )
+        for load in dict.fromkeys(row["load"] for row in rows):
+            ratios = [
+                ours["p99"] / bare_row["p99"]
+                for round_ in range(args.repeat)
+                for ours in rows
+                if ours["load"] == load and ours["server"] == "vertaisbot" and ours["round"] == round_
+                for bare_row in rows
+                if bare_row["load"] == load
+                and bare_row["server"] == "bare Bolt"
+                and bare_row["round"] == round_
+            ]
+            each = f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else ""
+            print(f"p99 ratio at {load}: {statistics.median(ratios):.2f}x{each}")
         print(
             "bot memory (MB): "
             + ", ".join(f"{key} {value:.0f}" for key, value in memory.items())

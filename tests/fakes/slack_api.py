@@ -17,6 +17,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 
+class _Server(ThreadingHTTPServer):
+    # Slack never refuses a connection. socketserver's listen backlog of 5 made a burst of
+    # calls (the load benchmark's views.open at 50 clients) lose SYNs and wait a second for the
+    # kernel to send them again.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 @dataclass
 class Call:
     method: str
@@ -93,8 +101,7 @@ class FakeSlackApi:
             def do_POST(self) -> None:
                 fake._handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
