@@ -20,11 +20,15 @@ from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
 from models import (
     AuditEntry,
     Coordinator,
+    HostOffer,
     InvoiceStatus,
     Library,
     LibraryContact,
     PartyState,
     Region,
+    SuggestionStatus,
+    Topic,
+    TopicSuggestion,
     Visit,
     VisitCost,
     VisitStatus,
@@ -35,7 +39,7 @@ from services import reminders, staff, visit_outbox, visit_reminders
 from services.travel_invoices import invoice_status
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_decide import confirm_visit, wait_until
-from tests.e2e.test_offer import multi, offer_values
+from tests.e2e.test_offer import multi, offer_values, select_action
 from tests.e2e.test_offer import submit as submit_offer
 from tests.e2e.test_writeups import confirmed_visit, form_values
 from tests.e2e.test_writeups import submit as submit_writeup
@@ -66,6 +70,7 @@ SECOND = "U0SECOND"  # a second coordinator of the default region (Savo), added 
 OTHER_REGION = "This visit belongs to another region"
 TZ = ZoneInfo("Europe/Helsinki")
 ONLY = "Only coordinators can do this."
+OTHER_SUGGESTION = "This suggestion is from another region: that region's coordinators decide it."
 
 
 @pytest.fixture(autouse=True)
@@ -564,6 +569,89 @@ def test_a_suggestion_from_a_region_without_coordinators_goes_to_the_configured_
     _suggest_from_north(bot, north)
     [dm] = posted_to(bot, COORDINATOR)
     assert "Sirkuskoulu" in text_of(dm)
+
+
+def _suggestion(bot: Bot) -> TopicSuggestion:
+    with bot.session_factory() as session:
+        found = session.scalar(select(TopicSuggestion))
+        assert found is not None
+        return found
+
+
+def _catalogue(bot: Bot) -> tuple[object, ...]:
+    """What deciding a suggestion changes: the suggestion, the topics and their synonyms, the
+    suggesting offer's topics, the audit trail."""
+    with bot.session_factory() as session:
+        topics = [(t.id, t.name_fi, t.synonyms) for t in session.scalars(select(Topic).order_by(Topic.id))]
+        offers = [[t.id for t in o.topics] for o in session.scalars(select(HostOffer).order_by(HostOffer.id))]
+        audit = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action.like("topic_suggestion.%"))
+        )
+    s = _suggestion(bot)
+    return (s.status, s.decided_by, s.topic_id), topics, offers, audit
+
+
+def _decide_suggestion(bot: Bot, act: str, dm: dict[str, Any], user: str) -> None:
+    """Press approve (into the first category), merge (into a topic) or reject on a suggestion's DM."""
+    actions = next(b for b in jsonish(dm["blocks"]) if b["type"] == "actions")
+    if act == "approve":
+        category = actions["elements"][0]["options"][0]["value"]
+        select_action(bot, ids.SUGGESTION_APPROVE, actions["block_id"], category, user=user)
+    elif act == "merge":
+        topic = str(a_topic(bot.session_factory).id)
+        select_action(
+            bot, ids.SUGGESTION_MERGE, actions["block_id"], topic, user=user, kind="external_select"
+        )
+    else:
+        value = buttons(dm)[ids.SUGGESTION_REJECT]["value"]
+        assert (
+            bot.slack.action(ids.SUGGESTION_REJECT, value, user=user, block_id=actions["block_id"]).status
+            == 200
+        )
+
+
+DECIDED = {
+    "approve": SuggestionStatus.APPROVED,
+    "merge": SuggestionStatus.MERGED,
+    "reject": SuggestionStatus.REJECTED,
+}
+
+
+@pytest.mark.parametrize("act", list(DECIDED))
+def test_only_the_suggesters_regions_coordinators_decide_a_suggested_topic(bot: Bot, act: str) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    _suggest_from_north(bot, north)
+    [dm] = posted_to(bot, NORTH_COORD)
+    before = _catalogue(bot)
+    # Savo's coordinator (a forwarded message, a forged press) is refused politely; nothing changes.
+    _decide_suggestion(bot, act, dm, COORDINATOR)
+    assert OTHER_SUGGESTION in _said(bot, 1)
+    settle(bot)
+    assert _catalogue(bot) == before
+    assert bot.api.of("chat.update") == []
+    # Pohjois-Karjala's coordinator decides it.
+    _decide_suggestion(bot, act, dm, NORTH_COORD)
+    wait_until(bot, lambda: _suggestion(bot).status == DECIDED[act])
+    assert _suggestion(bot).decided_by == NORTH_COORD
+
+
+def test_a_suggestion_sent_to_the_configured_coordinators_is_theirs_to_decide(bot: Bot) -> None:
+    north = _north(bot)  # no coordinator of its own: the suggestion goes to the configured ones
+    _add_coordinator(bot, SECOND, _savo(bot))  # Savo's, added in the bot: neither told nor deciding
+    bot.api.locales[SECOND] = "sv-SE"
+    _suggest_from_north(bot, north)
+    [dm] = posted_to(bot, COORDINATOR)
+    assert posted_to(bot, SECOND) == []
+    before = _catalogue(bot)
+    for n, act in enumerate(DECIDED, start=1):
+        _decide_suggestion(bot, act, dm, SECOND)
+        assert "Förslaget kommer från en annan region" in _said(bot, n), act  # in their language
+    settle(bot)
+    assert _catalogue(bot) == before
+    _decide_suggestion(bot, "approve", dm, COORDINATOR)
+    wait_until(bot, lambda: _suggestion(bot).status == SuggestionStatus.APPROVED)
+    assert _suggestion(bot).decided_by == COORDINATOR
 
 
 def test_a_host_who_has_left_is_reported_to_the_visits_regions_coordinators(bot: Bot) -> None:
