@@ -26,6 +26,7 @@ from models import (
     LibraryContact,
     PartyState,
     Region,
+    Reminder,
     SuggestionStatus,
     Topic,
     TopicSuggestion,
@@ -652,6 +653,37 @@ def test_a_suggestion_sent_to_the_configured_coordinators_is_theirs_to_decide(bo
     _decide_suggestion(bot, "approve", dm, COORDINATOR)
     wait_until(bot, lambda: _suggestion(bot).status == SuggestionStatus.APPROVED)
     assert _suggestion(bot).decided_by == COORDINATOR
+
+
+def _stuck_host_reminder(bot: Bot, visit_id: int) -> int:
+    with bot.session_factory() as session:
+        found = session.scalars(
+            select(Reminder).where(Reminder.visit_id == visit_id, Reminder.kind == "decision_stuck")
+        ).all()
+    return next(r.id for r in found if r.params["party"] == "host")
+
+
+def _reminder_ids(bot: Bot) -> list[int]:
+    with bot.session_factory() as session:
+        return list(session.scalars(select(Reminder.id).order_by(Reminder.id)))
+
+
+def test_a_stuck_decisions_buttons_are_for_its_regions_coordinators(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    north_visit = _propose_north(bot, north)
+    _sweep(bot, datetime(2026, 12, 2, 12, 0, tzinfo=TZ))  # nudges and stuck notices, all at once
+    stuck = _stuck_host_reminder(bot, north_visit.id)
+    before, posted = _reminder_ids(bot), len(bot.api.of("chat.postMessage"))
+    # Savo's coordinator may neither remind again nor take over a visit of Pohjois-Karjala.
+    assert OTHER_REGION in _press(bot, ids.REMINDER_AGAIN, str(stuck), COORDINATOR)
+    assert OTHER_REGION in _press(bot, ids.REMINDER_TAKE_OVER, str(stuck), COORDINATOR)
+    settle(bot)
+    assert _reminder_ids(bot) == before
+    assert len(bot.api.of("chat.postMessage")) == posted
+    # The region's coordinator reminds the host again.
+    assert "A reminder goes out now" in _press(bot, ids.REMINDER_AGAIN, str(stuck), NORTH_COORD)
+    assert len(_reminder_ids(bot)) == len(before) + 1
 
 
 def test_a_host_who_has_left_is_reported_to_the_visits_regions_coordinators(bot: Bot) -> None:
