@@ -686,6 +686,44 @@ def test_a_stuck_decisions_buttons_are_for_its_regions_coordinators(bot: Bot) ->
     assert len(_reminder_ids(bot)) == len(before) + 1
 
 
+def _published_in_both_regions(bot: Bot) -> None:
+    """A published write-up of a visit in Savo and one in Pohjois-Karjala (whose coordinator is added)."""
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    savo_visit = confirmed_visit(bot, set_up_people(bot))
+    north_visit = confirmed_visit(bot, _north_places(bot, north), visitor=NORTH_VISITOR)
+    submit_writeup(bot, savo_visit, form_values(title="Lukukoirat Joroisissa"))
+    submit_writeup(bot, north_visit, form_values(title="Sirkuskoulu Outokummussa"), user=NORTH_VISITOR)
+    settle(bot)
+
+
+def _export(bot: Bot, user: str) -> str:
+    """`/vertais ideat vienti` as `user`: the uploaded file's text."""
+    done = len(bot.api.of("files.completeUploadExternal"))
+    assert bot.slack.command("ideat vienti 2026-11-01", user=user).status == 200
+    bot.api.wait_for("files.completeUploadExternal", count=done + 1)
+    settle(bot)
+    return str(bot.api.of("upload")[-1].body["raw"])
+
+
+def test_a_regions_coordinator_exports_their_regions_write_ups(bot: Bot) -> None:
+    _published_in_both_regions(bot)
+    north = _export(bot, NORTH_COORD)
+    assert "Sirkuskoulu Outokummussa" in north and "Lukukoirat Joroisissa" not in north
+    savo = _export(bot, COORDINATOR)  # the configured coordinators coordinate the default region
+    assert "Lukukoirat Joroisissa" in savo and "Sirkuskoulu Outokummussa" not in savo
+
+
+@pytest.mark.parametrize("bot_settings", [{"default_region": "koko-suomi"}])
+def test_a_coordinator_of_every_region_exports_every_regions_write_ups(bot: Bot) -> None:
+    # The default region is not in the database: the configured coordinators act for every region.
+    _published_in_both_regions(bot)
+    everything = _export(bot, COORDINATOR)
+    assert "Lukukoirat Joroisissa" in everything and "Sirkuskoulu Outokummussa" in everything
+    north = _export(bot, NORTH_COORD)
+    assert "Sirkuskoulu Outokummussa" in north and "Lukukoirat Joroisissa" not in north
+
+
 def test_a_host_who_has_left_is_reported_to_the_visits_regions_coordinators(bot: Bot) -> None:
     north = _north(bot)
     _add_coordinator(bot, NORTH_COORD, north["region"])
