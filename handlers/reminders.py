@@ -52,7 +52,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                     session,
                     _reminder_id(body),
                     actor=user,
-                    is_coordinator=deps.is_coordinator(user),
+                    is_coordinator=deps.coordinator_scope(user),
                     now=deps.now(),
                 )
         except DomainError as exc:
@@ -75,7 +75,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         try:
             with deps.session_factory() as session:
                 stuck, waiting = visit_reminders.stuck_decision(
-                    session, _reminder_id(body), actor=user, is_coordinator=deps.is_coordinator(user)
+                    session, _reminder_id(body), actor=user, is_coordinator=deps.coordinator_scope(user)
                 )
         except DomainError as exc:
             tell(client, body, context, t(exc.key, **exc.params))

@@ -101,7 +101,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 int(suggestion),
                 int(category),
                 actor=user_id,
-                coordinator=deps.is_coordinator(user_id),
+                coordinator=deps.coordinator_scope(user_id),
+                configured=deps.settings.coordinator_user_ids,
                 now=deps.now(),
             )
 
@@ -123,7 +124,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 suggestion_id,
                 topic_id,
                 actor=user_id,
-                coordinator=deps.is_coordinator(user_id),
+                coordinator=deps.coordinator_scope(user_id),
+                configured=deps.settings.coordinator_user_ids,
                 now=deps.now(),
             )
 
@@ -140,7 +142,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 deps.session_factory,
                 suggestion_id,
                 actor=user_id,
-                coordinator=deps.is_coordinator(user_id),
+                coordinator=deps.coordinator_scope(user_id),
+                configured=deps.settings.coordinator_user_ids,
                 now=deps.now(),
             )
 

@@ -233,7 +233,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     # --- the newsletter file ---------------------------------------------------------------
     def export_in_slack(inv: Invocation, rest: str) -> None:
         t = inv.t
-        if not deps.is_coordinator(inv.user_id):
+        scope = deps.coordinator_scope(inv.user_id)  # a region's coordinator exports their region's
+        if not scope:
             inv.ack(common.ephemeral(t("writeups.export.not_allowed")))
             return
         since = deps.now().date() - timedelta(days=31)
@@ -248,7 +249,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 inv.ack(common.ephemeral(t("writeups.export.usage", command=command)))
                 return
         with deps.session_factory() as session:
-            items = writeups.for_export(session, since)
+            items = writeups.for_export(session, since, coordinator=scope)
         content = (views.export_html if fmt == "html" else views.export_markdown)(items, t, since)
         inv.ack(views.export_ack(t, len(items)))
         title = t("writeups.export.title", since=since.isoformat())

@@ -27,6 +27,7 @@ from models import (
     TopicSuggestion,
 )
 from services import audit, coordinators
+from services.coordinators import Scope
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.matching import topic_index, words
 
@@ -38,6 +39,7 @@ F_NAME_FI = "topic_name_fi"
 F_NAME_SV = "topic_name_sv"
 F_NAME_EN = "topic_name_en"
 F_SYNONYMS = "topic_synonyms"
+OTHER_REGION = "topics.error.other_region"
 
 
 @dataclass(frozen=True)
@@ -137,16 +139,36 @@ def suggestion_info(session: Session, suggestion_id: int, lang: str) -> Suggesti
     )
 
 
-def suggestion_coordinators(session: Session, suggester: str, configured: Iterable[str]) -> tuple[str, ...]:
-    """Who hears of a suggested topic: the coordinators of the suggester's home library's region;
-    if the suggester has no home library, or that region has no coordinators, the configured ones
-    (COORDINATOR_USER_IDS), so that a suggestion always reaches someone."""
-    region_id = session.scalar(
+def _suggester_region(session: Session, suggester: str) -> int | None:
+    return session.scalar(
         select(Library.region_id)
         .join(StaffProfile, StaffProfile.home_library_id == Library.id)
         .where(StaffProfile.slack_user_id == suggester)
     )
+
+
+def suggestion_coordinators(session: Session, suggester: str, configured: Iterable[str]) -> tuple[str, ...]:
+    """Who hears of a suggested topic: the coordinators of the suggester's home library's region;
+    if the suggester has no home library, or that region has no coordinators, the configured ones
+    (COORDINATOR_USER_IDS), so that a suggestion always reaches someone."""
+    region_id = _suggester_region(session, suggester)
     return coordinators.of_region_or(session, region_id, configured) or tuple(configured)
+
+
+def may_decide(
+    session: Session, suggester: str, actor: str, coordinator: bool | Scope, configured: Iterable[str]
+) -> bool:
+    """Whether `actor` may decide a suggestion by `suggester`: those it was sent to
+    (`suggestion_coordinators`), i.e. a coordinator who covers the suggester's region or, when
+    that region is unknown or has no coordinators, a configured one. A bool (scripts, unit
+    tests) means everywhere or nowhere."""
+    if not isinstance(coordinator, Scope):
+        return bool(coordinator)
+    region_id = _suggester_region(session, suggester)
+    if coordinator.covers(region_id):
+        return True
+    fallback = not coordinators.of_region_or(session, region_id, ())
+    return fallback and actor in set(configured)
 
 
 def remember_messages(
@@ -161,7 +183,9 @@ def remember_messages(
             suggestion.messages = "\n".join(lines)
 
 
-def _pending(session: Session, suggestion_id: int, actor: str, coordinator: bool) -> TopicSuggestion:
+def _pending(
+    session: Session, suggestion_id: int, actor: str, coordinator: bool | Scope, configured: Iterable[str]
+) -> TopicSuggestion:
     if not coordinator:
         raise NotAllowed()
     suggestion = session.scalar(
@@ -169,6 +193,8 @@ def _pending(session: Session, suggestion_id: int, actor: str, coordinator: bool
     )
     if suggestion is None:
         raise NotFound()
+    if not may_decide(session, suggestion.suggested_by, actor, coordinator, configured):
+        raise NotAllowed(OTHER_REGION)
     if suggestion.status != SuggestionStatus.PENDING:
         raise Conflict("topics.error.already_decided", by=f"<@{suggestion.decided_by}>")
     return suggestion
@@ -215,12 +241,13 @@ def approve_suggestion(
     category_id: int,
     *,
     actor: str,
-    coordinator: bool,
+    coordinator: bool | Scope,
+    configured: Iterable[str] = (),
     now: datetime,
 ) -> None:
     """Add the suggested topic to the catalogue (in `category_id`) and to the suggesting offer."""
     with session_factory.begin() as session:
-        suggestion = _pending(session, suggestion_id, actor, coordinator)
+        suggestion = _pending(session, suggestion_id, actor, coordinator, configured)
         if session.get(TopicCategory, category_id) is None:
             raise NotFound()
         topic = _new_topic(session, category_id, suggestion.text, "", "", "", now)
@@ -234,12 +261,13 @@ def merge_suggestion(
     topic_id: int,
     *,
     actor: str,
-    coordinator: bool,
+    coordinator: bool | Scope,
+    configured: Iterable[str] = (),
     now: datetime,
 ) -> None:
     """The suggestion means an existing topic: its text becomes a synonym, the offer gets the topic."""
     with session_factory.begin() as session:
-        suggestion = _pending(session, suggestion_id, actor, coordinator)
+        suggestion = _pending(session, suggestion_id, actor, coordinator, configured)
         topic = session.get(Topic, topic_id)
         if topic is None or topic.status != TopicStatus.ACTIVE:
             raise NotFound()
@@ -255,11 +283,12 @@ def reject_suggestion(
     suggestion_id: int,
     *,
     actor: str,
-    coordinator: bool,
+    coordinator: bool | Scope,
+    configured: Iterable[str] = (),
     now: datetime,
 ) -> None:
     with session_factory.begin() as session:
-        suggestion = _pending(session, suggestion_id, actor, coordinator)
+        suggestion = _pending(session, suggestion_id, actor, coordinator, configured)
         _decide(session, suggestion, SuggestionStatus.REJECTED, None, actor, now)
 
 

@@ -348,15 +348,18 @@ def _own(session: Session, reminder_id: int, kinds_: tuple[str, ...]) -> Reminde
 
 
 def stuck_decision(
-    session: Session, reminder_id: int, *, actor: str, is_coordinator: bool
+    session: Session, reminder_id: int, *, actor: str, is_coordinator: bool | coordinators.Scope
 ) -> tuple[Stuck, bool]:
-    """The decision a `decision_stuck` reminder is about, and whether it still waits."""
+    """The decision a `decision_stuck` reminder is about, and whether it still waits (for the
+    coordinators of the visit's region: another region's are told whose it is)."""
     if not is_coordinator:
         raise NotAllowed(NOT_YOURS)
     reminder = _own(session, reminder_id, (DECISION_STUCK,))
     visit = session.get(Visit, reminder.visit_id) if reminder.visit_id else None
     if visit is None:
         raise NotFound()
+    home = session.get(Library, visit.home_library_id)
+    coordinators.require_region(is_coordinator, home.region_id if home is not None else None)
     party = str(reminder.params.get("party"))
     waiting = visit.round == reminder.params.get("round") and party in waiting_parties(visit)
     people = tuple(deciders(session, visit, party, coordinators_of(session, visit, _policy)))
@@ -364,7 +367,12 @@ def stuck_decision(
 
 
 def remind_again(
-    session: Session, reminder_id: int, *, actor: str, is_coordinator: bool, now: datetime
+    session: Session,
+    reminder_id: int,
+    *,
+    actor: str,
+    is_coordinator: bool | coordinators.Scope,
+    now: datetime,
 ) -> tuple[Stuck, bool, int]:
     """A coordinator nudges the stuck party again, now (at most once a day per stuck reminder).
     Returns the decision, whether it still waits, and how many nudges were newly planned (0 when

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Library, Topic, Visit, VisitStatus, WriteUp, WriteUpStatus
 from services import audit, visit_outbox
-from services.coordinators import Scope, require_region
+from services.coordinators import Scope, require, require_region
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.libraries import contacts_of
 from services.matching import MAX_QUERY_CHARS, MAX_QUERY_WORDS, index_text, words
@@ -632,12 +632,18 @@ def to_submit_for(
     return [(r[0], r[1], r[2], r[3]) for r in rows if r[3] is not None]
 
 
-def for_export(session: Session, since: date) -> list[WriteUpView]:
-    """Published write-ups published on or after `since` (Helsinki), oldest first."""
+def for_export(session: Session, since: date, *, coordinator: bool | Scope = True) -> list[WriteUpView]:
+    """Published write-ups published on or after `since` (Helsinki), oldest first: of the
+    coordinator's regions (a write-up's region is its visit's, as in moderation), or all of them
+    for a coordinator of every region (True: a script)."""
+    require(coordinator)
     start = datetime(since.year, since.month, since.day, tzinfo=HELSINKI)
-    rows = list(
-        session.scalars(
-            select(WriteUp).where(_query(session, (), since=start)).order_by(WriteUp.published_at, WriteUp.id)
+    stmt = select(WriteUp).where(_query(session, (), since=start))
+    if isinstance(coordinator, Scope) and coordinator.regions is not None:
+        stmt = (
+            stmt.join(Visit, Visit.id == WriteUp.visit_id)
+            .join(Library, Library.id == Visit.home_library_id)
+            .where(Library.region_id.in_(sorted(coordinator.regions)))
         )
-    )
+    rows = list(session.scalars(stmt.order_by(WriteUp.published_at, WriteUp.id)))
     return _views(session, rows)

@@ -20,11 +20,16 @@ from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
 from models import (
     AuditEntry,
     Coordinator,
+    HostOffer,
     InvoiceStatus,
     Library,
     LibraryContact,
     PartyState,
     Region,
+    Reminder,
+    SuggestionStatus,
+    Topic,
+    TopicSuggestion,
     Visit,
     VisitCost,
     VisitStatus,
@@ -35,7 +40,7 @@ from services import reminders, staff, visit_outbox, visit_reminders
 from services.travel_invoices import invoice_status
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_decide import confirm_visit, wait_until
-from tests.e2e.test_offer import multi, offer_values
+from tests.e2e.test_offer import multi, offer_values, select_action
 from tests.e2e.test_offer import submit as submit_offer
 from tests.e2e.test_writeups import confirmed_visit, form_values
 from tests.e2e.test_writeups import submit as submit_writeup
@@ -66,6 +71,7 @@ SECOND = "U0SECOND"  # a second coordinator of the default region (Savo), added 
 OTHER_REGION = "This visit belongs to another region"
 TZ = ZoneInfo("Europe/Helsinki")
 ONLY = "Only coordinators can do this."
+OTHER_SUGGESTION = "This suggestion is from another region: that region's coordinators decide it."
 
 
 @pytest.fixture(autouse=True)
@@ -564,6 +570,158 @@ def test_a_suggestion_from_a_region_without_coordinators_goes_to_the_configured_
     _suggest_from_north(bot, north)
     [dm] = posted_to(bot, COORDINATOR)
     assert "Sirkuskoulu" in text_of(dm)
+
+
+def _suggestion(bot: Bot) -> TopicSuggestion:
+    with bot.session_factory() as session:
+        found = session.scalar(select(TopicSuggestion))
+        assert found is not None
+        return found
+
+
+def _catalogue(bot: Bot) -> tuple[object, ...]:
+    """What deciding a suggestion changes: the suggestion, the topics and their synonyms, the
+    suggesting offer's topics, the audit trail."""
+    with bot.session_factory() as session:
+        topics = [(t.id, t.name_fi, t.synonyms) for t in session.scalars(select(Topic).order_by(Topic.id))]
+        offers = [[t.id for t in o.topics] for o in session.scalars(select(HostOffer).order_by(HostOffer.id))]
+        audit = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action.like("topic_suggestion.%"))
+        )
+    s = _suggestion(bot)
+    return (s.status, s.decided_by, s.topic_id), topics, offers, audit
+
+
+def _decide_suggestion(bot: Bot, act: str, dm: dict[str, Any], user: str) -> None:
+    """Press approve (into the first category), merge (into a topic) or reject on a suggestion's DM."""
+    actions = next(b for b in jsonish(dm["blocks"]) if b["type"] == "actions")
+    if act == "approve":
+        category = actions["elements"][0]["options"][0]["value"]
+        select_action(bot, ids.SUGGESTION_APPROVE, actions["block_id"], category, user=user)
+    elif act == "merge":
+        topic = str(a_topic(bot.session_factory).id)
+        select_action(
+            bot, ids.SUGGESTION_MERGE, actions["block_id"], topic, user=user, kind="external_select"
+        )
+    else:
+        value = buttons(dm)[ids.SUGGESTION_REJECT]["value"]
+        assert (
+            bot.slack.action(ids.SUGGESTION_REJECT, value, user=user, block_id=actions["block_id"]).status
+            == 200
+        )
+
+
+DECIDED = {
+    "approve": SuggestionStatus.APPROVED,
+    "merge": SuggestionStatus.MERGED,
+    "reject": SuggestionStatus.REJECTED,
+}
+
+
+@pytest.mark.parametrize("act", list(DECIDED))
+def test_only_the_suggesters_regions_coordinators_decide_a_suggested_topic(bot: Bot, act: str) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    _suggest_from_north(bot, north)
+    [dm] = posted_to(bot, NORTH_COORD)
+    before = _catalogue(bot)
+    # Savo's coordinator (a forwarded message, a forged press) is refused politely; nothing changes.
+    _decide_suggestion(bot, act, dm, COORDINATOR)
+    assert OTHER_SUGGESTION in _said(bot, 1)
+    settle(bot)
+    assert _catalogue(bot) == before
+    assert bot.api.of("chat.update") == []
+    # Pohjois-Karjala's coordinator decides it.
+    _decide_suggestion(bot, act, dm, NORTH_COORD)
+    wait_until(bot, lambda: _suggestion(bot).status == DECIDED[act])
+    assert _suggestion(bot).decided_by == NORTH_COORD
+
+
+def test_a_suggestion_sent_to_the_configured_coordinators_is_theirs_to_decide(bot: Bot) -> None:
+    north = _north(bot)  # no coordinator of its own: the suggestion goes to the configured ones
+    _add_coordinator(bot, SECOND, _savo(bot))  # Savo's, added in the bot: neither told nor deciding
+    bot.api.locales[SECOND] = "sv-SE"
+    _suggest_from_north(bot, north)
+    [dm] = posted_to(bot, COORDINATOR)
+    assert posted_to(bot, SECOND) == []
+    before = _catalogue(bot)
+    for n, act in enumerate(DECIDED, start=1):
+        _decide_suggestion(bot, act, dm, SECOND)
+        assert "Förslaget kommer från en annan region" in _said(bot, n), act  # in their language
+    settle(bot)
+    assert _catalogue(bot) == before
+    _decide_suggestion(bot, "approve", dm, COORDINATOR)
+    wait_until(bot, lambda: _suggestion(bot).status == SuggestionStatus.APPROVED)
+    assert _suggestion(bot).decided_by == COORDINATOR
+
+
+def _stuck_host_reminder(bot: Bot, visit_id: int) -> int:
+    with bot.session_factory() as session:
+        found = session.scalars(
+            select(Reminder).where(Reminder.visit_id == visit_id, Reminder.kind == "decision_stuck")
+        ).all()
+    return next(r.id for r in found if r.params["party"] == "host")
+
+
+def _reminder_ids(bot: Bot) -> list[int]:
+    with bot.session_factory() as session:
+        return list(session.scalars(select(Reminder.id).order_by(Reminder.id)))
+
+
+def test_a_stuck_decisions_buttons_are_for_its_regions_coordinators(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    north_visit = _propose_north(bot, north)
+    _sweep(bot, datetime(2026, 12, 2, 12, 0, tzinfo=TZ))  # nudges and stuck notices, all at once
+    stuck = _stuck_host_reminder(bot, north_visit.id)
+    before, posted = _reminder_ids(bot), len(bot.api.of("chat.postMessage"))
+    # Savo's coordinator may neither remind again nor take over a visit of Pohjois-Karjala.
+    assert OTHER_REGION in _press(bot, ids.REMINDER_AGAIN, str(stuck), COORDINATOR)
+    assert OTHER_REGION in _press(bot, ids.REMINDER_TAKE_OVER, str(stuck), COORDINATOR)
+    settle(bot)
+    assert _reminder_ids(bot) == before
+    assert len(bot.api.of("chat.postMessage")) == posted
+    # The region's coordinator reminds the host again.
+    assert "A reminder goes out now" in _press(bot, ids.REMINDER_AGAIN, str(stuck), NORTH_COORD)
+    assert len(_reminder_ids(bot)) == len(before) + 1
+
+
+def _published_in_both_regions(bot: Bot) -> None:
+    """A published write-up of a visit in Savo and one in Pohjois-Karjala (whose coordinator is added)."""
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    savo_visit = confirmed_visit(bot, set_up_people(bot))
+    north_visit = confirmed_visit(bot, _north_places(bot, north), visitor=NORTH_VISITOR)
+    submit_writeup(bot, savo_visit, form_values(title="Lukukoirat Joroisissa"))
+    submit_writeup(bot, north_visit, form_values(title="Sirkuskoulu Outokummussa"), user=NORTH_VISITOR)
+    settle(bot)
+
+
+def _export(bot: Bot, user: str) -> str:
+    """`/vertais ideat vienti` as `user`: the uploaded file's text."""
+    done = len(bot.api.of("files.completeUploadExternal"))
+    assert bot.slack.command("ideat vienti 2026-11-01", user=user).status == 200
+    bot.api.wait_for("files.completeUploadExternal", count=done + 1)
+    settle(bot)
+    return str(bot.api.of("upload")[-1].body["raw"])
+
+
+def test_a_regions_coordinator_exports_their_regions_write_ups(bot: Bot) -> None:
+    _published_in_both_regions(bot)
+    north = _export(bot, NORTH_COORD)
+    assert "Sirkuskoulu Outokummussa" in north and "Lukukoirat Joroisissa" not in north
+    savo = _export(bot, COORDINATOR)  # the configured coordinators coordinate the default region
+    assert "Lukukoirat Joroisissa" in savo and "Sirkuskoulu Outokummussa" not in savo
+
+
+@pytest.mark.parametrize("bot_settings", [{"default_region": "koko-suomi"}])
+def test_a_coordinator_of_every_region_exports_every_regions_write_ups(bot: Bot) -> None:
+    # The default region is not in the database: the configured coordinators act for every region.
+    _published_in_both_regions(bot)
+    everything = _export(bot, COORDINATOR)
+    assert "Lukukoirat Joroisissa" in everything and "Sirkuskoulu Outokummussa" in everything
+    north = _export(bot, NORTH_COORD)
+    assert "Sirkuskoulu Outokummussa" in north and "Lukukoirat Joroisissa" not in north
 
 
 def test_a_host_who_has_left_is_reported_to_the_visits_regions_coordinators(bot: Bot) -> None:
