@@ -1,13 +1,17 @@
-"""Global middleware: it only adds to the context (who is asking, in which language)."""
+"""Global middleware: it only adds to the context (who is asking, in which language, and a
+`respond()` that gives up as soon as the Web API's calls do)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
-from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
+from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.middleware import Middleware
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot import replays
 from bot.deps import Deps
@@ -62,6 +66,22 @@ class StickyAck(Ack):
             self.__dict__["_answered"].set()
 
 
+class TimedRespond(Respond):
+    """Bolt's `respond()`, with the Web API's time-out (SLACK_TIMEOUT) instead of the 30 seconds
+    of slack_sdk's WebhookClient: a response_url that does not answer would hold a listener
+    thread that long, and the person would wait as long for the answer that handlers/replies.py
+    then sends another way."""
+
+    def __init__(self, *, response_url: str, timeout: float) -> None:
+        super().__init__(response_url=response_url)
+        self.timeout = timeout
+
+    def __call__(self, text: str | dict[str, Any] = "", **message: Any) -> WebhookResponse:  # type: ignore[override]
+        whole = _build_message(**text) if isinstance(text, dict) else _build_message(text=text, **message)
+        client = WebhookClient(url=self.response_url, timeout=self.timeout)  # type: ignore[arg-type]
+        return client.send_dict(whole)
+
+
 class _StickyAckMiddleware(Middleware):
     """Gives the request a StickyAck before anything makes Bolt's plain Ack.
 
@@ -88,6 +108,10 @@ class _IdentifyMiddleware(Middleware):
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         deps, context = self.deps, req.context
+        if context.response_url:
+            context["respond"] = TimedRespond(
+                response_url=context.response_url, timeout=deps.settings.slack_timeout
+            )
         user_id = context.user_id
         if user_id:
             me = staff.identify(

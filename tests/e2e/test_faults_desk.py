@@ -47,6 +47,7 @@ from tests.e2e.visit_helpers import (
     settle,
     text_of,
 )
+from tests.fakes.slack_api import Failure
 from tests.fakes.slack_requests import all_text, select_value, text_value, user_value
 
 LANG = "sv"  # the coordinator reads Swedish: every answer below must be in Swedish
@@ -438,6 +439,23 @@ def test_a_snooze_whose_message_update_fails_is_saved_once(bot: Bot, extent: str
     assert set(buttons(update)) == {ids.WRITEUP_OPEN}
     finished(bot)
     assert pending_nags(bot) == after
+
+
+def test_an_answer_whose_response_url_never_answers_comes_by_direct_message_in_seconds(bot: Bot) -> None:
+    """A response_url that takes the answer and never replies holds it no longer than any Web
+    API call (SLACK_TIMEOUT), not the 30 seconds of slack_sdk's WebhookClient that Bolt's
+    respond() uses: the person is told by direct message at once, and the snooze is saved."""
+    nag = a_write_up_nag(bot)
+    bot.clock.now = local(2026, 12, 9, 10, 0)
+    bot.api.fail_while(Failure(hang=True), "response_url")
+    posts = len(bot.api.of("chat.postMessage"))
+    reply = bot.slack.action(ids.REMINDER_SNOOZE, str(nag), user=VISITOR)
+    assert reply.status == 200
+    dm = bot.api.wait_for("chat.postMessage", count=posts + 1, timeout=CLIENT_TIMEOUT * 10)[-1]
+    fi = translator("fi")
+    assert dm.body["channel"] == VISITOR
+    assert fi("reminders.snoozed", date=day_text(date(2026, 12, 16), fi)) in text_of(dm.body)
+    assert pending_nags(bot)[0][1] == local(2026, 12, 16, 10, 0)
 
 
 def test_a_nag_snoozed_twice_moves_the_next_nag_once(bot: Bot) -> None:
