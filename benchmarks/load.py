@@ -424,11 +424,13 @@ def measure(
     """One run of one load against one server: its row of the table."""
     api.clear()
     cpu_before = cpu_seconds(pid)
+    harness_before = cpu_seconds(api.process.pid) + time.process_time()
     if how == "clients":
         result = run_load(port, amount, seconds, requests)
     else:
         result = run_rate(port, amount, seconds, requests)
     cpu = cpu_seconds(pid) - cpu_before
+    harness = cpu_seconds(api.process.pid) + time.process_time() - harness_before
     delays = views_open_delays(api, result.sent_at)
     return {
         "server": name,
@@ -440,6 +442,8 @@ def measure(
         "p99": percentile(result.latencies, 99) * 1000,
         "open_p95": percentile(delays, 95) * 1000,
         "cpu_ms": cpu * 1000 / max(result.requests, 1),
+        # the generator and the fake Web API: CPU the server under test could not have
+        "harness_cpu_ms": harness * 1000 / max(result.requests, 1),
         "p99_by_kind": {
             kind: round(percentile(values, 99) * 1000, 1) for kind, values in result.by_kind.items()
         },
