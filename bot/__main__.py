@@ -42,6 +42,7 @@ def configure_logging(level: str) -> None:
     for noisy in ("slack_sdk", "slack_bolt"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    request_log.quiet_server_queue()
     request_log.write_in_background(logging.getLogger().handlers)
 
 
