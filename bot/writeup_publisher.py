@@ -24,11 +24,10 @@ from dataclasses import replace
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import Translator, translator
-from bot.notifier import PASSING_ERRORS, Outcome, _from_ts
+from bot.notifier import Outcome, _from_ts, unless_refused
 from bot.reminder_delivery import find_in_channel, tagged
 from bot.views import writeups as views
 from services import coordinators, staff, visit_outbox, writeups
@@ -133,17 +132,12 @@ class SlackWriteUpPublisher:
         def is_it(payload: dict[str, Any]) -> bool:
             return payload.get("writeup_id") == w.id
 
-        try:
-            return find_in_channel(
+        return unless_refused(
+            lambda: find_in_channel(
                 self.client, self.channel, tagged(WRITEUP_EVENT, is_it), since=_from_ts(w.ts or "")
-            )
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            error = str(exc.response.get("error") or f"http_{status}")
-            if status == 429 or status >= 500 or error in PASSING_ERRORS:
-                raise
-            log.warning("write-up %s: could not look for its idea-bank post (%s); posting it", w.id, error)
-            return None
+            ),
+            f"write-up {w.id}: its idea-bank post",
+        )
 
     # --- notices ---------------------------------------------------------------------------
     def moderators(self, w: WriteUpView) -> tuple[str, ...]:
