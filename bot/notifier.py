@@ -21,9 +21,10 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -137,6 +138,42 @@ class OwedRow:
     crashed: bool
     since: datetime
 
+    @classmethod
+    def of(cls, row: DueReminder) -> OwedRow:
+        params = row.params
+        return cls(
+            row.id,
+            done=set(params.get("done") or []),
+            # Whose notice may have reached Slack before: those whose post went unanswered,
+            # and, if this row was taken over from a request or sweep that died, anyone's.
+            unsure=set(params.get("unsure") or []),
+            crashed=row.reclaimed_from is not None,
+            since=min(row.due_at, row.reclaimed_from or row.due_at),
+        )
+
+    def may_have_reached(self, user: str) -> bool:
+        """May this person's notice be in Slack already (to be looked for before it is sent)?"""
+        return self.crashed or user in self.unsure
+
+
+Found = TypeVar("Found")
+
+
+def unless_refused(look: Callable[[], Found], what: str) -> Found | None:
+    """What a look-up for a message that may have reached Slack finds. A look-up Slack refuses
+    for good (an install without the history scope: missing_scope, say) finds nothing, so the
+    message is sent, twice being better than never; a passing failure (429, 5xx, a time-out, a
+    closed connection) is raised, and the retry looks again."""
+    try:
+        return look()
+    except SlackApiError as exc:
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or f"http_{status}")
+        if status == 429 or status >= 500 or error in PASSING_ERRORS:
+            raise
+        log.warning("%s: could not look for it in Slack (%s); sending it", what, error)
+        return None
+
 
 def invite_filename(visit_id: int, sequence: int) -> str:
     """The name of a visit's invite file: unique to the invite (each invite of a visit has its
@@ -235,19 +272,7 @@ class SlackVisitNotifier:
             None if superseded else invite,
             changed=not superseded,
         )
-        outcome = self._render_all(
-            change,
-            post_new=True,
-            owed=OwedRow(
-                row.id,
-                done=set(params.get("done") or []),
-                # Whose notice may have reached Slack before: those whose post went unanswered,
-                # and, if this row was taken over from a request or sweep that died, anyone's.
-                unsure=set(params.get("unsure") or []),
-                crashed=row.reclaimed_from is not None,
-                since=min(row.due_at, row.reclaimed_from or row.due_at),
-            ),
-        )
+        outcome = self._render_all(change, post_new=True, owed=OwedRow.of(row))
         if outcome.outage:
             raise DeliveryError(outcome.outage, permanent=False, outage=True)
         if not outcome.ok:
@@ -390,7 +415,7 @@ class SlackVisitNotifier:
                 # its file's name) before it is sent again.
                 if (
                     owed is not None
-                    and (owed.crashed or user in owed.unsure)
+                    and owed.may_have_reached(user)
                     and (
                         self._find_invite(channels[user], card, since=owed.since)
                         if send_invite

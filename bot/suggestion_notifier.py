@@ -2,27 +2,41 @@
 `topics.suggestion_coordinators`; the message is remembered, so that a decision can update it).
 The suggestion is saved before any of this; what fails for a passing reason stays in its outbox
 row (`services.visit_outbox`) and the sweep sends it later, only to the coordinators who have
-not had it."""
+not had it.
+
+Each DM carries Slack message metadata (`SUGGESTION_EVENT`, with the suggestion's id). A DM whose
+answer never came (a time-out, a closed connection) is noted in the outbox row (`unsure`), and the
+sweep looks for it in the coordinator's DM (`find_in_dm`, scope im:history) before sending it
+again, as it does for every DM not yet done of a row taken over from a request or sweep that
+died; a DM found there is remembered like a posted one (a decision updates it). The first attempt
+makes no look-up. DMs go through a client that does not retry them itself: a retry after a lost
+answer would post twice."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.deps import utc_now
 from bot.i18n import translator
-from bot.notifier import Outcome
+from bot.notifier import Outcome, OwedRow, unless_refused
+from bot.reminder_delivery import find_in_dm
 from bot.views.topics import suggestion_message
+from models import SuggestionStatus
 from services import topics, visit_outbox
 from services.errors import NotFound
 from services.ports import DeliveryError
 from services.reminders import DueReminder
 
 log = logging.getLogger(__name__)
+# Slack message metadata of a suggestion's DM: event type, payload {"suggestion_id": id}.
+SUGGESTION_EVENT = "vertais_suggestion"
 
 
 class SlackSuggestionNotifier:
@@ -36,41 +50,76 @@ class SlackSuggestionNotifier:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.client = client
+        # Posts are not retried by the client: a retry after a lost answer would post twice.
+        self.poster = copy.copy(client)
+        self.poster.retry_handlers = []
         self.session_factory = session_factory
         self.coordinators = tuple(coordinators)
         self.t = translator(default_language)
         self.clock = clock
 
-    def _send(self, suggestion_id: int, done: set[str], row_id: int | None) -> Outcome:
+    def _send(self, suggestion_id: int, owed: OwedRow | None) -> Outcome:
         outcome = Outcome()
         with self.session_factory() as session:
             info = topics.suggestion_info(session, suggestion_id, self.t.lang)
             recipients = topics.suggestion_coordinators(session, info.suggested_by, self.coordinators)
         message = suggestion_message(info, self.t)
+        metadata = {"event_type": SUGGESTION_EVENT, "event_payload": {"suggestion_id": suggestion_id}}
         if not recipients:
             log.warning("a topic was suggested but no coordinators are configured")
+        done = owed.done if owed is not None else set()
         for coordinator in recipients:
             if coordinator in done:
                 continue
             if outcome.stopped:
                 break  # Slack is failing: the retry tells the rest
             try:
-                response = self.client.chat_postMessage(channel=coordinator, **message)
+                found = None
+                if owed is not None and owed.may_have_reached(coordinator):
+                    found = self._find(coordinator, suggestion_id, owed)
+                if found is None:
+                    response = self.poster.chat_postMessage(channel=coordinator, metadata=metadata, **message)
+                    where = (str(response["channel"]), str(response["ts"]))
+                else:
+                    log.info("suggestion %s: its DM had reached Slack; not sending it again", suggestion_id)
+                    where = found
             except Exception as exc:
-                outcome.add(exc, "could not send a topic suggestion to a coordinator")
+                if outcome.add(exc, "could not send a topic suggestion to a coordinator"):
+                    outcome.unsure.add(coordinator)
+                    if owed is not None:
+                        visit_outbox.mark_unsure(self.session_factory, owed.id, [coordinator])
                 continue
-            topics.remember_messages(
-                self.session_factory, suggestion_id, [(str(response["channel"]), str(response["ts"]))]
-            )
+            topics.remember_messages(self.session_factory, suggestion_id, [where])  # found ones too
             outcome.notified.add(coordinator)
-            if row_id is not None:
-                visit_outbox.mark_done(self.session_factory, row_id, [coordinator])
+            if owed is not None:
+                visit_outbox.mark_done(self.session_factory, owed.id, [coordinator])
+            if found is not None and info.status != SuggestionStatus.PENDING:
+                self._show_decided(found, message)
         return outcome
+
+    def _show_decided(self, where: tuple[str, str], message: dict[str, Any]) -> None:
+        """A DM found after the suggestion was decided (the decision did not know of it): show
+        the decision in it too."""
+        try:
+            self.client.chat_update(channel=where[0], ts=where[1], **message)
+        except Exception:
+            log.warning("could not update a topic suggestion message", exc_info=True)
+
+    def _find(self, coordinator: str, suggestion_id: int, owed: OwedRow) -> tuple[str, str] | None:
+        """(channel, ts) of the suggestion's DM to this coordinator, if it is in Slack already."""
+
+        def is_it(payload: dict[str, Any]) -> bool:
+            return payload.get("suggestion_id") == suggestion_id
+
+        return unless_refused(
+            lambda: find_in_dm(self.client, coordinator, SUGGESTION_EVENT, is_it, since=owed.since),
+            f"suggestion {suggestion_id}: its DM",
+        )
 
     def show(self, suggestion_id: int, owed: visit_outbox.Owed | None) -> bool:
         """Right after the offer is saved; never raises. What fails is left for the sweep."""
         try:
-            outcome = self._send(suggestion_id, set(), None)
+            outcome = self._send(suggestion_id, None)
         except Exception:
             log.exception("could not send a topic suggestion")
             outcome = Outcome(failures=["error"])
@@ -80,9 +129,7 @@ class SlackSuggestionNotifier:
 
     def deliver_owed(self, row: DueReminder) -> None:
         try:
-            outcome = self._send(
-                int(row.params.get("suggestion") or 0), set(row.params.get("done") or []), row.id
-            )
+            outcome = self._send(int(row.params.get("suggestion") or 0), OwedRow.of(row))
         except NotFound:
             return
         if outcome.outage:

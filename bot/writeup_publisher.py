@@ -12,8 +12,15 @@ The idea-bank post carries Slack message metadata (`WRITEUP_EVENT`, with the wri
 is noted on the write-up before it is made (`writeups.begin_post`). A post whose answer never came
 (a time-out, a lost connection, a crash before its ts was saved) may be in the channel all the
 same: the next attempt (the sweep's, or a later edit's) looks for it in the channel's history
-(`conversations.history`, scope channels:history) and keeps it instead of posting again. Posts go
-through a client that does not retry them itself: a retry after a lost answer would post twice."""
+(`conversations.history`, scope channels:history) and keeps it instead of posting again.
+
+Each notice carries metadata too (`WRITEUP_NOTICE_EVENT`: the write-up, which notice it is, and
+its outbox row), so that a later notice about the same write-up (published after hidden) is not
+taken for it. A notice whose answer never came is noted in the outbox row (`unsure`); the sweep
+looks for it in the person's DM (`find_in_dm`, scope im:history) before sending it again, and
+for every notice not yet done of a row taken over from a request or sweep that died. The first
+attempt makes no look-up. Posts go through a client that does not retry them itself: a retry
+after a lost answer would post twice."""
 
 from __future__ import annotations
 
@@ -24,12 +31,11 @@ from dataclasses import replace
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import Translator, translator
-from bot.notifier import PASSING_ERRORS, Outcome, _from_ts
-from bot.reminder_delivery import find_in_channel, tagged
+from bot.notifier import Outcome, OwedRow, _from_ts, unless_refused
+from bot.reminder_delivery import find_in_channel, find_in_dm, tagged
 from bot.views import writeups as views
 from services import coordinators, staff, visit_outbox, writeups
 from services.errors import NotFound
@@ -40,6 +46,9 @@ from services.writeups import Submitted, WriteUpStatus, WriteUpView
 log = logging.getLogger(__name__)
 # Slack message metadata of the idea-bank post: event type, payload {"writeup_id": id}.
 WRITEUP_EVENT = "vertais_writeup"
+# Of a notice: payload {"writeup_id": id, "notice": TELL | "hidden" | "published", "outbox_id": id}.
+WRITEUP_NOTICE_EVENT = "vertais_writeup_notice"
+TELL = "tell"  # the notice to the host contacts and coordinators (the author's is hidden | published)
 
 
 class SlackWriteUpPublisher:
@@ -133,17 +142,12 @@ class SlackWriteUpPublisher:
         def is_it(payload: dict[str, Any]) -> bool:
             return payload.get("writeup_id") == w.id
 
-        try:
-            return find_in_channel(
+        return unless_refused(
+            lambda: find_in_channel(
                 self.client, self.channel, tagged(WRITEUP_EVENT, is_it), since=_from_ts(w.ts or "")
-            )
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            error = str(exc.response.get("error") or f"http_{status}")
-            if status == 429 or status >= 500 or error in PASSING_ERRORS:
-                raise
-            log.warning("write-up %s: could not look for its idea-bank post (%s); posting it", w.id, error)
-            return None
+            ),
+            f"write-up {w.id}: its idea-bank post",
+        )
 
     # --- notices ---------------------------------------------------------------------------
     def moderators(self, w: WriteUpView) -> tuple[str, ...]:
@@ -160,12 +164,13 @@ class SlackWriteUpPublisher:
         contacts: Iterable[str],
         outcome: Outcome,
         *,
-        done: set[str] = frozenset(),  # type: ignore[assignment]
-        row_id: int | None = None,
+        outbox_id: int | None,
+        owed: OwedRow | None = None,
     ) -> None:
         moderators = self.moderators(w)
         people = [(u, False) for u in contacts if u != w.author_id and u not in moderators]
         people += [(u, True) for u in moderators]
+        done = owed.done if owed is not None else set()
         for user_id, is_coordinator in people:
             if user_id in done or user_id in outcome.notified:
                 continue
@@ -173,17 +178,8 @@ class SlackWriteUpPublisher:
                 continue  # a private write-up goes to the coordinators only
             if outcome.stopped:
                 break  # Slack is failing: the retry tells the rest
-            t = self.t_for(user_id)
-            try:
-                self.client.chat_postMessage(
-                    channel=user_id, **views.notice_message(w, t, coordinator=is_coordinator)
-                )
-            except Exception as exc:
-                outcome.add(exc, "could not tell someone about a write-up")
-                continue
-            outcome.notified.add(user_id)
-            if row_id is not None:
-                visit_outbox.mark_done(self.session_factory, row_id, [user_id])
+            message = views.notice_message(w, self.t_for(user_id), coordinator=is_coordinator)
+            self._tell(w, user_id, TELL, message, outcome, outbox_id=outbox_id, owed=owed)
 
     def tell_author(
         self,
@@ -191,27 +187,67 @@ class SlackWriteUpPublisher:
         notice: str,
         outcome: Outcome,
         *,
-        done: set[str] = frozenset(),  # type: ignore[assignment]
-        row_id: int | None = None,
+        outbox_id: int | None,
+        owed: OwedRow | None = None,
     ) -> None:
         """Tell the author that a coordinator hid or published their write-up, unless it has
         changed again since (a later change has its own notice)."""
         still = WriteUpStatus.HIDDEN if notice == "hidden" else WriteUpStatus.PUBLISHED
         author = w.author_id
+        done = owed.done if owed is not None else set()
         if w.status != still or author in done or author in outcome.notified or outcome.stopped:
             return
         t = self.t_for(author)
         message = (
             views.author_hidden_notice(w, t) if notice == "hidden" else views.author_published_notice(w, t)
         )
+        self._tell(w, author, notice, message, outcome, outbox_id=outbox_id, owed=owed)
+
+    def _tell(
+        self,
+        w: WriteUpView,
+        user_id: str,
+        notice: str,
+        message: dict[str, Any],
+        outcome: Outcome,
+        *,
+        outbox_id: int | None,
+        owed: OwedRow | None,
+    ) -> None:
+        """Send one notice as a DM, unless an earlier attempt of the outbox row (unanswered, or
+        cut short by a crash) put it in the person's DM already."""
+        payload = {"writeup_id": w.id, "notice": notice, "outbox_id": outbox_id}
         try:
-            self.client.chat_postMessage(channel=author, **message)
+            if (
+                owed is not None
+                and owed.may_have_reached(user_id)
+                and self._find_notice(user_id, payload, owed)
+            ):
+                log.info("write-up %s: the %s notice had reached Slack; not sending it again", w.id, notice)
+            else:
+                metadata = {"event_type": WRITEUP_NOTICE_EVENT, "event_payload": payload}
+                self.poster.chat_postMessage(channel=user_id, metadata=metadata, **message)
         except Exception as exc:
-            outcome.add(exc, "could not tell the author about their write-up")
+            if outcome.add(exc, f"write-up {w.id}: could not send the {notice} notice"):
+                outcome.unsure.add(user_id)
+                if owed is not None:
+                    visit_outbox.mark_unsure(self.session_factory, owed.id, [user_id])
             return
-        outcome.notified.add(author)
-        if row_id is not None:
-            visit_outbox.mark_done(self.session_factory, row_id, [author])
+        outcome.notified.add(user_id)
+        if owed is not None:
+            visit_outbox.mark_done(self.session_factory, owed.id, [user_id])
+
+    def _find_notice(self, user_id: str, payload: dict[str, Any], owed: OwedRow) -> bool:
+        """Is this notice (the same write-up, notice and outbox row) in the person's DM?"""
+
+        def is_it(found: dict[str, Any]) -> bool:
+            return all(found.get(key) == value for key, value in payload.items())
+
+        found = unless_refused(
+            lambda: find_in_dm(self.client, user_id, WRITEUP_NOTICE_EVENT, is_it, since=owed.since),
+            f"write-up {payload['writeup_id']}: the {payload['notice']} notice",
+        )
+        return found is not None
 
     # --- delivery --------------------------------------------------------------------------
     def show(self, submitted: Submitted) -> bool:
@@ -220,10 +256,11 @@ class SlackWriteUpPublisher:
         outcome = Outcome()
         try:
             w = self.follow_post(submitted.writeup, outcome)
+            outbox_id = submitted.outbox.id if submitted.outbox is not None else None
             if submitted.first_submission or submitted.newly_published:
-                self.tell_people(w, submitted.host_contacts, outcome)
+                self.tell_people(w, submitted.host_contacts, outcome, outbox_id=outbox_id)
             if submitted.author_notice:
-                self.tell_author(w, submitted.author_notice, outcome)
+                self.tell_author(w, submitted.author_notice, outcome, outbox_id=outbox_id)
         except Exception:
             log.exception("could not show a write-up")
             outcome.failures.append("error")
@@ -242,13 +279,13 @@ class SlackWriteUpPublisher:
         except NotFound:
             return
         outcome = Outcome()
+        owed = OwedRow.of(row)
         w = self.follow_post(w, outcome)
         if row.params.get("tell"):
             contacts = [str(c) for c in row.params.get("contacts") or []]
-            self.tell_people(w, contacts, outcome, done=set(row.params.get("done") or []), row_id=row.id)
+            self.tell_people(w, contacts, outcome, outbox_id=row.id, owed=owed)
         if row.params.get("author"):
-            notice = str(row.params["author"])
-            self.tell_author(w, notice, outcome, done=set(row.params.get("done") or []), row_id=row.id)
+            self.tell_author(w, str(row.params["author"]), outcome, outbox_id=row.id, owed=owed)
         if outcome.outage:
             raise DeliveryError(outcome.outage, permanent=False, outage=True)
         if not outcome.ok:

@@ -174,13 +174,14 @@ def may_decide(
 def remember_messages(
     session_factory: sessionmaker[Session], suggestion_id: int, messages: list[tuple[str, str]]
 ) -> None:
-    """Where the coordinators' DMs about a suggestion are, to update them after a decision."""
+    """Where the coordinators' DMs about a suggestion are, to update them after a decision (a DM
+    already known, found again after a lost answer, is kept once)."""
     with session_factory.begin() as session:
         suggestion = session.get(TopicSuggestion, suggestion_id)
         if suggestion is not None:
             lines = [line for line in suggestion.messages.splitlines() if line]
             lines += [f"{channel} {ts}" for channel, ts in messages]
-            suggestion.messages = "\n".join(lines)
+            suggestion.messages = "\n".join(dict.fromkeys(lines))
 
 
 def _pending(

@@ -36,7 +36,8 @@ A calendar invite (files_upload_v2) cannot carry message metadata: its file's na
 the visit and the invite's SEQUENCE, and an invite whose upload went unanswered (`unsure`), or
 that a crash interrupted, is looked for by that name in the person's DM before it is uploaded
 again. A write-up's idea-bank post is noted on the write-up before it is made and
-looked for in the channel the same way (`bot.writeup_publisher`).
+looked for in the channel the same way (`bot.writeup_publisher`); a write-up's notices and a
+suggestion's DMs carry metadata and are noted `unsure` and looked for like a visit's notices.
 
 The row knows nothing of Slack: it says what is owed, not how to send it.
 """
