@@ -2,7 +2,8 @@
 its region's coordinators and only they decide it; nobody decides the funding of their own visit
 or their staff's; a coordinator added in the bot can be removed; a received travel invoice is
 marked paid by the region's coordinator; a coordinator edits the offers of their region's
-libraries only."""
+libraries only, and adds, moves and removes only their region's coordinators (the configured
+ones manage every region)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 
 from bot import ids
 from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
-from bot.views.limits import check_options_response
+from bot.views.limits import check_options_response, check_view
 from models import (
     AuditEntry,
     ClosedPeriod,
@@ -870,3 +871,97 @@ def test_a_coordinator_edits_only_the_offers_of_their_regions_libraries(bot: Bot
     assert _picked(bot, NORTH_COORD, "iisalm") == {iisalmi}
     answer = submit_offer(bot, _offer_at(bot, "iisalmi", [NORTH_COORD]), user=NORTH_COORD)
     assert answer["response_action"] == "update"
+
+
+# --- Coordinators: a coordinator manages their own region's coordinators ---------------------------
+MANAGE_OTHER = "You can add, move and remove only the coordinators of your own region"
+
+
+def _coordinators(bot: Bot) -> tuple[object, ...]:
+    """Who coordinates where (the rows added in the bot) and the audit entries of their changes."""
+    with bot.session_factory() as session:
+        rows = sorted((c.slack_user_id, c.region_id) for c in session.scalars(select(Coordinator)))
+        audited = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action.like("coordinator.%"))
+        )
+    return rows, audited
+
+
+def _add(bot: Bot, user: str, region_id: int, by: str) -> dict[str, Any]:
+    return bot.slack.submit(
+        ids.COORDINATOR_VIEW,
+        {
+            ids.DESK_USER: {ids.DESK_USER: user_value(user)},
+            ids.DESK_REGION: {ids.DESK_REGION: select_value(str(region_id))},
+        },
+        user=by,
+    ).json()
+
+
+def _region_choices(bot: Bot, user: str) -> set[int]:
+    """The regions the add-coordinator modal lets `user` pick."""
+    opened = len(bot.api.of("views.open"))
+    bot.slack.action(ids.OPEN_ADD_COORDINATOR, "", user=user, where="home")
+    view = jsonish(bot.api.wait_for("views.open", count=opened + 1)[-1].body["view"])
+    check_view(view)
+    region = next(b for b in view["blocks"] if b.get("block_id") == ids.DESK_REGION)
+    return {int(o["value"]) for o in region["element"]["options"]}
+
+
+def test_a_coordinator_adds_moves_and_removes_only_their_regions_coordinators(bot: Bot) -> None:
+    north = _north(bot)
+    savo = _savo(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    _add_coordinator(bot, SECOND, savo)
+    bot.api.locales[SECOND] = "en-US"
+    assert _region_choices(bot, SECOND) == {savo}
+    assert _region_choices(bot, NORTH_COORD) == {north["region"]}
+    before = _coordinators(bot)
+    # Adding into another region, moving someone from or to it, removing its coordinator: refused.
+    for user, region, by in (
+        (STRANGER, north["region"], SECOND),  # add into another region
+        (NORTH_COORD, savo, SECOND),  # move from another region into one's own
+        (SECOND, north["region"], NORTH_COORD),  # move from another region into one's own
+        (COORDINATOR, north["region"], NORTH_COORD),  # a configured one, of the default region
+        (STRANGER, savo, NORTH_COORD),
+    ):
+        answer = _add(bot, user, region, by)
+        assert answer["response_action"] == "errors", (user, region, by)
+        assert MANAGE_OTHER in answer["errors"][ids.DESK_REGION]
+    for user, by in ((NORTH_COORD, SECOND), (SECOND, NORTH_COORD)):
+        answer = _remove(bot, user, by=by).json()
+        assert answer["response_action"] == "errors" and MANAGE_OTHER in answer["errors"][ids.DESK_USER]
+    assert _coordinators(bot) == before
+    assert bot.deps.coordinator_scope(NORTH_COORD).regions == {north["region"]}
+    # Within their own region they add, and remove, a coordinator.
+    assert _add(bot, NORTH_HOST, north["region"], NORTH_COORD)["response_action"] == "update"
+    assert _add(bot, STRANGER, savo, SECOND)["response_action"] == "update"
+    assert _remove(bot, NORTH_HOST, by=NORTH_COORD).json()["response_action"] == "update"
+    assert [(e.actor, e.entity_id) for e in _audit(bot, "coordinator.added")][-2:] == [
+        (NORTH_COORD, NORTH_HOST),
+        (SECOND, STRANGER),
+    ]
+    assert [(e.actor, e.entity_id) for e in _audit(bot, "coordinator.removed")] == [(NORTH_COORD, NORTH_HOST)]
+    # The configured coordinator manages every region: it moves Savo's coordinator north.
+    assert _add(bot, SECOND, north["region"], COORDINATOR)["response_action"] == "update"
+    assert bot.deps.coordinator_scope(SECOND).regions == {north["region"]}
+
+
+def test_a_configured_coordinator_adds_the_first_coordinator_of_a_region(bot: Bot) -> None:
+    north = _north(bot)  # no coordinator of its own yet
+    savo = _savo(bot)
+    _add_coordinator(bot, SECOND, savo)
+    bot.api.locales[SECOND] = "en-US"
+    # Savo's coordinator added in the bot can neither pick the new region nor add into it.
+    assert _region_choices(bot, SECOND) == {savo}
+    before = _coordinators(bot)
+    answer = _add(bot, NORTH_COORD, north["region"], SECOND)
+    assert answer["response_action"] == "errors" and MANAGE_OTHER in answer["errors"][ids.DESK_REGION]
+    assert _coordinators(bot) == before and not bot.deps.is_coordinator(NORTH_COORD)
+    # The configured one (COORDINATOR_USER_IDS) may pick every region and adds its first coordinator.
+    assert _region_choices(bot, COORDINATOR) == {savo, north["region"]}
+    answer = _add(bot, NORTH_COORD, north["region"], COORDINATOR)
+    assert answer["response_action"] == "update"
+    assert bot.deps.coordinator_scope(NORTH_COORD).regions == {north["region"]}
+    (entry,) = [e for e in _audit(bot, "coordinator.added") if e.entity_id == NORTH_COORD]
+    assert (entry.actor, entry.details) == (COORDINATOR, {"region_id": north["region"]})
