@@ -5,7 +5,8 @@ remove-coordinator modals.
 Every listener checks that the person is a coordinator before anything else (the services
 check it again); a non-coordinator is told "only coordinators can do this" and nothing changes.
 The acts on one visit are for the coordinators of its region: the services check the person's
-region (`deps.coordinator_scope`) and refuse a coordinator of another region."""
+region (`deps.coordinator_scope`) and refuse a coordinator of another region. So are adding,
+moving and removing a coordinator (the configured coordinators manage every region)."""
 
 from __future__ import annotations
 
@@ -380,7 +381,15 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         user_id = body["user"]["id"]
         require(user_id)
         ack()
-        view = views.coordinator_modal(t_of(context), regions=coordinators.regions(deps.session_factory))
+        choices = coordinators.manageable_regions(
+            deps.session_factory,
+            deps.coordinator_scope(user_id),
+            actor=user_id,
+            configured=deps.settings.coordinator_user_ids,
+        )
+        if not choices:  # their region is gone: nothing they could pick
+            raise NotAllowed("desk.no_region")
+        view = views.coordinator_modal(t_of(context), regions=choices)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(ids.COORDINATOR_VIEW)
@@ -394,14 +403,20 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         if not new_user or not region.isdigit():
             ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.user")})
             return
-        changed = coordinators.add_coordinator(
-            deps.session_factory,
-            actor=user_id,
-            is_coordinator=True,
-            user_id=new_user,
-            region_id=int(region),
-            now=deps.now(),
-        )
+        try:
+            changed = coordinators.add_coordinator(
+                deps.session_factory,
+                actor=user_id,
+                is_coordinator=deps.coordinator_scope(user_id),
+                user_id=new_user,
+                region_id=int(region),
+                now=deps.now(),
+                configured=deps.settings.coordinator_user_ids,
+                default_region_key=deps.settings.default_region,
+            )
+        except (NotAllowed, Conflict) as exc:
+            ack(response_action="errors", errors={ids.DESK_REGION: t(exc.key, **exc.params)})
+            return
         deps.coordinators.changed()
         ack(
             response_action="update",
@@ -458,12 +473,13 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             region_id = coordinators.remove_coordinator(
                 deps.session_factory,
                 actor=user_id,
-                is_coordinator=True,
+                is_coordinator=deps.coordinator_scope(user_id),
                 user_id=gone,
                 configured=configured,
                 now=deps.now(),
+                default_region_key=deps.settings.default_region,
             )
-        except Conflict as exc:
+        except (NotAllowed, Conflict) as exc:
             ack(response_action="errors", errors={ids.DESK_USER: t(exc.key, **exc.params)})
             return
         deps.coordinators.changed()

@@ -1,5 +1,7 @@
 """`/vertais tarjoa`: the offer modal (new or edit), its pickers and its submission; a suggested
-topic is sent to the coordinators as a DM (handlers/topics.py handles their answer)."""
+topic is sent to the coordinators as a DM (handlers/topics.py handles their answer). A
+coordinator edits the offers of their region's libraries (`deps.coordinator_scope`; the service
+checks it again at save time)."""
 
 from __future__ import annotations
 
@@ -89,7 +91,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 session,
                 offer_id=offer_id,
                 user_id=me.user_id,
-                coordinator=deps.is_coordinator(me.user_id),
+                coordinator=deps.coordinator_scope(me.user_id),
                 home_library_id=me.home_library_id,
                 lang=t.lang,
                 now=deps.now(),
@@ -103,7 +105,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 session,
                 me.user_id,
                 t.lang,
-                coordinator=deps.is_coordinator(me.user_id),
+                coordinator=deps.coordinator_scope(me.user_id),
                 library_query=library_query,
             )
         return offers_message(mine, t) if mine else None
@@ -148,7 +150,15 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.options(ids.OFFER_LIBRARY)
     def on_library_options(ack: Ack, body: dict[str, Any]) -> None:
         query = str(body.get("value") or "")[:MAX_QUERY]
-        ack(library_options(deps.library_names.search(query)))
+        user_id = str((body.get("user") or {}).get("id") or "")
+        found = offers.library_picker(
+            deps.library_names,
+            deps.session_factory,
+            query,
+            user_id,
+            coordinator=deps.coordinator_scope(user_id),
+        )
+        ack(library_options(found))
 
     @app.options(ids.OFFER_TOPICS)
     def on_topic_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -170,7 +180,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 submissions.once(deps.session_factory, view_id and f"{ids.OFFER_VIEW}:{view_id}", now),
                 parse_offer(view),
                 actor=user_id,
-                coordinator=deps.is_coordinator(user_id),
+                coordinator=deps.coordinator_scope(user_id),
                 lang=t.lang,
                 now=now,
             )

@@ -12,7 +12,12 @@ what the composition root put in the session factory's `info` (`configure`: the 
 One rule for both: a configured coordinator belongs to the default region, unless added in the
 bot with a region (then to that one). If the default region is not in the database at all (a
 single-region deployment whose region has another key), the configured coordinators act for
-every region, as they did before regions mattered: nobody is silently left without them."""
+every region, as they did before regions mattered: nobody is silently left without them.
+
+Who manages the coordinators (`may_manage`): a coordinator adds, moves and removes those of the
+regions their Scope covers (a move needs both the old region and the new one); the configured
+ones, the installation's admins, manage every region, so that a new region's first coordinator
+can always be added."""
 
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ from services.generation import Generation
 
 ONLY_COORDINATORS = "desk.only_coordinators"
 OTHER_REGION = "desk.other_region"
+MANAGE_OTHER_REGION = "desk.coordinator.other_region"
 SESSION_KEY = "vertaisbot.coordinators"
 log = logging.getLogger(__name__)
 
@@ -217,21 +223,85 @@ def require(is_coordinator: bool | Scope) -> None:
         raise NotAllowed(ONLY_COORDINATORS)
 
 
+def may_manage(is_coordinator: bool | Scope, regions: Scope, *, configured: bool = False) -> bool:
+    """May the person add, move or remove the coordinators who act for `regions`? A configured
+    coordinator (`configured`) those of every region; another those of the regions their Scope
+    covers (a bool: everywhere or nowhere). Someone who acts for every region (a configured one
+    when the default region is unknown) is managed only by a coordinator of every region."""
+    if not is_coordinator:
+        return False
+    if configured or not isinstance(is_coordinator, Scope):
+        return True
+    if regions.regions is None:
+        return is_coordinator.regions is None
+    return all(is_coordinator.covers(region) for region in regions.regions)
+
+
+def _acts_for(
+    session: Session, row: Coordinator | None, configured: bool, default_region_key: str | None
+) -> Scope:
+    """Where a coordinator acts now, by the module's rule, from the database: one added in the bot
+    for their row's region; a configured one without a row for the default region, or for every
+    region if that is not in the database (or not known: a script); anybody else nowhere."""
+    if row is not None:
+        return Scope(frozenset({row.region_id}))
+    if not configured:
+        return NOBODY
+    default = (
+        session.scalar(select(Region.id).where(Region.key == default_region_key))
+        if default_region_key
+        else None
+    )
+    return EVERYWHERE if default is None else Scope(frozenset({default}))
+
+
+def manageable_regions(
+    session_factory: sessionmaker[Session],
+    is_coordinator: bool | Scope,
+    *,
+    actor: str,
+    configured: Iterable[str],
+) -> list[tuple[int, str]]:
+    """The regions (id, name, by name) into which the person may add coordinators."""
+    admin = actor in set(configured)
+    return [
+        (region_id, name)
+        for region_id, name in regions(session_factory)
+        if may_manage(is_coordinator, Scope(frozenset({region_id})), configured=admin)
+    ]
+
+
 def add_coordinator(
     session_factory: sessionmaker[Session],
     *,
     actor: str,
-    is_coordinator: bool,
+    is_coordinator: bool | Scope,
     user_id: str,
     region_id: int,
     now: datetime,
+    configured: Iterable[str] = (),
+    default_region_key: str | None = None,
 ) -> bool:
-    """A coordinator adds (or moves to another region) a coordinator. True if something changed."""
+    """A coordinator adds (or moves to another region) a coordinator. True if something changed.
+
+    Into a region the actor manages (`may_manage`; `configured` are COORDINATOR_USER_IDS, who
+    manage every region), and someone who already coordinates elsewhere only from a region the
+    actor manages too (for a configured one without a row: the default region, found by
+    `default_region_key`); otherwise NotAllowed and nothing changes."""
     require(is_coordinator)
+    admins = set(configured)
     with session_factory.begin() as session:
         if session.get(Region, region_id) is None:
             raise Conflict("desk.coordinator.no_region")
-        row = session.scalar(select(Coordinator).where(Coordinator.slack_user_id == user_id))
+        row = session.scalar(
+            select(Coordinator).where(Coordinator.slack_user_id == user_id).with_for_update()
+        )
+        current = _acts_for(session, row, user_id in admins, default_region_key)
+        admin = actor in admins
+        if not may_manage(is_coordinator, Scope(frozenset({region_id})), configured=admin) or (
+            current and not may_manage(is_coordinator, current, configured=admin)
+        ):
+            raise NotAllowed(MANAGE_OTHER_REGION)
         if row is not None and row.region_id == region_id:
             return False
         if row is None:
@@ -258,20 +328,30 @@ def remove_coordinator(
     user_id: str,
     configured: Iterable[str],
     now: datetime,
+    default_region_key: str | None = None,
 ) -> int:
     """A coordinator removes a coordinator who was added in the bot; returns the region they had.
     The configured ones (COORDINATOR_USER_IDS) are removed only from the environment, and someone
     who is no coordinator is said to be none; either way nothing changes. A configured
-    coordinator who was also added in the bot (moved to another region) is moved back."""
+    coordinator who was also added in the bot (moved to another region) is moved back (to the
+    default region, by `default_region_key`). Only a coordinator who manages their region (and
+    the one they go back to) removes them (`may_manage`); otherwise NotAllowed, nothing changes."""
     require(is_coordinator)
+    admins = set(configured)
     with session_factory.begin() as session:
         row = session.scalar(
             select(Coordinator).where(Coordinator.slack_user_id == user_id).with_for_update()
         )
         if row is None:
-            if user_id in set(configured):
+            if user_id in admins:
                 raise Conflict("desk.coordinator.configured")
             raise Conflict("desk.coordinator.not_one")
+        admin = actor in admins
+        back = _acts_for(session, None, user_id in admins, default_region_key)
+        if not may_manage(is_coordinator, Scope(frozenset({row.region_id})), configured=admin) or (
+            back and not may_manage(is_coordinator, back, configured=admin)
+        ):
+            raise NotAllowed(MANAGE_OTHER_REGION)
         region_id = row.region_id
         session.delete(row)
         audit.record(

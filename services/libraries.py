@@ -8,7 +8,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -250,13 +250,22 @@ class LibraryNames:
         self._current()
         return self._by_id.get(library_id)
 
-    def search(self, query: str, *, region_id: int | None = None, limit: int = 100) -> list[LibraryName]:
-        """The same answer as `search_libraries`, from memory."""
+    def search(
+        self,
+        query: str,
+        *,
+        region_id: int | None = None,
+        limit: int = 100,
+        where: Callable[[int, int], bool] | None = None,
+    ) -> list[LibraryName]:
+        """The same answer as `search_libraries`, from memory; `where(library id, region id)`, if
+        given, says which libraries may be in it."""
         words = _query_words(query)
         found = [
             library
             for library, name, municipality, region in self._current()
             if (region_id is None or region == region_id)
+            and (where is None or where(library.id, region))
             and all(word in name or word in municipality for word in words)
         ]
         return _best_first(found, words)[:limit]

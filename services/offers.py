@@ -1,8 +1,9 @@
 """Host offers: what a library can teach, who answers for it, and when it takes no visitors.
 
-Who may edit: the library's contacts, and coordinators. The first offer of a library that has no
-contacts yet makes the submitter its contact. A "not until" date becomes a ClosedPeriod from
-today to the day before it (replacing the previous one set from the offer form).
+Who may edit (`may_edit`): the library's contacts, and the coordinators of its region (their
+Scope, services.coordinators). The first offer of a library that has no contacts yet makes the
+submitter, someone who is no coordinator, its contact. A "not until" date becomes a ClosedPeriod
+from today to the day before it (replacing the previous one set from the offer form).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from models import ClosedPeriod, HostOffer, Library, LibraryContact, Topic, TopicStatus, TopicSuggestion
 from services import audit, visit_outbox
+from services.coordinators import Scope, covers
 from services.errors import InvalidInput, NotAllowed, NotFound
-from services.libraries import search_libraries
+from services.libraries import LibraryName, LibraryNames, search_libraries
 from services.matching import index_text
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -31,6 +33,8 @@ MAX_CONTACTS = 10
 ALL_WEEKDAYS = 127
 WORKDAYS = 31
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+NOT_CONTACT = "offer.error.not_contact"
+OTHER_REGION = "offer.error.other_region"  # a coordinator, and the library is not of their region
 
 # Form fields are named after the modal's block ids, so errors land next to the right input.
 F_LIBRARY = "offer_library"
@@ -94,22 +98,53 @@ def today_of(now: datetime) -> date:
     return now.astimezone(HELSINKI).date()
 
 
-def may_edit(session: Session, library_id: int, user_id: str, *, coordinator: bool) -> bool:
-    """Coordinators edit all; others the libraries they are a contact for, or that have none yet."""
+def may_edit(session: Session, library_id: int, user_id: str, *, coordinator: bool | Scope) -> bool:
+    """A coordinator edits the offers of their regions' libraries (`coordinator` a Scope; a bool
+    means everywhere or nowhere); everyone those of the libraries they are a contact for, and
+    someone who is no coordinator also those of a library that has no contacts yet."""
     if coordinator:
-        return True
+        library = session.get(Library, library_id)
+        if library is not None and covers(coordinator, library.region_id):
+            return True
     contacts = set(
         session.scalars(select(LibraryContact.slack_user_id).where(LibraryContact.library_id == library_id))
     )
-    return not contacts or user_id in contacts
+    return user_id in contacts or (not contacts and not coordinator)
+
+
+def _refusal(coordinator: bool | Scope) -> str:
+    """Why someone may not edit a library's offers: not its contact, or (a coordinator) not its region."""
+    return OTHER_REGION if coordinator else NOT_CONTACT
+
+
+def library_picker(
+    names: LibraryNames,
+    session_factory: sessionmaker[Session],
+    query: str,
+    user_id: str,
+    *,
+    coordinator: bool | Scope,
+) -> list[LibraryName]:
+    """The offer form's library choices: every library for someone who is no coordinator (their
+    first offer of a library without contacts makes them its contact; saving checks the rest),
+    for a coordinator of some regions those regions' libraries and those they are a contact for.
+    Only a coordinator's answer costs a statement (a picker asks on every key press)."""
+    if not isinstance(coordinator, Scope) or not coordinator or coordinator.regions is None:
+        return names.search(query)
+    with session_factory() as session:
+        mine = set(
+            session.scalars(select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id))
+        )
+    regions = coordinator.regions
+    return names.search(query, where=lambda library_id, region_id: library_id in mine or region_id in regions)
 
 
 def editable_offers(
-    session: Session, user_id: str, lang: str, *, coordinator: bool = False, library_query: str = ""
+    session: Session, user_id: str, lang: str, *, coordinator: bool | Scope = False, library_query: str = ""
 ) -> list[OfferSummary]:
     """The offers the user may edit: of the libraries they are a contact for, or, with a
     `library_query` (`tarjoa <library>`), of the matching libraries they may edit (coordinators:
-    all of them)."""
+    all of their regions')."""
     stmt = (
         select(HostOffer)
         .options(selectinload(HostOffer.topics), selectinload(HostOffer.library))
@@ -118,8 +153,7 @@ def editable_offers(
     )
     if library_query.strip():
         found = [lib.id for lib in search_libraries(session, library_query[:100], limit=20)]
-        if not coordinator:
-            found = [i for i in found if may_edit(session, i, user_id, coordinator=False)]
+        found = [i for i in found if may_edit(session, i, user_id, coordinator=coordinator)]
         stmt = stmt.where(HostOffer.library_id.in_(found))
     else:
         libraries = select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id)
@@ -149,7 +183,7 @@ def offer_form(
     *,
     offer_id: int | None,
     user_id: str,
-    coordinator: bool,
+    coordinator: bool | Scope,
     home_library_id: int | None,
     lang: str,
     now: datetime,
@@ -161,7 +195,7 @@ def offer_form(
         if offer is None:
             raise NotFound()
         if not may_edit(session, offer.library_id, user_id, coordinator=coordinator):
-            raise NotAllowed("offer.error.not_contact", library=offer.library.name)
+            raise NotAllowed(_refusal(coordinator), library=offer.library.name)
         library = offer.library
         return OfferForm(
             offer_id=offer.id,
@@ -220,12 +254,13 @@ def save_offer(
     data: OfferInput,
     *,
     actor: str,
-    coordinator: bool,
+    coordinator: bool | Scope,
     lang: str,
     now: datetime,
 ) -> SavedOffer:
     """Create or update an offer and its library's contacts and "not until" period, in one unit of
-    work. Bad input raises InvalidInput (nothing saved); a non-contact gets a field error."""
+    work. Bad input raises InvalidInput (nothing saved); someone who may not edit the library's
+    offers (`may_edit`) gets a field error, or NotAllowed for an offer of such a library."""
     today = today_of(now)
     errors = _validate(data, today)
     if errors:
@@ -241,9 +276,9 @@ def save_offer(
             if offer is None:
                 raise NotFound()
             if not may_edit(session, offer.library_id, actor, coordinator=coordinator):
-                raise NotAllowed("offer.error.not_contact", library=offer.library.name)
+                raise NotAllowed(_refusal(coordinator), library=offer.library.name)
         if not may_edit(session, library.id, actor, coordinator=coordinator):
-            raise InvalidInput.one(F_LIBRARY, "offer.error.not_contact", library=library.name)
+            raise InvalidInput.one(F_LIBRARY, _refusal(coordinator), library=library.name)
         topic_ids = list(dict.fromkeys(data.topic_ids))
         kept = {t.id for t in offer.topics} if offer is not None else set()
         topics = [

@@ -1,7 +1,9 @@
 """Coordinators belong to a region: through the real App, a visit's funding message goes only to
 its region's coordinators and only they decide it; nobody decides the funding of their own visit
 or their staff's; a coordinator added in the bot can be removed; a received travel invoice is
-marked paid by the region's coordinator."""
+marked paid by the region's coordinator; a coordinator edits the offers of their region's
+libraries only, and adds, moves and removes only their region's coordinators (the configured
+ones manage every region)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from sqlalchemy import func, select
 
 from bot import ids
 from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
+from bot.views.limits import check_options_response, check_view
 from models import (
     AuditEntry,
+    ClosedPeriod,
     Coordinator,
     HostOffer,
     InvoiceStatus,
@@ -62,6 +66,7 @@ from tests.e2e.visit_helpers import (
     text_of,
 )
 from tests.fakes.slack_requests import select_value, text_value, user_value
+from tests.find_support import add_offer, library_id, set_home
 
 NORTH_COORD = "U0NORTHCO"  # a coordinator of the second region, added in the bot
 NORTH_VISITOR = "U0NVISITOR"
@@ -760,3 +765,203 @@ def test_a_removed_coordinators_funding_message_loses_its_buttons(bot: Bot) -> N
     assert "Funding (AKE): ✅ approved by <@U0COORD>" in text_of(theirs)
     assert not {ids.INVOICE_RECEIVED, ids.TICKETS_BOUGHT, ids.FUNDING_APPROVE} & set(buttons(theirs))
     assert len(posted_to(bot, SECOND)) == 1  # updated, never posted again
+
+
+# --- Offers: a coordinator edits their own region's libraries' offers ------------------------------
+HOST = "U0HOST"  # the contact of a Savo library's offer
+OTHER_LIBRARY = "belongs to another region: its offers are edited by its contact persons and that region's"
+
+
+def _offers(bot: Bot) -> tuple[object, ...]:
+    """What saving an offer changes: the offers, the libraries' contacts, the "not until" periods
+    and the offers' audit entries."""
+    with bot.session_factory() as session:
+        offers = [
+            (o.id, o.library_id, [t.id for t in o.topics], o.monthly_capacity, o.description, o.weekdays)
+            for o in session.scalars(select(HostOffer).order_by(HostOffer.id))
+        ]
+        contacts = sorted((c.library_id, c.slack_user_id) for c in session.scalars(select(LibraryContact)))
+        closed = session.scalar(select(func.count()).select_from(ClosedPeriod))
+        audited = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action.like("offer.%"))
+        )
+    return offers, contacts, closed, audited
+
+
+def _offer_at(bot: Bot, key: str, contacts: list[str], capacity: str = "3") -> dict[str, Any]:
+    return offer_values(
+        bot,
+        **{
+            ids.OFFER_LIBRARY: select_value(
+                str(library_id(bot.session_factory, key)), kind="external_select"
+            ),
+            ids.OFFER_CONTACTS: {"type": "multi_users_select", "selected_users": contacts},
+            ids.OFFER_CAPACITY: {"type": "number_input", "value": capacity},
+        },
+    )
+
+
+def _picked(bot: Bot, user: str, query: str = "") -> set[int]:
+    """The libraries the offer form's library picker offers `user` for `query`."""
+    answer = bot.slack.suggest(ids.OFFER_LIBRARY, query, user=user).json()
+    check_options_response(answer)
+    return {int(o["value"]) for o in answer["options"]}
+
+
+def test_a_coordinator_edits_only_the_offers_of_their_regions_libraries(bot: Bot) -> None:
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    sf, now = bot.session_factory, bot.clock()
+    set_home(sf, COORDINATOR, "kuopio-paakirjasto", now, language="en")
+    set_home(sf, NORTH_COORD, "joensuu-test", now, language="en")
+    savo_offer = add_offer(sf, "siilinjarvi", ["reading-dogs"], now, contacts=(HOST,))
+    north_offer = add_offer(sf, "outokumpu-test", ["reading-dogs"], now, contacts=(NORTH_HOST,))
+    before = _offers(bot)
+    # A forged or stale form for another region's library (with contacts or without, the offer
+    # itself or moved there) is refused in the person's language; nothing changes.
+    for user, offer, key, contacts in (
+        (NORTH_COORD, savo_offer, "siilinjarvi", [HOST]),
+        (NORTH_COORD, None, "siilinjarvi", [NORTH_COORD]),
+        (NORTH_COORD, None, "joroinen", [NORTH_COORD]),  # no contacts yet
+        (NORTH_COORD, north_offer, "siilinjarvi", [NORTH_HOST]),
+        (COORDINATOR, north_offer, "outokumpu-test", [NORTH_HOST]),
+        (COORDINATOR, None, "outokumpu-test", [COORDINATOR]),
+        (COORDINATOR, None, "joensuu-test", [COORDINATOR]),  # no contacts yet
+        (COORDINATOR, savo_offer, "outokumpu-test", [HOST]),
+    ):
+        answer = submit_offer(bot, _offer_at(bot, key, contacts), user=user, offer=offer)
+        told = json.dumps(answer, ensure_ascii=False)
+        assert answer["response_action"] in ("errors", "push") and OTHER_LIBRARY in told, (user, offer, key)
+        if answer["response_action"] == "errors":
+            assert OTHER_LIBRARY in answer["errors"][ids.OFFER_LIBRARY]
+    assert _offers(bot) == before
+    # Nor is another region's offer opened for editing, listed for it, or its library offered.
+    opened = len(bot.api.of("views.open"))
+    assert OTHER_LIBRARY in _press(bot, ids.EDIT_OFFER, str(north_offer), COORDINATOR)
+    assert len(bot.api.of("views.open")) == opened
+    for user, word, name in (
+        (COORDINATOR, "outokum", "Outokummun"),
+        (NORTH_COORD, "siilinj", "Siilinjärven"),
+    ):
+        listing = bot.slack.command(f"tarjoa {word}", user=user)
+        assert listing.status == 200 and name not in listing.text and ids.EDIT_OFFER not in listing.text
+    north_libraries = {north["home"], north["host"]}
+    assert _picked(bot, NORTH_COORD) == north_libraries
+    assert not _picked(bot, COORDINATOR) & north_libraries and _picked(bot, COORDINATOR, "outokum") == set()
+    assert _picked(bot, HOST, "outokum") == {north["host"]}  # staff pick as before (saving checks)
+    assert _offers(bot) == before
+    # Each region's coordinator edits their own region's offers.
+    for user, offer, key, contacts, capacity in (
+        (NORTH_COORD, north_offer, "outokumpu-test", [NORTH_HOST], "5"),
+        (COORDINATOR, savo_offer, "siilinjarvi", [HOST], "4"),
+    ):
+        answer = submit_offer(bot, _offer_at(bot, key, contacts, capacity), user=user, offer=offer)
+        assert answer["response_action"] == "update", answer
+    with sf() as session:
+        assert session.get(HostOffer, north_offer).monthly_capacity == 5  # type: ignore[union-attr]
+        assert session.get(HostOffer, savo_offer).monthly_capacity == 4  # type: ignore[union-attr]
+    assert [(e.actor, e.entity_id) for e in _audit(bot, "offer.update")] == [
+        (NORTH_COORD, str(north_offer)),
+        (COORDINATOR, str(savo_offer)),
+    ]
+    # A library's contact keeps editing its offers, in another region too.
+    iisalmi = library_id(sf, "iisalmi")
+    with sf.begin() as session:
+        session.add(LibraryContact(library_id=iisalmi, slack_user_id=NORTH_COORD, added_at=now))
+    assert _picked(bot, NORTH_COORD, "iisalm") == {iisalmi}
+    answer = submit_offer(bot, _offer_at(bot, "iisalmi", [NORTH_COORD]), user=NORTH_COORD)
+    assert answer["response_action"] == "update"
+
+
+# --- Coordinators: a coordinator manages their own region's coordinators ---------------------------
+MANAGE_OTHER = "You can add, move and remove only the coordinators of your own region"
+
+
+def _coordinators(bot: Bot) -> tuple[object, ...]:
+    """Who coordinates where (the rows added in the bot) and the audit entries of their changes."""
+    with bot.session_factory() as session:
+        rows = sorted((c.slack_user_id, c.region_id) for c in session.scalars(select(Coordinator)))
+        audited = session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action.like("coordinator.%"))
+        )
+    return rows, audited
+
+
+def _add(bot: Bot, user: str, region_id: int, by: str) -> dict[str, Any]:
+    return bot.slack.submit(
+        ids.COORDINATOR_VIEW,
+        {
+            ids.DESK_USER: {ids.DESK_USER: user_value(user)},
+            ids.DESK_REGION: {ids.DESK_REGION: select_value(str(region_id))},
+        },
+        user=by,
+    ).json()
+
+
+def _region_choices(bot: Bot, user: str) -> set[int]:
+    """The regions the add-coordinator modal lets `user` pick."""
+    opened = len(bot.api.of("views.open"))
+    bot.slack.action(ids.OPEN_ADD_COORDINATOR, "", user=user, where="home")
+    view = jsonish(bot.api.wait_for("views.open", count=opened + 1)[-1].body["view"])
+    check_view(view)
+    region = next(b for b in view["blocks"] if b.get("block_id") == ids.DESK_REGION)
+    return {int(o["value"]) for o in region["element"]["options"]}
+
+
+def test_a_coordinator_adds_moves_and_removes_only_their_regions_coordinators(bot: Bot) -> None:
+    north = _north(bot)
+    savo = _savo(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    _add_coordinator(bot, SECOND, savo)
+    bot.api.locales[SECOND] = "en-US"
+    assert _region_choices(bot, SECOND) == {savo}
+    assert _region_choices(bot, NORTH_COORD) == {north["region"]}
+    before = _coordinators(bot)
+    # Adding into another region, moving someone from or to it, removing its coordinator: refused.
+    for user, region, by in (
+        (STRANGER, north["region"], SECOND),  # add into another region
+        (NORTH_COORD, savo, SECOND),  # move from another region into one's own
+        (SECOND, north["region"], NORTH_COORD),  # move from another region into one's own
+        (COORDINATOR, north["region"], NORTH_COORD),  # a configured one, of the default region
+        (STRANGER, savo, NORTH_COORD),
+    ):
+        answer = _add(bot, user, region, by)
+        assert answer["response_action"] == "errors", (user, region, by)
+        assert MANAGE_OTHER in answer["errors"][ids.DESK_REGION]
+    for user, by in ((NORTH_COORD, SECOND), (SECOND, NORTH_COORD)):
+        answer = _remove(bot, user, by=by).json()
+        assert answer["response_action"] == "errors" and MANAGE_OTHER in answer["errors"][ids.DESK_USER]
+    assert _coordinators(bot) == before
+    assert bot.deps.coordinator_scope(NORTH_COORD).regions == {north["region"]}
+    # Within their own region they add, and remove, a coordinator.
+    assert _add(bot, NORTH_HOST, north["region"], NORTH_COORD)["response_action"] == "update"
+    assert _add(bot, STRANGER, savo, SECOND)["response_action"] == "update"
+    assert _remove(bot, NORTH_HOST, by=NORTH_COORD).json()["response_action"] == "update"
+    assert [(e.actor, e.entity_id) for e in _audit(bot, "coordinator.added")][-2:] == [
+        (NORTH_COORD, NORTH_HOST),
+        (SECOND, STRANGER),
+    ]
+    assert [(e.actor, e.entity_id) for e in _audit(bot, "coordinator.removed")] == [(NORTH_COORD, NORTH_HOST)]
+    # The configured coordinator manages every region: it moves Savo's coordinator north.
+    assert _add(bot, SECOND, north["region"], COORDINATOR)["response_action"] == "update"
+    assert bot.deps.coordinator_scope(SECOND).regions == {north["region"]}
+
+
+def test_a_configured_coordinator_adds_the_first_coordinator_of_a_region(bot: Bot) -> None:
+    north = _north(bot)  # no coordinator of its own yet
+    savo = _savo(bot)
+    _add_coordinator(bot, SECOND, savo)
+    bot.api.locales[SECOND] = "en-US"
+    # Savo's coordinator added in the bot can neither pick the new region nor add into it.
+    assert _region_choices(bot, SECOND) == {savo}
+    before = _coordinators(bot)
+    answer = _add(bot, NORTH_COORD, north["region"], SECOND)
+    assert answer["response_action"] == "errors" and MANAGE_OTHER in answer["errors"][ids.DESK_REGION]
+    assert _coordinators(bot) == before and not bot.deps.is_coordinator(NORTH_COORD)
+    # The configured one (COORDINATOR_USER_IDS) may pick every region and adds its first coordinator.
+    assert _region_choices(bot, COORDINATOR) == {savo, north["region"]}
+    answer = _add(bot, NORTH_COORD, north["region"], COORDINATOR)
+    assert answer["response_action"] == "update"
+    assert bot.deps.coordinator_scope(NORTH_COORD).regions == {north["region"]}
+    (entry,) = [e for e in _audit(bot, "coordinator.added") if e.entity_id == NORTH_COORD]
+    assert (entry.actor, entry.details) == (COORDINATOR, {"region_id": north["region"]})
