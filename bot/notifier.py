@@ -447,18 +447,26 @@ class SlackVisitNotifier:
         self, user: str, event_type: str, visit_id: int, key: str, value: object, *, since: datetime
     ) -> tuple[str, str] | None:
         """(channel, ts) of the visit's message of this event type in the user's DM whose
-        metadata has `key` = `value`, posted since `since`; None if Slack has none."""
+        metadata has `key` = `value`, posted since `since`; None if Slack has none, or refuses
+        the look-up for good (then it is sent again, see `unless_refused`)."""
 
         def matches(payload: dict[str, object]) -> bool:
             return payload.get("visit_id") == visit_id and payload.get(key) == value
 
-        return find_in_dm(self.client, user, event_type, matches, since=since)
+        return unless_refused(
+            lambda: find_in_dm(self.client, user, event_type, matches, since=since),
+            f"visit {visit_id}: a message to {user}",
+        )
 
     def _find_invite(self, channel: str, card: VisitCard, *, since: datetime) -> bool:
         """Is the invite of this card (its file, by name: the visit and its SEQUENCE) in the DM
         `channel` since `since`?"""
         name = invite_filename(card.id, card.sequence)
-        return find_in_channel(self.client, channel, with_file(name), since=since) is not None
+        found = unless_refused(
+            lambda: find_in_channel(self.client, channel, with_file(name), since=since),
+            f"visit {card.id}: the invite {name}",
+        )
+        return found is not None
 
     def _upload_invite(
         self,

@@ -761,6 +761,41 @@ def test_an_idea_bank_post_is_made_when_slack_refuses_the_look_up(bot: Bot) -> N
     check_one_idea_bank_post(bot, "Lukukoira kirjastossa")
 
 
+@pytest.mark.parametrize("what", ("message", "notice", "invite"))
+def test_a_visits_messages_are_sent_when_slack_refuses_the_look_up(bot: Bot, what: str) -> None:
+    """The app was installed before it asked for im:history: the look-up for a visit's message,
+    notice or invite that went unanswered is refused, and the sweep sends it all the same (twice
+    is better than never) instead of taking the refusal for Slack refusing the bot and waiting."""
+    setup = set_up_people(bot)
+    if what == "message":  # the third person's visit message never reached Slack
+        bot.api.fail_nth("chat.postMessage", 3, closed_connection())
+        step(bot, setup, "propose")
+        wait_settled(bot, 1)
+    elif what == "notice":  # the decline's second notice never reached Slack
+        run_flow(bot, setup, "supervisor")
+        bot.api.fail_nth("chat.postMessage", 2, closed_connection())
+        decline_as_supervisor(bot)
+        wait_settled(bot, 2)
+    else:  # the confirmation's third invite never reached Slack
+        run_flow(bot, setup, "funding")
+        bot.api.fail_nth("files.completeUploadExternal", 3, closed_connection())
+        step(bot, setup, "funding")
+        wait_settled(bot, 4)
+    assert outbox(bot)[-1].status == ReminderStatus.PENDING
+    bot.api.fail_while(Failure(error="missing_scope"), "conversations.history")
+    bot.clock.advance(minutes=2)
+    assert len(sweep(bot).sent) == 1
+    assert bot.api.of("conversations.history")  # it looked
+    assert {r.status for r in outbox(bot)} == {ReminderStatus.SENT}
+    if what == "message":
+        check_one_current_message_each(bot)
+    elif what == "notice":
+        everyone_else = Counter("D" + p[1:] for p in PEOPLE if p != SUPERVISOR)
+        assert declined_notices(bot) == everyone_else
+    else:
+        check_one_invite_each(bot)
+
+
 # --- forms whose messages cannot be updated now ------------------------------------------------
 FORM_PERSON = {"decline": (SUPERVISOR, "fi"), "counter": (HOST1, "sv"), "move": (VISITOR, "fi")}
 
