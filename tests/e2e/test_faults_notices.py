@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,11 +21,13 @@ from bot.writeup_publisher import TELL, WRITEUP_NOTICE_EVENT
 from models import ReminderStatus, TopicSuggestion, WriteUp
 from services import visit_outbox
 from tests.conftest import COORDINATOR, Bot
-from tests.e2e.test_faults import (
+from tests.e2e.test_faults import (  # the bot with a short SLACK_TIMEOUT, healed and settled after each test
     CLIENT_TIMEOUT,
     IDEAS,
     LOST_ANSWERS,
     Crash,
+    _quiet_at_the_end,  # noqa: F401  (a fixture)
+    bot_settings,  # noqa: F401  (a fixture)
     in_slack,
     outbox,
     press,
@@ -48,18 +50,6 @@ FIRST_FAULTS: dict[str, Callable[[], Failure]] = {**LOST_ANSWERS, "never reached
 # Whose message fails: a host contact's or a coordinator's write-up notice (the 3rd and 4th posts
 # of a submission, after the idea-bank post), the author's notice, a suggestion's DM.
 KINDS = ("contact", "coordinator", "author", "suggestion")
-
-
-@pytest.fixture
-def bot_settings() -> dict[str, Any]:
-    return {"slack_timeout": CLIENT_TIMEOUT}
-
-
-@pytest.fixture(autouse=True)
-def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
-    yield
-    bot.api.heal()
-    settle(bot)
 
 
 def dm(user: str) -> str:
