@@ -31,6 +31,15 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
     return (body.get("actions") or [{}])[0]
 
 
+def _pressed_in(body: dict[str, Any]) -> tuple[str, str] | None:
+    """(channel, ts) of the message whose button was pressed, as Slack's signed payload says."""
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if not channel or not ts or container.get("is_ephemeral"):
+        return None
+    return str(channel), str(ts)
+
+
 def _int(text: object) -> int | None:
     value = str(text or "")
     return int(value) if value.isdigit() else None
@@ -64,9 +73,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             info = topics.suggestion_info(session, suggestion_id, t.lang)
         message = suggestion_message(info, t)
         places = set(info.messages)
-        container = body.get("container") or {}
-        if container.get("channel_id") and container.get("message_ts") and not container.get("is_ephemeral"):
-            places.add((container["channel_id"], container["message_ts"]))
+        pressed = _pressed_in(body)
+        if pressed is not None:
+            places.add(pressed)
         for channel, ts in sorted(places):
             try:
                 client.chat_update(channel=channel, ts=ts, **message)
@@ -103,6 +112,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 actor=user_id,
                 coordinator=deps.coordinator_scope(user_id),
                 configured=deps.settings.coordinator_user_ids,
+                pressed_in=_pressed_in(body),
                 now=deps.now(),
             )
 
@@ -126,6 +136,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 actor=user_id,
                 coordinator=deps.coordinator_scope(user_id),
                 configured=deps.settings.coordinator_user_ids,
+                pressed_in=_pressed_in(body),
                 now=deps.now(),
             )
 
@@ -144,6 +155,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 actor=user_id,
                 coordinator=deps.coordinator_scope(user_id),
                 configured=deps.settings.coordinator_user_ids,
+                pressed_in=_pressed_in(body),
                 now=deps.now(),
             )
 

@@ -184,9 +184,21 @@ def remember_messages(
             suggestion.messages = "\n".join(dict.fromkeys(lines))
 
 
+Place = tuple[str, str]  # (channel, ts) of a message
+
+
 def _pending(
-    session: Session, suggestion_id: int, actor: str, coordinator: bool | Scope, configured: Iterable[str]
+    session: Session,
+    suggestion_id: int,
+    actor: str,
+    coordinator: bool | Scope,
+    configured: Iterable[str],
+    pressed_in: Place | None,
 ) -> TopicSuggestion:
+    """The suggestion to decide, if `actor` may decide it now. Pressed in one of the DMs it was
+    sent to (`pressed_in`, the message Slack says was pressed), a coordinator may decide it even
+    if the coordinators have changed since: else a suggestion sent to the configured ones
+    because its region had none would have nobody to decide it once that region has one."""
     if not coordinator:
         raise NotAllowed()
     suggestion = session.scalar(
@@ -194,7 +206,8 @@ def _pending(
     )
     if suggestion is None:
         raise NotFound()
-    if not may_decide(session, suggestion.suggested_by, actor, coordinator, configured):
+    sent_here = pressed_in is not None and " ".join(pressed_in) in suggestion.messages.splitlines()
+    if not sent_here and not may_decide(session, suggestion.suggested_by, actor, coordinator, configured):
         raise NotAllowed(OTHER_REGION)
     if suggestion.status != SuggestionStatus.PENDING:
         raise Conflict("topics.error.already_decided", by=f"<@{suggestion.decided_by}>")
@@ -244,11 +257,12 @@ def approve_suggestion(
     actor: str,
     coordinator: bool | Scope,
     configured: Iterable[str] = (),
+    pressed_in: Place | None = None,
     now: datetime,
 ) -> None:
     """Add the suggested topic to the catalogue (in `category_id`) and to the suggesting offer."""
     with session_factory.begin() as session:
-        suggestion = _pending(session, suggestion_id, actor, coordinator, configured)
+        suggestion = _pending(session, suggestion_id, actor, coordinator, configured, pressed_in)
         if session.get(TopicCategory, category_id) is None:
             raise NotFound()
         topic = _new_topic(session, category_id, suggestion.text, "", "", "", now)
@@ -264,11 +278,12 @@ def merge_suggestion(
     actor: str,
     coordinator: bool | Scope,
     configured: Iterable[str] = (),
+    pressed_in: Place | None = None,
     now: datetime,
 ) -> None:
     """The suggestion means an existing topic: its text becomes a synonym, the offer gets the topic."""
     with session_factory.begin() as session:
-        suggestion = _pending(session, suggestion_id, actor, coordinator, configured)
+        suggestion = _pending(session, suggestion_id, actor, coordinator, configured, pressed_in)
         topic = session.get(Topic, topic_id)
         if topic is None or topic.status != TopicStatus.ACTIVE:
             raise NotFound()
@@ -286,10 +301,11 @@ def reject_suggestion(
     actor: str,
     coordinator: bool | Scope,
     configured: Iterable[str] = (),
+    pressed_in: Place | None = None,
     now: datetime,
 ) -> None:
     with session_factory.begin() as session:
-        suggestion = _pending(session, suggestion_id, actor, coordinator, configured)
+        suggestion = _pending(session, suggestion_id, actor, coordinator, configured, pressed_in)
         _decide(session, suggestion, SuggestionStatus.REJECTED, None, actor, now)
 
 

@@ -616,6 +616,48 @@ def _decide_suggestion(bot: Bot, act: str, dm: dict[str, Any], user: str) -> Non
         )
 
 
+def _dm_place(bot: Bot) -> tuple[str, str]:
+    """(channel, ts) of the one DM the bot sent about the suggestion."""
+    [line] = _suggestion(bot).messages.splitlines()
+    channel, ts = line.split()
+    return channel, ts
+
+
+def _reject_in(bot: Bot, dm: dict[str, Any], user: str, channel: str, ts: str) -> None:
+    """Press reject on the suggestion's DM as Slack says it was pressed: in `channel`, message `ts`."""
+    actions = next(b for b in jsonish(dm["blocks"]) if b["type"] == "actions")
+    value = buttons(dm)[ids.SUGGESTION_REJECT]["value"]
+    reply = bot.slack.action(
+        ids.SUGGESTION_REJECT,
+        value,
+        user=user,
+        block_id=actions["block_id"],
+        message=dict(dm, ts=ts),
+        channel=channel,
+    )
+    assert reply.status == 200
+
+
+def test_a_suggestion_is_decided_from_its_dm_after_its_region_gets_a_coordinator(bot: Bot) -> None:
+    """The suggestion went to the configured coordinator because its region had none; then the
+    region's first coordinator is added, who has no DM about it. The configured coordinator still
+    decides it from the DM it was sent to (else nobody could); the same press made anywhere else
+    is refused and changes nothing."""
+    north = _north(bot)
+    _suggest_from_north(bot, north)
+    [dm] = posted_to(bot, COORDINATOR)
+    channel, ts = _dm_place(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    assert posted_to(bot, NORTH_COORD) == []
+    before = _catalogue(bot)
+    _reject_in(bot, dm, COORDINATOR, channel, "1700000000.999999")  # not the suggestion's message
+    assert OTHER_SUGGESTION in _said(bot, 1)
+    assert _catalogue(bot) == before
+    _reject_in(bot, dm, COORDINATOR, channel, ts)
+    wait_until(bot, lambda: _suggestion(bot).status == SuggestionStatus.REJECTED)
+    assert _suggestion(bot).decided_by == COORDINATOR
+
+
 DECIDED = {
     "approve": SuggestionStatus.APPROVED,
     "merge": SuggestionStatus.MERGED,

@@ -124,6 +124,7 @@ class SlackClient:
         message: dict[str, Any] | None = None,
         view: dict[str, Any] | None = None,
         state: dict[str, Any] | None = None,
+        channel: str | None = None,
         **kwargs: Any,
     ) -> Reply:
         payload = fixture("block_actions_home" if where == "home" else "block_actions_message")
@@ -135,6 +136,9 @@ class SlackClient:
             if message is not None:
                 payload["message"] = copy.deepcopy(message)
                 payload["container"]["message_ts"] = message.get("ts", payload["container"]["message_ts"])
+            if channel is not None:  # the conversation the message is in (default: the visitor's DM)
+                payload["container"]["channel_id"] = channel
+                payload["channel"]["id"] = channel
         if view is not None:
             payload["view"] = dict(payload.get("view") or {}, **view)
         if state is not None:
