@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from ssl import SSLContext
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.middleware import Middleware
+from slack_sdk.models.attachments import Attachment
+from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot import replays
@@ -72,13 +75,46 @@ class TimedRespond(Respond):
     thread that long, and the person would wait as long for the answer that handlers/replies.py
     then sends another way."""
 
-    def __init__(self, *, response_url: str, timeout: float) -> None:
-        super().__init__(response_url=response_url)
+    def __init__(
+        self, *, response_url: str, timeout: float, proxy: str | None, ssl: SSLContext | None
+    ) -> None:
+        super().__init__(response_url=response_url, proxy=proxy, ssl=ssl)
         self.timeout = timeout
 
-    def __call__(self, text: str | dict[str, Any] = "", **message: Any) -> WebhookResponse:  # type: ignore[override]
-        whole = _build_message(**text) if isinstance(text, dict) else _build_message(text=text, **message)
-        client = WebhookClient(url=self.response_url, timeout=self.timeout)  # type: ignore[arg-type]
+    def __call__(  # Bolt's signature, so that any call of Bolt's respond() works the same
+        self,
+        text: str | dict[str, Any] = "",
+        blocks: Sequence[dict[str, Any] | Block] | None = None,
+        attachments: Sequence[dict[str, Any] | Attachment] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        delete_original: bool | None = None,
+        unfurl_links: bool | None = None,
+        unfurl_media: bool | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> WebhookResponse:
+        if isinstance(text, dict):
+            whole = _build_message(**text)
+        else:
+            whole = _build_message(
+                text=text,
+                blocks=blocks,
+                attachments=attachments,
+                response_type=response_type,
+                replace_original=replace_original,
+                delete_original=delete_original,
+                unfurl_links=unfurl_links,
+                unfurl_media=unfurl_media,
+                thread_ts=thread_ts,
+                metadata=metadata,
+            )
+        client = WebhookClient(
+            url=str(self.response_url),
+            timeout=self.timeout,  # type: ignore[arg-type]  # urllib takes fractions too
+            proxy=self.proxy,
+            ssl=self.ssl,
+        )
         return client.send_dict(whole)
 
 
@@ -110,7 +146,10 @@ class _IdentifyMiddleware(Middleware):
         deps, context = self.deps, req.context
         if context.response_url:
             context["respond"] = TimedRespond(
-                response_url=context.response_url, timeout=deps.settings.slack_timeout
+                response_url=context.response_url,
+                timeout=deps.settings.slack_timeout,
+                proxy=context.client.proxy,
+                ssl=context.client.ssl,
             )
         user_id = context.user_id
         if user_id:
