@@ -105,6 +105,29 @@ class Outcome:
         )
         return False
 
+    def told(self, session_factory: sessionmaker[Session], owed: OwedRow | None, user: str) -> None:
+        """`user` has had the notice: noted here, and on the sweep's outbox row at once (so that
+        a crash in the middle resends to nobody who had it)."""
+        self.notified.add(user)
+        if owed is not None:
+            visit_outbox.mark_done(session_factory, owed.id, [user])
+
+    def not_told(
+        self,
+        session_factory: sessionmaker[Session],
+        owed: OwedRow | None,
+        user: str,
+        exc: Exception,
+        what: str,
+    ) -> None:
+        """Sending `user` the notice failed: recorded; if it may have reached Slack all the same
+        (no answer came), `user` is noted unsure, here and on the outbox row, and the retry looks
+        for it before sending it again."""
+        if self.add(exc, what):
+            self.unsure.add(user)
+            if owed is not None:
+                visit_outbox.mark_unsure(session_factory, owed.id, [user])
+
     def add(self, exc: Exception, what: str) -> bool:
         """Record a failed call; True if it may have reached Slack all the same (no answer came)."""
         if not isinstance(exc, SlackApiError):  # a time-out, a closed connection, a bad answer
@@ -433,14 +456,9 @@ class SlackVisitNotifier:
                 else:
                     self.poster.chat_postMessage(channel=channels[user], text=text, metadata=notice_metadata)
             except Exception as exc:
-                if outcome.add(exc, f"visit {card.id}: could not notify"):
-                    outcome.unsure.add(user)
-                    if owed is not None:
-                        visit_outbox.mark_unsure(self.session_factory, owed.id, [user])
+                outcome.not_told(self.session_factory, owed, user, exc, f"visit {card.id}: could not notify")
                 continue
-            outcome.notified.add(user)
-            if owed is not None:
-                visit_outbox.mark_done(self.session_factory, owed.id, [user])
+            outcome.told(self.session_factory, owed, user)
         return outcome
 
     def _find(

@@ -84,15 +84,11 @@ class SlackSuggestionNotifier:
                     log.info("suggestion %s: its DM had reached Slack; not sending it again", suggestion_id)
                     where = found
             except Exception as exc:
-                if outcome.add(exc, "could not send a topic suggestion to a coordinator"):
-                    outcome.unsure.add(coordinator)
-                    if owed is not None:
-                        visit_outbox.mark_unsure(self.session_factory, owed.id, [coordinator])
+                what = "could not send a topic suggestion to a coordinator"
+                outcome.not_told(self.session_factory, owed, coordinator, exc, what)
                 continue
             topics.remember_messages(self.session_factory, suggestion_id, [where])  # found ones too
-            outcome.notified.add(coordinator)
-            if owed is not None:
-                visit_outbox.mark_done(self.session_factory, owed.id, [coordinator])
+            outcome.told(self.session_factory, owed, coordinator)
             if found is not None and info.status != SuggestionStatus.PENDING:
                 self._show_decided(found, message)
         return outcome

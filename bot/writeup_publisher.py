@@ -37,7 +37,7 @@ from bot.i18n import Translator, translator
 from bot.notifier import Outcome, OwedRow, _from_ts, unless_refused
 from bot.reminder_delivery import find_in_channel, find_in_dm, tagged
 from bot.views import writeups as views
-from services import coordinators, staff, visit_outbox, writeups
+from services import coordinators, staff, writeups
 from services.errors import NotFound
 from services.ports import DeliveryError, Directory
 from services.reminders import DueReminder
@@ -228,14 +228,10 @@ class SlackWriteUpPublisher:
                 metadata = {"event_type": WRITEUP_NOTICE_EVENT, "event_payload": payload}
                 self.poster.chat_postMessage(channel=user_id, metadata=metadata, **message)
         except Exception as exc:
-            if outcome.add(exc, f"write-up {w.id}: could not send the {notice} notice"):
-                outcome.unsure.add(user_id)
-                if owed is not None:
-                    visit_outbox.mark_unsure(self.session_factory, owed.id, [user_id])
+            what = f"write-up {w.id}: could not send the {notice} notice"
+            outcome.not_told(self.session_factory, owed, user_id, exc, what)
             return
-        outcome.notified.add(user_id)
-        if owed is not None:
-            visit_outbox.mark_done(self.session_factory, owed.id, [user_id])
+        outcome.told(self.session_factory, owed, user_id)
 
     def _find_notice(self, user_id: str, payload: dict[str, Any], owed: OwedRow) -> bool:
         """Is this notice (the same write-up, notice and outbox row) in the person's DM?"""
