@@ -237,6 +237,13 @@ def may_manage(is_coordinator: bool | Scope, regions: Scope, *, configured: bool
     return all(is_coordinator.covers(region) for region in regions.regions)
 
 
+def _require_manages(is_coordinator: bool | Scope, admin: bool, *where: Scope) -> None:
+    """NotAllowed unless the person manages the coordinators of each of these (`may_manage`;
+    a Scope of no region asks for nothing)."""
+    if not all(may_manage(is_coordinator, scope, configured=admin) for scope in where if scope):
+        raise NotAllowed(MANAGE_OTHER_REGION)
+
+
 def _acts_for(
     session: Session, row: Coordinator | None, configured: bool, default_region_key: str | None
 ) -> Scope:
@@ -297,11 +304,7 @@ def add_coordinator(
             select(Coordinator).where(Coordinator.slack_user_id == user_id).with_for_update()
         )
         current = _acts_for(session, row, user_id in admins, default_region_key)
-        admin = actor in admins
-        if not may_manage(is_coordinator, Scope(frozenset({region_id})), configured=admin) or (
-            current and not may_manage(is_coordinator, current, configured=admin)
-        ):
-            raise NotAllowed(MANAGE_OTHER_REGION)
+        _require_manages(is_coordinator, actor in admins, Scope(frozenset({region_id})), current)
         if row is not None and row.region_id == region_id:
             return False
         if row is None:
@@ -346,12 +349,8 @@ def remove_coordinator(
             if user_id in admins:
                 raise Conflict("desk.coordinator.configured")
             raise Conflict("desk.coordinator.not_one")
-        admin = actor in admins
         back = _acts_for(session, None, user_id in admins, default_region_key)
-        if not may_manage(is_coordinator, Scope(frozenset({row.region_id})), configured=admin) or (
-            back and not may_manage(is_coordinator, back, configured=admin)
-        ):
-            raise NotAllowed(MANAGE_OTHER_REGION)
+        _require_manages(is_coordinator, actor in admins, Scope(frozenset({row.region_id})), back)
         region_id = row.region_id
         session.delete(row)
         audit.record(
