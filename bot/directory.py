@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.turns import stand_aside
 from services.ports import UserInfo
 
 
@@ -14,7 +15,8 @@ class SlackDirectory:
 
     def user_info(self, user_id: str) -> UserInfo | None:
         try:
-            response = self.client.users_info(user=user_id, include_locale=True)
+            with stand_aside():  # a first-time user's look-up, before the ack: others go meanwhile
+                response = self.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             if exc.response.get("error") in ("user_not_found", "account_inactive"):
                 return None

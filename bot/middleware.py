@@ -19,6 +19,7 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 from bot import replays
 from bot.deps import Deps
 from bot.i18n import translator
+from bot.turns import stand_aside
 from services import staff
 
 ACK_WAIT = 3.0  # seconds: Slack's limit for an answer, and Bolt's default ack_timeout
@@ -56,8 +57,10 @@ class StickyAck(Ack):
         answer: BoltResponse | None = self.__dict__.get("_response")
         if answer is None and threading.get_ident() == self.__dict__.get("_waiter"):
             remaining = self.__dict__["_deadline"] - time.monotonic()
-            if remaining > 0 and self.__dict__["_answered"].wait(remaining):
-                answer = self.__dict__.get("_response")
+            if remaining > 0:
+                with stand_aside():  # the listener works on the pool meanwhile
+                    if self.__dict__["_answered"].wait(remaining):
+                        answer = self.__dict__.get("_response")
         return answer
 
     @response.setter

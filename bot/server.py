@@ -13,15 +13,18 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 
+from bot.turns import Turns
+
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 
 
 class WsgiApp:
-    def __init__(self, app: App, engine: Engine) -> None:
+    def __init__(self, app: App, engine: Engine, turns: Turns | None = None) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
         self.engine = engine
+        self.turns = turns or Turns(0)  # bot/turns.py: how many requests are worked on at once
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -29,11 +32,12 @@ class WsgiApp:
         if path == "/slack/events":
             if method != "POST":
                 return _json(start_response, "405 Method Not Allowed", {"error": "use POST"})
-            try:
-                return self.slack(environ, start_response)
-            except Exception:  # a body Bolt cannot even parse (it parses before it verifies)
-                log.warning("unparseable request to /slack/events", exc_info=True)
-                return _json(start_response, "400 Bad Request", {"error": "bad request"})
+            with self.turns.hold():
+                try:
+                    return self.slack(environ, start_response)
+                except Exception:  # a body Bolt cannot even parse (it parses before it verifies)
+                    log.warning("unparseable request to /slack/events", exc_info=True)
+                    return _json(start_response, "400 Bad Request", {"error": "bad request"})
         if path == "/healthz" and method in ("GET", "HEAD"):
             return self.health(start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})

@@ -20,6 +20,7 @@ from bot.app import build_app
 from bot.config import Settings
 from bot.deps import Deps
 from bot.server import WsgiApp, create_server
+from bot.turns import Turns
 from models import Base, create_engine_for, make_session_factory
 from models.migrate import upgrade
 from services.libraries import LibraryNames
@@ -144,6 +145,7 @@ class Bot:
     clock: Clock
     url: str
     app: App | None = None
+    turns: Turns | None = None  # how many requests the server works on at once (bot/turns.py)
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -179,14 +181,21 @@ def bot(
     )
     deps.library_names = LibraryNames(session_factory, ttl=0)  # nor of the library list
     app = build_app(settings, deps)
-    server = create_server(WsgiApp(app, engine), "127.0.0.1", 0, threads=8)
+    turns = Turns(settings.http_working_threads)
+    server = create_server(WsgiApp(app, engine, turns), "127.0.0.1", 0, threads=settings.http_threads)
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
     port = server.effective_port
     url = f"http://127.0.0.1:{port}"
     slack_api.calls.clear()  # auth.test at construction is not part of any test
     yield Bot(
-        SlackClient(f"{url}/slack/events", SECRET, slack_api.response_url()), slack_api, deps, clock, url, app
+        SlackClient(f"{url}/slack/events", SECRET, slack_api.response_url()),
+        slack_api,
+        deps,
+        clock,
+        url,
+        app,
+        turns,
     )
     server.close()
     thread.join(timeout=5)

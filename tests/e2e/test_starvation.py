@@ -11,6 +11,7 @@ thread at all."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -84,3 +85,51 @@ def test_answers_computed_before_the_ack_need_no_free_listener(bot: Bot, ask: st
         thread.join()
     assert answer.status == 200
     assert answer.elapsed < SLOW / 2, answer.elapsed
+
+
+@pytest.mark.parametrize("bot_settings", [{"http_working_threads": 1}])
+def test_a_first_time_users_slow_look_up_does_not_hold_up_anyone_elses_answer(bot: Bot) -> None:
+    """A process works on few requests at once (HTTP_WORKING_THREADS; one here), the others in
+    line. A first-time user's locale is looked up in Slack before their answer; while Slack
+    takes two seconds, the next person in line is answered at once, and the newcomer still is."""
+    bot.slack.command("apua")  # a known person, and a warm app
+    assert bot.turns is not None
+    bot.turns.patience = 10 * SLOW  # no going ahead of a stalled line: only standing aside helps
+    bot.api.answer_delay["users.info"] = SLOW
+    replies: list[Reply] = []
+    newcomer = threading.Thread(target=lambda: replies.append(bot.slack.command("apua", user="U0NEWCOMER")))
+    newcomer.start()
+    bot.api.wait_for("users.info", 2)  # the newcomer's look-up has reached Slack
+    answer = bot.slack.command("apua")
+    newcomer.join()
+
+    assert answer.status == 200 and answer.text
+    assert answer.elapsed < SLOW / 4, answer.elapsed
+    assert [reply.status for reply in replies] == [200] and replies[0].elapsed >= SLOW
+
+
+@pytest.mark.parametrize("bot_settings", [{"http_working_threads": 1, "listener_threads": 1}])
+def test_a_request_waiting_for_a_free_listener_does_not_hold_up_anyone_elses_answer(bot: Bot) -> None:
+    """`omat` is answered by its listener on the pool. While the only listener thread is held by
+    a slow views.open, its request waits out of line, and the next person is answered at once."""
+    bot.slack.command("apua")
+    assert bot.turns is not None
+    bot.turns.patience = 10 * SLOW
+    bot.api.fail_next("views.open", Failure(status=200, error="slow", delay=SLOW))
+    assert bot.slack.command("asetukset").status == 200  # acked; its form opens on the pool
+    bot.api.wait_for("views.open", 1)
+    replies: list[Reply] = []
+    waiting = threading.Thread(target=lambda: replies.append(bot.slack.command("omat")))
+    waiting.start()
+    assert bot.app is not None
+    queue = bot.app._listener_runner.listener_executor._work_queue  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 5
+    while queue.qsize() < 1:  # `omat`'s listener waits for the pool
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    answer = bot.slack.command("apua", user="U0SOMEONE")
+    waiting.join()
+
+    assert answer.status == 200 and answer.text
+    assert answer.elapsed < SLOW / 4, answer.elapsed
+    assert [reply.status for reply in replies] == [200] and replies[0].text
