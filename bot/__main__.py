@@ -380,10 +380,10 @@ def start(
 def serve_http(app: Any, engine: Any, settings: Settings, **where: Any) -> None:
     """Serve until SIGTERM: on HOST:PORT, or on the `sockets` a worker was given."""
     from bot.server import WsgiApp, create_server
-    from bot.turns import Turns
 
-    wsgi = WsgiApp(app, engine, Turns(settings.http_working_threads))
-    server = create_server(wsgi, threads=settings.http_threads, **where)
+    server = create_server(
+        WsgiApp(app, engine), threads=settings.http_threads, working=settings.http_working_threads, **where
+    )
     signal.signal(signal.SIGTERM, lambda *_: server.close())
     try:
         server.run()

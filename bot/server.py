@@ -13,7 +13,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 
-from bot.turns import Turns
+from bot.turns import TurnDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +21,9 @@ StartResponse = Callable[..., Any]
 
 
 class WsgiApp:
-    def __init__(self, app: App, engine: Engine, turns: Turns | None = None) -> None:
+    def __init__(self, app: App, engine: Engine) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
         self.engine = engine
-        self.turns = turns or Turns(0)  # bot/turns.py: how many requests are worked on at once
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -32,12 +31,11 @@ class WsgiApp:
         if path == "/slack/events":
             if method != "POST":
                 return _json(start_response, "405 Method Not Allowed", {"error": "use POST"})
-            with self.turns.hold():
-                try:
-                    return self.slack(environ, start_response)
-                except Exception:  # a body Bolt cannot even parse (it parses before it verifies)
-                    log.warning("unparseable request to /slack/events", exc_info=True)
-                    return _json(start_response, "400 Bad Request", {"error": "bad request"})
+            try:
+                return self.slack(environ, start_response)
+            except Exception:  # a body Bolt cannot even parse (it parses before it verifies)
+                log.warning("unparseable request to /slack/events", exc_info=True)
+                return _json(start_response, "400 Bad Request", {"error": "bad request"})
         if path == "/healthz" and method in ("GET", "HEAD"):
             return self.health(start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
@@ -64,11 +62,16 @@ def create_server(
     port: int | None = None,
     threads: int = 16,
     *,
+    working: int = 0,
     sockets: list[socket.socket] | None = None,
 ) -> Any:
     """A waitress server, not yet running (`.run()` serves; `.close()` stops): on `host` and
-    `port`, or on listening `sockets` already bound (the workers of bot/processes.py)."""
+    `port`, or on listening `sockets` already bound (the workers of bot/processes.py). Of its
+    `threads`, `working` work on a request at once (bot/turns.py; 0: all of them)."""
     from waitress import create_server as waitress_server
 
     where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
-    return waitress_server(wsgi, threads=threads, ident="vertaisbot", **where)
+    dispatcher = TurnDispatcher(working)
+    dispatcher.set_thread_count(threads)
+    # `_dispatcher` is how waitress takes a dispatcher of one's own (its tests use it too)
+    return waitress_server(wsgi, threads=threads, ident="vertaisbot", _dispatcher=dispatcher, **where)

@@ -5,102 +5,120 @@ A process's threads share one GIL. With every server thread working on a request
 take the GIL from each other (and from waitress's loop, which reads the requests) in no
 particular order, so under load some answers wait many turns while others wait none: at 50
 clients the bot's p99 was about three times its median (benchmarks/README.md). With two at work
-and the rest queued in arrival order, the tail is close to the median.
+and the rest of the requests in waitress's queue, in arrival order, the tail is close to the
+median; and a thread that finishes a request takes the next one itself, with no hand-over to
+another thread.
 
 The other server threads stay, for the waits before an ack that use no CPU: a request thread
 that waits (for its listener's ack on the pool, for Slack's users.info about a first-time user)
-stands aside (`stand_aside()`) and hands its turn to the next request. A wait nobody foresaw
-cannot hold the line either: when no turn has been handed on for PATIENCE seconds, those
-waiting go ahead without one, as if there were no limit (which is what HTTP_WORKING_THREADS=0
-sets). Threads that do not serve a request (listeners after their ack, the reminder sweep)
-take no turns."""
+stands aside (`stand_aside()`), and an idle thread takes the next request meanwhile; the one
+that stood aside goes on as soon as its wait ends. A wait nobody foresaw cannot hold the line
+either: when no request has started or ended for PATIENCE seconds, the next one starts anyway,
+as if there were no limit (which is what HTTP_WORKING_THREADS=0 sets). Threads that do not serve
+a request (listeners after their ack, the reminder sweep) take no turns."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-PATIENCE = 0.1  # seconds without any turn handed on before those waiting go ahead anyway
+from waitress.task import ThreadedTaskDispatcher
 
-_here = threading.local()  # .turns: the Turns whose turn this thread holds now
+PATIENCE = 0.1  # seconds without a request starting or ending before the next starts anyway
+
+_here = threading.local()  # .dispatcher: the TurnDispatcher whose request this thread works on
 
 
-class Turns:
-    def __init__(self, count: int, patience: float = PATIENCE) -> None:
-        self.count = count
+class TurnDispatcher(ThreadedTaskDispatcher):
+    """waitress's thread pool, of which at most `working` threads work on a request at once
+    (0: all of them). Its queue keeps the requests in the order they came."""
+
+    def __init__(self, working: int, patience: float = PATIENCE) -> None:
+        super().__init__()
+        self.working = working
         self.patience = patience
-        self.went_ahead = 0  # requests that went ahead without a turn (a stalled line)
-        self._lock = threading.Lock()
-        self._free = count
-        self._line: deque[threading.Lock] = deque()  # one locked lock per waiting thread
-        self._moved = time.monotonic()  # when a turn was last handed on
+        self.at_work = 0
+        self.went_ahead = 0  # requests started past the limit because the line had stalled
+        self.watching = 0  # threads waiting for a turn, each looking out for a stall
+        self.moved = time.monotonic()  # when a request last started or ended (or stood aside)
 
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        """Work on one request in a turn of its own (or without, if the line stalls)."""
-        if self.count <= 0 or getattr(_here, "turns", None) is not None:
-            yield
-            return
-        _here.turns = self if self._take(first=False) else None
-        try:
-            yield
-        finally:
-            if getattr(_here, "turns", None) is self:
-                self._give_back()
-            _here.turns = None
+    def _may_start(self) -> bool:
+        return self.working <= 0 or self.at_work < self.working
 
-    def _take(self, *, first: bool) -> bool:
-        """Wait for a turn: True with one, False when the line stalled."""
-        arrived = time.monotonic()
-        with self._lock:
-            if self._free > 0:
-                self._free -= 1
-                return True
-            waiter = threading.Lock()
-            waiter.acquire()
-            if first:
-                self._line.appendleft(waiter)
-            else:
-                self._line.append(waiter)
+    def _stalled(self) -> bool:
+        return time.monotonic() - self.moved >= self.patience
+
+    def handler_thread(self, thread_no: int) -> None:
+        """waitress's own loop (task.py), with the turn taken before a request starts."""
         while True:
-            with self._lock:
-                wait = max(self._moved, arrived) + self.patience - time.monotonic()
-            if wait > 0 and waiter.acquire(timeout=wait):
-                return True  # handed a turn
-            with self._lock:
-                if time.monotonic() - max(self._moved, arrived) < self.patience:
-                    continue  # the line moved meanwhile: keep waiting
-                try:
-                    self._line.remove(waiter)
-                except ValueError:
-                    return True  # handed a turn just as the patience ran out
-                self.went_ahead += 1
-                return False
+            with self.lock:
+                while self.stop_count == 0:
+                    if self.queue and self._may_start():
+                        break
+                    if self.queue and self._stalled():
+                        self.went_ahead += 1
+                        break
+                    if self.queue:  # a request waits for a turn: look out for a stall meanwhile
+                        self.watching += 1
+                        self.queue_cv.wait(self.patience)
+                        self.watching -= 1
+                    else:  # idle, as waitress counts it
+                        self.active_count -= 1
+                        self.queue_cv.wait()
+                        self.active_count += 1
+                if self.stop_count > 0:
+                    self.active_count -= 1
+                    self.stop_count -= 1
+                    self.threads.discard(thread_no)
+                    self.thread_exit_cv.notify()
+                    break
+                task = self.queue.popleft()
+                self.at_work += 1
+                self.moved = time.monotonic()
+            _here.dispatcher = self
+            try:
+                task.service()
+            except BaseException:
+                self.logger.exception("Exception when servicing %r", task)
+            finally:
+                _here.dispatcher = None
+                with self.lock:
+                    self.at_work -= 1
+                    self.moved = time.monotonic()
+            # and round again: the next request in the queue is this thread's if a turn is free
 
-    def _give_back(self) -> None:
-        with self._lock:
-            self._moved = time.monotonic()
-            if self._line:
-                self._line.popleft().release()  # straight to the next in line
-            else:
-                self._free += 1
+    def add_task(self, task: Any) -> None:
+        """waitress's, except that no thread is woken for a request that cannot start yet
+        (unless nobody looks out for a stall)."""
+        with self.lock:
+            self.queue.append(task)
+            if self._may_start() or not self.watching:
+                self.queue_cv.notify()
+            queue_size = len(self.queue)
+            idle_threads = len(self.threads) - self.stop_count - self.active_count
+            if queue_size > idle_threads:
+                self.queue_logger.warning("Task queue depth is %d", queue_size - idle_threads)
 
 
 @contextmanager
 def stand_aside() -> Iterator[None]:
-    """Around a wait that uses no CPU: the next request in line works meanwhile, and this one
-    gets the first turn free after it. Outside a turn it does nothing."""
-    turns: Turns | None = getattr(_here, "turns", None)
-    if turns is None:
+    """Around a wait that uses no CPU: another thread starts the next request meanwhile, and this
+    one goes on as soon as its wait ends. Outside a request of a TurnDispatcher it does nothing."""
+    dispatcher: TurnDispatcher | None = getattr(_here, "dispatcher", None)
+    if dispatcher is None:
         yield
         return
-    _here.turns = None
-    turns._give_back()
+    with dispatcher.lock:
+        dispatcher.at_work -= 1
+        dispatcher.moved = time.monotonic()
+        if dispatcher.queue:
+            dispatcher.queue_cv.notify()
     try:
         yield
     finally:
-        if turns._take(first=True):
-            _here.turns = turns
+        with dispatcher.lock:
+            dispatcher.at_work += 1  # back at once: for a moment more than `working` may work
+            dispatcher.moved = time.monotonic()

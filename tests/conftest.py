@@ -20,7 +20,7 @@ from bot.app import build_app
 from bot.config import Settings
 from bot.deps import Deps
 from bot.server import WsgiApp, create_server
-from bot.turns import Turns
+from bot.turns import TurnDispatcher
 from models import Base, create_engine_for, make_session_factory
 from models.migrate import upgrade
 from services.libraries import LibraryNames
@@ -145,7 +145,7 @@ class Bot:
     clock: Clock
     url: str
     app: App | None = None
-    turns: Turns | None = None  # how many requests the server works on at once (bot/turns.py)
+    turns: TurnDispatcher | None = None  # how many requests the server works on at once (bot/turns.py)
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -181,8 +181,13 @@ def bot(
     )
     deps.library_names = LibraryNames(session_factory, ttl=0)  # nor of the library list
     app = build_app(settings, deps)
-    turns = Turns(settings.http_working_threads)
-    server = create_server(WsgiApp(app, engine, turns), "127.0.0.1", 0, threads=settings.http_threads)
+    server = create_server(
+        WsgiApp(app, engine),
+        "127.0.0.1",
+        0,
+        threads=settings.http_threads,
+        working=settings.http_working_threads,
+    )
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
     port = server.effective_port
@@ -195,7 +200,7 @@ def bot(
         clock,
         url,
         app,
-        turns,
+        server.task_dispatcher,
     )
     server.close()
     thread.join(timeout=5)
