@@ -63,7 +63,7 @@ class TurnDispatcher(ThreadedTaskDispatcher):
                         break
                     if self.queue:  # a request waits for a turn: look out for a stall meanwhile
                         self.watching += 1
-                        self.queue_cv.wait(self.patience)
+                        self.queue_cv.wait(max(self.moved + self.patience - time.monotonic(), 0.001))
                         self.watching -= 1
                     else:  # idle, as waitress counts it
                         self.active_count -= 1
@@ -78,6 +78,8 @@ class TurnDispatcher(ThreadedTaskDispatcher):
                 task = self.queue.popleft()
                 self.at_work += 1
                 self.moved = time.monotonic()
+                if self.queue and not self.watching:  # someone looks out for the rest of the line
+                    self.queue_cv.notify()
             _here.dispatcher = self
             try:
                 task.service()
@@ -119,6 +121,5 @@ def stand_aside() -> Iterator[None]:
     try:
         yield
     finally:
-        with dispatcher.lock:
+        with dispatcher.lock:  # (the line has not moved: `moved` stays)
             dispatcher.at_work += 1  # back at once: for a moment more than `working` may work
-            dispatcher.moved = time.monotonic()

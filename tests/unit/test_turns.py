@@ -140,8 +140,26 @@ def test_when_the_line_stops_moving_the_next_starts_after_the_patience(pool) -> 
     stuck.done()
 
 
+def test_every_request_behind_a_stalled_line_starts_within_the_patience(pool) -> None:
+    dispatcher, log = pool(1, patience=0.1), []
+    stuck = Request("stuck", log)
+    dispatcher.add_task(stuck)
+    assert stuck.started.wait(WAIT)
+    first, second = Request("first", log), Request("second", log)
+    dispatcher.add_task(first)
+    time.sleep(0.03)  # the first is watched by then
+    started = time.monotonic()
+    dispatcher.add_task(second)
+    assert first.started.wait(WAIT)
+    assert second.started.wait(1.0)  # not only when a request ends or another comes
+    assert time.monotonic() - started < 1.0
+    assert dispatcher.went_ahead == 2
+    for request in (second, first, stuck):
+        request.done()
+
+
 def test_a_line_that_moves_is_never_bypassed_however_long_it_is(pool) -> None:
-    dispatcher, log = pool(1, patience=0.05), []
+    dispatcher, log = pool(1, patience=0.25), []
     at_once, most = [0], [0]
     lock = threading.Lock()
 
@@ -149,7 +167,7 @@ def test_a_line_that_moves_is_never_bypassed_however_long_it_is(pool) -> None:
         with lock:
             at_once[0] += 1
             most[0] = max(most[0], at_once[0])
-        time.sleep(0.03)  # each a little less than the patience; all of them much more
+        time.sleep(0.05)  # each well under the patience; all of them much more
         with lock:
             at_once[0] -= 1
         request.finish.set()
