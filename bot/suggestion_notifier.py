@@ -58,7 +58,7 @@ class SlackSuggestionNotifier:
         self.t = translator(default_language)
         self.clock = clock
 
-    def _send(self, suggestion_id: int, owed: OwedRow | None) -> Outcome:
+    def _send(self, suggestion_id: int, owed: OwedRow | None, done: Iterable[str] = ()) -> Outcome:
         outcome = Outcome()
         with self.session_factory() as session:
             info = topics.suggestion_info(session, suggestion_id, self.t.lang)
@@ -67,7 +67,7 @@ class SlackSuggestionNotifier:
         metadata = {"event_type": SUGGESTION_EVENT, "event_payload": {"suggestion_id": suggestion_id}}
         if not recipients:
             log.warning("a topic was suggested but no coordinators are configured")
-        done = owed.done if owed is not None else set()
+        done = owed.done if owed is not None else set(done)
         for coordinator in recipients:
             if coordinator in done:
                 continue
@@ -112,10 +112,11 @@ class SlackSuggestionNotifier:
             f"suggestion {suggestion_id}: its DM",
         )
 
-    def show(self, suggestion_id: int, owed: visit_outbox.Owed | None) -> bool:
-        """Right after the offer is saved; never raises. What fails is left for the sweep."""
+    def show(self, suggestion_id: int, owed: visit_outbox.Owed | None, done: Iterable[str] = ()) -> bool:
+        """Right after the offer is saved (or the coordinators changed: to those not `done`, who
+        had it already); never raises. What fails is left for the sweep."""
         try:
-            outcome = self._send(suggestion_id, None)
+            outcome = self._send(suggestion_id, None, done)
         except Exception:
             log.exception("could not send a topic suggestion")
             outcome = Outcome(failures=["error"])

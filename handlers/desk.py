@@ -32,7 +32,7 @@ from handlers.context import staff_of, t_of
 from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
 from models import Region
-from services import budget, coordinators, costs, reports, travel_invoices, visits, workdays
+from services import budget, coordinators, costs, reports, topics, travel_invoices, visits, workdays
 from services.coordinators import ONLY_COORDINATORS
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -403,6 +403,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         if not new_user or not region.isdigit():
             ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.user")})
             return
+        resent: list[topics.Resent] = []
         try:
             changed = coordinators.add_coordinator(
                 deps.session_factory,
@@ -413,6 +414,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 now=deps.now(),
                 configured=deps.settings.coordinator_user_ids,
                 default_region_key=deps.settings.default_region,
+                resent=resent,
             )
         except (NotAllowed, Conflict) as exc:
             ack(response_action="errors", errors={ids.DESK_REGION: t(exc.key, **exc.params)})
@@ -422,6 +424,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             response_action="update",
             view=views.saved_view(t, t("desk.coordinator.added", user=f"<@{new_user}>")),
         )
+        resend_suggestions(resent)
         if changed:  # added, or moved from another region (whose visits they no longer fund)
             show_waiting_funding(int(region), changed=new_user)
 
@@ -443,6 +446,18 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 publish(visits.Change(card, "refresh", "", None, changed=False))
             except Exception:
                 log.warning("visit %s: could not show it to the new coordinator", visit_id, exc_info=True)
+
+    def resend_suggestions(resent: list[topics.Resent]) -> None:
+        """The pending suggestions the coordinators' change owes to new ones (they had no DM to
+        decide them from) go out now; what fails is left for the sweep."""
+        if not resent:
+            return
+        notifier = deps.extras.get("suggestion_notifier")
+        show = getattr(notifier, "show", None)
+        if not callable(show):
+            return  # the rows stay claimed; the sweep takes them over when the claim expires
+        for item in resent:
+            show(item.suggestion_id, item.owed, done=item.done)
 
     # --- Removing a coordinator -------------------------------------------------------------------
     @app.action(ids.OPEN_REMOVE_COORDINATOR)
@@ -469,6 +484,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.person")})
             return
         configured = deps.settings.coordinator_user_ids
+        resent: list[topics.Resent] = []
         try:
             region_id = coordinators.remove_coordinator(
                 deps.session_factory,
@@ -478,6 +494,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 configured=configured,
                 now=deps.now(),
                 default_region_key=deps.settings.default_region,
+                resent=resent,
             )
         except (NotAllowed, Conflict) as exc:
             ack(response_action="errors", errors={ids.DESK_USER: t(exc.key, **exc.params)})
@@ -485,6 +502,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         deps.coordinators.changed()
         key = "desk.coordinator.moved_back" if gone in configured else "desk.coordinator.removed"
         ack(response_action="update", view=views.saved_view(t, t(key, user=f"<@{gone}>")))
+        resend_suggestions(resent)
         # If nobody else may decide them now, the messages say so; theirs lose their buttons.
         show_waiting_funding(region_id, changed=gone)
 

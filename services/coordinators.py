@@ -17,7 +17,10 @@ every region, as they did before regions mattered: nobody is silently left witho
 Who manages the coordinators (`may_manage`): a coordinator adds, moves and removes those of the
 regions their Scope covers (a move needs both the old region and the new one); the configured
 ones, the installation's admins, manage every region, so that a new region's first coordinator
-can always be added."""
+can always be added.
+
+A change of coordinators sends the pending suggested topics to whoever now hears of them and did
+not (`topics.resend_to_new`), in its own unit of work: see `add_coordinator`'s `resent`."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +40,9 @@ from models import Coordinator, Region
 from services import audit
 from services.errors import Conflict, NotAllowed
 from services.generation import Generation
+
+if TYPE_CHECKING:
+    from services.topics import Resent
 
 ONLY_COORDINATORS = "desk.only_coordinators"
 OTHER_REGION = "desk.other_region"
@@ -288,14 +295,23 @@ def add_coordinator(
     now: datetime,
     configured: Iterable[str] = (),
     default_region_key: str | None = None,
+    resent: list[Resent] | None = None,
 ) -> bool:
     """A coordinator adds (or moves to another region) a coordinator. True if something changed.
 
     Into a region the actor manages (`may_manage`; `configured` are COORDINATOR_USER_IDS, who
     manage every region), and someone who already coordinates elsewhere only from a region the
     actor manages too (for a configured one without a row: the default region, found by
-    `default_region_key`); otherwise NotAllowed and nothing changes."""
+    `default_region_key`); otherwise NotAllowed and nothing changes.
+
+    The pending suggestions that now go to someone they did not go to (the region the person
+    joins, the one they leave if it falls back to the configured ones) are owed to the new ones
+    (`topics.resend_to_new`): their outbox rows are put in `resent`, claimed, for the caller to
+    deliver after the commit; without `resent` they are left for the sweep."""
+    from services import topics  # topics needs this module
+
     require(is_coordinator)
+    configured = tuple(configured)
     admins = set(configured)
     with session_factory.begin() as session:
         if session.get(Region, region_id) is None:
@@ -307,10 +323,19 @@ def add_coordinator(
         _require_manages(is_coordinator, actor in admins, Scope(frozenset({region_id})), current)
         if row is not None and row.region_id == region_id:
             return False
+        before = topics.pending_recipients(session, configured, default_region_key)
         if row is None:
             session.add(Coordinator(slack_user_id=user_id, region_id=region_id, added_by=actor, added_at=now))
         else:
             row.region_id = region_id
+        owed = topics.resend_to_new(
+            session,
+            before,
+            configured=configured,
+            default_region_key=default_region_key,
+            now=now,
+            claimed=resent is not None,
+        )
         audit.record(
             session,
             now=now,
@@ -320,6 +345,8 @@ def add_coordinator(
             entity_id=user_id,
             details={"region_id": region_id},
         )
+    if resent is not None:
+        resent.extend(owed)
     return True
 
 
@@ -332,14 +359,19 @@ def remove_coordinator(
     configured: Iterable[str],
     now: datetime,
     default_region_key: str | None = None,
+    resent: list[Resent] | None = None,
 ) -> int:
     """A coordinator removes a coordinator who was added in the bot; returns the region they had.
     The configured ones (COORDINATOR_USER_IDS) are removed only from the environment, and someone
     who is no coordinator is said to be none; either way nothing changes. A configured
     coordinator who was also added in the bot (moved to another region) is moved back (to the
     default region, by `default_region_key`). Only a coordinator who manages their region (and
-    the one they go back to) removes them (`may_manage`); otherwise NotAllowed, nothing changes."""
+    the one they go back to) removes them (`may_manage`); otherwise NotAllowed, nothing changes.
+    Pending suggestions now owed to someone new are handled as in `add_coordinator` (`resent`)."""
+    from services import topics  # topics needs this module
+
     require(is_coordinator)
+    configured = tuple(configured)
     admins = set(configured)
     with session_factory.begin() as session:
         row = session.scalar(
@@ -352,7 +384,16 @@ def remove_coordinator(
         back = _acts_for(session, None, user_id in admins, default_region_key)
         _require_manages(is_coordinator, actor in admins, Scope(frozenset({row.region_id})), back)
         region_id = row.region_id
+        before = topics.pending_recipients(session, configured, default_region_key)
         session.delete(row)
+        owed = topics.resend_to_new(
+            session,
+            before,
+            configured=configured,
+            default_region_key=default_region_key,
+            now=now,
+            claimed=resent is not None,
+        )
         audit.record(
             session,
             now=now,
@@ -362,6 +403,8 @@ def remove_coordinator(
             entity_id=user_id,
             details={"region_id": region_id, "added_by": row.added_by},
         )
+    if resent is not None:
+        resent.extend(owed)
     return region_id
 
 

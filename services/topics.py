@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import (
+    Coordinator,
     HostOffer,
     Library,
+    Region,
     StaffProfile,
     SuggestionStatus,
     Topic,
@@ -26,7 +28,7 @@ from models import (
     TopicStatus,
     TopicSuggestion,
 )
-from services import audit, coordinators
+from services import audit, coordinators, visit_outbox
 from services.coordinators import Scope
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.matching import topic_index, words
@@ -169,6 +171,79 @@ def may_decide(
         return True
     fallback = not coordinators.of_region_or(session, region_id, ())
     return fallback and actor in set(configured)
+
+
+@dataclass(frozen=True)
+class Resent:
+    """A pending suggestion owed to coordinators it was not sent to (`resend_to_new`): its outbox
+    row, claimed by the caller, and those who had it already (`done` on the row too)."""
+
+    suggestion_id: int
+    owed: visit_outbox.Owed
+    done: frozenset[str]
+
+
+def pending_recipients(
+    session: Session, configured: Iterable[str], default_region_key: str | None
+) -> dict[int, tuple[str, ...]]:
+    """Who hears of each pending suggestion whose suggester has a region (suggestion id ->
+    coordinators; `suggestion_coordinators`' rule), by the coordinators in the database as this
+    unit of work sees them: a change of coordinators compares them before and after itself
+    (the directory the app asks knows of the change only once it is committed)."""
+    rows = session.execute(
+        select(TopicSuggestion.id, Library.region_id)
+        .join(StaffProfile, StaffProfile.slack_user_id == TopicSuggestion.suggested_by)
+        .join(Library, StaffProfile.home_library_id == Library.id)
+        .where(TopicSuggestion.status == SuggestionStatus.PENDING)
+    ).all()
+    if not rows:
+        return {}
+    order = tuple(dict.fromkeys(u for u in configured if u))
+    added = {c.slack_user_id: c.region_id for c in session.scalars(select(Coordinator))}
+    default = (
+        session.scalar(select(Region.id).where(Region.key == default_region_key))
+        if default_region_key
+        else None
+    )
+    found = {
+        region_id: tuple(coordinators.members(order, added, default, region_id)) or order
+        for region_id in {region_id for _, region_id in rows}
+    }
+    return {suggestion_id: found[region_id] for suggestion_id, region_id in rows}
+
+
+def resend_to_new(
+    session: Session,
+    before: dict[int, tuple[str, ...]],
+    *,
+    configured: Iterable[str],
+    default_region_key: str | None,
+    now: datetime,
+    claimed: bool,
+) -> list[Resent]:
+    """After a change of coordinators, in its unit of work: each pending suggestion (of those in
+    `before`, `pending_recipients` before the change) that now goes to someone it did not go to
+    gets an outbox row whose `done` lists those it went to, so only the new ones get its DM
+    (they may decide it: `may_decide`). The rows are claimed by the caller if `claimed` (it
+    delivers them after the commit), else left for the sweep. A decided suggestion is not sent."""
+    session.flush()
+    after = pending_recipients(session, configured, default_region_key)
+    resent = []
+    for suggestion_id, recipients in after.items():
+        old = before.get(suggestion_id)
+        if old is None or set(recipients) <= set(old):
+            continue
+        owed = visit_outbox.owe_row(
+            session,
+            kind=visit_outbox.SUGGESTION_SYNC,
+            visit_id=None,
+            params={"suggestion": suggestion_id},
+            now=now,
+            done=old,
+            claimed=claimed,
+        )
+        resent.append(Resent(suggestion_id, owed, frozenset(old)))
+    return resent
 
 
 def remember_messages(

@@ -78,9 +78,18 @@ def owe(session: Session, visit: Visit, *, event: str, actor: str, invite: str |
 
 
 def owe_row(
-    session: Session, *, kind: str, visit_id: int | None, params: dict[str, Any], now: datetime
+    session: Session,
+    *,
+    kind: str,
+    visit_id: int | None,
+    params: dict[str, Any],
+    now: datetime,
+    done: Iterable[str] = (),
+    claimed: bool = True,
 ) -> Owed:
-    """Add an outbox row of any kind, claimed by the caller (inside its unit of work)."""
+    """Add an outbox row of any kind (inside the caller's unit of work): claimed by the caller,
+    who delivers it right after the commit, or (`claimed` False) left for the sweep. `done` are
+    those who need not be told (they have had the notice already)."""
     token = secrets.token_hex(8)
     row = Reminder(
         dedupe_key=f"{kind}:{visit_id}:{token}",
@@ -91,10 +100,10 @@ def owe_row(
         next_attempt_at=now,
         status=ReminderStatus.PENDING,
         attempts=0,
-        params={**params, "done": []},
+        params={**params, "done": sorted(set(done))},
         created_at=now,
-        claimed_at=now,
-        claim_token=token,
+        claimed_at=now if claimed else None,
+        claim_token=token if claimed else None,
     )
     session.add(row)
     session.flush()

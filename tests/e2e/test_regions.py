@@ -537,7 +537,7 @@ def test_a_coordinator_is_not_asked_to_moderate_their_own_write_up(bot: Bot) -> 
     assert posted_to(bot, COORDINATOR) == []
 
 
-def _suggest_from_north(bot: Bot, north: dict[str, Any]) -> None:
+def _suggest_from_north(bot: Bot, north: dict[str, Any], text: str = "Sirkuskoulu") -> None:
     """The northern host contact (home library Outokumpu) offers their library and suggests a topic."""
     now = bot.clock()
     staff.update_settings(
@@ -553,7 +553,7 @@ def _suggest_from_north(bot: Bot, north: dict[str, Any]) -> None:
         **{
             ids.OFFER_LIBRARY: select_value(str(north["host"]), kind="external_select"),
             ids.OFFER_TOPICS: multi([]),
-            ids.OFFER_SUGGESTION: text_value("Sirkuskoulu"),
+            ids.OFFER_SUGGESTION: text_value(text),
             ids.OFFER_CONTACTS: {"type": "multi_users_select", "selected_users": [NORTH_HOST]},
         },
     )
@@ -617,8 +617,8 @@ def _decide_suggestion(bot: Bot, act: str, dm: dict[str, Any], user: str) -> Non
 
 
 def _dm_place(bot: Bot) -> tuple[str, str]:
-    """(channel, ts) of the one DM the bot sent about the suggestion."""
-    [line] = _suggestion(bot).messages.splitlines()
+    """(channel, ts) of the first DM the bot sent about the suggestion."""
+    line = _suggestion(bot).messages.splitlines()[0]
     channel, ts = line.split()
     return channel, ts
 
@@ -648,7 +648,7 @@ def test_a_suggestion_is_decided_from_its_dm_after_its_region_gets_a_coordinator
     [dm] = posted_to(bot, COORDINATOR)
     channel, ts = _dm_place(bot)
     _add_coordinator(bot, NORTH_COORD, north["region"])
-    assert posted_to(bot, NORTH_COORD) == []
+    [_] = posted_to(bot, NORTH_COORD)  # it is sent to them now (see the tests below)
     before = _catalogue(bot)
     _reject_in(bot, dm, COORDINATOR, channel, "1700000000.999999")  # not the suggestion's message
     assert OTHER_SUGGESTION in _said(bot, 1)
@@ -656,6 +656,85 @@ def test_a_suggestion_is_decided_from_its_dm_after_its_region_gets_a_coordinator
     _reject_in(bot, dm, COORDINATOR, channel, ts)
     wait_until(bot, lambda: _suggestion(bot).status == SuggestionStatus.REJECTED)
     assert _suggestion(bot).decided_by == COORDINATOR
+
+
+def _suggestion_rows(bot: Bot) -> list[tuple[int, list[str], str]]:
+    """The suggestions' outbox rows: (suggestion, done, status), oldest first."""
+    with bot.session_factory() as session:
+        rows = session.scalars(
+            select(Reminder).where(Reminder.kind == visit_outbox.SUGGESTION_SYNC).order_by(Reminder.id)
+        ).all()
+        return [(r.params["suggestion"], r.params["done"], str(r.status)) for r in rows]
+
+
+def _places(bot: Bot) -> set[tuple[str, str]]:
+    """(channel, ts) of every DM the bot remembers about the suggestion."""
+    return {tuple(line.split()) for line in _suggestion(bot).messages.splitlines()}  # type: ignore[misc]
+
+
+def test_a_pending_suggestion_goes_to_the_configured_coordinators_when_its_region_loses_its_last(
+    bot: Bot,
+) -> None:
+    """The region's only coordinator is removed: the configured ones may decide its pending
+    suggestion now (nobody else may), so they get its DM, and approve it from there; the
+    decision shows in both DMs."""
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    _suggest_from_north(bot, north)
+    [first] = posted_to(bot, NORTH_COORD)
+    assert posted_to(bot, COORDINATOR) == []
+    assert _remove(bot, NORTH_COORD).json()["response_action"] == "update"
+    settle(bot)
+    [dm] = posted_to(bot, COORDINATOR)
+    assert "Sirkuskoulu" in text_of(dm) and ids.SUGGESTION_REJECT in buttons(dm)
+    assert posted_to(bot, NORTH_COORD) == [first]  # no second DM to the one removed
+    suggestion = _suggestion(bot).id
+    assert _suggestion_rows(bot)[-1][:2] == (suggestion, [NORTH_COORD])  # only the new one told
+    assert len(_places(bot)) == 2
+    _decide_suggestion(bot, "approve", dm, COORDINATOR)
+    wait_until(bot, lambda: _suggestion(bot).status == SuggestionStatus.APPROVED)
+    assert _suggestion(bot).decided_by == COORDINATOR
+    settle(bot)
+    updated = {(str(c.body["channel"]), str(c.body["ts"])) for c in bot.api.of("chat.update")}
+    assert _places(bot) <= updated  # both DMs show the decision
+
+
+def test_a_regions_first_coordinator_gets_its_pending_suggestions(bot: Bot) -> None:
+    """The suggestion went to the configured coordinator because its region had none; the
+    region's first coordinator gets it when added (and may decide it), the configured one no
+    second DM."""
+    north = _north(bot)
+    _suggest_from_north(bot, north)
+    [configured_dm] = posted_to(bot, COORDINATOR)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    [dm] = posted_to(bot, NORTH_COORD)
+    assert "Sirkuskoulu" in text_of(dm) and ids.SUGGESTION_REJECT in buttons(dm)
+    assert posted_to(bot, COORDINATOR) == [configured_dm]
+    _decide_suggestion(bot, "reject", dm, NORTH_COORD)
+    wait_until(bot, lambda: _suggestion(bot).status == SuggestionStatus.REJECTED)
+    assert _suggestion(bot).decided_by == NORTH_COORD
+    settle(bot)
+    updated = {(str(c.body["channel"]), str(c.body["ts"])) for c in bot.api.of("chat.update")}
+    assert len(_places(bot)) == 2 and _places(bot) <= updated
+
+
+def test_a_decided_suggestion_is_not_sent_again_when_the_coordinators_change(bot: Bot) -> None:
+    """Of two suggestions from a region without coordinators, the decided one is not sent to the
+    region's first coordinator; the pending one is."""
+    north = _north(bot)
+    _suggest_from_north(bot, north)
+    [decided_dm] = posted_to(bot, COORDINATOR)
+    _decide_suggestion(bot, "reject", decided_dm, COORDINATOR)
+    wait_until(bot, lambda: _suggestion(bot).status == SuggestionStatus.REJECTED)
+    _suggest_from_north(bot, north, "Kuplaleikit")
+    assert len(posted_to(bot, COORDINATOR)) == 2
+    rows = len(_suggestion_rows(bot))
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    [dm] = posted_to(bot, NORTH_COORD)
+    assert "Kuplaleikit" in text_of(dm) and "Sirkuskoulu" not in text_of(dm)
+    assert len(posted_to(bot, COORDINATOR)) == 2
+    assert len(_suggestion_rows(bot)) == rows + 1
+    assert _suggestion_rows(bot)[-1][:2] == (_suggestion(bot).id + 1, [COORDINATOR])
 
 
 DECIDED = {

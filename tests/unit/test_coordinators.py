@@ -55,3 +55,82 @@ def test_a_coordinator_added_in_one_worker_counts_in_the_others_at_once(session_
     mine.changed()
     assert mine.is_coordinator("U0NEWCOORD")
     assert other.is_coordinator("U0NEWCOORD")
+
+
+def test_a_change_of_coordinators_owes_the_pending_suggestions_to_the_new_ones(session_factory) -> None:
+    """In the change's unit of work: a pending suggestion from a region whose recipients gain
+    someone gets an outbox row whose `done` lists who had it; claimed for the caller if it asks
+    (`resent`), else left for the sweep. A decided one gets nothing."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from models import Library, Region, Reminder, SuggestionStatus, TopicSuggestion
+    from services import staff, visit_outbox
+    from services.coordinators import add_coordinator, remove_coordinator
+
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    with session_factory.begin() as session:
+        region = Region(key="pohjois-karjala", name="Pohjois-Karjala")
+        session.add(region)
+        session.flush()
+        library = Library(
+            key="joensuu-unit",
+            name="Joensuun kirjasto",
+            municipality="Joensuu",
+            province="Pohjois-Karjala",
+            lat=62.6,
+            lon=29.76,
+            region_id=region.id,
+        )
+        session.add(library)
+        session.flush()
+        region_id, library_id = region.id, library.id
+    staff.update_settings(
+        session_factory,
+        "U0SUGGESTS",
+        home_library_id=library_id,
+        language=None,
+        now=now,
+        default_language="fi",
+    )
+    with session_factory.begin() as session:
+        pending = TopicSuggestion(
+            text="Sirkus", library_id=library_id, suggested_by="U0SUGGESTS", created_at=now
+        )
+        decided = TopicSuggestion(
+            text="Kupla",
+            library_id=library_id,
+            suggested_by="U0SUGGESTS",
+            created_at=now,
+            status=SuggestionStatus.REJECTED,
+            decided_by="U0ADMIN",
+        )
+        session.add_all([pending, decided])
+        session.flush()
+        pending_id = pending.id
+
+    def rows() -> list[Reminder]:
+        with session_factory() as session:
+            return list(
+                session.scalars(
+                    select(Reminder)
+                    .where(Reminder.kind == visit_outbox.SUGGESTION_SYNC)
+                    .order_by(Reminder.id)
+                )
+            )
+
+    common = {"actor": "U0ADMIN", "is_coordinator": True, "now": now, "default_region_key": "savo"}
+    add_coordinator(
+        session_factory, user_id="U0NORTH", region_id=region_id, configured=("U0ADMIN",), **common
+    )
+    [row] = rows()
+    assert row.params == {"suggestion": pending_id, "done": ["U0ADMIN"]}
+    assert row.claim_token is None  # nobody asked: the sweep delivers it
+    resent: list = []
+    remove_coordinator(session_factory, user_id="U0NORTH", configured=("U0ADMIN",), resent=resent, **common)
+    [_, row] = rows()
+    assert row.params == {"suggestion": pending_id, "done": ["U0NORTH"]}
+    [item] = resent
+    assert (item.suggestion_id, item.owed.id, item.done) == (pending_id, row.id, frozenset({"U0NORTH"}))
+    assert row.claim_token == item.owed.token
