@@ -345,13 +345,7 @@ def save_offer(
             session.flush()
             suggestion_id = suggestion.id
             # In the same unit of work: the coordinators must hear of it (see visit_outbox).
-            owed = visit_outbox.owe_row(
-                session,
-                kind=visit_outbox.SUGGESTION_SYNC,
-                visit_id=None,
-                params={"suggestion": suggestion_id},
-                now=now,
-            )
+            owed = visit_outbox.owe_suggestion(session, suggestion_id, now=now)
         audit.record(
             session,
             now=now,

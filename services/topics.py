@@ -233,15 +233,7 @@ def resend_to_new(
         old = before.get(suggestion_id)
         if old is None or set(recipients) <= set(old):
             continue
-        owed = visit_outbox.owe_row(
-            session,
-            kind=visit_outbox.SUGGESTION_SYNC,
-            visit_id=None,
-            params={"suggestion": suggestion_id},
-            now=now,
-            done=old,
-            claimed=claimed,
-        )
+        owed = visit_outbox.owe_suggestion(session, suggestion_id, now=now, done=old, claimed=claimed)
         resent.append(Resent(suggestion_id, owed, frozenset(old)))
     return resent
 

@@ -110,6 +110,16 @@ def owe_row(
     return Owed(row.id, token)
 
 
+def owe_suggestion(
+    session: Session, suggestion_id: int, *, now: datetime, done: Iterable[str] = (), claimed: bool = True
+) -> Owed:
+    """The outbox row of a suggested topic's DMs to the coordinators (all but `done`)."""
+    params = {"suggestion": suggestion_id}
+    return owe_row(
+        session, kind=SUGGESTION_SYNC, visit_id=None, params=params, now=now, done=done, claimed=claimed
+    )
+
+
 def mark_done(session_factory: sessionmaker[Session], row_id: int, users: Iterable[str]) -> None:
     """Record that these people have had the row's notice (the sweep: each right after it went
     out, so that a crash in the middle resends to nobody who had it)."""
