@@ -107,6 +107,18 @@ def members(
     return result
 
 
+def on_record(session: Session, default_region_key: str | None) -> tuple[dict[str, int], int | None]:
+    """The coordinators added in the bot (user -> region) and the default region's id, as this
+    unit of work sees them: what `members` needs besides the configured ones."""
+    added = {c.slack_user_id: c.region_id for c in session.scalars(select(Coordinator))}
+    default = (
+        session.scalar(select(Region.id).where(Region.key == default_region_key))
+        if default_region_key
+        else None
+    )
+    return added, default
+
+
 def configure(session_factory: sessionmaker[Session], members_of: Callable[[int], Iterable[str]]) -> None:
     """Let units of work know who coordinates a region (see `of_region`): the app passes its
     directory's `of_region`, so a visit's card costs no extra statement."""
@@ -164,8 +176,7 @@ class CoordinatorDirectory:
     def refresh(self) -> None:
         seen = self.changes.value  # read first: a change during the query is seen next time
         with self.session_factory() as session:
-            added = {c.slack_user_id: c.region_id for c in session.scalars(select(Coordinator))}
-            default = session.scalar(select(Region.id).where(Region.key == self.default_region_key))
+            added, default = on_record(session, self.default_region_key)
         with self._lock:
             self._added = added
             self._default_region_id = default
@@ -328,13 +339,13 @@ def add_coordinator(
             session.add(Coordinator(slack_user_id=user_id, region_id=region_id, added_by=actor, added_at=now))
         else:
             row.region_id = region_id
-        owed = topics.resend_to_new(
+        topics.resend_to_new(
             session,
             before,
             configured=configured,
             default_region_key=default_region_key,
             now=now,
-            claimed=resent is not None,
+            resent=resent,
         )
         audit.record(
             session,
@@ -345,8 +356,6 @@ def add_coordinator(
             entity_id=user_id,
             details={"region_id": region_id},
         )
-    if resent is not None:
-        resent.extend(owed)
     return True
 
 
@@ -386,13 +395,13 @@ def remove_coordinator(
         region_id = row.region_id
         before = topics.pending_recipients(session, configured, default_region_key)
         session.delete(row)
-        owed = topics.resend_to_new(
+        topics.resend_to_new(
             session,
             before,
             configured=configured,
             default_region_key=default_region_key,
             now=now,
-            claimed=resent is not None,
+            resent=resent,
         )
         audit.record(
             session,
@@ -403,8 +412,6 @@ def remove_coordinator(
             entity_id=user_id,
             details={"region_id": region_id, "added_by": row.added_by},
         )
-    if resent is not None:
-        resent.extend(owed)
     return region_id
 
 

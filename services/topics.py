@@ -17,10 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import (
-    Coordinator,
     HostOffer,
     Library,
-    Region,
     StaffProfile,
     SuggestionStatus,
     Topic,
@@ -199,12 +197,7 @@ def pending_recipients(
     if not rows:
         return {}
     order = tuple(dict.fromkeys(u for u in configured if u))
-    added = {c.slack_user_id: c.region_id for c in session.scalars(select(Coordinator))}
-    default = (
-        session.scalar(select(Region.id).where(Region.key == default_region_key))
-        if default_region_key
-        else None
-    )
+    added, default = coordinators.on_record(session, default_region_key)
     found = {
         region_id: tuple(coordinators.members(order, added, default, region_id)) or order
         for region_id in {region_id for _, region_id in rows}
@@ -219,23 +212,25 @@ def resend_to_new(
     configured: Iterable[str],
     default_region_key: str | None,
     now: datetime,
-    claimed: bool,
-) -> list[Resent]:
+    resent: list[Resent] | None,
+) -> None:
     """After a change of coordinators, in its unit of work: each pending suggestion (of those in
     `before`, `pending_recipients` before the change) that now goes to someone it did not go to
     gets an outbox row whose `done` lists those it went to, so only the new ones get its DM
-    (they may decide it: `may_decide`). The rows are claimed by the caller if `claimed` (it
-    delivers them after the commit), else left for the sweep. A decided suggestion is not sent."""
+    (they may decide it: `may_decide`). With a `resent` list the rows are claimed and put there
+    for the caller to deliver after the commit (a failed commit raises, and nobody delivers
+    them); without, they are left for the sweep. A decided suggestion is not sent."""
     session.flush()
     after = pending_recipients(session, configured, default_region_key)
-    resent = []
     for suggestion_id, recipients in after.items():
         old = before.get(suggestion_id)
         if old is None or set(recipients) <= set(old):
             continue
-        owed = visit_outbox.owe_suggestion(session, suggestion_id, now=now, done=old, claimed=claimed)
-        resent.append(Resent(suggestion_id, owed, frozenset(old)))
-    return resent
+        owed = visit_outbox.owe_suggestion(
+            session, suggestion_id, now=now, done=old, claimed=resent is not None
+        )
+        if resent is not None:
+            resent.append(Resent(suggestion_id, owed, frozenset(old)))
 
 
 def remember_messages(
