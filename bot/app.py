@@ -22,6 +22,7 @@ from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
 from bot.request_log import log_request
 from bot.suggestion_notifier import SlackSuggestionNotifier
+from bot.webapi import KeepAliveWebClient
 from bot.writeup_publisher import SlackWriteUpPublisher
 from handlers import decide as decide_feature
 from handlers import desk as desk_feature
@@ -55,6 +56,11 @@ class VertaisApp(App):
             if self.replay_cache is not None:
                 replays.finish(self.replay_cache, req, response)
             log_request(req, response, (time.perf_counter() - started) * 1000)
+
+    def _init_context(self, req: BoltRequest) -> None:
+        super()._init_context(req)
+        # Bolt makes a plain WebClient for each request; its calls, too, reuse connections.
+        KeepAliveWebClient.adopt(req.context.client)
 
 
 class BodyMatcher(ListenerMatcher):
@@ -157,7 +163,7 @@ def use_body_matchers(app: App) -> int:
 
 def make_client(settings: Settings) -> WebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return KeepAliveWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=settings.slack_timeout,  # type: ignore[arg-type]  # urllib takes fractions too
@@ -224,7 +230,9 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     if deps.directory is None:
         # The locale look-up runs before the ack: give it little time, no retries; on failure
         # the person is answered in the default language and looked up again next time.
-        lookup = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
+        lookup = KeepAliveWebClient(
+            token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[]
+        )
         deps.directory = SlackDirectory(lookup)
     app.replay_cache = deps.replays
     errors.register(app, deps)

@@ -94,6 +94,9 @@ class FakeSlackApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # It writes an answer's head and body in two sends: without this, a kept-alive
+            # connection waits for the client's delayed ACK (40 ms) before the body goes.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass
