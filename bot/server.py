@@ -68,16 +68,36 @@ class QuietChannel(HTTPChannel):
     sent nothing and asked again, at once: 40,000 rounds a second in one process under load.
     Each round takes the GIL, and the request thread, back from its send, waited for the GIL
     (up to the 5 ms switch interval) to finish. Now the loop leaves a connection's writes to
-    the thread that holds the lock; what that thread could not send, it wakes the loop for
-    (`pull_trigger`), and the loop sends it once the lock is free, at the latest at the end of
-    the request, which wakes the loop too."""
+    the thread that holds the lock. What that thread could not send, it wakes the loop for once
+    the lock is free (waitress's own wake-up comes while the lock is still held, and the loop
+    would find it taken and then sleep); and while it waits for the loop to empty a full buffer
+    (`_flush_outbufs_below_high_watermark`), the loop writes as waitress's own channel does."""
+
+    _waits_for_loop = False
 
     def writable(self) -> bool:
-        if self.requests and self.total_outbufs_len and not (self.will_close or self.close_when_flushed):
+        if (
+            self.requests
+            and self.total_outbufs_len
+            and not (self.will_close or self.close_when_flushed or self._waits_for_loop)
+        ):
             if not self.outbuf_lock.acquire(False):
                 return False  # a request thread is sending it
             self.outbuf_lock.release()
         return bool(super().writable())
+
+    def write_soon(self, data: Any) -> int:
+        written = int(super().write_soon(data))
+        if self.total_outbufs_len and self.connected:
+            self.server.pull_trigger()  # the socket was full: the loop sends the rest
+        return written
+
+    def _flush_outbufs_below_high_watermark(self) -> None:
+        self._waits_for_loop = True
+        try:
+            super()._flush_outbufs_below_high_watermark()
+        finally:
+            self._waits_for_loop = False
 
 
 def create_server(

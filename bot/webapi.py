@@ -104,6 +104,10 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
     if sock is None:
         return False  # not connected yet: http.client connects on the first request
     try:
+        if hasattr(select, "poll"):  # any descriptor (select's stop at 1024)
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
         ready, _, _ = select.select([sock], [], [], 0)
     except (OSError, ValueError):
         return True

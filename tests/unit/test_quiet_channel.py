@@ -24,7 +24,7 @@ def serve() -> Iterator[Any]:
 
     def start(app: Any) -> Any:
         server = create_server(app, host="127.0.0.1", port=0, threads=2)
-        threading.Thread(target=server.run, daemon=True).start()
+        threading.Thread(target=server.run, daemon=True, name="loop").start()
         servers.append(server)
         return server
 
@@ -44,7 +44,9 @@ def read_answer(client: socket.socket) -> tuple[bytes, bytes]:
     while b"\r\n\r\n" not in data:
         data += client.recv(65536)
     head, _, body = data.partition(b"\r\n\r\n")
-    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))[15:])
+    length = int(
+        next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))[15:]
+    )
     while len(body) < length:
         chunk = client.recv(1 << 20)
         assert chunk, "the connection closed before the whole answer came"
@@ -94,9 +96,24 @@ def test_the_loop_rests_while_a_request_thread_holds_the_answer_to_send(
     client.close()
 
 
-def test_an_answer_larger_than_the_socket_takes_arrives_whole(serve: Any) -> None:
-    """Written in parts, some while the reader does not read yet, more than waitress buffers
-    before the request thread must wait for the loop to send (16 MB)."""
+def pause_after_waking(server: Any, pause: float) -> None:
+    """Hold the request thread up right after each time it wakes the loop, as happens under
+    load (before it lets go of the buffer's lock)."""
+    wake = server.pull_trigger
+
+    def wake_then_pause() -> None:
+        wake()
+        if threading.current_thread().name != "loop":
+            time.sleep(pause)
+
+    server.pull_trigger = wake_then_pause
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.05])
+def test_an_answer_larger_than_the_socket_takes_arrives_whole_and_at_once(serve: Any, pause: float) -> None:
+    """Written in parts while the reader does not read yet, more than waitress buffers before
+    the request thread must wait for the loop to send (16 MB): the loop must not sleep until its
+    one-second timeout meanwhile."""
     part = bytes(range(256)) * (8 * 4096)  # 8 MB
     parts = 4
 
@@ -104,14 +121,42 @@ def test_an_answer_larger_than_the_socket_takes_arrives_whole(serve: Any) -> Non
         start_response("200 OK", [("Content-Length", str(len(part) * parts))])
         for _ in range(parts):
             yield part
-            time.sleep(0.05)
 
     server = serve(app)
+    pause_after_waking(server, pause)
     client = connect(server)
     time.sleep(0.3)  # the socket's buffers fill up; the rest waits in waitress's buffer
     started = time.monotonic()
     head, body = read_answer(client)
     assert head.startswith(b"HTTP/1.1 200")
     assert body == part * parts
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 0.5
+    client.close()
+
+
+def test_what_the_socket_did_not_take_is_sent_while_the_request_goes_on(serve: Any) -> None:
+    part = bytes(range(256)) * (8 * 4096)  # 8 MB: more than the sockets' buffers hold
+    go_on = threading.Event()
+
+    def app(environ: Environ, start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Length", str(len(part) + 3))])
+        yield part
+        go_on.wait(10)  # the request is still served while the reader reads the first part
+        yield b"end"
+
+    server = serve(app)
+    pause_after_waking(server, 0.05)
+    client = connect(server)
+    time.sleep(0.3)
+    started = time.monotonic()
+    data = b""
+    while len(data) < len(part) or b"\r\n\r\n" not in data:
+        data += client.recv(1 << 20)
+    took = time.monotonic() - started
+    go_on.set()
+    head, _, body = data.partition(b"\r\n\r\n")
+    while len(body) < len(part) + 3:
+        body += client.recv(1 << 20)
+    assert body == part + b"end"
+    assert took < 0.5
     client.close()

@@ -6,14 +6,17 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import socketserver
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.error import URLError
 
 import pytest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot import webapi
 from bot.webapi import ConnectionPool, KeepAliveWebClient
@@ -51,7 +54,9 @@ class Handler(socketserver.StreamRequestHandler):
                     return
                 head += byte
             length = next(
-                int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
             )
             self.rfile.read(length)
             body = json.dumps({"ok": True}).encode()
@@ -134,6 +139,31 @@ def test_an_error_answer_is_still_slacks_error_and_the_connection_is_kept() -> N
     assert pool.idle() == 1
     pool.close()
     api.close()
+
+
+class SeenErrors(ConnectionErrorRetryHandler):
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.errors: list[Exception | None] = []
+
+    def can_retry(self, *, error: Exception | None = None, **kw: Any) -> bool:
+        self.errors.append(error)  # asked after each failed attempt
+        return bool(super().can_retry(error=error, **kw))
+
+
+def test_a_server_that_cannot_be_reached_is_urllibs_error_and_retried_as_before() -> None:
+    """slack_sdk's retry handler for connection errors sees the URLError that urllib raised."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # nobody listens there once it is closed
+    retries = SeenErrors(max_retry_count=1)
+    client = KeepAliveWebClient(
+        token="xoxb-test", base_url=f"http://127.0.0.1:{port}/api/", retry_handlers=[retries]
+    )
+    client.pool = ConnectionPool()
+    with pytest.raises(URLError):
+        client.auth_test()
+    assert [type(error) for error in retries.errors] == [URLError, URLError]  # the call, its retry
 
 
 def test_bolts_client_for_each_request_is_made_one_that_keeps_connections() -> None:
