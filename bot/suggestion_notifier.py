@@ -67,7 +67,8 @@ class SlackSuggestionNotifier:
         metadata = {"event_type": SUGGESTION_EVENT, "event_payload": {"suggestion_id": suggestion_id}}
         if not recipients:
             log.warning("a topic was suggested but no coordinators are configured")
-        done = owed.done if owed is not None else set(done)
+        # and nobody who has had it by another row (sent after a change of coordinators)
+        done = (owed.done if owed is not None else set(done)) | info.told
         for coordinator in recipients:
             if coordinator in done:
                 continue
@@ -87,7 +88,9 @@ class SlackSuggestionNotifier:
                 what = "could not send a topic suggestion to a coordinator"
                 outcome.not_told(self.session_factory, owed, coordinator, exc, what)
                 continue
-            topics.remember_messages(self.session_factory, suggestion_id, [where])  # found ones too
+            topics.remember_messages(
+                self.session_factory, suggestion_id, [(*where, coordinator)]
+            )  # found too
             outcome.told(self.session_factory, owed, coordinator)
             if found is not None and info.status != SuggestionStatus.PENDING:
                 self._show_decided(found, message)

@@ -118,6 +118,29 @@ class SuggestionInfo:
     topic_name: str | None
     categories: tuple[TopicChoice, ...]
     messages: tuple[tuple[str, str], ...]
+    told: frozenset[str] = frozenset()  # the coordinators whose DM about it is on record
+
+
+def _dms(messages: str) -> dict[tuple[str, str], str | None]:
+    """The DMs on record about a suggestion: (channel, ts) -> the coordinator it went to. A line
+    is `channel ts coordinator` (lines written before the coordinator was recorded lack it)."""
+    found: dict[tuple[str, str], str | None] = {}
+    for line in messages.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            place = (parts[0], parts[1])
+            found[place] = (parts[2] if len(parts) > 2 else None) or found.get(place)
+    return found
+
+
+def told_of(session: Session, suggestion_id: int) -> frozenset[str]:
+    """Who has had a DM about the suggestion (see `remember_messages`)."""
+    suggestion = session.get(TopicSuggestion, suggestion_id)
+    return _told(suggestion.messages) if suggestion is not None else frozenset()
+
+
+def _told(messages: str) -> frozenset[str]:
+    return frozenset(user for user in _dms(messages).values() if user)
 
 
 def suggestion_info(session: Session, suggestion_id: int, lang: str) -> SuggestionInfo:
@@ -125,7 +148,7 @@ def suggestion_info(session: Session, suggestion_id: int, lang: str) -> Suggesti
     if suggestion is None:
         raise NotFound()
     library = session.get(Library, suggestion.library_id) if suggestion.library_id else None
-    messages = tuple(tuple(line.split(" ", 1)) for line in suggestion.messages.splitlines() if " " in line)
+    dms = _dms(suggestion.messages)
     return SuggestionInfo(
         id=suggestion.id,
         text=suggestion.text,
@@ -135,7 +158,8 @@ def suggestion_info(session: Session, suggestion_id: int, lang: str) -> Suggesti
         decided_by=suggestion.decided_by,
         topic_name=suggestion.topic.name(lang) if suggestion.topic else None,
         categories=tuple(categories(session, lang)),
-        messages=messages,  # type: ignore[arg-type]
+        messages=tuple(dms),
+        told=frozenset(user for user in dms.values() if user),
     )
 
 
@@ -224,26 +248,34 @@ def resend_to_new(
     after = pending_recipients(session, configured, default_region_key)
     for suggestion_id, recipients in after.items():
         old = before.get(suggestion_id)
-        if old is None or set(recipients) <= set(old):
+        if old is None:
+            continue
+        had = set(old) | told_of(session, suggestion_id)  # a change back: they have their DM
+        if set(recipients) <= had:
             continue
         owed = visit_outbox.owe_suggestion(
-            session, suggestion_id, now=now, done=old, claimed=resent is not None
+            session, suggestion_id, now=now, done=had, claimed=resent is not None
         )
         if resent is not None:
-            resent.append(Resent(suggestion_id, owed, frozenset(old)))
+            resent.append(Resent(suggestion_id, owed, frozenset(had)))
 
 
 def remember_messages(
-    session_factory: sessionmaker[Session], suggestion_id: int, messages: list[tuple[str, str]]
+    session_factory: sessionmaker[Session], suggestion_id: int, messages: list[tuple[str, str, str]]
 ) -> None:
-    """Where the coordinators' DMs about a suggestion are, to update them after a decision (a DM
-    already known, found again after a lost answer, is kept once)."""
+    """Where the coordinators' DMs about a suggestion are, (channel, ts, coordinator): to update
+    them after a decision, and so that nobody gets a second one when the coordinators change
+    back and forth (a DM already known, found again after a lost answer, is kept once)."""
     with session_factory.begin() as session:
         suggestion = session.get(TopicSuggestion, suggestion_id)
         if suggestion is not None:
-            lines = [line for line in suggestion.messages.splitlines() if line]
-            lines += [f"{channel} {ts}" for channel, ts in messages]
-            suggestion.messages = "\n".join(dict.fromkeys(lines))
+            dms = _dms(suggestion.messages)
+            for channel, ts, user in messages:
+                dms[(channel, ts)] = user
+            suggestion.messages = "\n".join(
+                " ".join((channel, ts, user) if user else (channel, ts))
+                for (channel, ts), user in dms.items()
+            )
 
 
 Place = tuple[str, str]  # (channel, ts) of a message
@@ -268,7 +300,7 @@ def _pending(
     )
     if suggestion is None:
         raise NotFound()
-    sent_here = pressed_in is not None and " ".join(pressed_in) in suggestion.messages.splitlines()
+    sent_here = pressed_in is not None and tuple(pressed_in) in _dms(suggestion.messages)
     if not sent_here and not may_decide(session, suggestion.suggested_by, actor, coordinator, configured):
         raise NotAllowed(OTHER_REGION)
     if suggestion.status != SuggestionStatus.PENDING:

@@ -164,7 +164,8 @@ def check_a_decision_updates_it(bot: Bot) -> None:
     [message] = held(bot, SUGGESTION_EVENT)[dm(COORDINATOR)]
     with bot.session_factory() as session:
         suggestion = session.scalars(select(TopicSuggestion)).one()
-        assert suggestion.messages.splitlines() == [f"{dm(COORDINATOR)} {message['ts']}"]  # remembered
+        remembered = [f"{dm(COORDINATOR)} {message['ts']} {COORDINATOR}"]  # where, and to whom
+        assert suggestion.messages.splitlines() == remembered
     bot.slack.action(ids.SUGGESTION_REJECT, str(suggestion.id), user=COORDINATOR)
     updates = bot.api.wait_for("chat.update")
     settle(bot)

@@ -31,6 +31,7 @@ from models import (
     PartyState,
     Region,
     Reminder,
+    ReminderStatus,
     SuggestionStatus,
     Topic,
     TopicSuggestion,
@@ -44,6 +45,7 @@ from services import reminders, staff, visit_outbox, visit_reminders
 from services.travel_invoices import invoice_status
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_decide import confirm_visit, wait_until
+from tests.e2e.test_faults import sweep
 from tests.e2e.test_offer import multi, offer_values, select_action
 from tests.e2e.test_offer import submit as submit_offer
 from tests.e2e.test_writeups import confirmed_visit, form_values
@@ -65,6 +67,7 @@ from tests.e2e.visit_helpers import (
     settle,
     text_of,
 )
+from tests.fakes.slack_api import server_error
 from tests.fakes.slack_requests import select_value, text_value, user_value
 from tests.find_support import add_offer, library_id, set_home
 
@@ -618,8 +621,7 @@ def _decide_suggestion(bot: Bot, act: str, dm: dict[str, Any], user: str) -> Non
 
 def _dm_place(bot: Bot) -> tuple[str, str]:
     """(channel, ts) of the first DM the bot sent about the suggestion."""
-    line = _suggestion(bot).messages.splitlines()[0]
-    channel, ts = line.split()
+    channel, ts, *_ = _suggestion(bot).messages.splitlines()[0].split()
     return channel, ts
 
 
@@ -669,7 +671,7 @@ def _suggestion_rows(bot: Bot) -> list[tuple[int, list[str], str]]:
 
 def _places(bot: Bot) -> set[tuple[str, str]]:
     """(channel, ts) of every DM the bot remembers about the suggestion."""
-    return {tuple(line.split()) for line in _suggestion(bot).messages.splitlines()}  # type: ignore[misc]
+    return {(line.split()[0], line.split()[1]) for line in _suggestion(bot).messages.splitlines()}
 
 
 def test_a_pending_suggestion_goes_to_the_configured_coordinators_when_its_region_loses_its_last(
@@ -735,6 +737,53 @@ def test_a_decided_suggestion_is_not_sent_again_when_the_coordinators_change(bot
     assert len(posted_to(bot, COORDINATOR)) == 2
     assert len(_suggestion_rows(bot)) == rows + 1
     assert _suggestion_rows(bot)[-1][:2] == (_suggestion(bot).id + 1, [COORDINATOR])
+
+
+def test_nobody_gets_a_suggestion_twice_when_the_coordinators_change_back_and_forth(bot: Bot) -> None:
+    """The configured coordinator has the suggestion's DM; the region's first coordinator is
+    added (and gets it), removed (the configured one, who has it, gets no second DM) and added
+    again (nor do they)."""
+    north = _north(bot)
+    _suggest_from_north(bot, north)
+    [configured_dm] = posted_to(bot, COORDINATOR)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    [north_dm] = posted_to(bot, NORTH_COORD)
+    rows = len(_suggestion_rows(bot))
+    assert _remove(bot, NORTH_COORD).json()["response_action"] == "update"
+    settle(bot)
+    assert posted_to(bot, COORDINATOR) == [configured_dm]
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    settle(bot)
+    assert posted_to(bot, NORTH_COORD) == [north_dm]
+    assert len(_suggestion_rows(bot)) == rows  # nothing owed to anyone
+    assert len(_places(bot)) == 2
+    bot.clock.advance(hours=1)
+    sweep(bot)
+    assert (posted_to(bot, COORDINATOR), posted_to(bot, NORTH_COORD)) == ([configured_dm], [north_dm])
+
+
+def test_a_suggestion_waiting_for_its_retry_is_not_sent_again_to_a_new_coordinator(bot: Bot) -> None:
+    """The suggestion's DM to the configured coordinator fails and waits for the sweep; meanwhile
+    the region gets its first coordinator, who is sent it at once. The retry, which now goes to
+    the region's coordinator, sees that they have it."""
+
+    def dms(user: str) -> list[dict[str, Any]]:
+        return [c.body for c in bot.api.delivered("chat.postMessage") if c.body.get("channel") == user]
+
+    north = _north(bot)
+    bot.api.fail_while(server_error(), "chat.postMessage")
+    _suggest_from_north(bot, north)
+    settle(bot)
+    bot.api.heal()
+    assert posted_to(bot, COORDINATOR) != [] and dms(COORDINATOR) == []  # tried, failed
+    assert [status for _, _, status in _suggestion_rows(bot)] == [str(ReminderStatus.PENDING)]
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    [dm] = dms(NORTH_COORD)
+    bot.clock.advance(minutes=5)
+    sweep(bot)
+    assert dms(NORTH_COORD) == [dm]
+    assert dms(COORDINATOR) == []  # no longer the one to decide it
+    assert {status for _, _, status in _suggestion_rows(bot)} == {str(ReminderStatus.SENT)}
 
 
 DECIDED = {
