@@ -372,7 +372,8 @@ class TopicSuggestion(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column()
-    # Where the coordinators' DMs about it are ("channel:ts" lines), to re-render them after a decision.
+    # Its DMs to the coordinators, a line "channel ts coordinator" each: to re-render them after a
+    # decision, and so that nobody gets it twice (lines written before 2026-11-25 lack the coordinator).
     messages: Mapped[str] = mapped_column(Text, default="")
 
     topic: Mapped[Topic | None] = relationship()

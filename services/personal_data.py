@@ -2,8 +2,8 @@
 
 `forget` replaces the person's Slack id everywhere by one random pseudonym (so their visits,
 decisions and texts stay counted but no longer point at them), deletes their profile (name,
-language, locale), their library-contact and coordinator rows and the message references, and
-drops their pending reminders. Both actions are written to the audit log."""
+language, locale), their library-contact and coordinator rows and the message references (those
+of the suggested topics' DMs too), and drops their pending reminders. Both actions are written to the audit log."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from models import (
     VisitMessage,
     WriteUp,
 )
-from services import audit
+from services import audit, topics
 
 # Every column that holds a person's Slack id and stays (pseudonymised) for the numbers.
 PSEUDONYMISED: tuple[InstrumentedAttribute[Any], ...] = (
@@ -86,6 +86,9 @@ def export(
             rows = [_row(r) for r in session.scalars(select(model).where(column == user_id))]
             if rows:
                 data["tables"].setdefault(model.__tablename__, {})[column.key] = rows
+        dms = topics.dms_to(session, user_id)
+        if dms:  # the suggestions' DMs that went to them (`messages` names the recipient)
+            data["tables"].setdefault(TopicSuggestion.__tablename__, {})["messages"] = dms
         audit.record(
             session, now=now, actor=actor, action="person.exported", entity="person", entity_id=user_id
         )
@@ -106,6 +109,7 @@ def forget(
         )
         for column in DELETED:
             changed += _count(session.execute(delete(column.class_).where(column == user_id)))
+        changed += topics.forget_dms(session, user_id)
         for column in PSEUDONYMISED:
             statement = update(column.class_).where(column == user_id).values({column.key: pseudonym})
             changed += _count(session.execute(statement))

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -267,15 +268,46 @@ def remember_messages(
     them after a decision, and so that nobody gets a second one when the coordinators change
     back and forth (a DM already known, found again after a lost answer, is kept once)."""
     with session_factory.begin() as session:
-        suggestion = session.get(TopicSuggestion, suggestion_id)
+        # locked: two deliveries recording at once must not lose a line (nor a coordinator in it)
+        suggestion = session.get(TopicSuggestion, suggestion_id, with_for_update=True)
         if suggestion is not None:
             dms = _dms(suggestion.messages)
             for channel, ts, user in messages:
                 dms[(channel, ts)] = user
-            suggestion.messages = "\n".join(
-                " ".join((channel, ts, user) if user else (channel, ts))
-                for (channel, ts), user in dms.items()
-            )
+            suggestion.messages = _lines(dms)
+
+
+def _lines(dms: dict[tuple[str, str], str | None]) -> str:
+    return "\n".join(
+        " ".join((channel, ts, user) if user else (channel, ts)) for (channel, ts), user in dms.items()
+    )
+
+
+def dms_to(session: Session, user_id: str) -> list[dict[str, Any]]:
+    """The suggestions' DMs on record that went to `user_id` (their personal data's export)."""
+    found = []
+    for suggestion in session.scalars(_naming(user_id)):
+        for (channel, ts), user in _dms(suggestion.messages).items():
+            if user == user_id:
+                found.append({"suggestion_id": suggestion.id, "channel": channel, "ts": ts})
+    return found
+
+
+def forget_dms(session: Session, user_id: str) -> int:
+    """Drop the record of the suggestions' DMs to `user_id` (a person forgotten); how many
+    suggestions changed."""
+    changed = 0
+    for suggestion in session.scalars(_naming(user_id).with_for_update()):
+        dms = _dms(suggestion.messages)
+        kept = {place: user for place, user in dms.items() if user != user_id}
+        if len(kept) < len(dms):
+            suggestion.messages = _lines(kept)
+            changed += 1
+    return changed
+
+
+def _naming(user_id: str) -> Any:  # a Select of suggestions (its generic differs in 2.0)
+    return select(TopicSuggestion).where(TopicSuggestion.messages.contains(user_id, autoescape=True))
 
 
 Place = tuple[str, str]  # (channel, ts) of a message

@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.i18n import translator
 from bot.views.desk import csv_labels, report_message
 from bot.views.limits import check_message
-from models import AuditEntry, Budget, KilometreRate, Library, StaffProfile, Visit, VisitCost, VisitStatus
+from models import (
+    AuditEntry,
+    Budget,
+    KilometreRate,
+    Library,
+    StaffProfile,
+    TopicSuggestion,
+    Visit,
+    VisitCost,
+    VisitStatus,
+)
 from services import budget, costs, personal_data, reports, travel_invoices
 from services.coordinators import CoordinatorDirectory, add_coordinator
 from services.errors import InvalidInput, NotAllowed
@@ -636,6 +646,30 @@ def test_forget_user_keeps_the_reports_numbers(session_factory: sessionmaker[Ses
         assert "person.exported" in actions and "person.forgotten" in actions
         assert s.scalar(select(Library.id).limit(1)) is not None
     assert personal_data.export(sf, "U0VISITOR", now=NOW)["tables"] == {}
+
+
+def test_a_forgotten_coordinator_leaves_no_trace_in_the_suggestions_dms(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """The record of a suggested topic's DMs names the coordinator each went to: exported with
+    their data, dropped when they are forgotten (the other coordinators' stay)."""
+    with session_factory.begin() as s:
+        suggestion = TopicSuggestion(
+            text="Sirkuskoulu",
+            suggested_by="U0HOST",
+            created_at=NOW,
+            messages="D0OLD 1700000000.000100\nD0COORD 1700000000.000200 U0COORD\nD0NORTH 1700000000.000300 U0NORTH",
+        )
+        s.add(suggestion)
+    exported = personal_data.export(session_factory, "U0COORD", now=NOW)
+    assert exported["tables"]["topic_suggestions"]["messages"] == [
+        {"suggestion_id": suggestion.id, "channel": "D0COORD", "ts": "1700000000.000200"}
+    ]
+    personal_data.forget(session_factory, "U0COORD", now=NOW)
+    with session_factory() as s:
+        left = s.get_one(TopicSuggestion, suggestion.id).messages.splitlines()
+    assert left == ["D0OLD 1700000000.000100", "D0NORTH 1700000000.000300 U0NORTH"]
+    assert "topic_suggestions" not in personal_data.export(session_factory, "U0COORD", now=NOW)["tables"]
 
 
 def test_desk_overview_lists(session_factory: sessionmaker[Session]) -> None:
