@@ -3,7 +3,8 @@
 `forget` replaces the person's Slack id everywhere by one random pseudonym (so their visits,
 decisions and texts stay counted but no longer point at them), deletes their profile (name,
 language, locale), their library-contact and coordinator rows and the message references (those
-of the suggested topics' DMs too), and drops their pending reminders. Both actions are written to the audit log."""
+of the suggested topics' DMs too), and drops their pending reminders. Both actions are written
+to the audit log."""
 
 from __future__ import annotations
 
