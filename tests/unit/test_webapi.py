@@ -33,6 +33,7 @@ class Server(socketserver.ThreadingTCPServer):
     def __init__(self, close_after: float | None) -> None:
         self.close_after = close_after
         self.connections = 0
+        self.closed = threading.Event()  # set when it closed a connection after its answer
         self.answered = 0
         super().__init__(("127.0.0.1", 0), Handler)
 
@@ -60,15 +61,17 @@ class Handler(socketserver.StreamRequestHandler):
             )
             self.rfile.read(length)
             body = json.dumps({"ok": True}).encode()
+            self.server.answered += 1  # before the answer goes: the client may look at once
             self.wfile.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
                 + f"Content-Length: {len(body)}\r\n\r\n".encode()
                 + body
             )
-            self.server.answered += 1
             if self.server.close_after is not None:
                 time.sleep(self.server.close_after)
-                return  # the connection closes, as an idle keep-alive one would
+                self.connection.close()  # as an idle keep-alive connection is closed
+                self.server.closed.set()
+                return
 
 
 @pytest.fixture
@@ -108,7 +111,8 @@ def test_a_connection_the_server_closed_is_not_used_again(server_factory: Any) -
     pool = ConnectionPool()
     client = client_for(server.url, pool)  # no retries: a dead connection would fail the call
     assert client.auth_test()["ok"]
-    time.sleep(0.2)  # the server has closed the connection at rest in the pool
+    assert server.closed.wait(5)  # the server has closed the connection at rest in the pool
+    time.sleep(0.05)
     assert client.auth_test()["ok"]
     assert (server.connections, server.answered) == (2, 2)
     pool.close()
