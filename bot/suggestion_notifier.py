@@ -88,9 +88,8 @@ class SlackSuggestionNotifier:
                 what = "could not send a topic suggestion to a coordinator"
                 outcome.not_told(self.session_factory, owed, coordinator, exc, what)
                 continue
-            topics.remember_messages(
-                self.session_factory, suggestion_id, [(*where, coordinator)]
-            )  # found too
+            # found ones too
+            topics.remember_messages(self.session_factory, suggestion_id, [(*where, coordinator)])
             outcome.told(self.session_factory, owed, coordinator)
             if found is not None and info.status != SuggestionStatus.PENDING:
                 self._show_decided(found, message)

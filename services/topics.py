@@ -137,11 +137,11 @@ def _dms(messages: str) -> dict[tuple[str, str], str | None]:
 def told_of(session: Session, suggestion_id: int) -> frozenset[str]:
     """Who has had a DM about the suggestion (see `remember_messages`)."""
     suggestion = session.get(TopicSuggestion, suggestion_id)
-    return _told(suggestion.messages) if suggestion is not None else frozenset()
+    return _told(_dms(suggestion.messages)) if suggestion is not None else frozenset()
 
 
-def _told(messages: str) -> frozenset[str]:
-    return frozenset(user for user in _dms(messages).values() if user)
+def _told(dms: dict[tuple[str, str], str | None]) -> frozenset[str]:
+    return frozenset(user for user in dms.values() if user)
 
 
 def suggestion_info(session: Session, suggestion_id: int, lang: str) -> SuggestionInfo:
@@ -160,7 +160,7 @@ def suggestion_info(session: Session, suggestion_id: int, lang: str) -> Suggesti
         topic_name=suggestion.topic.name(lang) if suggestion.topic else None,
         categories=tuple(categories(session, lang)),
         messages=tuple(dms),
-        told=frozenset(user for user in dms.values() if user),
+        told=_told(dms),
     )
 
 
