@@ -36,6 +36,7 @@ from models import (
 from services import staff, visit_outbox
 from services.reminders import CLAIM_TTL
 from tests.e2e.test_process import SECRET, bot_env, free_port, wait_until_healthy
+from tests.dates import visit_dates
 from tests.e2e.visit_helpers import HOME_KEY, HOST1, HOST2, HOST_KEY, SUPERVISOR, VISITOR, proposal_values
 from tests.fakes.slack_api import Failure, FakeSlackApi
 from tests.fakes.slack_requests import SlackClient
@@ -151,7 +152,8 @@ def test_sigkill_while_a_committed_change_is_being_shown_then_restart_delivers_i
     sf = make_session_factory(engine)
     try:
         setup = set_up(sf, slack_api)
-        values = proposal_values(setup["topic"], setup["host"])
+        # The bot in the subprocess runs on the real clock: its dates come from that clock.
+        values = proposal_values(setup["topic"], setup["host"], dates=(*visit_dates(datetime.now(UTC)), None))
         if crash_in == "propose":
             slack_api.fail_while(Failure(hang=True), hangs_on)
         reply = bot_process.slack.submit(ids.PROPOSE_VIEW, values)
