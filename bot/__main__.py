@@ -26,10 +26,8 @@ log = logging.getLogger("vertaisbot")
 
 
 def configure_logging(level: str) -> None:
-    # One line per request is logged: skip what the format never shows (the caller's file and
-    # line, found by walking the stack; thread and process names), as the logging HOWTO's
-    # "Optimization" section suggests.
-    logging._srcfile = None
+    # One line per request is logged: skip what the format never shows (thread and process
+    # names), as the logging HOWTO's "Optimization" section suggests.
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
@@ -38,9 +36,7 @@ def configure_logging(level: str) -> None:
         stream=sys.stdout,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    # slack_sdk logs request bodies at DEBUG; never let message texts or tokens reach the log.
-    for noisy in ("slack_sdk", "slack_bolt"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
+    request_log.keep_libraries_quiet(logging.getLogger().level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     request_log.quiet_server_queue()
     request_log.write_in_background(logging.getLogger().handlers)
@@ -382,7 +378,7 @@ def serve_http(app: Any, engine: Any, settings: Settings, **where: Any) -> None:
     from bot.server import WsgiApp, create_server
 
     server = create_server(
-        WsgiApp(app, engine), threads=settings.http_threads, working=settings.http_working_threads, **where
+        WsgiApp(app, engine, settings.signing_secret), threads=settings.http_threads, working=settings.http_working_threads, **where
     )
     signal.signal(signal.SIGTERM, lambda *_: server.close())
     try:

@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
-from bot.request_log import log_request
+from bot.request_log import library_logger, log_request
 from bot.suggestion_notifier import SlackSuggestionNotifier
 from bot.webapi import KeepAliveWebClient
 from bot.writeup_publisher import SlackWriteUpPublisher
@@ -215,7 +215,7 @@ def install_notifiers(client: WebClient, deps: Deps) -> None:
 
 def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -> App:
     client = client or make_client(settings)
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    secret = settings.signing_secret
     listeners = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener")
     app = VertaisApp(
         client=client,
@@ -223,6 +223,7 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         request_verification_enabled=not settings.socket_mode or bool(secret),
         listener_executor=listeners,
         raise_error_for_unhandled_request=False,
+        logger=library_logger("slack_bolt.App"),
     )
     # Work an inline listener leaves for after its answer (see SelectiveRunner) runs on the pool.
     # Looked up at each call, so that whoever wraps the pool's submit (the replay tests) sees this work.

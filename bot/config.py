@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def signing_secret(self) -> str:
+        """The signing secret's value, or "" when none is set."""
+        return self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
+
+    @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
 
@@ -109,8 +114,7 @@ def check_credentials(settings: Settings) -> None:
                 "to serve HTTP instead"
             )
     else:
-        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-        if not secret:
+        if not settings.signing_secret:
             raise ConfigError(
                 "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
                 "'Basic Information' page into .env (or set SLACK_APP_TOKEN for Socket Mode)"

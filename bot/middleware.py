@@ -19,6 +19,7 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 from bot import replays
 from bot.deps import Deps
 from bot.i18n import translator
+from bot.request_log import library_logger
 from bot.turns import stand_aside
 from services import staff
 
@@ -117,6 +118,7 @@ class TimedRespond(Respond):
             timeout=self.timeout,  # type: ignore[arg-type]  # urllib takes fractions too
             proxy=self.proxy,
             ssl=self.ssl,
+            logger=library_logger("slack_sdk.webhook.client"),
         )
         return client.send_dict(whole)
 

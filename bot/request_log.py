@@ -142,6 +142,27 @@ def quiet_server_queue() -> None:
         queue_log.addFilter(EverySoOften(QUEUE_LOG_EVERY))
 
 
+LIBRARIES = ("slack_sdk", "slack_bolt")
+
+
+def keep_libraries_quiet(root_level: int) -> None:
+    """slack_sdk logs every Web API call's arguments (message texts, tokens) at DEBUG, and Bolt
+    logs request bodies and answers at DEBUG: their loggers stay at INFO or above whatever
+    LOG_LEVEL says."""
+    for name in LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.INFO, root_level))
+
+
+def library_logger(name: str) -> logging.Logger:
+    """The logger to hand to Bolt's App or a slack_sdk client (their public `logger` option),
+    with a level of its own at INFO or above. Bolt copies the root's level onto its loggers, and
+    slack_sdk logs a retried request's URL (a `response_url`) at INFO whenever its logger's own
+    level is unset: both would pass what people type or where the bot answers them to the log."""
+    logger = logging.getLogger(name)
+    logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    return logger
+
+
 def describe(req: BoltRequest) -> dict[str, Any]:
     body = req.body or {}
     kind = body.get("type") or ("command" if "command" in body else "unknown")

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
+from bot.authenticity import RequestGate
 from bot.turns import TurnDispatcher
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,9 @@ StartResponse = Callable[..., Any]
 
 
 class WsgiApp:
-    def __init__(self, app: App, engine: Engine) -> None:
+    def __init__(self, app: App, engine: Engine, signing_secret: str) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
+        self.gate = RequestGate(signing_secret)
         self.engine = engine
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -33,6 +35,8 @@ class WsgiApp:
         if path == "/slack/events":
             if method != "POST":
                 return _json(start_response, "405 Method Not Allowed", {"error": "use POST"})
+            if not self.gate.admit(environ):  # forged, stale or malformed: Bolt never sees it
+                return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
             try:
                 return self.slack(environ, start_response)
             except Exception:  # a body Bolt cannot even parse (it parses before it verifies)

@@ -182,7 +182,7 @@ def bot(
     deps.library_names = LibraryNames(session_factory, ttl=0)  # nor of the library list
     app = build_app(settings, deps)
     server = create_server(
-        WsgiApp(app, engine),
+        WsgiApp(app, engine, SECRET),
         "127.0.0.1",
         0,
         threads=settings.http_threads,

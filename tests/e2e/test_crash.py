@@ -35,8 +35,8 @@ from models import (
 )
 from services import staff, visit_outbox
 from services.reminders import CLAIM_TTL
-from tests.e2e.test_process import SECRET, bot_env, free_port, wait_until_healthy
 from tests.dates import visit_dates
+from tests.e2e.test_process import SECRET, bot_env, free_port, wait_until_healthy
 from tests.e2e.visit_helpers import HOME_KEY, HOST1, HOST2, HOST_KEY, SUPERVISOR, VISITOR, proposal_values
 from tests.fakes.slack_api import Failure, FakeSlackApi
 from tests.fakes.slack_requests import SlackClient
