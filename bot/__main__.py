@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 
 from pydantic import ValidationError
 from slack_bolt.error import BoltError
@@ -37,7 +38,8 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     request_log.keep_libraries_quiet(logging.getLogger().level)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for chatty in ("alembic", "matplotlib"):  # migrations run, a chart is drawn: nothing to tell
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     request_log.quiet_server_queue()
     request_log.write_in_background(logging.getLogger().handlers)
 
@@ -349,8 +351,11 @@ def start(
         staff_cache=StaffCache(generation=profiles),
         coordinator_changes=coordinators,
     )
+    reach_slack(settings)
     try:
         app = build_app(settings, deps)
+    except (URLError, OSError) as exc:  # reached a moment ago, gone now
+        raise ConfigError(unreachable(settings, exc)) from None
     except BoltError as exc:
         raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); check the token in .env") from None
     except SlackApiError as exc:
@@ -371,6 +376,41 @@ def start(
     jobs = [scheduler.Job("reminder-sweep", lambda: run_sweep(utc_now()), seconds=60)]
     on = settings.scheduler_enabled and with_scheduler
     return app, engine, scheduler.start(jobs, settings.timezone) if on else None
+
+
+def reach_slack(settings: Settings) -> None:
+    """One auth.test, with no retries and nothing logged, before the app is built: a Slack that
+    cannot be reached (no network, a wrong SLACK_API_URL) is a ConfigError of one line, not
+    slack_sdk's retries and a traceback. Bolt asks auth.test again as it builds the app."""
+    from slack_sdk import WebClient
+
+    quiet = logging.getLogger("vertaisbot.startup")
+    quiet.propagate = False  # what failed is said once, in the ConfigError
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+        base_url=settings.slack_api_url,
+        timeout=settings.slack_timeout,  # type: ignore[arg-type]  # urllib takes fractions too
+        retry_handlers=[],
+        logger=quiet,
+    )
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"Slack did not accept SLACK_BOT_TOKEN ({exc.response.get('error')}); check the token in .env"
+        ) from None
+    except (URLError, OSError) as exc:
+        raise ConfigError(unreachable(settings, exc)) from None
+
+
+def unreachable(settings: Settings, exc: Exception) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    return (
+        f"cannot reach Slack at {settings.slack_api_url} ({reason}); check the machine's network "
+        "connection (and proxy) and SLACK_API_URL in .env"
+    )
 
 
 def serve_http(app: Any, engine: Any, settings: Settings, **where: Any) -> None:

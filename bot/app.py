@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
-from bot.request_log import library_logger, log_request
+from bot.request_log import bolt_logger, log_request
 from bot.suggestion_notifier import SlackSuggestionNotifier
 from bot.webapi import KeepAliveWebClient
 from bot.writeup_publisher import SlackWriteUpPublisher
@@ -223,7 +223,7 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         request_verification_enabled=not settings.socket_mode or bool(secret),
         listener_executor=listeners,
         raise_error_for_unhandled_request=False,
-        logger=library_logger("slack_bolt.App"),
+        logger=bolt_logger(),
     )
     # Work an inline listener leaves for after its answer (see SelectiveRunner) runs on the pool.
     # Looked up at each call, so that whoever wraps the pool's submit (the replay tests) sees this work.

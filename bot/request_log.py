@@ -13,6 +13,7 @@ from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 log = logging.getLogger("vertaisbot.request")
 
@@ -160,6 +161,23 @@ def library_logger(name: str) -> logging.Logger:
     level is unset: both would pass what people type or where the bot answers them to the log."""
     logger = logging.getLogger(name)
     logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    return logger
+
+
+class NotAboutUs(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused": Bolt reads
+    SLACK_BOT_TOKEN from the environment by itself and, given the client the bot builds with the
+    same token, said so at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def bolt_logger() -> logging.Logger:
+    """The logger the bot hands to Bolt's App."""
+    logger = library_logger("slack_bolt.App")
+    if not any(isinstance(f, NotAboutUs) for f in logger.filters):
+        logger.addFilter(NotAboutUs())
     return logger
 
 

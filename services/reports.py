@@ -234,11 +234,15 @@ def chart_png(report: Report, labels: dict[str, str]) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(9, 4.5), dpi=100)
     left, right = fig.subplots(1, 2)
-    months = [str(m) for m in range(1, 13)]
+    months = list(range(1, 13))  # numbers, not strings: matplotlib logs a notice for each string axis
+    for axes in (left, right):
+        axes.set_xticks(months)
     left.bar(months, report.per_month, color="#2a6f97")
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole visits
     left.set_title(labels["chart.visits"])
     left.set_xlabel(labels["chart.month"])
     cumulative: list[float] = []

@@ -140,6 +140,7 @@ def test_python_m_bot_answers_help_in_finnish_and_english_and_opens_settings(run
     assert all("ms" in r for r in requests)
     assert SECRET not in output and "xoxb-process-token" not in output
     assert "mitä haluat" not in output  # message texts are never logged
+    assert "will be unused" not in output  # Bolt's notice about the token it read from the env
 
 
 @pytest.mark.parametrize(
@@ -169,6 +170,23 @@ def test_bad_credentials_end_with_one_clear_line_and_exit_code_2(tmp_path, slack
     assert len(lines) == 1, result.stderr
     assert names in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("url", [f"http://127.0.0.1:{free_port()}/api/", "http://slack.invalid/api/"])
+def test_a_slack_that_cannot_be_reached_is_one_clear_line_and_exit_code_2(tmp_path, slack_api, url) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path, slack_api, SLACK_API_URL=url, SLACK_TIMEOUT="2"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "cannot reach Slack" in lines[0] and "SLACK_API_URL" in lines[0] and url in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout and "URLError" not in result.stderr
 
 
 def test_token_slack_rejects_is_one_clear_line(tmp_path, slack_api) -> None:

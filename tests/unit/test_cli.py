@@ -137,6 +137,7 @@ def test_report_forget_and_export_commands(tmp_path: Path) -> None:
         tmp_path, "report", "--year", "2026", "--csv", str(out), "--chart", str(tmp_path / "k.png")
     )
     assert result.returncode == 0, result.stderr
+    assert "matplotlib" not in result.stdout + result.stderr
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv_module.reader(data.decode("utf-8-sig").splitlines(), delimiter=";"))
