@@ -22,10 +22,16 @@ REQUIRED_COLUMNS = ("key", "name", "municipality", "region", "lat", "lon")
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 EARTH_RADIUS_KM = 6371.0
 
-# Names of the regional development tasks we know by key; others are named after their key.
+# The regional development tasks we know by key: their names, and the provinces (maakunnat) whose
+# libraries they serve (the `region` column of a libraries CSV names the province). A region not
+# listed here is named after its key and serves the provinces its libraries are in.
 KNOWN_REGIONS = {
     "savo": "Savon alueellinen kehittämistehtävä (Kuopio)",
     "pohjois-karjala": "Pohjois-Karjalan alueellinen kehittämistehtävä (Joensuu)",
+}
+KNOWN_PROVINCES = {
+    "savo": ("Pohjois-Savo", "Etelä-Savo"),
+    "pohjois-karjala": ("Pohjois-Karjala",),
 }
 
 
@@ -58,9 +64,14 @@ class ImportReport:
 
 
 def parse_rows(text: str) -> tuple[list[tuple[int, LibraryRow]], list[tuple[int, str]]]:
-    """Parse a libraries CSV. Returns the good rows with their line numbers, and the bad ones."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = reader.fieldnames or []
+    """Parse a libraries CSV, `,`- or `;`-separated (what Finnish Excel saves). Returns the good
+    rows with their line numbers, and the bad ones."""
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [name.strip() for name in reader.fieldnames or []]
+    reader.fieldnames = header
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         return [], [(1, f"missing column(s): {', '.join(missing)}")]
@@ -70,7 +81,7 @@ def parse_rows(text: str) -> tuple[list[tuple[int, LibraryRow]], list[tuple[int,
     for record in reader:
         line = reader.line_num
         try:
-            row = _parse_row(record)
+            row = _parse_row(record, len(header))
         except ValueError as exc:
             bad.append((line, str(exc)))
             continue
@@ -82,11 +93,14 @@ def parse_rows(text: str) -> tuple[list[tuple[int, LibraryRow]], list[tuple[int,
     return good, bad
 
 
-def _parse_row(record: dict[str, str | None]) -> LibraryRow:
+def _parse_row(record: dict[str, str | None], width: int) -> LibraryRow:
     if None in record:
-        raise ValueError("too many fields")
+        raise ValueError(f"too many fields (expected {width})")
+    if any(record.get(column) is None for column in REQUIRED_COLUMNS):
+        given = sum(1 for value in record.values() if value is not None)
+        raise ValueError(f"too short: {given} field(s), expected {width}")
     values = {column: (record.get(column) or "").strip() for column in REQUIRED_COLUMNS}
-    for column in ("key", "name", "municipality"):
+    for column in ("key", "name", "municipality", "region"):
         if not values[column]:
             raise ValueError(f"empty {column}")
     if not KEY_PATTERN.match(values["key"]):
@@ -94,13 +108,22 @@ def _parse_row(record: dict[str, str | None]) -> LibraryRow:
     if len(values["name"]) > 200 or len(values["municipality"]) > 100 or len(values["region"]) > 100:
         raise ValueError("a name is too long")
     try:
-        lat = float(values["lat"])
-        lon = float(values["lon"])
+        lat = float(values["lat"].replace(",", "."))  # a decimal comma, as Finnish Excel writes it
+        lon = float(values["lon"].replace(",", "."))
     except ValueError:
         raise ValueError(f"lat/lon must be numbers, got {values['lat']!r}, {values['lon']!r}") from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or math.isnan(lat) or math.isnan(lon):
         raise ValueError(f"lat/lon out of range: {lat}, {lon}")
     return LibraryRow(values["key"], values["name"], values["municipality"], values["region"], lat, lon)
+
+
+def provinces_of(session: Session, region: Region, rows: list[LibraryRow]) -> set[str]:
+    """The provinces whose libraries `region` serves: the known ones, else those its libraries are
+    in; a new region that is not known takes those of the file that creates it."""
+    if region.key in KNOWN_PROVINCES:
+        return set(KNOWN_PROVINCES[region.key])
+    found = set(session.scalars(select(Library.province).where(Library.region_id == region.id).distinct()))
+    return found or {row.province for row in rows}
 
 
 def ensure_region(session: Session, key: str, name: str | None = None) -> Region:
@@ -120,6 +143,14 @@ def import_libraries(
     good, bad = parse_rows(text)
     report.rejected.extend(bad)
     region = ensure_region(session, region_key)
+    serves = provinces_of(session, region, [row for _, row in good])
+    wrong = [(line, row) for line, row in good if row.province not in serves]
+    report.rejected.extend(
+        (line, f"region {row.province!r} is not one of {region_key!r}'s ({', '.join(sorted(serves))})")
+        for line, row in wrong
+    )
+    report.rejected.sort()
+    good = [(line, row) for line, row in good if row.province in serves]
     existing = {
         library.key: library
         for library in session.scalars(select(Library).where(Library.key.in_([row.key for _, row in good])))

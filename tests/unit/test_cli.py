@@ -80,11 +80,21 @@ def test_db_upgrade_and_import(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     imported = run_bot(tmp_path, "import", "libraries", str(csv), "--region", "pohjois-karjala")
-    assert imported.returncode == 0, imported.stderr
+    assert imported.returncode == 1, imported.stderr  # a cron job sees the rejected row
     assert "added 1, changed 0, unchanged 0, rejected 1" in imported.stdout
     assert "rejected line 3: lat/lon must be numbers" in imported.stdout
     again = run_bot(tmp_path, "import", "libraries", str(csv), "--region", "pohjois-karjala")
+    assert again.returncode == 1
     assert "added 0, changed 0, unchanged 1, rejected 1" in again.stdout
+    clean = tmp_path / "clean.csv"
+    clean.write_text(
+        "key;name;municipality;region;lat;lon\n"  # what Finnish Excel saves
+        "ilomantsi;Ilomantsin kirjasto;Ilomantsi;Pohjois-Karjala;62,6722;30,9306\n",
+        encoding="utf-8-sig",
+    )
+    loaded = run_bot(tmp_path, "import", "libraries", str(clean), "--region", "pohjois-karjala")
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert "added 1, changed 0, unchanged 0, rejected 0" in loaded.stdout
     missing = run_bot(tmp_path, "import", "libraries", str(tmp_path / "nope.csv"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
 

@@ -85,3 +85,23 @@ def test_distance_between_kuopio_and_iisalmi_is_about_80_km(session_factory) -> 
         assert kuopio and iisalmi
         assert 70 < distance_km(kuopio, iisalmi) < 80
         assert distance_km(kuopio, kuopio) == 0
+
+
+def test_semicolons_short_rows_and_rows_of_another_region(session_factory, clock) -> None:
+    text = (
+        "key;name;municipality;region;lat;lon\n"
+        + "uusi-kirjasto;Uusi kirjasto;Kuopio;Pohjois-Savo;62,9;27,7\n"  # decimal commas
+        + "lyhyt;Lyhyt rivi;Kuopio\n"  # line 3: too short
+        + "joensuu;Joensuun pääkirjasto;Joensuu;Pohjois-Karjala;62.6010;29.7636\n"  # line 4
+        + "mikkeli-uusi;Mikkelin uusi;Mikkeli;Etelä-Savo;61.69;27.27\n"
+    )
+    with session_factory.begin() as session:
+        report = import_libraries(session, text, region_key="savo", now=clock(), actor="test")
+    assert report.added == ["uusi-kirjasto", "mikkeli-uusi"]
+    assert [line for line, _ in report.rejected] == [3, 4]
+    assert report.rejected[0][1] == "too short: 3 field(s), expected 6"
+    assert "Pohjois-Karjala" in report.rejected[1][1] and "savo" in report.rejected[1][1]
+    with session_factory() as session:
+        assert session.scalar(select(Library).where(Library.key == "joensuu")) is None
+        new = session.scalar(select(Library).where(Library.key == "uusi-kirjasto"))
+        assert new is not None and (new.lat, new.lon) == (62.9, 27.7)
