@@ -199,6 +199,7 @@ def install_notifiers(client: WebClient, deps: Deps) -> None:
             default_language=settings.default_language,
             directory=deps.directory,
             clock=deps.now,
+            tz=settings.tz,
         ),
     )
     deps.extras.setdefault(

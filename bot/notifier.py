@@ -41,6 +41,7 @@ from services.visits import Change, VisitCard
 
 log = logging.getLogger(__name__)
 # Slack errors worth trying again later (besides HTTP 429 and 5xx, time-outs and lost connections).
+NOT_IN_CHANNEL = "not_in_channel"  # Slack's error for a post to a channel the bot is not a member of
 PASSING_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 NOTIFYING_EVENTS = {
     "confirmed",
@@ -74,6 +75,7 @@ class Outcome:
     outage: str | None = None
     notified: set[str] = field(default_factory=set)  # who has had the change's notice
     unsure: set[str] = field(default_factory=set)  # whose notice may have reached Slack unanswered
+    waiting: bool = False  # a channel the bot is not in: the post waits for the bot to be invited
 
     @property
     def ok(self) -> bool:
@@ -146,6 +148,9 @@ class Outcome:
                 self.retry_after = max(self.retry_after or 0.0, wait)
         elif status >= 500 or error in PASSING_ERRORS:
             self.failures.append(error)
+        elif error == NOT_IN_CHANNEL:
+            self.failures.append(error)
+            self.waiting = True
         return False
 
 

@@ -28,8 +28,8 @@ from services import visit_reminders as kinds
 from services import visits
 from services.errors import NotFound
 from services.ports import DeliveryError
+from services.reminders import NOT_IN_CHANNEL, DueReminder
 from services.reminders import RECIPIENT_GONE as RECIPIENT_GONE_KIND
-from services.reminders import DueReminder
 from services.staff import negotiate
 from services.visits import VisitCard
 
@@ -75,6 +75,11 @@ def render_recipient_gone(reminder: DueReminder, t: Translator) -> dict[str, Any
     return b.message(text, [b.section(text)])
 
 
+def render_not_in_channel(reminder: DueReminder, t: Translator) -> dict[str, Any]:
+    text = t("reminder.not_in_channel", channel=f"<#{reminder.params.get('channel', '')}>")
+    return b.message(text, [b.section(text)])
+
+
 def render_generic(reminder: DueReminder, t: Translator) -> dict[str, Any]:
     text = t("reminder.generic", visit=reminder.visit_id or "-")
     return b.message(text, [b.section(text)])
@@ -95,6 +100,7 @@ class SlackReminderDelivery:
         self.default_language = default_language
         self.renderers: dict[str, Renderer] = {
             RECIPIENT_GONE_KIND: render_recipient_gone,
+            NOT_IN_CHANNEL: render_not_in_channel,
             **(renderers or {}),
         }
         # Kinds that deliver themselves (a visit's outbox row re-renders all its messages).

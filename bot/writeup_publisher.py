@@ -29,18 +29,20 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import Translator, translator
-from bot.notifier import Outcome, OwedRow, _from_ts, unless_refused
+from bot.notifier import NOT_IN_CHANNEL, Outcome, OwedRow, _from_ts, unless_refused
 from bot.reminder_delivery import find_in_channel, find_in_dm, tagged
 from bot.views import writeups as views
-from services import coordinators, staff, writeups
+from services import coordinators, reminders, staff, writeups
 from services.errors import NotFound
 from services.ports import DeliveryError, Directory
 from services.reminders import DueReminder
+from services.workdays import HELSINKI
 from services.writeups import Submitted, WriteUpStatus, WriteUpView
 
 log = logging.getLogger(__name__)
@@ -62,8 +64,10 @@ class SlackWriteUpPublisher:
         default_language: str,
         directory: Directory | None = None,
         clock: Callable[[], object] | None = None,
+        tz: ZoneInfo = HELSINKI,
     ) -> None:
         self.client = client
+        self.tz = tz
         # Posts are not retried by the client: a retry after a lost answer would post twice.
         self.poster = copy.copy(client)
         self.poster.retry_handlers = []
@@ -132,7 +136,27 @@ class SlackWriteUpPublisher:
         except Exception as exc:
             if not outcome.add(exc, "could not show a write-up in the idea bank") and noted:
                 writeups.forget_post(self.session_factory, w.id)  # Slack answered: it is not there
+            if outcome.waiting:
+                self.ask_for_invite(w)
         return w
+
+    def ask_for_invite(self, w: WriteUpView) -> None:
+        """The bot is not in the idea-bank channel: the write-up's moderators are asked, once per
+        write-up, to invite it (`/invite @vertaisbot`); the post waits in the outbox meanwhile."""
+        log.warning("write-up %s waits: the bot is not in the idea-bank channel (invite it there)", w.id)
+        now = self._now()
+        with self.session_factory.begin() as session:
+            for coordinator in self.moderators(w):
+                reminders.plan(
+                    session,
+                    kind=reminders.NOT_IN_CHANNEL,
+                    recipient=coordinator,
+                    due_at=now,
+                    now=now,
+                    tz=self.tz,
+                    key=f"invite:{w.id}:{coordinator}",
+                    params={"channel": self.channel},
+                )
 
     def _find_post(self, w: WriteUpView) -> str | None:
         """The ts of the write-up's post in the idea-bank channel since its unanswered post began.
@@ -285,4 +309,5 @@ class SlackWriteUpPublisher:
         if outcome.outage:
             raise DeliveryError(outcome.outage, permanent=False, outage=True)
         if not outcome.ok:
-            raise DeliveryError(outcome.reason, permanent=False, retry_after=outcome.retry_after)
+            waits = outcome.waiting and set(outcome.failures) == {NOT_IN_CHANNEL}
+            raise DeliveryError(outcome.reason, permanent=False, retry_after=outcome.retry_after, waiting=waits)

@@ -44,16 +44,24 @@ class Notifier(Protocol):
 class DeliveryError(Exception):
     """A message could not be sent. `permanent`: the recipient cannot be reached (retrying will
     not help); `outage`: the bot itself cannot send (a revoked token, a missing scope);
-    `retry_after`: seconds the platform asked us to wait."""
+    `retry_after`: seconds the platform asked us to wait; `waiting`: it waits for a person to act
+    (the bot invited to the idea-bank channel): retried every hour for as long as it takes."""
 
     def __init__(
-        self, reason: str, *, permanent: bool, retry_after: float | None = None, outage: bool = False
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        outage: bool = False,
+        waiting: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
         self.outage = outage
+        self.waiting = waiting
 
 
 class VisitNotifier(Protocol):

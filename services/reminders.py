@@ -46,6 +46,7 @@ BATCH = 1000
 MAX_BACKOFF = timedelta(hours=1)
 MAX_ATTEMPTS = 12  # about half a day of passing failures, then the coordinators are told
 RECIPIENT_GONE = "recipient_gone"
+NOT_IN_CHANNEL = "not_in_channel"  # the coordinators are asked to invite the bot to a channel
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,9 @@ def _sweep(
                     _finish(session, reminder.id, token, status=ReminderStatus.FAILED, error=exc.reason)
                     _escalate(session, reminder, exc.reason, now=now, tz=tz, coordinators=coordinators)
                     result.failed.append((reminder, exc.reason))
+                elif exc.waiting:  # nothing is failing: someone has to act first; never given up
+                    _release(session, reminder.id, token, next_attempt_at=now + MAX_BACKOFF, error=exc.reason)
+                    result.retried.append((reminder, exc.reason))
                 elif attempts >= MAX_ATTEMPTS:
                     log.error(
                         "reminder %s given up after %s attempts (%s)", reminder.id, attempts, exc.reason

@@ -468,3 +468,49 @@ def test_a_failed_channel_post_loses_nothing_and_the_next_edit_posts_it(bot: Bot
     settle(bot)
     assert [p for p in channel_posts(bot) if "korjattu" in text_of(p)]
     assert the_writeup(bot).channel == IDEAS
+
+
+def test_a_bot_not_in_the_idea_bank_channel_asks_to_be_invited_and_posts_once_it_is(bot: Bot) -> None:
+    from bot.__main__ import reminder_sweeper
+    from models import Reminder, ReminderStatus
+    from services.visit_outbox import WRITEUP_SYNC
+
+    def sweep_at(minutes: float) -> Any:
+        bot.clock.advance(minutes=minutes)
+        notifier: Any = bot.deps.extras["visit_notifier"]
+        run = reminder_sweeper(
+            bot.deps.settings,
+            bot.session_factory,
+            notifier.client,
+            notifier=notifier,
+            publisher=bot.deps.extras["writeup_publisher"],
+            clock=bot.clock,
+        )
+        return run(bot.clock())
+
+    def posted_in_channel() -> list[Any]:
+        return [c for c in bot.api.delivered("chat.postMessage") if c.body.get("channel") == IDEAS]
+
+    def outbox() -> Reminder:
+        with bot.session_factory() as session:
+            return session.scalars(select(Reminder).where(Reminder.kind == WRITEUP_SYNC)).one()
+
+    setup = set_up_people(bot)
+    visit_id = confirmed_visit(bot, setup)
+    bot.api.outside.add(IDEAS)  # nobody has invited the bot to the idea-bank channel
+    assert submit(bot, visit_id, form_values())["response_action"] == "update"
+    settle(bot)
+    assert posted_in_channel() == [] and the_writeup(bot).status == WriteUpStatus.PUBLISHED
+    for _ in range(20):  # a day of hourly sweeps: still waiting, never given up
+        sweep_at(61)
+    row = outbox()
+    assert row.status == ReminderStatus.PENDING and row.attempts == 0
+    asked = [m for m in posted_to(bot, COORDINATOR) if "/invite @vertaisbot" in text_of(m)]
+    assert len(asked) == 1 and f"<#{IDEAS}>" in text_of(asked[0])  # once, with the channel
+
+    bot.api.outside.clear()  # the coordinator invites the bot
+    sweep_at(61)
+    assert len(posted_in_channel()) == 1
+    assert outbox().status == ReminderStatus.SENT and the_writeup(bot).channel == IDEAS
+    sweep_at(61)
+    assert len(posted_in_channel()) == 1  # posted once

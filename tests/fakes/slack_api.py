@@ -81,6 +81,7 @@ class FakeSlackApi:
         self.names: dict[str, str] = {}
         self.revoked: set[str] = {"xoxb-revoked"}
         self.gone: set[str] = set()  # users who have left: a message to them is not_found
+        self.outside: set[str] = set()  # channels the bot has not been invited to: not_in_channel
         self.socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode)
         self.failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: let one pass
         self.outages: dict[str, Failure] = {}  # methods that fail every time until cleared
@@ -134,6 +135,7 @@ class FakeSlackApi:
             self.locales.clear()
             self.names.clear()
             self.gone.clear()
+            self.outside.clear()
             self.socket_url = None
 
     def fail_next(self, method: str, failure: Failure | None = None, times: int = 1) -> None:
@@ -214,7 +216,8 @@ class FakeSlackApi:
             failure = self.failures[method].popleft() if self.failures.get(method) else None
             failure = failure or self.outages.get(method)
             taken = failure is not None and failure.taken
-            self.calls.append(Call(method, body, time.monotonic(), ok=failure is None or taken))
+            refused = method in ("chat.postMessage", "chat.update") and body.get("channel") in self.outside
+            self.calls.append(Call(method, body, time.monotonic(), ok=(failure is None or taken) and not refused))
             released = self.released
             self.lock.notify_all()
         if failure is not None and taken:
@@ -245,6 +248,8 @@ class FakeSlackApi:
             return self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
         if method == "chat.postMessage" and body.get("channel") in self.gone:
             return self._reply(handler, 200, {"ok": False, "error": "user_not_found"})
+        if method in ("chat.postMessage", "chat.update") and body.get("channel") in self.outside:
+            return self._reply(handler, 200, {"ok": False, "error": "not_in_channel"})
         answer = self._answer(method, body)  # Slack has it now, even if the answer never arrives
         delay = self.answer_delay.get(method)
         if delay:
