@@ -310,4 +310,6 @@ class SlackWriteUpPublisher:
             raise DeliveryError(outcome.outage, permanent=False, outage=True)
         if not outcome.ok:
             waits = outcome.waiting and set(outcome.failures) == {NOT_IN_CHANNEL}
-            raise DeliveryError(outcome.reason, permanent=False, retry_after=outcome.retry_after, waiting=waits)
+            raise DeliveryError(
+                outcome.reason, permanent=False, retry_after=outcome.retry_after, waiting=waits
+            )

@@ -217,7 +217,9 @@ class FakeSlackApi:
             failure = failure or self.outages.get(method)
             taken = failure is not None and failure.taken
             refused = method in ("chat.postMessage", "chat.update") and body.get("channel") in self.outside
-            self.calls.append(Call(method, body, time.monotonic(), ok=(failure is None or taken) and not refused))
+            self.calls.append(
+                Call(method, body, time.monotonic(), ok=(failure is None or taken) and not refused)
+            )
             released = self.released
             self.lock.notify_all()
         if failure is not None and taken:
