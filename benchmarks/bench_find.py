@@ -37,6 +37,7 @@ from models import (
 )
 from services import matching
 from services.catalogue import load_shipped_topics
+from services.common.words import index_text
 
 LIBRARIES = 1000
 TOPICS = 300
@@ -135,7 +136,7 @@ def populate(session_factory, rng: random.Random) -> None:
                 {
                     "library_id": rng.choice(library_ids),
                     "description": description,
-                    "search_terms": matching.index_text(description),
+                    "search_terms": index_text(description),
                     "monthly_capacity": rng.randint(0, 5),
                     "weekdays": rng.randint(1, 127),
                     "created_by": "U0BENCH",

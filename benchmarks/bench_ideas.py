@@ -29,7 +29,7 @@ from bot.views.writeups import ideas_message
 from models import Library, Region, Topic, Visit, WriteUp
 from services import writeups
 from services.catalogue import load_shipped_topics
-from services.matching import index_text
+from services.common.words import index_text
 
 WRITEUPS = 10_000
 LIBRARIES = 200

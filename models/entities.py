@@ -333,7 +333,7 @@ class HostOffer(Base):
     """What a library can teach visitors: topics, a description, capacity and suitable weekdays.
 
     `weekdays` is a bit mask (Monday = 1, Tuesday = 2, ... Sunday = 64). `search_terms` holds the
-    normalised words of the description (see services.matching.index_text), rebuilt on save, so
+    normalised words of the description (see services.common.words.index_text), rebuilt on save, so
     that `etsi` can filter descriptions in SQL."""
 
     __tablename__ = "host_offers"
@@ -429,7 +429,7 @@ class WriteUp(Base):
     """The visitor's write-up of a visit: one per visit. The fields hold the submitted version;
     `draft` holds what was typed in a modal that was closed without submitting (None when there
     is nothing unsaved). `search_terms` are the stems of the title, texts and topic names
-    (services.matching.index_text), rebuilt on every submission."""
+    (services.common.words.index_text), rebuilt on every submission."""
 
     __tablename__ = "writeups"
     __table_args__ = (Index("ix_writeups_status_published", "status", "published_at"),)

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from models import Budget, Library, PartyState, Visit, VisitCost, VisitDate, VisitStatus
 from services import audit
+from services.common.money import CENT, parse_amount
 from services.coordinators import require
-from services.costs import CENT, parse_amount
 from services.errors import InvalidInput
 
 ZERO = Decimal("0.00")

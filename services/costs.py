@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import InvoiceStatus, KilometreRate, Library, Visit, VisitCost, VisitStatus
 from services import audit
+from services.common.money import CENT, parse_amount
 from services.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from services.coordinators import Scope
 
-CENT = Decimal("0.01")
 # The rates the migration ships (EUR/km by travel year); used when the table is empty.
 SHIPPED_RATES = {2024: Decimal("0.57"), 2025: Decimal("0.59"), 2026: Decimal("0.55")}
 
@@ -69,20 +69,6 @@ def estimate(km: Decimal, rate: Decimal, tickets: Decimal, accommodation: Decima
         tickets=Decimal(tickets).quantize(CENT),
         accommodation=Decimal(accommodation).quantize(CENT),
     )
-
-
-def parse_amount(text: str | None, *, maximum: Decimal) -> Decimal | None:
-    """A user-typed non-negative amount ("12,50", "12.5", "") -> Decimal; None if invalid."""
-    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".").removesuffix("€")
-    if not cleaned:
-        return Decimal("0")
-    try:
-        value = Decimal(cleaned)
-    except ArithmeticError:
-        return None
-    if not value.is_finite() or value < 0 or value > maximum:
-        return None
-    return value
 
 
 # --- The coordinator's desk: the rate table, distances, actual costs, tickets ------------------

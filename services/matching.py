@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-import snowballstemmer
 from sqlalchemy import ColumnElement, Subquery, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
@@ -46,50 +43,16 @@ from models import (
     offer_topics,
 )
 from services.catalogue import CategoryView, TopicView
+from services.common.words import MAX_QUERY_CHARS, MAX_QUERY_WORDS, WORD, words
 from services.libraries import EARTH_RADIUS_KM
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
-WORD = re.compile(r"[^\W\d_]+")
-MAX_QUERY_CHARS = 300
-MAX_QUERY_WORDS = 12
-MIN_WORD = 2
 DISTANCE_BAND_KM = 10.0
 RELEVANCE_STEP = 0.25
 SYNONYM_WEIGHT = 0.9
 DESCRIPTION_WEIGHT = 0.6
 KEEP_RATIO = 0.5  # topics scoring under half of the best topic's score are noise
 WORD_CUTOFF = 0.75  # per query word, matches much weaker than its best match are dropped
-STOPWORDS = frozenset(
-    "ja sekä tai muu muut ym yms kuten eli the and or of for in on a an to with och eller samt "
-    "annat annan med för av i på till t ex eg e g".split()
-)
-
-_stemmer = snowballstemmer.stemmer("finnish")
-
-
-DOUBLE_CONSONANT = re.compile(r"([^aeiouyäöå])\1")
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """The Snowball Finnish stem of one lower-case word, with doubled consonants made single so
-    that consonant gradation (`vinkkaus` / `vinkkausta` -> `vinkau`) meets (memoised: pure)."""
-    return DOUBLE_CONSONANT.sub(r"\1", _stemmer.stemWord(word))
-
-
-def words(text: str) -> list[str]:
-    """Stems of the meaningful words of `text`, in order, without repeats."""
-    seen: dict[str, None] = {}
-    for raw in WORD.findall(text.lower()):
-        if len(raw) < MIN_WORD or raw in STOPWORDS:
-            continue
-        seen.setdefault(stem(raw), None)
-    return list(seen)
-
-
-def index_text(text: str) -> str:
-    """What `HostOffer.search_terms` stores: the stems, space-separated and space-padded."""
-    return " " + " ".join(words(text)) + " " if text.strip() else ""
 
 
 def similarity(query: str, term: str) -> float:

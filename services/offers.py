@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from models import ClosedPeriod, HostOffer, Library, LibraryContact, Topic, TopicStatus, TopicSuggestion
 from services import audit, visit_outbox
+from services.common.words import index_text
 from services.coordinators import Scope, covers
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.libraries import LibraryName, LibraryNames, search_libraries
-from services.matching import index_text
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 NOT_UNTIL_NOTE = "offer:not-until"

@@ -31,7 +31,8 @@ from models import (
     VisitStatus,
 )
 from services import budget as budgets
-from services import costs, writeups
+from services import writeups
+from services.common import money
 from services.travel_invoices import status_of
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -119,7 +120,7 @@ def build(session: Session, region_id: int, year: int, *, today: date) -> Report
             and visit.status != VisitStatus.DECLINED
             and (visit.status != VisitStatus.CANCELLED or spent)
         ):
-            report.estimated += Decimal(visit.funded_cost).quantize(costs.CENT)
+            report.estimated += Decimal(visit.funded_cost).quantize(money.CENT)
         if visit.status == VisitStatus.CONFIRMED:
             if day < today:
                 report.happened += 1

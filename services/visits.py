@@ -50,6 +50,7 @@ from services import (
     workdays,
 )
 from services.budget import BudgetSummary
+from services.common import money
 from services.coordinators import Scope, covers
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.staff import negotiate
@@ -354,7 +355,7 @@ def _parse_money(
         ("tickets", form.tickets, MAX_EUR),
         ("accommodation", form.accommodation, MAX_EUR),
     ):
-        value = costs.parse_amount(text, maximum=maximum)
+        value = money.parse_amount(text, maximum=maximum)
         if value is None:
             errors[name] = ("visits.error.amount", {"max": str(maximum)})
             value = Decimal("0")

@@ -5,7 +5,7 @@ newsletter export.
 One write-up per visit. Only the visitor of a confirmed visit whose date has come may write it.
 The submitted version lives in the columns; `draft` keeps what was typed in a modal closed
 without submitting, so that nothing typed is lost and reopening continues where one left off.
-Search: `search_terms` holds the stems (services.matching.index_text) of the title, the texts and
+Search: `search_terms` holds the stems (services.common.words.index_text) of the title, the texts and
 the topic's names; a query word matches a write-up when the write-up has a word beginning with the
 word's core (its stem less an inflection's last letters), filtered in SQL, newest first.
 """
@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Library, Topic, Visit, VisitStatus, WriteUp, WriteUpStatus
 from services import audit, visit_outbox
+from services.common.words import MAX_QUERY_CHARS, MAX_QUERY_WORDS, index_text, words
 from services.coordinators import Scope, require, require_region
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.libraries import contacts_of
-from services.matching import MAX_QUERY_CHARS, MAX_QUERY_WORDS, index_text, words
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 TITLE_MAX = 150

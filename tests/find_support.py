@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import ClosedPeriod, HostOffer, Library, LibraryContact, Region, Topic
 from services import staff
-from services.matching import index_text
+from services.common.words import index_text
 
 
 def library_id(sf: sessionmaker[Session], key: str) -> int:
