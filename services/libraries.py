@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import ClosedPeriod, Library, LibraryContact, Region
+from models import ClosedPeriod, Library, LibraryContact, Region, Visit
 from services import audit
 
 REQUIRED_COLUMNS = ("key", "name", "municipality", "region", "lat", "lon")
@@ -124,6 +124,13 @@ def provinces_of(session: Session, region: Region, rows: list[LibraryRow]) -> se
         return set(KNOWN_PROVINCES[region.key])
     found = set(session.scalars(select(Library.province).where(Library.region_id == region.id).distinct()))
     return found or {row.province for row in rows}
+
+
+def region_of(session: Session, visit: Visit) -> int:
+    """A visit's region: its visitor's home library's (visits are within one region)."""
+    home = session.get(Library, visit.home_library_id)
+    assert home is not None
+    return home.region_id
 
 
 def ensure_region(session: Session, key: str, name: str | None = None) -> Region:

@@ -13,8 +13,8 @@ Ranking of hosts: hosts at capacity or on a no-visitors period last; then releva
 month / monthly capacity), then exact distance and name. Hosts outside the visitor's region are
 shown by `find` only when nothing inside matches.
 
-`agreed_visits_this_month` is the seam the visits feature fills: it returns zeros until visits
-exist. Both `find` and `rank_hosts` take a `visits_counter` to inject counts in tests.
+`agreed_visits_this_month` counts the confirmed visits of this month per host library (the load).
+Both `find` and `rank_hosts` take a `visits_counter` to inject counts in tests.
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ from models import (
     Topic,
     TopicCategory,
     TopicStatus,
+    Visit,
+    VisitStatus,
     offer_topics,
 )
+from services import workdays
 from services.catalogue import CategoryView, TopicView
 from services.common.words import MAX_QUERY_CHARS, MAX_QUERY_WORDS, WORD, words
 from services.libraries import EARTH_RADIUS_KM
@@ -162,17 +165,37 @@ def topic_index(session: Session) -> TopicIndex:
     return index
 
 
-# --- load: the seam for the visits feature --------------------------------------------------
+# --- load: visits agreed this month -----------------------------------------------------------
 class VisitsCounter(Protocol):
     def __call__(self, session: Session, library_ids: Sequence[int], now: datetime) -> dict[int, int]: ...
 
 
 def agreed_visits_this_month(session: Session, library_ids: Sequence[int], now: datetime) -> dict[int, int]:
-    """Visits agreed to take place at each library in `now`'s calendar month (Helsinki time)."""
-    from services.visits import agreed_visits_this_month as confirmed_this_month  # visits imports us
-
-    counts = confirmed_this_month(session, library_ids, now)
-    return {library_id: counts.get(library_id, 0) for library_id in library_ids}
+    """Visits agreed to take place at each library in `now`'s calendar month (Helsinki time): the
+    confirmed visits whose date falls in it."""
+    ids = list(library_ids)
+    if not ids:
+        return {}
+    today = workdays.local_today(now)
+    first = today.replace(day=1)
+    following = (
+        first.replace(year=first.year + 1, month=1)
+        if first.month == 12
+        else first.replace(month=first.month + 1)
+    )
+    rows = session.execute(
+        select(Visit.host_library_id, func.count(Visit.id))
+        .where(
+            Visit.host_library_id.in_(ids),
+            Visit.status == VisitStatus.CONFIRMED,
+            Visit.chosen_date >= first,
+            Visit.chosen_date < following,
+        )
+        .group_by(Visit.host_library_id)
+    ).all()
+    counts = {library_id: 0 for library_id in ids}
+    counts.update({library_id: int(n) for library_id, n in rows})
+    return counts
 
 
 # --- results ---------------------------------------------------------------------------------

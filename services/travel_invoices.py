@@ -17,6 +17,7 @@ from services import audit
 from services.coordinators import Scope, require, require_region
 from services.costs import cost_row
 from services.errors import Conflict, NotFound
+from services.libraries import region_of
 
 ORDER = (InvoiceStatus.NOT_NEEDED, InvoiceStatus.WAITING, InvoiceStatus.RECEIVED, InvoiceStatus.PAID)
 
@@ -61,8 +62,6 @@ def set_status(
         visit = session.get(Visit, visit_id, with_for_update=True)
         if visit is None:
             raise NotFound()
-        from services.visits import region_of
-
         require_region(is_coordinator, region_of(session, visit))
         if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.CANCELLED):
             raise Conflict("desk.error.not_confirmed")

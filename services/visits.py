@@ -661,33 +661,6 @@ def version_of(session_factory: sessionmaker[Session], visit_id: int) -> int | N
         return session.scalar(select(Visit.version).where(Visit.id == visit_id))
 
 
-def agreed_visits_this_month(session: Session, library_ids: Iterable[int], now: datetime) -> dict[int, int]:
-    """Confirmed visits per host library whose date falls in the current month (Helsinki)."""
-    ids = list(library_ids)
-    if not ids:
-        return {}
-    today = workdays.local_today(now)
-    first = today.replace(day=1)
-    following = (
-        first.replace(year=first.year + 1, month=1)
-        if first.month == 12
-        else first.replace(month=first.month + 1)
-    )
-    rows = session.execute(
-        select(Visit.host_library_id, func.count(Visit.id))
-        .where(
-            Visit.host_library_id.in_(ids),
-            Visit.status == VisitStatus.CONFIRMED,
-            Visit.chosen_date >= first,
-            Visit.chosen_date < following,
-        )
-        .group_by(Visit.host_library_id)
-    ).all()
-    counts = {library_id: 0 for library_id in ids}
-    counts.update({library_id: int(n) for library_id, n in rows})
-    return counts
-
-
 def my_visits(
     session_factory: sessionmaker[Session], user_id: str, *, page: int = 0, page_size: int = 10
 ) -> Page:
@@ -922,13 +895,6 @@ def _get(session: Session, visit_id: int, *, lock: bool = False) -> Visit:
     return visit
 
 
-def region_of(session: Session, visit: Visit) -> int:
-    """The visit's region: its visitor's home library's (visits are within one region)."""
-    home = session.get(Library, visit.home_library_id)
-    assert home is not None
-    return home.region_id
-
-
 def _check_party(
     session: Session, visit: Visit, party: str, actor: str, is_coordinator: bool | Scope
 ) -> None:
@@ -938,22 +904,22 @@ def _check_party(
         allowed = actor == visit.supervisor_id
     elif party == "host":
         allowed = libraries.is_contact(session, visit.host_library_id, actor) or covers(
-            is_coordinator, region_of(session, visit)
+            is_coordinator, libraries.region_of(session, visit)
         )
     elif party == "funding":
-        if is_coordinator and not covers(is_coordinator, region_of(session, visit)):
+        if is_coordinator and not covers(is_coordinator, libraries.region_of(session, visit)):
             raise NotAllowed(FUNDING_OTHER_REGION)
         if is_coordinator and actor in (visit.visitor_id, visit.supervisor_id):
             raise NotAllowed(FUNDING_CONFLICT)
         allowed = bool(is_coordinator)
     else:
-        allowed = actor == visit.visitor_id or covers(is_coordinator, region_of(session, visit))
+        allowed = actor == visit.visitor_id or covers(is_coordinator, libraries.region_of(session, visit))
     if not allowed:
         raise NotAllowed(NOT_YOURS)
 
 
 def _check_visitor(session: Session, visit: Visit, actor: str, is_coordinator: bool | Scope) -> None:
-    if not (actor == visit.visitor_id or covers(is_coordinator, region_of(session, visit))):
+    if not (actor == visit.visitor_id or covers(is_coordinator, libraries.region_of(session, visit))):
         raise NotAllowed(NOT_YOURS)
 
 

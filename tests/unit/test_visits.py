@@ -20,7 +20,7 @@ from models import (
     VisitDecision,
     VisitStatus,
 )
-from services import costs, visits
+from services import costs, matching, visits
 from services.errors import InvalidInput, NotAllowed
 from services.visits import AlreadyDecided, ProposalInput
 from tests.conftest import HELSINKI_NOON
@@ -279,9 +279,9 @@ def test_agreed_visits_this_month_counts_confirmed_visits_per_host(
     december = propose(session_factory, world).card  # proposed, not agreed
     assert december.status == VisitStatus.PROPOSED
     with session_factory() as s:
-        counts = visits.agreed_visits_this_month(s, [world["host"], world["home"]], HELSINKI_NOON)
+        counts = matching.agreed_visits_this_month(s, [world["host"], world["home"]], HELSINKI_NOON)
         assert counts == {world["host"]: 2, world["home"]: 0}
-        assert visits.agreed_visits_this_month(s, [world["host"]], HELSINKI_NOON + timedelta(days=10)) == {
+        assert matching.agreed_visits_this_month(s, [world["host"]], HELSINKI_NOON + timedelta(days=10)) == {
             world["host"]: 0
         }
 
