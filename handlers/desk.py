@@ -27,7 +27,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import common
 from bot.views import desk as views
-from bot.views.visit import day_text, money
+from bot.views.formatting import day_text, money
 from handlers.context import staff_of, t_of
 from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation

@@ -13,8 +13,9 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.deps import Deps
 from bot.views import common
+from bot.views.formatting import day_text
 from bot.views.reminders import snoozed_nag
-from bot.views.visit import day_text, visit_message
+from bot.views.visit import visit_message
 from handlers.context import t_of
 from handlers.replies import reply_to_user, respond_ok
 from handlers.router import CommandRouter

@@ -10,7 +10,7 @@ from typing import Any
 from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
-from bot.views.visit import day_text, money
+from bot.views.formatting import day_text, money
 from models import InvoiceStatus, VisitStatus
 from services.budget import BudgetSummary
 from services.reports import DeskLine, DeskOverview, Report

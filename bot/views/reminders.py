@@ -7,7 +7,7 @@ from typing import Any
 from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
-from bot.views.visit import day_text
+from bot.views.formatting import day_text
 from services.reminders import DueReminder
 from services.visits import VisitCard
 

@@ -8,29 +8,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 
 from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
+from bot.views.formatting import day_text, money
 from models import PartyState, VisitStatus
 from services.visits import Page, VisitCard, VisitLine
 
 ROLES = ("visitor", "supervisor", "host", "funding")
-DATE_FORMATS = {"fi": "EEEEEE d.M.yyyy", "sv": "EEE d.M.yyyy", "en": "EEE d MMM yyyy"}
-
-
-def day_text(day: date | None, t: Translator) -> str:
-    if day is None:
-        return "–"
-    return format_date(day, format=DATE_FORMATS.get(t.lang, "d.M.yyyy"), locale=t.lang)
-
-
-def money(value: Decimal, t: Translator) -> str:
-    return format_currency(
-        value, "EUR", locale={"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}.get(t.lang, "fi_FI")
-    )
 
 
 def kilometres(value: Decimal, t: Translator) -> str:

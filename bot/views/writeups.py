@@ -13,7 +13,7 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
-from bot.views.visit import day_text
+from bot.views.formatting import day_text
 from services.coordinators import Scope, covers
 from services.writeups import (
     LINK_MAX,
