@@ -471,22 +471,13 @@ def test_a_failed_channel_post_loses_nothing_and_the_next_edit_posts_it(bot: Bot
 
 
 def test_a_bot_not_in_the_idea_bank_channel_asks_to_be_invited_and_posts_once_it_is(bot: Bot) -> None:
-    from bot.__main__ import reminder_sweeper
     from models import Reminder, ReminderStatus
     from services.visit_outbox import WRITEUP_SYNC
+    from tests.e2e.test_faults import sweep
 
     def sweep_at(minutes: float) -> Any:
         bot.clock.advance(minutes=minutes)
-        notifier: Any = bot.deps.extras["visit_notifier"]
-        run = reminder_sweeper(
-            bot.deps.settings,
-            bot.session_factory,
-            notifier.client,
-            notifier=notifier,
-            publisher=bot.deps.extras["writeup_publisher"],
-            clock=bot.clock,
-        )
-        return run(bot.clock())
+        return sweep(bot)
 
     def posted_in_channel() -> list[Any]:
         return [c for c in bot.api.delivered("chat.postMessage") if c.body.get("channel") == IDEAS]
