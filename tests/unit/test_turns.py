@@ -128,10 +128,10 @@ def test_a_request_that_waits_lets_the_next_start_and_then_goes_on_at_once(pool)
 def test_when_the_line_stops_moving_the_next_starts_after_the_patience(pool) -> None:
     dispatcher, log = pool(1, patience=0.05), []
     stuck = Request("stuck", log)  # waits on something nobody stood aside for
+    started = time.monotonic()  # the line last moved when the stuck one started, after this
     dispatcher.add_task(stuck)
     assert stuck.started.wait(WAIT)
     behind = Request("behind", log)
-    started = time.monotonic()
     dispatcher.add_task(behind)
     assert behind.started.wait(WAIT)
     assert time.monotonic() - started >= 0.05
