@@ -32,7 +32,17 @@ from handlers.context import staff_of, t_of
 from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
 from models import Region
-from services import budget, coordinators, costs, reports, topics, travel_invoices, visits, workdays
+from services import (
+    appointments,
+    budget,
+    coordinators,
+    costs,
+    reports,
+    topics,
+    travel_invoices,
+    visits,
+    workdays,
+)
 from services.coordinators import ONLY_COORDINATORS
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -381,7 +391,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         user_id = body["user"]["id"]
         require(user_id)
         ack()
-        choices = coordinators.manageable_regions(
+        choices = appointments.manageable_regions(
             deps.session_factory,
             deps.coordinator_scope(user_id),
             actor=user_id,
@@ -405,7 +415,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         resent: list[topics.Resent] = []
         try:
-            changed = coordinators.add_coordinator(
+            changed = appointments.add_coordinator(
                 deps.session_factory,
                 actor=user_id,
                 is_coordinator=deps.coordinator_scope(user_id),
@@ -486,7 +496,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         configured = deps.settings.coordinator_user_ids
         resent: list[topics.Resent] = []
         try:
-            region_id = coordinators.remove_coordinator(
+            region_id = appointments.remove_coordinator(
                 deps.session_factory,
                 actor=user_id,
                 is_coordinator=deps.coordinator_scope(user_id),

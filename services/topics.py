@@ -31,7 +31,7 @@ from services import audit, coordinators, visit_outbox
 from services.common.words import words
 from services.coordinators import Scope
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from services.matching import topic_index
+from services.topic_index import topic_index
 
 MAX_OPTIONS = 100
 MAX_NAME = 200

@@ -31,7 +31,8 @@ def test_a_coordinator_added_in_one_worker_counts_in_the_others_at_once(session_
     from sqlalchemy import select
 
     from models import Region
-    from services.coordinators import CoordinatorDirectory, add_coordinator
+    from services.appointments import add_coordinator
+    from services.coordinators import CoordinatorDirectory
     from services.generation import Generation
 
     with session_factory() as session:
@@ -67,7 +68,7 @@ def test_a_change_of_coordinators_owes_the_pending_suggestions_to_the_new_ones(s
 
     from models import Library, Region, Reminder, SuggestionStatus, TopicSuggestion
     from services import staff, visit_outbox
-    from services.coordinators import add_coordinator, remove_coordinator
+    from services.appointments import add_coordinator, remove_coordinator
 
     now = datetime(2026, 11, 25, tzinfo=UTC)
     with session_factory.begin() as session:

@@ -29,7 +29,8 @@ from models import (
     VisitStatus,
 )
 from services import budget, costs, personal_data, reports, travel_invoices
-from services.coordinators import CoordinatorDirectory, add_coordinator
+from services.appointments import add_coordinator
+from services.coordinators import CoordinatorDirectory
 from services.errors import InvalidInput, NotAllowed
 from tests.desk_support import COORD, STRANGER, add_visit, lib, region_id, topics
 

@@ -10,19 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "handlers", "services", "models", "scheduler")
-# Known: coordinators send pending topic suggestions to new coordinators (topics), topics use
-# matching's topic index and the outbox, the outbox's engine escalates to the coordinators, and
-# matching ranks by write-ups, which use coordinators and the outbox.
-KNOWN_CIRCLES = [
-    {
-        "services.coordinators",
-        "services.matching",
-        "services.reminders",
-        "services.topics",
-        "services.visit_outbox",
-        "services.writeups",
-    }
-]
+KNOWN_CIRCLES: list[set[str]] = []
 
 
 def modules() -> dict[str, Path]:

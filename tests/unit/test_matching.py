@@ -13,7 +13,7 @@ from bot.i18n import translator
 from bot.views.find import find_message
 from bot.views.limits import check_message
 from models import Topic, TopicStatus
-from services import matching
+from services import matching, topic_index
 from tests.conftest import Clock
 from tests.find_support import add_foreign_library, add_offer, close_library, library_id, topic_id
 
@@ -267,10 +267,10 @@ def test_agreed_visits_seam_returns_zeros(session_factory: sessionmaker[Session]
 
 
 def test_similarity_scale() -> None:
-    assert matching.similarity("karaok", "karaok") == 1.0
-    assert 0.5 < matching.similarity("omatoimi", "omatoimikirjasto") < 1.0
-    assert matching.similarity("ab", "abc") == 0.0
-    assert matching.similarity("koira", "lukukoiratoimin") > 0
+    assert topic_index.similarity("karaok", "karaok") == 1.0
+    assert 0.5 < topic_index.similarity("omatoimi", "omatoimikirjasto") < 1.0
+    assert topic_index.similarity("ab", "abc") == 0.0
+    assert topic_index.similarity("koira", "lukukoiratoimin") > 0
 
 
 def test_rank_hosts_contract_for_the_visits_feature(
