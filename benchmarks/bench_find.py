@@ -4,7 +4,7 @@
     python benchmarks/bench_find.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test_find
 
 The PostgreSQL database is WIPED (schema public dropped and recreated): give it a scratch database.
-Measures `services.matching.find` plus rendering the answer (what the `etsi` listener does before
+Measures `services.find.matching.find` plus rendering the answer (what the `etsi` listener does before
 its ack) over a mix of queries, and prints p50 / p95 / max in milliseconds. Not part of pytest.
 """
 
@@ -35,9 +35,9 @@ from models import (
     TopicCategory,
     offer_topics,
 )
-from services import matching
-from services.catalogue import load_shipped_topics
+from services.catalogue.categories import load_shipped_topics
 from services.common.words import index_text
+from services.find import matching
 
 LIBRARIES = 1000
 TOPICS = 300

@@ -4,7 +4,7 @@
     python benchmarks/bench_ideas.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test_writeups
 
 The PostgreSQL database is WIPED (schema public dropped and recreated): give it a scratch database.
-Measures what the `ideat` listener does before its ack: `services.writeups.search` (stems of the
+Measures what the `ideat` listener does before its ack: `services.ideas.writeups.search` (stems of the
 query, a LIKE filter per word on `search_terms`, count, newest ten) plus rendering the answer,
 over a mix of queries, and prints p50 / p95 / max in milliseconds. Not part of pytest.
 """
@@ -27,9 +27,9 @@ from bot.i18n import translator
 from bot.views.limits import check_message
 from bot.views.writeups import ideas_message
 from models import Library, Region, Topic, Visit, WriteUp
-from services import writeups
-from services.catalogue import load_shipped_topics
+from services.catalogue.categories import load_shipped_topics
 from services.common.words import index_text
+from services.ideas import writeups
 
 WRITEUPS = 10_000
 LIBRARIES = 200

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot import request_log
 from bot.config import ConfigError, Settings, check_credentials
 from bot.deps import Deps, utc_now
-from services.generation import Generation
+from services.common.generation import Generation
 
 EXIT_CONFIG = 2
 log = logging.getLogger("vertaisbot")
@@ -130,7 +130,7 @@ def open_database(settings: Settings):  # noqa: ANN201 - returns (engine, sessio
 
     from models import create_engine_for, make_session_factory
     from models.migrate import migration_lock, upgrade
-    from services.seed import ensure_seeded
+    from services.catalogue.seed import ensure_seeded
 
     try:
         engine = create_engine_for(settings.database_url)
@@ -160,7 +160,7 @@ def export_command(
 ) -> int:
     from bot.i18n import translator
     from bot.views.writeups import export_html, export_markdown
-    from services.writeups import for_export
+    from services.ideas.writeups import for_export
 
     try:
         _engine, session_factory = open_database(settings)
@@ -179,7 +179,7 @@ def export_command(
 
 
 def import_command(settings: Settings, file: Path, region: str) -> int:
-    from services.libraries import import_libraries
+    from services.catalogue.libraries import import_libraries
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -198,7 +198,8 @@ def import_command(settings: Settings, file: Path, region: str) -> int:
 def report_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.i18n import translator
     from bot.views.desk import csv_labels
-    from services import reports, workdays
+    from services.common import workdays
+    from services.money import reports
 
     try:
         _engine, session_factory = open_database(settings)
@@ -225,7 +226,7 @@ def report_command(settings: Settings, args: argparse.Namespace) -> int:
 def person_command(settings: Settings, command: str, slack_id: str) -> int:
     import json
 
-    from services import personal_data
+    from services.admin import personal_data
 
     if not slack_id.strip() or len(slack_id) > 32:
         return fail(f"{slack_id!r} is not a Slack user id")
@@ -264,8 +265,9 @@ def reminder_sweeper(
     """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it. The
     visit notifier delivers the visits' outbox rows (the app's own, or one built here)."""
     from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
-    from services import visit_outbox, visit_reminders
-    from services.reminders import sweep
+    from services import visit_reminders
+    from services.outbox import visit_outbox
+    from services.outbox.reminders import sweep
 
     if notifier is None or publisher is None or suggestions is None:
         from bot.app import install_notifiers
@@ -341,7 +343,7 @@ def start(
     database or Slack refuses. `changes` (profiles, coordinators): shared with the other worker
     processes, so that a change made in one empties the others' caches."""
     from bot.app import build_app
-    from services.staff import StaffCache
+    from services.people.staff import StaffCache
 
     engine, session_factory = open_database(settings)
     profiles, coordinators = changes or (Generation(), Generation())

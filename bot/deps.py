@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.replays import ReplayCache
-from services import coordinators
-from services.coordinators import CoordinatorDirectory, Scope
-from services.generation import Generation
-from services.libraries import LibraryNames
-from services.ports import Directory
-from services.staff import StaffCache
+from services.catalogue.libraries import LibraryNames
+from services.common.generation import Generation
+from services.common.ports import Directory
+from services.people import coordinators
+from services.people.coordinators import CoordinatorDirectory, Scope
+from services.people.staff import StaffCache
 
 
 def utc_now() -> datetime:
@@ -63,7 +63,7 @@ class Deps:
         return self.coordinators.is_coordinator(user_id)
 
     def coordinator_scope(self, user_id: str | None) -> Scope:
-        """Where the person acts as a coordinator (their region; see services.coordinators)."""
+        """Where the person acts as a coordinator (their region; see services.people.coordinators)."""
         if not user_id:
             return coordinators.NOBODY
         return self.coordinators.scope(user_id)

@@ -6,7 +6,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.turns import stand_aside
-from services.ports import UserInfo
+from services.common.ports import UserInfo
 
 
 class SlackDirectory:

@@ -18,7 +18,7 @@ from bot.i18n import Translator, translator
 from bot.views import common
 from bot.views.blocks import escape
 from handlers.replies import SLACK_FAILURES, reply_to_user
-from services.errors import DomainError
+from services.common.errors import DomainError
 
 log = logging.getLogger("vertaisbot.errors")
 

@@ -21,7 +21,7 @@ from bot.deps import Deps
 from bot.i18n import translator
 from bot.request_log import library_logger
 from bot.turns import stand_aside
-from services import staff
+from services.people import staff
 
 ACK_WAIT = 3.0  # seconds: Slack's limit for an answer, and Bolt's default ack_timeout
 

@@ -4,7 +4,7 @@ events that must notify, and .ics invites uploaded with files_upload_v2.
 
 A change is shown right after its commit (`publish`); what fails for a passing reason (429,
 5xx, a time-out, a closed connection) stays owed in the change's outbox row
-(`services.visit_outbox`) and the reminder sweep delivers it later (`deliver_owed`).
+(`services.outbox.visit_outbox`) and the reminder sweep delivers it later (`deliver_owed`).
 
 Every visit message and notice carries Slack message metadata (`VISIT_EVENT` with the visit and
 the role; `NOTICE_EVENT` with the visit and the outbox row). A post whose answer never came (a
@@ -33,10 +33,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.i18n import Translator, translator
 from bot.reminder_delivery import BOT_REFUSED, _seconds, find_in_channel, find_in_dm, with_file
 from bot.views.visit import invite_texts, notice, visit_message
-from services import invites, staff, visit_outbox, visits, workdays
-from services.errors import NotFound
-from services.ports import DeliveryError, Directory
-from services.reminders import DueReminder
+from services import invites, visits
+from services.common import workdays
+from services.common.errors import NotFound
+from services.common.ports import DeliveryError, Directory
+from services.outbox import visit_outbox
+from services.outbox.reminders import DueReminder
+from services.people import staff
 from services.visits import Change, VisitCard
 
 log = logging.getLogger(__name__)

@@ -26,11 +26,11 @@ from bot.views import reminders as views
 from models import StaffProfile
 from services import visit_reminders as kinds
 from services import visits
-from services.errors import NotFound
-from services.ports import DeliveryError
-from services.reminders import NOT_IN_CHANNEL, DueReminder
-from services.reminders import RECIPIENT_GONE as RECIPIENT_GONE_KIND
-from services.staff import negotiate
+from services.common.errors import NotFound
+from services.common.ports import DeliveryError
+from services.outbox.reminders import NOT_IN_CHANNEL, DueReminder
+from services.outbox.reminders import RECIPIENT_GONE as RECIPIENT_GONE_KIND
+from services.people.staff import negotiate
 from services.visits import VisitCard
 
 log = logging.getLogger(__name__)

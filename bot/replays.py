@@ -15,7 +15,7 @@ retried anyway.
 
 Only answers below 500 are kept: after a crash or a 5xx, Slack's retry runs the listeners again
 (services commit once, so a failed attempt left nothing behind). Across a restart the cache is
-empty; what must not happen twice even then is guarded in the domain (services/submissions.py:
+empty; what must not happen twice even then is guarded in the domain (services/common/submissions.py:
 a proposal or an offer carries the submitting view's id as a unique key). The hot path is a few
 dict look-ups and one hash of the body (about 10 µs): no database query.
 """

@@ -1,7 +1,7 @@
 """The Slack side of a suggested topic: a DM to each coordinator of the suggester's region (see
 `topics.suggestion_coordinators`; the message is remembered, so that a decision can update it).
 The suggestion is saved before any of this; what fails for a passing reason stays in its outbox
-row (`services.visit_outbox`) and the sweep sends it later, only to the coordinators who have
+row (`services.outbox.visit_outbox`) and the sweep sends it later, only to the coordinators who have
 not had it.
 
 Each DM carries Slack message metadata (`SUGGESTION_EVENT`, with the suggestion's id). A DM whose
@@ -29,10 +29,11 @@ from bot.notifier import Outcome, OwedRow, unless_refused
 from bot.reminder_delivery import find_in_dm
 from bot.views.topics import suggestion_message
 from models import SuggestionStatus
-from services import topics, visit_outbox
-from services.errors import NotFound
-from services.ports import DeliveryError
-from services.reminders import DueReminder
+from services.catalogue import topics
+from services.common.errors import NotFound
+from services.common.ports import DeliveryError
+from services.outbox import visit_outbox
+from services.outbox.reminders import DueReminder
 
 log = logging.getLogger(__name__)
 # Slack message metadata of a suggestion's DM: event type, payload {"suggestion_id": id}.

@@ -3,7 +3,7 @@ kept current with chat.update) and the notices to the host contacts and the coor
 visit's region; and of a coordinator hiding or publishing one: the post brought up to date and
 the author told.
 
-The change is saved before any of this; its outbox row (`services.visit_outbox`) says what is
+The change is saved before any of this; its outbox row (`services.outbox.visit_outbox`) says what is
 owed. Right after the change `show` delivers it; what fails for a passing reason (429, 5xx, a
 time-out, a closed connection) the reminder sweep delivers later (`deliver_owed`), posting the
 idea-bank message only if it has not been posted and telling only those not yet told.
@@ -38,12 +38,14 @@ from bot.i18n import Translator, translator
 from bot.notifier import NOT_IN_CHANNEL, Outcome, OwedRow, _from_ts, unless_refused
 from bot.reminder_delivery import find_in_channel, find_in_dm, tagged
 from bot.views import writeups as views
-from services import coordinators, reminders, staff, writeups
-from services.errors import NotFound
-from services.ports import DeliveryError, Directory
-from services.reminders import DueReminder
-from services.workdays import HELSINKI
-from services.writeups import Submitted, WriteUpStatus, WriteUpView
+from services.common.errors import NotFound
+from services.common.ports import DeliveryError, Directory
+from services.common.workdays import HELSINKI
+from services.ideas import writeups
+from services.ideas.writeups import Submitted, WriteUpStatus, WriteUpView
+from services.outbox import reminders
+from services.outbox.reminders import DueReminder
+from services.people import coordinators, staff
 
 log = logging.getLogger(__name__)
 # Slack message metadata of the idea-bank post: event type, payload {"writeup_id": id}.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import Translator, translator
-from services.staff import Staff
+from services.people.staff import Staff
 
 
 def t_of(context: Any) -> Translator:

@@ -23,7 +23,7 @@ from handlers.propose import date_of, dates_of, field_errors, notifier_of, text_
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
 from services import visits
-from services.errors import DomainError, InvalidInput, NotAllowed
+from services.common.errors import DomainError, InvalidInput, NotAllowed
 from services.visits import AlreadyDecided, Change
 
 log = logging.getLogger(__name__)

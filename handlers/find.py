@@ -15,7 +15,7 @@ from bot.views.find import find_message
 from handlers.context import staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services import matching
+from services.find import matching
 
 TOPIC_BUTTON = re.compile(rf"^{ids.FIND_TOPIC}_\d+$")
 

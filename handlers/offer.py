@@ -23,9 +23,10 @@ from bot.views.settings import library_options
 from handlers.context import staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services import offers, submissions, topics
-from services.errors import InvalidInput
-from services.staff import Staff
+from services.catalogue import offers, topics
+from services.common import submissions
+from services.common.errors import InvalidInput
+from services.people.staff import Staff
 
 MAX_QUERY = 100
 log = logging.getLogger(__name__)

@@ -18,9 +18,10 @@ from bot.views.propose import FIELD_BLOCKS, host_options, proposal_sent, propose
 from handlers.context import staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services import submissions, visits
-from services.errors import InvalidInput
-from services.ports import VisitNotifier
+from services import visits
+from services.common import submissions
+from services.common.errors import InvalidInput
+from services.common.ports import VisitNotifier
 from services.visits import HostChoice, ProposalInput
 
 MAX_QUERY = 100

@@ -15,7 +15,7 @@ from bot.deps import Deps
 from bot.i18n import Translator
 from bot.views import common
 from handlers.context import staff_of, t_of
-from services.staff import Staff
+from services.people.staff import Staff
 
 log = logging.getLogger(__name__)
 

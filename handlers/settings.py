@@ -17,8 +17,8 @@ from bot.views import common
 from bot.views.settings import library_options, settings_modal, settings_saved
 from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter, Invocation
-from services import staff
-from services.errors import InvalidInput
+from services.common.errors import InvalidInput
+from services.people import staff
 
 MAX_QUERY = 100
 log = logging.getLogger(__name__)

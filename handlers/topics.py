@@ -20,8 +20,8 @@ from handlers.context import t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
 from models import SuggestionStatus
-from services import topics
-from services.errors import Conflict, InvalidInput, NotAllowed
+from services.catalogue import topics
+from services.common.errors import Conflict, InvalidInput, NotAllowed
 
 MAX_QUERY = 100
 log = logging.getLogger(__name__)

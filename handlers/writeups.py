@@ -23,8 +23,9 @@ from bot.writeup_publisher import SlackWriteUpPublisher
 from handlers.context import staff_of, t_of
 from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
-from services import coordinators, writeups
-from services.errors import InvalidInput, NotAllowed
+from services.common.errors import InvalidInput, NotAllowed
+from services.ideas import writeups
+from services.people import coordinators
 
 log = logging.getLogger(__name__)
 EXPORT_WORDS = {"vienti", "export", "export-fil", "exportera"}

@@ -33,10 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Library, PartyState, Reminder, ReminderStatus, Visit, VisitStatus
-from services import coordinators, libraries, reminders, travel_invoices, visit_outbox, writeups
-from services.errors import NotAllowed, NotFound
-from services.office_hours import add_working_days, is_working_day, next_office_time, next_working_day
-from services.reminders import DueReminder, Kinds
+from services.catalogue import libraries
+from services.common.errors import NotAllowed, NotFound
+from services.common.office_hours import add_working_days, is_working_day, next_office_time, next_working_day
+from services.ideas import writeups
+from services.money import travel_invoices
+from services.outbox import reminders, visit_outbox
+from services.outbox.reminders import DueReminder, Kinds
+from services.people import coordinators
 
 DECISION_NUDGE = "decision_nudge"
 DECISION_STUCK = "decision_stuck"
@@ -149,7 +153,7 @@ def waiting_parties(visit: Visit | VisitState) -> list[str]:
 
 def coordinators_of(session: Session, visit: Visit, p: Policy) -> tuple[str, ...]:
     """The coordinators of the visit's region (as the unit of work knows them, see
-    services.coordinators.of_region), else the configured ones."""
+    services.people.coordinators.of_region), else the configured ones."""
     home = session.get(Library, visit.home_library_id)
     return coordinators.of_region_or(session, home.region_id if home is not None else None, p.coordinators)
 

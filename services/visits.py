@@ -38,22 +38,17 @@ from models import (
     VisitMessage,
     VisitStatus,
 )
-from services import (
-    audit,
-    budget,
-    coordinators,
-    costs,
-    libraries,
-    matching,
-    visit_outbox,
-    visit_reminders,
-    workdays,
-)
-from services.budget import BudgetSummary
-from services.common import money
-from services.coordinators import Scope, covers
-from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from services.staff import negotiate
+from services import visit_reminders
+from services.catalogue import libraries
+from services.common import audit, money, workdays
+from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from services.find import matching
+from services.money import budget, costs
+from services.money.budget import BudgetSummary
+from services.outbox import visit_outbox
+from services.people import coordinators
+from services.people.coordinators import Scope, covers
+from services.people.staff import negotiate
 
 LENGTHS = ("half_day", "day", "two_days")
 TRAVEL_MODES = ("public", "car", "other")
@@ -238,7 +233,7 @@ class Page:
         return (self.page + 1) * self.page_size < self.total
 
 
-# --- Host ordering (switched to services.matching.rank_hosts at merge) --------------------------
+# --- Host ordering (switched to services.find.matching.rank_hosts at merge) --------------------------
 def _host_order(
     session: Session,
     *,
@@ -1087,7 +1082,7 @@ def _desk_state(session: Session, visit: Visit) -> tuple[str | None, str, bool]:
     """Who bought the tickets, the travel invoice's status, are actual costs recorded."""
     if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.CANCELLED):
         return None, "", False
-    from services.travel_invoices import status_of
+    from services.money.travel_invoices import status_of
 
     cost = session.get(VisitCost, visit.id)
     return (

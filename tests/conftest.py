@@ -23,9 +23,9 @@ from bot.server import WsgiApp, create_server
 from bot.turns import TurnDispatcher
 from models import Base, create_engine_for, make_session_factory
 from models.migrate import upgrade
-from services.libraries import LibraryNames
-from services.seed import ensure_seeded
-from services.staff import StaffCache
+from services.catalogue.libraries import LibraryNames
+from services.catalogue.seed import ensure_seeded
+from services.people.staff import StaffCache
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SlackClient
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from services.office_hours import add_working_days
-from services.workdays import local_today
+from services.common.office_hours import add_working_days
+from services.common.workdays import local_today
 
 
 def working_days_ahead(now: datetime, count: int) -> date:

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import ClosedPeriod, HostOffer, Library, LibraryContact, Region, Topic
-from services import staff
 from services.common.words import index_text
+from services.people import staff
 
 
 def library_id(sf: sessionmaker[Session], key: str) -> int:

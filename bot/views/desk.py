@@ -12,8 +12,8 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text, money
 from models import InvoiceStatus, VisitStatus
-from services.budget import BudgetSummary
-from services.reports import DeskLine, DeskOverview, Report
+from services.money.budget import BudgetSummary
+from services.money.reports import DeskLine, DeskOverview, Report
 from services.visits import VisitCard
 
 LIST_LIMIT = 5  # lines per list on App Home (keeps the Home tab under 100 blocks)

@@ -10,8 +10,8 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
-from services.catalogue import CategoryView
-from services.matching import FindResult, HostMatch
+from services.catalogue.categories import CategoryView
+from services.find.matching import FindResult, HostMatch
 
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 MAX_HOSTS = 10

@@ -8,7 +8,7 @@ from bot import ids
 from bot.commands import Sub
 from bot.i18n import Translator
 from bot.views import blocks as b
-from services.staff import Staff
+from services.people.staff import Staff
 
 
 def main_actions(t: Translator) -> b.Block:

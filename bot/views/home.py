@@ -8,7 +8,7 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.help import home_library_prompt, main_actions
-from services.staff import Staff
+from services.people.staff import Staff
 
 
 def home_view(

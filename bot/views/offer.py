@@ -10,8 +10,15 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
-from services.offers import MAX_CAPACITY, MAX_DESCRIPTION, MAX_SUGGESTION, OfferForm, OfferSummary, SavedOffer
-from services.topics import CategoryChoices
+from services.catalogue.offers import (
+    MAX_CAPACITY,
+    MAX_DESCRIPTION,
+    MAX_SUGGESTION,
+    OfferForm,
+    OfferSummary,
+    SavedOffer,
+)
+from services.catalogue.topics import CategoryChoices
 
 WEEKDAYS = range(7)
 

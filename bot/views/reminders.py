@@ -8,7 +8,7 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text
-from services.reminders import DueReminder
+from services.outbox.reminders import DueReminder
 from services.visits import VisitCard
 
 

@@ -11,8 +11,8 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from models import Library
-from services.libraries import LibraryName
-from services.staff import Staff
+from services.catalogue.libraries import LibraryName
+from services.people.staff import Staff
 
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 

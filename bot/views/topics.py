@@ -10,7 +10,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from models import SuggestionStatus
-from services.topics import SuggestionInfo, TopicChoice
+from services.catalogue.topics import SuggestionInfo, TopicChoice
 
 DECIDED_KEYS = {
     SuggestionStatus.APPROVED: "topics.suggestion.approved",

@@ -14,8 +14,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from bot.views.formatting import day_text
-from services.coordinators import Scope, covers
-from services.writeups import (
+from services.ideas.writeups import (
     LINK_MAX,
     REASON_MAX,
     RECOMMEND,
@@ -25,8 +24,9 @@ from services.writeups import (
     SearchResult,
     WriteUpView,
 )
+from services.people.coordinators import Scope, covers
 
-# Field name (services.writeups) -> block id (== action id) of the modal
+# Field name (services.ideas.writeups) -> block id (== action id) of the modal
 BLOCKS = {
     "title": ids.WRITEUP_TITLE,
     "learned": ids.WRITEUP_LEARNED,

@@ -33,8 +33,9 @@ from models import (
     create_engine_for,
     make_session_factory,
 )
-from services import staff, visit_outbox
-from services.reminders import CLAIM_TTL
+from services.outbox import visit_outbox
+from services.outbox.reminders import CLAIM_TTL
+from services.people import staff
 from tests.dates import visit_dates
 from tests.e2e.test_process import SECRET, bot_env, free_port, wait_until_healthy
 from tests.e2e.visit_helpers import HOME_KEY, HOST1, HOST2, HOST_KEY, SUPERVISOR, VISITOR, proposal_values

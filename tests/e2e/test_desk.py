@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from bot import ids
 from bot.views.limits import check_view
 from models import AuditEntry, Budget, Coordinator, KilometreRate, Visit, VisitCost, VisitStatus
-from services import budget, staff, travel_invoices
+from services.money import budget, travel_invoices
+from services.people import staff
 from tests.conftest import COORDINATOR, Bot
 from tests.desk_support import add_visit, region_id, topics
 from tests.e2e.visit_helpers import (
@@ -205,7 +206,7 @@ def test_tickets_bought_and_invoice_received_buttons(bot: Bot) -> None:
     with bot.session_factory() as s:
         row = s.get(VisitCost, train)
         assert row is not None and row.tickets_bought_by == COORDINATOR
-        from services.travel_invoices import invoice_outstanding
+        from services.money.travel_invoices import invoice_outstanding
 
         assert not invoice_outstanding(s, car)
 

@@ -30,7 +30,7 @@ from models import (
     VisitCost,
     VisitStatus,
 )
-from services import staff
+from services.people import staff
 from tests.conftest import COORDINATOR, Bot
 from tests.desk_support import add_visit, topics
 from tests.e2e.test_faults import CLIENT_TIMEOUT, FAULTS
@@ -310,7 +310,7 @@ def test_a_desk_button_pressed_while_slack_fails_is_saved_once_and_says_so(
             cost = session.get(VisitCost, visit_id)
             assert cost is not None and cost.tickets_bought_by == COORDINATOR
         else:
-            from services.travel_invoices import invoice_outstanding
+            from services.money.travel_invoices import invoice_outstanding
 
             assert not invoice_outstanding(session, visit_id)
     changed = counts(bot)

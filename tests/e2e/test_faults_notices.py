@@ -19,7 +19,7 @@ from bot import ids
 from bot.suggestion_notifier import SUGGESTION_EVENT
 from bot.writeup_publisher import TELL, WRITEUP_NOTICE_EVENT
 from models import ReminderStatus, TopicSuggestion, WriteUp
-from services import visit_outbox
+from services.outbox import visit_outbox
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_faults import (  # the bot with a short SLACK_TIMEOUT, healed and settled after each test
     CLIENT_TIMEOUT,

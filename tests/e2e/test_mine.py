@@ -110,7 +110,7 @@ def test_coordinator_home_lists_funding_waiting(bot: Bot) -> None:
     setup = set_up_people(bot)
     many_visits(bot, setup, n=8)
     bot.api.locales[COORDINATOR] = "en-US"
-    from services import staff
+    from services.people import staff
 
     staff.update_settings(
         bot.session_factory,

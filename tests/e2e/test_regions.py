@@ -41,8 +41,10 @@ from models import (
     WriteUp,
     WriteUpStatus,
 )
-from services import reminders, staff, visit_outbox, visit_reminders
-from services.travel_invoices import invoice_status
+from services import visit_reminders
+from services.money.travel_invoices import invoice_status
+from services.outbox import reminders, visit_outbox
+from services.people import staff
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_decide import confirm_visit, wait_until
 from tests.e2e.test_faults import sweep

@@ -18,9 +18,11 @@ from bot import ids
 from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
 from bot.views.limits import check_message
 from models import LibraryContact, Reminder, ReminderStatus, Visit, VisitStatus
-from services import reminders, staff, visit_outbox, visit_reminders, visits
-from services.errors import NotAllowed
-from services.reminders import SweepResult
+from services import visit_reminders, visits
+from services.common.errors import NotAllowed
+from services.outbox import reminders, visit_outbox
+from services.outbox.reminders import SweepResult
+from services.people import staff
 from services.visits import ProposalInput
 from tests.conftest import COORDINATOR, Bot, Clock
 from tests.e2e.visit_helpers import (
@@ -272,8 +274,8 @@ def test_write_up_done_and_invoice_received_stop_the_reminders(
     visit_id = world.propose(date(2026, 12, 7))
     world.confirm(visit_id)
     world.sweep(local(2026, 12, 4, 9, 0))
-    monkeypatch.setattr("services.writeups.has_writeup", lambda session, vid: vid == visit_id)
-    monkeypatch.setattr("services.travel_invoices.invoice_outstanding", lambda session, vid: False)
+    monkeypatch.setattr("services.ideas.writeups.has_writeup", lambda session, vid: vid == visit_id)
+    monkeypatch.setattr("services.money.travel_invoices.invoice_outstanding", lambda session, vid: False)
     world.api.calls.clear()
     for day in range(7, 32):
         result = world.sweep(local(2026, 12, day, 12, 0))

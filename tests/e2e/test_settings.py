@@ -63,7 +63,7 @@ def test_library_picker_finds_libraries_by_name_or_municipality(bot: Bot) -> Non
 
 
 def test_library_picker_folds_finnish_letters_on_every_database(bot: Bot) -> None:
-    from services.libraries import import_libraries
+    from services.catalogue.libraries import import_libraries
 
     with bot.session_factory.begin() as session:
         import_libraries(

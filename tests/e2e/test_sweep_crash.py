@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.reminder_delivery import METADATA_EVENT
 from models import Reminder, ReminderStatus
-from services import reminders
+from services.outbox import reminders
 from tests.conftest import HELSINKI_NOON
 from tests.fakes.slack_api import FakeSlackApi
 

@@ -18,7 +18,8 @@ from bot.i18n import translator
 from bot.views.limits import check_message, check_view
 from bot.views.visit import visit_message
 from models import AuditEntry, PartyState, Visit, VisitStatus, WriteUp, WriteUpStatus
-from services import visits, writeups
+from services import visits
+from services.ideas import writeups
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.visit_helpers import (
     HOST1,
@@ -472,7 +473,7 @@ def test_a_failed_channel_post_loses_nothing_and_the_next_edit_posts_it(bot: Bot
 
 def test_a_bot_not_in_the_idea_bank_channel_asks_to_be_invited_and_posts_once_it_is(bot: Bot) -> None:
     from models import Reminder, ReminderStatus
-    from services.visit_outbox import WRITEUP_SYNC
+    from services.outbox.visit_outbox import WRITEUP_SYNC
     from tests.e2e.test_faults import sweep
 
     def sweep_at(minutes: float) -> Any:

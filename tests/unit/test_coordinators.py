@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.coordinators import EVERYWHERE, NOBODY, Scope, covers, members
+from services.people.coordinators import EVERYWHERE, NOBODY, Scope, covers, members
 
 
 def test_members_of_a_region() -> None:
@@ -31,9 +31,9 @@ def test_a_coordinator_added_in_one_worker_counts_in_the_others_at_once(session_
     from sqlalchemy import select
 
     from models import Region
-    from services.appointments import add_coordinator
-    from services.coordinators import CoordinatorDirectory
-    from services.generation import Generation
+    from services.admin.appointments import add_coordinator
+    from services.common.generation import Generation
+    from services.people.coordinators import CoordinatorDirectory
 
     with session_factory() as session:
         region_id = session.scalars(select(Region.id)).first()
@@ -67,8 +67,9 @@ def test_a_change_of_coordinators_owes_the_pending_suggestions_to_the_new_ones(s
     from sqlalchemy import select
 
     from models import Library, Region, Reminder, SuggestionStatus, TopicSuggestion
-    from services import staff, visit_outbox
-    from services.appointments import add_coordinator, remove_coordinator
+    from services.admin.appointments import add_coordinator, remove_coordinator
+    from services.outbox import visit_outbox
+    from services.people import staff
 
     now = datetime(2026, 11, 25, tzinfo=UTC)
     with session_factory.begin() as session:

@@ -28,10 +28,11 @@ from models import (
     VisitCost,
     VisitStatus,
 )
-from services import budget, costs, personal_data, reports, travel_invoices
-from services.appointments import add_coordinator
-from services.coordinators import CoordinatorDirectory
-from services.errors import InvalidInput, NotAllowed
+from services.admin import personal_data
+from services.admin.appointments import add_coordinator
+from services.common.errors import InvalidInput, NotAllowed
+from services.money import budget, costs, reports, travel_invoices
+from services.people.coordinators import CoordinatorDirectory
 from tests.desk_support import COORD, STRANGER, add_visit, lib, region_id, topics
 
 NOW = datetime(2027, 1, 5, 10, 0, tzinfo=UTC)
@@ -362,7 +363,7 @@ def test_distance_from_coordinates_when_the_visitor_gave_no_km(
             day=date(2027, 3, 10),
             km="0",
         )
-        from services.libraries import distance_km
+        from services.catalogue.libraries import distance_km
 
         one_way = distance_km(lib(s, "kuopio-paakirjasto"), lib(s, "joroinen"))
         km = costs.km_of(s, visit)

@@ -17,10 +17,10 @@ ROOT = Path(__file__).parent.parent.parent
 FILES = [
     "bot/views/desk.py",
     "handlers/desk.py",
-    "services/budget.py",
-    "services/costs.py",
-    "services/coordinators.py",
-    "services/travel_invoices.py",
+    "services/money/budget.py",
+    "services/money/costs.py",
+    "services/people/coordinators.py",
+    "services/money/travel_invoices.py",
 ]
 KEY = re.compile(r"""["'](desk\.[a-z_.]+[a-z_])["']""")
 

@@ -19,8 +19,8 @@ FILES = [
     "handlers/find.py",
     "handlers/offer.py",
     "handlers/topics.py",
-    "services/offers.py",
-    "services/topics.py",
+    "services/catalogue/offers.py",
+    "services/catalogue/topics.py",
 ]
 KEY = re.compile(r"""["']((?:find|offer|topics|weekday)\.[a-z_.]+[a-z_])["']""")
 

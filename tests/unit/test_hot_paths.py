@@ -15,7 +15,7 @@ from bot.app import BodyMatcher, build_app
 from bot.deps import Deps
 from models import Library, create_engine_for, make_session_factory
 from models.db import SQLITE_BUSY_TIMEOUT_MS
-from services.libraries import LibraryNames, search_libraries
+from services.catalogue.libraries import LibraryNames, search_libraries
 from tests.conftest import make_settings
 
 QUERIES = [

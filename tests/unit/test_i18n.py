@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import LANGUAGES, catalogue, translator
-from services.staff import negotiate
+from services.people.staff import negotiate
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")

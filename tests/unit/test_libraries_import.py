@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from models import AuditEntry, Library, Region
-from services.libraries import distance_km, import_libraries
+from services.catalogue.libraries import distance_km, import_libraries
 
 HEADER = "key,name,municipality,region,lat,lon\n"
 

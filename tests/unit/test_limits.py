@@ -11,7 +11,7 @@ from bot.views.help import help_message
 from bot.views.home import home_view
 from bot.views.settings import library_options, settings_modal
 from models import Library
-from services.staff import Staff
+from services.people.staff import Staff
 
 NO_HOME = Staff("U1", "fi", None, None, None, None)
 LONG_NAME = "Hyvin " * 60 + "pitkä kirjasto"

@@ -1,4 +1,4 @@
-"""services.matching: Finnish inflection and compounds find their topic; hosts rank by relevance,
+"""services.find.matching: Finnish inflection and compounds find their topic; hosts rank by relevance,
 distance and load; out-of-region hosts only when nothing inside matches; never an empty answer."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from bot.i18n import translator
 from bot.views.find import find_message
 from bot.views.limits import check_message
 from models import Topic, TopicStatus
-from services import matching, topic_index
+from services.catalogue import topic_index
+from services.find import matching
 from tests.conftest import Clock
 from tests.find_support import add_foreign_library, add_offer, close_library, library_id, topic_id
 

@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 
 from bot.reminder_delivery import SlackReminderDelivery
 from models import Reminder, ReminderStatus, create_engine_for, make_session_factory
-from services import office_hours, reminders
-from services.ports import DeliveryError
-from services.reminders import DueReminder, Kinds
+from services.common import office_hours
+from services.common.ports import DeliveryError
+from services.outbox import reminders
+from services.outbox.reminders import DueReminder, Kinds
 from tests.fakes.slack_api import Failure
 
 TZ = ZoneInfo("Europe/Helsinki")

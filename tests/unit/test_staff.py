@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import StaffProfile
-from services import staff
-from services.ports import UserInfo
+from services.common.ports import UserInfo
+from services.people import staff
 
 
 class SlowDirectory:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, Submission
-from services import audit, submissions
+from services.common import audit, submissions
 
 
 def create_in_two_steps(session_factory, clock) -> None:

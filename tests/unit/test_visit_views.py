@@ -13,7 +13,7 @@ from bot.views.limits import check_message, check_view
 from bot.views.propose import counter_modal, decline_modal, move_modal, propose_modal
 from bot.views.visit import mine_message, visit_message
 from models import PartyState, Topic, VisitStatus
-from services import costs
+from services.money import costs
 from services.visits import DateChoice, DecisionInfo, HostChoice, Page, VisitCard, VisitLine
 
 LONG = "Ä" * 1500

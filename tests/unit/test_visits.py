@@ -20,8 +20,10 @@ from models import (
     VisitDecision,
     VisitStatus,
 )
-from services import costs, matching, visits
-from services.errors import InvalidInput, NotAllowed
+from services import visits
+from services.common.errors import InvalidInput, NotAllowed
+from services.find import matching
+from services.money import costs
 from services.visits import AlreadyDecided, ProposalInput
 from tests.conftest import HELSINKI_NOON
 

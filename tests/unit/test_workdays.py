@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services import workdays
+from services.common import workdays
 
 
 @pytest.mark.parametrize(

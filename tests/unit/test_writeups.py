@@ -23,8 +23,8 @@ from models import (
     create_engine_for,
     make_session_factory,
 )
-from services import writeups
-from services.errors import InvalidInput
+from services.common.errors import InvalidInput
+from services.ideas import writeups
 from tests.unit.test_cli import run_bot
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import ClosedPeriod, Library, LibraryContact, Region, Visit
-from services import audit
+from services.common import audit
 
 REQUIRED_COLUMNS = ("key", "name", "municipality", "region", "lat", "lon")
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")

@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import InvoiceStatus, Visit, VisitCost, VisitStatus
-from services import audit
-from services.coordinators import Scope, require, require_region
-from services.costs import cost_row
-from services.errors import Conflict, NotFound
-from services.libraries import region_of
+from services.catalogue.libraries import region_of
+from services.common import audit
+from services.common.errors import Conflict, NotFound
+from services.money.costs import cost_row
+from services.people.coordinators import Scope, require, require_region
 
 ORDER = (InvoiceStatus.NOT_NEEDED, InvoiceStatus.WAITING, InvoiceStatus.RECEIVED, InvoiceStatus.PAID)
 

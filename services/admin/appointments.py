@@ -16,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Coordinator, Region
-from services import audit, topics
-from services.coordinators import EVERYWHERE, NOBODY, Scope, regions, require
-from services.errors import Conflict, NotAllowed
-from services.topics import Resent
+from services.catalogue import topics
+from services.catalogue.topics import Resent
+from services.common import audit
+from services.common.errors import Conflict, NotAllowed
+from services.people.coordinators import EVERYWHERE, NOBODY, Scope, regions, require
 
 MANAGE_OTHER_REGION = "desk.coordinator.other_region"
 

@@ -1,12 +1,12 @@
 """Office hours: Monday to Friday 8-16 in the bot's time zone, never on a Finnish public holiday
-(working days come from `services.workdays`)."""
+(working days come from `services.common.workdays`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.workdays import is_working_day
+from services.common.workdays import is_working_day
 
 OPENS = time(8, 0)
 CLOSES = time(16, 0)

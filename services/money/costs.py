@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import InvoiceStatus, KilometreRate, Library, Visit, VisitCost, VisitStatus
-from services import audit
+from services.common import audit
+from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.money import CENT, parse_amount
-from services.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from services.coordinators import Scope
+    from services.people.coordinators import Scope
 
 # The rates the migration ships (EUR/km by travel year); used when the table is empty.
 SHIPPED_RATES = {2024: Decimal("0.57"), 2025: Decimal("0.59"), 2026: Decimal("0.55")}
@@ -93,7 +93,7 @@ def rate_on(session: Session, day: date_type) -> Decimal:
 
 
 def estimated_round_trip_km(a: Library, b: Library) -> Decimal:
-    from services.libraries import distance_km
+    from services.catalogue.libraries import distance_km
 
     one_way = Decimal(str(round(distance_km(a, b), 3)))
     return (2 * ROAD_FACTOR * one_way).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
@@ -121,7 +121,7 @@ def set_rate(
     now: datetime,
 ) -> dict[int, Decimal]:
     """A coordinator sets (or changes) the kilometre rate of a year; returns the whole table."""
-    from services.coordinators import require
+    from services.people.coordinators import require
 
     require(is_coordinator)
     errors: dict[str, tuple[str, dict[str, object]]] = {}
@@ -187,7 +187,7 @@ def record_actuals(
 ) -> Actuals:
     """After the visit a coordinator records what it really cost; the visit is then settled
     (its estimate leaves `committed`, the actuals count as `spent`). Recording again corrects."""
-    from services.coordinators import require
+    from services.people.coordinators import require
 
     require(is_coordinator)
     km = parse_amount(km_text, maximum=MAX_ACTUAL_KM)
@@ -210,7 +210,7 @@ def record_actuals(
         _require_region(session, visit, is_coordinator)
         if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.CANCELLED):
             raise Conflict("desk.error.not_confirmed")
-        from services.budget import visit_day
+        from services.money.budget import visit_day
 
         rate = rate_on(session, visit_day(visit))
         result = estimate(km.quantize(Decimal("0.1")), rate, tickets, accommodation)
@@ -246,7 +246,7 @@ def record_actuals(
 
 def _require_region(session: Session, visit: Visit, is_coordinator: bool | Scope) -> None:
     """The desk's acts on a visit are for the coordinators of its region."""
-    from services.coordinators import require_region
+    from services.people.coordinators import require_region
 
     home = session.get(Library, visit.home_library_id)
     require_region(is_coordinator, home.region_id if home else None)
@@ -262,7 +262,7 @@ def tickets_bought(
 ) -> tuple[bool, str | None]:
     """A coordinator of the visit's region bought the tickets of a confirmed visit. Returns
     (changed, who bought them)."""
-    from services.coordinators import require
+    from services.people.coordinators import require
 
     require(is_coordinator)
     with session_factory.begin() as session:

@@ -27,11 +27,13 @@ from models import (
     TopicStatus,
     TopicSuggestion,
 )
-from services import audit, coordinators, visit_outbox
+from services.catalogue.topic_index import topic_index
+from services.common import audit
+from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.common.words import words
-from services.coordinators import Scope
-from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from services.topic_index import topic_index
+from services.outbox import visit_outbox
+from services.people import coordinators
+from services.people.coordinators import Scope
 
 MAX_OPTIONS = 100
 MAX_NAME = 200

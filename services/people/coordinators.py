@@ -14,7 +14,7 @@ bot with a region (then to that one). If the default region is not in the databa
 single-region deployment whose region has another key), the configured coordinators act for
 every region, as they did before regions mattered: nobody is silently left without them.
 
-Who manages the coordinators, and the changes themselves, are in services/appointments.py."""
+Who manages the coordinators, and the changes themselves, are in services/admin/appointments.py."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Coordinator, Region
-from services.errors import NotAllowed
-from services.generation import Generation
+from services.common.errors import NotAllowed
+from services.common.generation import Generation
 
 ONLY_COORDINATORS = "desk.only_coordinators"
 OTHER_REGION = "desk.other_region"

@@ -5,7 +5,7 @@ Words are lower-cased, split into letter runs and reduced with the Snowball Finn
 word when the stems are equal, when one is a prefix of the other (partial words, and inflected
 forms whose stem comes out a letter longer), or when one is inside the other (compounds:
 `lukukoiratoimintaa` contains the synonym `lukukoira`; `koira` is inside `lukukoiratoiminta`).
-Topic names in fi, sv and en and their synonyms are the topic index (services/topic_index.py);
+Topic names in fi, sv and en and their synonyms are the topic index (services/catalogue/topic_index.py);
 host descriptions are indexed at save time (`HostOffer.search_terms`) and filtered in SQL.
 
 Ranking of hosts: hosts at capacity or on a no-visitors period last; then relevance (in steps of
@@ -43,11 +43,11 @@ from models import (
     VisitStatus,
     offer_topics,
 )
-from services import workdays
-from services.catalogue import CategoryView, TopicView
+from services.catalogue.categories import CategoryView, TopicView
+from services.catalogue.libraries import EARTH_RADIUS_KM
+from services.catalogue.topic_index import topic_index
+from services.common import workdays
 from services.common.words import MAX_QUERY_CHARS, MAX_QUERY_WORDS, WORD, words
-from services.libraries import EARTH_RADIUS_KM
-from services.topic_index import topic_index
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 DISTANCE_BAND_KM = 10.0
@@ -140,7 +140,7 @@ class FindResult:
     suggestions: list[TopicHit] = field(default_factory=list)
     categories: list[CategoryView] = field(default_factory=list)
     empty_query: bool = False
-    writeups: list[Any] = field(default_factory=list)  # related write-ups (services.writeups.related)
+    writeups: list[Any] = field(default_factory=list)  # related write-ups (services.ideas.writeups.related)
 
 
 def _key(
@@ -479,7 +479,7 @@ def find(
         visits_counter=visits_counter,
     )
     _fill(session, result, ranked, topic_scores, query_words, lang, limit)
-    from services.writeups import related  # the write-ups use our words(): imported late
+    from services.ideas.writeups import related  # the write-ups use our words(): imported late
 
     result.writeups = related(session, query_words)
     if not result.hosts:

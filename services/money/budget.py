@@ -19,10 +19,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from models import Budget, Library, PartyState, Visit, VisitCost, VisitDate, VisitStatus
-from services import audit
+from services.common import audit
+from services.common.errors import InvalidInput
 from services.common.money import CENT, parse_amount
-from services.coordinators import require
-from services.errors import InvalidInput
+from services.people.coordinators import require
 
 ZERO = Decimal("0.00")
 MAX_BUDGET = Decimal("10000000")

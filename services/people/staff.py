@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from models import Library, StaffProfile
 from models.db import read_connection
-from services import audit
-from services.errors import InvalidInput
-from services.generation import Generation
-from services.ports import Directory, UserInfo
+from services.common import audit
+from services.common.errors import InvalidInput
+from services.common.generation import Generation
+from services.common.ports import Directory, UserInfo
 
 LOCALE_TTL = timedelta(days=1)
 LANGUAGES = ("fi", "sv", "en")

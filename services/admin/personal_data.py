@@ -32,7 +32,8 @@ from models import (
     VisitMessage,
     WriteUp,
 )
-from services import audit, topics
+from services.catalogue import topics
+from services.common import audit
 
 # Every column that holds a person's Slack id and stays (pseudonymised) for the numbers.
 PSEUDONYMISED: tuple[InstrumentedAttribute[Any], ...] = (

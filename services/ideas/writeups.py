@@ -24,11 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Library, Topic, Visit, VisitStatus, WriteUp, WriteUpStatus
-from services import audit, visit_outbox
+from services.catalogue.libraries import contacts_of
+from services.common import audit
+from services.common.errors import InvalidInput, NotAllowed, NotFound
 from services.common.words import MAX_QUERY_CHARS, MAX_QUERY_WORDS, index_text, words
-from services.coordinators import Scope, require, require_region
-from services.errors import InvalidInput, NotAllowed, NotFound
-from services.libraries import contacts_of
+from services.outbox import visit_outbox
+from services.people.coordinators import Scope, require, require_region
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 TITLE_MAX = 150

@@ -30,10 +30,10 @@ from models import (
     VisitDecision,
     VisitStatus,
 )
-from services import budget as budgets
-from services import writeups
 from services.common import money
-from services.travel_invoices import status_of
+from services.ideas import writeups
+from services.money import budget as budgets
+from services.money.travel_invoices import status_of
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 STATUSES = tuple(s.value for s in VisitStatus)

@@ -35,9 +35,9 @@ from sqlalchemy import CursorResult, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Library, Reminder, ReminderStatus, Visit
-from services.coordinators import of_region_or
-from services.office_hours import next_office_time
-from services.ports import DeliveryError
+from services.common.office_hours import next_office_time
+from services.common.ports import DeliveryError
+from services.people.coordinators import of_region_or
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ def sweep(session_factory: sessionmaker[Session], delivery: Delivery, **options:
     if not isinstance(bind, Engine):
         return _sweep(session_factory, delivery, **options)
     with bind.connect() as connection:
-        # The same `info` (who coordinates a region, see services.coordinators.of_region).
+        # The same `info` (who coordinates a region, see services.people.coordinators.of_region).
         pinned = sessionmaker(bind=connection, expire_on_commit=False, info=session_factory.kw.get("info"))
         return _sweep(pinned, delivery, **options)
 

@@ -54,7 +54,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Reminder, ReminderStatus, TopicSuggestion, Visit, WriteUp
-from services.reminders import DueReminder, Kinds, StillDue
+from services.outbox.reminders import DueReminder, Kinds, StillDue
 
 SYNC = "visit_sync"
 WRITEUP_SYNC = "writeup_sync"  # a submitted write-up: its idea-bank post and who must be told

@@ -1,7 +1,7 @@
 """Host offers: what a library can teach, who answers for it, and when it takes no visitors.
 
 Who may edit (`may_edit`): the library's contacts, and the coordinators of its region (their
-Scope, services.coordinators). The first offer of a library that has no contacts yet makes the
+Scope, services.people.coordinators). The first offer of a library that has no contacts yet makes the
 submitter, someone who is no coordinator, its contact. A "not until" date becomes a ClosedPeriod
 from today to the day before it (replacing the previous one set from the offer form).
 """
@@ -18,11 +18,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from models import ClosedPeriod, HostOffer, Library, LibraryContact, Topic, TopicStatus, TopicSuggestion
-from services import audit, visit_outbox
+from services.catalogue.libraries import LibraryName, LibraryNames, search_libraries
+from services.common import audit
+from services.common.errors import InvalidInput, NotAllowed, NotFound
 from services.common.words import index_text
-from services.coordinators import Scope, covers
-from services.errors import InvalidInput, NotAllowed, NotFound
-from services.libraries import LibraryName, LibraryNames, search_libraries
+from services.outbox import visit_outbox
+from services.people.coordinators import Scope, covers
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 NOT_UNTIL_NOTE = "offer:not-until"

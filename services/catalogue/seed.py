@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Library, Topic
-from services.catalogue import load_shipped_topics
-from services.libraries import import_libraries
+from services.catalogue.categories import load_shipped_topics
+from services.catalogue.libraries import import_libraries
 
 SHIPPED_LIBRARIES = {"savo": "libraries-savo.csv"}
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""What can be learnt and where: the topic catalogue and its index, suggested topics, host offers, libraries and regions."""

@@ -1,0 +1,1 @@
+"""The idea bank: write-ups of visits, their review, publication and search."""
