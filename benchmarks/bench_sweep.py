@@ -27,9 +27,9 @@ from sqlalchemy import func, select, text
 
 from benchmarks.common import fresh_database
 from models import Library, Reminder, ReminderStatus, Topic
-from services import visit_reminders
 from services.catalogue.seed import ensure_seeded
 from services.outbox import reminders
+from services.visits import visit_reminders
 
 TZ = ZoneInfo("Europe/Helsinki")
 NOW = datetime(2027, 3, 16, 9, 0, tzinfo=TZ).astimezone(UTC)  # a Tuesday, office hours

@@ -265,9 +265,9 @@ def reminder_sweeper(
     """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it. The
     visit notifier delivers the visits' outbox rows (the app's own, or one built here)."""
     from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
-    from services import visit_reminders
     from services.outbox import visit_outbox
     from services.outbox.reminders import sweep
+    from services.visits import visit_reminders
 
     if notifier is None or publisher is None or suggestions is None:
         from bot.app import install_notifiers

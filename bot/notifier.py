@@ -33,14 +33,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.i18n import Translator, translator
 from bot.reminder_delivery import BOT_REFUSED, _seconds, find_in_channel, find_in_dm, with_file
 from bot.views.visit import invite_texts, notice, visit_message
-from services import invites, visits
 from services.common import workdays
 from services.common.errors import NotFound
 from services.common.ports import DeliveryError, Directory
 from services.outbox import visit_outbox
 from services.outbox.reminders import DueReminder
 from services.people import staff
-from services.visits import Change, VisitCard
+from services.visits import invites
+from services.visits import state_machine as visits
+from services.visits.state_machine import Change, VisitCard
 
 log = logging.getLogger(__name__)
 # Slack errors worth trying again later (besides HTTP 429 and 5xx, time-outs and lost connections).

@@ -24,14 +24,14 @@ from bot.i18n import Translator, translator
 from bot.views import blocks as b
 from bot.views import reminders as views
 from models import StaffProfile
-from services import visit_reminders as kinds
-from services import visits
 from services.common.errors import NotFound
 from services.common.ports import DeliveryError
 from services.outbox.reminders import NOT_IN_CHANNEL, DueReminder
 from services.outbox.reminders import RECIPIENT_GONE as RECIPIENT_GONE_KIND
 from services.people.staff import negotiate
-from services.visits import VisitCard
+from services.visits import state_machine as visits
+from services.visits import visit_reminders as kinds
+from services.visits.state_machine import VisitCard
 
 log = logging.getLogger(__name__)
 

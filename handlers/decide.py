@@ -22,9 +22,9 @@ from handlers.context import t_of
 from handlers.propose import date_of, dates_of, field_errors, notifier_of, text_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
-from services import visits
 from services.common.errors import DomainError, InvalidInput, NotAllowed
-from services.visits import AlreadyDecided, Change
+from services.visits import state_machine as visits
+from services.visits.state_machine import AlreadyDecided, Change
 
 log = logging.getLogger(__name__)
 DECLINE_BUTTONS = {

@@ -32,7 +32,6 @@ from handlers.context import staff_of, t_of
 from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
 from models import Region
-from services import visits
 from services.admin import appointments
 from services.catalogue import topics
 from services.common import workdays
@@ -40,6 +39,7 @@ from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.money import budget, costs, reports, travel_invoices
 from services.people import coordinators
 from services.people.coordinators import ONLY_COORDINATORS
+from services.visits import state_machine as visits
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from bot.views.writeups import home_blocks as writeup_home_blocks
 from handlers import desk
 from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter
-from services import visits
 from services.ideas import writeups
 from services.people.staff import Staff
+from services.visits import state_machine as visits
 
 PAGE_SIZE = 10
 

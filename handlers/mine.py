@@ -15,7 +15,7 @@ from bot.views.visit import mine_message
 from handlers.context import t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services import visits
+from services.visits import state_machine as visits
 
 PAGE_SIZE = 10
 

@@ -18,11 +18,11 @@ from bot.views.propose import FIELD_BLOCKS, host_options, proposal_sent, propose
 from handlers.context import staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services import visits
 from services.common import submissions
 from services.common.errors import InvalidInput
 from services.common.ports import VisitNotifier
-from services.visits import HostChoice, ProposalInput
+from services.visits import state_machine as visits
+from services.visits.state_machine import HostChoice, ProposalInput
 
 MAX_QUERY = 100
 

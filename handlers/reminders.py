@@ -19,9 +19,10 @@ from bot.views.visit import visit_message
 from handlers.context import t_of
 from handlers.replies import reply_to_user, respond_ok
 from handlers.router import CommandRouter
-from services import visit_reminders, visits
 from services.common import workdays
 from services.common.errors import DomainError
+from services.visits import state_machine as visits
+from services.visits import visit_reminders
 
 log = logging.getLogger(__name__)
 CLAIMED = {ids.REMINDER_AGAIN, ids.REMINDER_TAKE_OVER, ids.REMINDER_SNOOZE}

@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text, money
 from models import PartyState, VisitStatus
-from services.visits import Page, VisitCard, VisitLine
+from services.visits.state_machine import Page, VisitCard, VisitLine
 
 ROLES = ("visitor", "supervisor", "host", "funding")
 

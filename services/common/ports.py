@@ -66,7 +66,7 @@ class DeliveryError(Exception):
 
 class VisitNotifier(Protocol):
     """Tells everyone involved in a visit what changed: re-renders each person's message about the
-    visit, posts it the first time, and sends calendar invites (`change` is a services.visits.Change).
+    visit, posts it the first time, and sends calendar invites (`change` is a services.visits.state_machine.Change).
     `publish` returns False when something must wait for a retry (the change's outbox row)."""
 
     def publish(self, change: object) -> bool: ...

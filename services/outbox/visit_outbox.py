@@ -2,7 +2,7 @@
 invites (`visit_sync`), a write-up's idea-bank post and notices (`writeup_sync`), a suggested
 topic's DMs to the coordinators (`suggestion_sync`). The visit's case in detail:
 
-Every transition of `services.visits` adds, in its own unit of work, one `visit_sync` row to the
+Every transition of `services.visits.state_machine` adds, in its own unit of work, one `visit_sync` row to the
 `reminders` table: "the messages of this visit must show its new state, and this event's notice
 (and calendar invite) is owed to those it concerns". The row is born *claimed* by the request
 that made the change, so the request delivers it at once (the notifier, right after the commit)

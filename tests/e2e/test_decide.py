@@ -381,7 +381,7 @@ def test_move_asks_host_and_supervisor_again_and_funding_only_if_cost_rises(bot:
 
 
 def test_move_with_a_higher_cost_asks_funding_again(bot: Bot) -> None:
-    from services import visits
+    from services.visits import state_machine as visits
 
     setup = set_up_people(bot)
     visit = confirm_visit(bot, propose(bot, setup))

@@ -34,10 +34,10 @@ from models import (
     WriteUp,
     WriteUpStatus,
 )
-from services import visits
 from services.ideas import writeups
 from services.outbox import visit_outbox
 from services.outbox.reminders import SweepResult
+from services.visits import state_machine as visits
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_offer import suggest_topic
 from tests.e2e.test_settings import library_id, settings_values

@@ -41,10 +41,10 @@ from models import (
     WriteUp,
     WriteUpStatus,
 )
-from services import visit_reminders
 from services.money.travel_invoices import invoice_status
 from services.outbox import reminders, visit_outbox
 from services.people import staff
+from services.visits import visit_reminders
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_decide import confirm_visit, wait_until
 from tests.e2e.test_faults import sweep

@@ -18,12 +18,13 @@ from bot import ids
 from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
 from bot.views.limits import check_message
 from models import LibraryContact, Reminder, ReminderStatus, Visit, VisitStatus
-from services import visit_reminders, visits
 from services.common.errors import NotAllowed
 from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import SweepResult
 from services.people import staff
-from services.visits import ProposalInput
+from services.visits import state_machine as visits
+from services.visits import visit_reminders
+from services.visits.state_machine import ProposalInput
 from tests.conftest import COORDINATOR, Bot, Clock
 from tests.e2e.visit_helpers import (
     HOME_KEY,

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import ids
 from handlers.propose import parse_proposal
 from models import Base, HostOffer, Visit
-from services import visits
 from services.common import submissions
+from services.visits import state_machine as visits
 from tests.conftest import Bot
 from tests.e2e.test_offer import suggest_topic
 from tests.e2e.visit_helpers import count, proposal_values, set_up_people, settle

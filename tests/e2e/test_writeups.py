@@ -18,8 +18,8 @@ from bot.i18n import translator
 from bot.views.limits import check_message, check_view
 from bot.views.visit import visit_message
 from models import AuditEntry, PartyState, Visit, VisitStatus, WriteUp, WriteUpStatus
-from services import visits
 from services.ideas import writeups
+from services.visits import state_machine as visits
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.visit_helpers import (
     HOST1,

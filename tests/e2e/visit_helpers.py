@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ids
 from models import AuditEntry, Library, LibraryContact, Topic, Visit, VisitDecision
-from services import visits
 from services.people import staff
+from services.visits import state_machine as visits
 from tests.conftest import COORDINATOR, Bot
 from tests.fakes.slack_requests import date_value, select_value, text_value, user_value
 

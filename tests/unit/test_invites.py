@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 from icalendar import Calendar
 
-from services.invites import Invite, build_ics, uid_of
+from services.visits.invites import Invite, build_ics, uid_of
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

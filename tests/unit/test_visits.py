@@ -20,11 +20,11 @@ from models import (
     VisitDecision,
     VisitStatus,
 )
-from services import visits
 from services.common.errors import InvalidInput, NotAllowed
 from services.find import matching
 from services.money import costs
-from services.visits import AlreadyDecided, ProposalInput
+from services.visits import state_machine as visits
+from services.visits.state_machine import AlreadyDecided, ProposalInput
 from tests.conftest import HELSINKI_NOON
 
 VISITOR, BOSS, HOST, HOST2, COORD = "U0VISITOR", "U0BOSS", "U0HOST1", "U0HOST2", "U0COORD"

@@ -1,6 +1,6 @@
 """Which reminders a visit needs, planned from its state after every transition.
 
-`sync(session, visit, now)` is called once by each transition of `services.visits` (inside its
+`sync(session, visit, now)` is called once by each transition of `services.visits.state_machine` (inside its
 unit of work); it looks at the visit as it now is and plans what that state needs. Planning is
 idempotent (stable dedupe keys), so calling it after every change is safe:
 

@@ -38,7 +38,6 @@ from models import (
     VisitMessage,
     VisitStatus,
 )
-from services import visit_reminders
 from services.catalogue import libraries
 from services.common import audit, money, workdays
 from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -49,6 +48,7 @@ from services.outbox import visit_outbox
 from services.people import coordinators
 from services.people.coordinators import Scope, covers
 from services.people.staff import negotiate
+from services.visits import visit_reminders
 
 LENGTHS = ("half_day", "day", "two_days")
 TRAVEL_MODES = ("public", "car", "other")
