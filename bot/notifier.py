@@ -39,9 +39,8 @@ from services.common.ports import DeliveryError, Directory
 from services.outbox import visit_outbox
 from services.outbox.reminders import DueReminder
 from services.people import staff
-from services.visits import invites
-from services.visits import state_machine as visits
-from services.visits.state_machine import Change, VisitCard
+from services.visits import invites, sent_messages, visit_lists
+from services.visits.visit_card import Change, VisitCard
 
 log = logging.getLogger(__name__)
 # Slack errors worth trying again later (besides HTTP 429 and 5xx, time-outs and lost connections).
@@ -264,7 +263,7 @@ class SlackVisitNotifier:
 
     def refresh(self, visit_id: int) -> None:
         """Re-render every stored message of the visit from its current state (no new posts)."""
-        card = visits.card_of(self.session_factory, visit_id)
+        card = visit_lists.card_of(self.session_factory, visit_id)
         outcome = self._render_all(Change(card, "refresh", "", None, changed=False), post_new=False)
         if not outcome.ok:  # the visit's pending outbox rows, if any, bring them up to date later
             log.warning("visit %s: could not refresh every message: %s", visit_id, outcome.reason)
@@ -290,7 +289,7 @@ class SlackVisitNotifier:
         from its current state (the missing ones posted), and the row's notice sent to those who
         have not had it. Raises DeliveryError while anything passing still fails."""
         try:
-            card = visits.card_of(self.session_factory, row.visit_id or 0)
+            card = visit_lists.card_of(self.session_factory, row.visit_id or 0)
         except NotFound:
             return
         params = row.params
@@ -317,13 +316,13 @@ class SlackVisitNotifier:
     def _render_all_locked(self, change: Change, *, post_new: bool, owed: OwedRow | None) -> Outcome:
         # The messages show the visit as it is now, not as it was when the change committed: a
         # later change may have committed (and shown itself) while this one waited for the lock.
-        version = visits.version_of(self.session_factory, change.card.id)
+        version = visit_lists.version_of(self.session_factory, change.card.id)
         if version is None:  # deleted meanwhile: nothing left to show
             return Outcome()
         card = change.card
         if version != card.version:
             try:
-                card = visits.card_of(self.session_factory, card.id)
+                card = visit_lists.card_of(self.session_factory, card.id)
             except NotFound:
                 return Outcome()
         if change.changed and card.sequence != change.card.sequence:
@@ -336,15 +335,15 @@ class SlackVisitNotifier:
         done = owed.done if owed is not None else set()
         people = recipients(card, tuple(self.coordinators))
         with self.session_factory() as session:
-            refs = visits.message_refs(session, card.id)
+            refs = sent_messages.message_refs(session, card.id)
             # Funding messages of those who no longer coordinate the region: updated, no buttons.
             current = set(people)
             former = [
                 user
                 for (user, role), (channel, _ts) in refs.items()
-                if role == "funding" and (user, role) not in current and channel != visits.UNCONFIRMED
+                if role == "funding" and (user, role) not in current and channel != sent_messages.UNCONFIRMED
             ]
-            languages, known = visits.languages_of(
+            languages, known = sent_messages.languages_of(
                 session, [user for user, _ in people] + former, self.default_language
             )
         now = self._now()
@@ -365,8 +364,8 @@ class SlackVisitNotifier:
         # (a time-out, a lost connection, a crash) is looked for in Slack before it is made again.
         new = [who for who in people if who not in refs] if post_new else []
         if new:
-            visits.begin_posts(self.session_factory, card.id, new, since=now)
-            refs.update({who: (visits.UNCONFIRMED, f"{now.timestamp():.6f}") for who in new})
+            sent_messages.begin_posts(self.session_factory, card.id, new, since=now)
+            refs.update({who: (sent_messages.UNCONFIRMED, f"{now.timestamp():.6f}") for who in new})
         unanswered: set[tuple[str, str]] = set()  # posts that may have reached Slack
         posted: set[tuple[str, str]] = set()
         for user, role in people:
@@ -374,28 +373,32 @@ class SlackVisitNotifier:
             message = visit_message(card, role, t, today=today)
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             ref = refs.get((user, role))
-            if ref is not None and ref[0] != visits.UNCONFIRMED:
+            if ref is not None and ref[0] != sent_messages.UNCONFIRMED:
                 channels[user] = ref[0]
             if outcome.stopped or ref is None:
                 continue
             channel, ts = ref
             try:
-                if channel == visits.UNCONFIRMED:
+                if channel == sent_messages.UNCONFIRMED:
                     if not post_new:
                         continue
                     if (user, role) not in new:  # an earlier post went unanswered: is it there?
                         found = self._find(user, VISIT_EVENT, card.id, "role", role, since=_from_ts(ts))
                         if found is not None:
-                            visits.save_message_refs(self.session_factory, card.id, [(user, role, *found)])
+                            sent_messages.save_message_refs(
+                                self.session_factory, card.id, [(user, role, *found)]
+                            )
                             channel, ts = found
                             channels[user] = channel
-                if channel != visits.UNCONFIRMED:
+                if channel != sent_messages.UNCONFIRMED:
                     self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)
                 else:
                     response = self.poster.chat_postMessage(channel=user, metadata=metadata, **message)
                     channel, ts = str(response["channel"]), str(response["ts"])
                     # Saved at once, so that a retry (or a crash now) updates it, never reposts it.
-                    visits.save_message_refs(self.session_factory, card.id, [(user, role, channel, ts)])
+                    sent_messages.save_message_refs(
+                        self.session_factory, card.id, [(user, role, channel, ts)]
+                    )
                     channels[user] = channel
                     posted.add((user, role))
             except Exception as exc:
@@ -416,7 +419,7 @@ class SlackVisitNotifier:
         # Posts that were never made, or that Slack answered with an error, did not land.
         unmade = [who for who in new if who not in posted and who not in unanswered]
         if unmade:
-            visits.forget_posts(self.session_factory, card.id, unmade)
+            sent_messages.forget_posts(self.session_factory, card.id, unmade)
         if not change.changed:
             return outcome
         card = change.card  # the notice and the invite are about the change itself

@@ -29,9 +29,9 @@ from services.common.ports import DeliveryError
 from services.outbox.reminders import NOT_IN_CHANNEL, DueReminder
 from services.outbox.reminders import RECIPIENT_GONE as RECIPIENT_GONE_KIND
 from services.people.staff import negotiate
-from services.visits import state_machine as visits
+from services.visits import visit_lists
 from services.visits import visit_reminders as kinds
-from services.visits.state_machine import VisitCard
+from services.visits.visit_card import VisitCard
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def visit_renderers(session_factory: sessionmaker[Session]) -> dict[str, Rendere
     def with_card(view: VisitRenderer) -> Renderer:
         def render(reminder: DueReminder, t: Translator) -> dict[str, Any]:
             try:
-                card = visits.card_of(session_factory, reminder.visit_id or 0)
+                card = visit_lists.card_of(session_factory, reminder.visit_id or 0)
             except NotFound:
                 return views.gone(reminder, t)
             return view(reminder, card, t)

@@ -23,8 +23,9 @@ from handlers.propose import date_of, dates_of, field_errors, notifier_of, text_
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
 from services.common.errors import DomainError, InvalidInput, NotAllowed
-from services.visits import state_machine as visits
-from services.visits.state_machine import AlreadyDecided, Change
+from services.visits import state_machine, visit_card, visit_lists
+from services.visits.state_machine import AlreadyDecided
+from services.visits.visit_card import Change
 
 log = logging.getLogger(__name__)
 DECLINE_BUTTONS = {
@@ -102,7 +103,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
 
     def decide(party: str) -> Transition:
         def transition(visit_id: int, round_: int, date_id: int | None, user: str) -> Change:
-            return visits.decide(
+            return state_machine.decide(
                 deps.session_factory,
                 visit_id,
                 party=party,
@@ -117,7 +118,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         return transition
 
     def pick(visit_id: int, round_: int, date_id: int | None, user: str) -> Change:
-        return visits.pick(
+        return state_machine.pick(
             deps.session_factory,
             visit_id,
             date_id or 0,
@@ -128,7 +129,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         )
 
     def cancel(visit_id: int, _round: int, _date: int | None, user: str) -> Change:
-        return visits.cancel(
+        return state_machine.cancel(
             deps.session_factory,
             visit_id,
             actor=user,
@@ -148,20 +149,20 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         body: dict[str, Any],
         context: BoltContext,
         party: str,
-        render: Callable[[visits.VisitCard], dict[str, Any]],
+        render: Callable[[visit_card.VisitCard], dict[str, Any]],
     ) -> None:
         t = t_of(context)
         user = user_of(body)
         try:
             visit_id, round_, _ = button_value(body)
             if party == "visitor":
-                card = visits.card_of(deps.session_factory, visit_id)
+                card = visit_lists.card_of(deps.session_factory, visit_id)
                 if not (user == card.visitor_id or deps.coordinator_scope(user).covers(card.region_id)):
-                    raise NotAllowed(visits.NOT_YOURS)
+                    raise NotAllowed(state_machine.NOT_YOURS)
                 if card.round != round_ or card.chosen_date is None:
                     raise AlreadyDecided(card.id, "visits.changed")
             else:
-                card = visits.check_may_decide(
+                card = state_machine.check_may_decide(
                     deps.session_factory,
                     visit_id,
                     party=party,
@@ -242,7 +243,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             reason = text_of(view.get("state", {}).get("values", {}), ids.DECLINE_REASON).strip()
             if not reason:
                 raise InvalidInput.one("reason", "visits.error.reason")
-            return visits.decide(
+            return state_machine.decide(
                 deps.session_factory,
                 visit_id,
                 party=party,
@@ -264,7 +265,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             visit_id, round_, _party = _metadata(view)
             user = user_of(body)
             values = view.get("state", {}).get("values", {})
-            return visits.counter(
+            return state_machine.counter(
                 deps.session_factory,
                 visit_id,
                 dates_of(values),
@@ -285,7 +286,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             visit_id, _round, _party = _metadata(view)
             user = user_of(body)
             values = view.get("state", {}).get("values", {})
-            return visits.move(
+            return state_machine.move(
                 deps.session_factory,
                 visit_id,
                 date_of(values, f"{ids.PROPOSE_DATE}_1"),

@@ -39,7 +39,7 @@ from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.money import budget, costs, reports, travel_invoices
 from services.people import coordinators
 from services.people.coordinators import ONLY_COORDINATORS
-from services.visits import state_machine as visits
+from services.visits import visit_card, visit_lists
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +332,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         visit_id = _visit_id(body)
         ack()
         t = t_of(context)
-        card = visits.card_of(deps.session_factory, visit_id)
+        card = visit_lists.card_of(deps.session_factory, visit_id)
         coordinators.require_region(deps.coordinator_scope(user_id), card.region_id)
         line = t(
             "desk.actuals.visit",
@@ -443,12 +443,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         publish = getattr(notifier, "publish", None)
         if not callable(publish):
             return
-        waiting = visits.waiting_for_funding(deps.session_factory, region_id)
-        theirs = visits.with_funding_message(deps.session_factory, changed)
+        waiting = visit_lists.waiting_for_funding(deps.session_factory, region_id)
+        theirs = visit_lists.with_funding_message(deps.session_factory, changed)
         for visit_id in dict.fromkeys(waiting + theirs):
             try:
-                card = visits.card_of(deps.session_factory, visit_id)
-                publish(visits.Change(card, "refresh", "", None, changed=False))
+                card = visit_lists.card_of(deps.session_factory, visit_id)
+                publish(visit_card.Change(card, "refresh", "", None, changed=False))
             except Exception:
                 log.warning("visit %s: could not show it to the new coordinator", visit_id, exc_info=True)
 

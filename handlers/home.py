@@ -19,7 +19,7 @@ from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter
 from services.ideas import writeups
 from services.people.staff import Staff
-from services.visits import state_machine as visits
+from services.visits import visit_lists
 
 PAGE_SIZE = 10
 
@@ -43,10 +43,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         """(Re)publish a person's Home tab; `t` and `me` override the request's (after a change)."""
         t = t or t_of(context)
         me = me or staff_of(context)
-        waiting = visits.waiting_for(
+        waiting = visit_lists.waiting_for(
             deps.session_factory, user_id, is_coordinator=deps.coordinator_scope(user_id)
         )
-        mine = visits.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
+        mine = visit_lists.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
         extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE)
         with deps.session_factory() as session:
             extra = writeup_home_blocks(writeups.to_submit_for(session, user_id, deps.now()), t) + extra

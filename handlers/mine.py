@@ -15,17 +15,17 @@ from bot.views.visit import mine_message
 from handlers.context import t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
-from services.visits import state_machine as visits
+from services.visits import visit_lists
 
 PAGE_SIZE = 10
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def render(user_id: str, context: BoltContext, page: int) -> dict[str, Any]:
-        waiting = visits.waiting_for(
+        waiting = visit_lists.waiting_for(
             deps.session_factory, user_id, is_coordinator=deps.coordinator_scope(user_id)
         )
-        mine = visits.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
+        mine = visit_lists.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
         return mine_message(waiting, mine, t_of(context))
 
     def on_subcommand(inv: Invocation) -> None:

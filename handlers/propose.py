@@ -21,8 +21,9 @@ from handlers.router import CommandRouter, Invocation
 from services.common import submissions
 from services.common.errors import InvalidInput
 from services.common.ports import VisitNotifier
-from services.visits import state_machine as visits
-from services.visits.state_machine import HostChoice, ProposalInput
+from services.visits import proposing
+from services.visits.proposing import ProposalInput
+from services.visits.visit_card import HostChoice
 
 MAX_QUERY = 100
 
@@ -65,7 +66,7 @@ def date_of(values: dict[str, Any], block: str) -> date | None:
 
 
 def dates_of(values: dict[str, Any]) -> list[date | None]:
-    return [date_of(values, f"{ids.PROPOSE_DATE}_{i}") for i in range(1, visits.MAX_DATES + 1)]
+    return [date_of(values, f"{ids.PROPOSE_DATE}_{i}") for i in range(1, proposing.MAX_DATES + 1)]
 
 
 def parse_proposal(view: dict[str, Any]) -> ProposalInput:
@@ -100,14 +101,14 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     ) -> None:
         t = t_of(context)
         me = staff_of(context)
-        topics = visits.active_topics(deps.session_factory)
-        topic = next((tp for tp in topics if tp.id == topic_id), None) or visits.guess_topic(topics, words)
+        topics = proposing.active_topics(deps.session_factory)
+        topic = next((tp for tp in topics if tp.id == topic_id), None) or proposing.guess_topic(topics, words)
         host: HostChoice | None = None
         if host_id is not None:
             host = next(
                 (
                     c
-                    for c in visits.host_choices(
+                    for c in proposing.host_choices(
                         deps.session_factory,
                         visitor_library_id=me.home_library_id,
                         topic_id=topic.id if topic else None,
@@ -155,7 +156,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         query = str(body.get("value") or "")[:MAX_QUERY]
         me = staff_of(context)
         topic_id = int_of(option_of(_state(body.get("view") or {}), ids.PROPOSE_TOPIC))
-        choices = visits.host_choices(
+        choices = proposing.host_choices(
             deps.session_factory,
             visitor_library_id=me.home_library_id,
             topic_id=topic_id,
@@ -175,7 +176,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         now = deps.now()
         view_id = view.get("id")
         try:
-            change = visits.propose(
+            change = proposing.propose(
                 # the view's id saved with the visit: a second delivery of it proposes nothing
                 submissions.once(deps.session_factory, view_id and f"{ids.PROPOSE_VIEW}:{view_id}", now),
                 parse_proposal(view),

@@ -21,8 +21,7 @@ from handlers.replies import reply_to_user, respond_ok
 from handlers.router import CommandRouter
 from services.common import workdays
 from services.common.errors import DomainError
-from services.visits import state_machine as visits
-from services.visits import visit_reminders
+from services.visits import visit_lists, visit_reminders
 
 log = logging.getLogger(__name__)
 CLAIMED = {ids.REMINDER_AGAIN, ids.REMINDER_TAKE_OVER, ids.REMINDER_SNOOZE}
@@ -100,7 +99,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         # Coordinators may decide for the host, for funding and pick for the visitor: here is the
         # same decision message the party has, with its buttons.
-        card = visits.card_of(deps.session_factory, stuck.visit_id)
+        card = visit_lists.card_of(deps.session_factory, stuck.visit_id)
         message = visit_message(card, stuck.party, t, today=workdays.local_today(deps.now()))
         try:
             client.chat_postMessage(channel=user, **message)

@@ -14,7 +14,7 @@ from bot.views.formatting import day_text, money
 from models import InvoiceStatus, VisitStatus
 from services.money.budget import BudgetSummary
 from services.money.reports import DeskLine, DeskOverview, Report
-from services.visits.state_machine import VisitCard
+from services.visits.visit_card import VisitCard
 
 LIST_LIMIT = 5  # lines per list on App Home (keeps the Home tab under 100 blocks)
 

@@ -12,7 +12,8 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from models import Topic
-from services.visits.state_machine import LENGTHS, MAX_DATES, TRAVEL_MODES, HostChoice, VisitCard
+from services.visits.proposing import LENGTHS, MAX_DATES, TRAVEL_MODES
+from services.visits.visit_card import HostChoice, VisitCard
 
 # Service field name -> block id of the proposal modal (for inline errors).
 FIELD_BLOCKS = {

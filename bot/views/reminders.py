@@ -9,7 +9,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text
 from services.outbox.reminders import DueReminder
-from services.visits.state_machine import VisitCard
+from services.visits.visit_card import VisitCard
 
 
 def _facts(card: VisitCard, t: Translator) -> dict[str, str]:

@@ -15,7 +15,8 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text, money
 from models import PartyState, VisitStatus
-from services.visits.state_machine import Page, VisitCard, VisitLine
+from services.visits.visit_card import VisitCard
+from services.visits.visit_lists import Page, VisitLine
 
 ROLES = ("visitor", "supervisor", "host", "funding")
 

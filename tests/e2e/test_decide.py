@@ -381,11 +381,11 @@ def test_move_asks_host_and_supervisor_again_and_funding_only_if_cost_rises(bot:
 
 
 def test_move_with_a_higher_cost_asks_funding_again(bot: Bot) -> None:
-    from services.visits import state_machine as visits
+    from services.visits import state_machine
 
     setup = set_up_people(bot)
     visit = confirm_visit(bot, propose(bot, setup))
-    change = visits.move(
+    change = state_machine.move(
         bot.session_factory,
         visit.id,
         __import__("datetime").date(2026, 12, 16),

@@ -37,7 +37,7 @@ from models import (
 from services.ideas import writeups
 from services.outbox import visit_outbox
 from services.outbox.reminders import SweepResult
-from services.visits import state_machine as visits
+from services.visits import sent_messages, visit_lists
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_offer import suggest_topic
 from tests.e2e.test_settings import library_id, settings_values
@@ -495,7 +495,7 @@ def check_one_current_message_each(bot: Bot) -> None:
         "D" + p[1:]: 1 for p in PEOPLE
     }
     visit_id = only_visit(bot.session_factory).id
-    for person, role in recipients(visits.card_of(bot.session_factory, visit_id), [COORDINATOR]):
+    for person, role in recipients(visit_lists.card_of(bot.session_factory, visit_id), [COORDINATOR]):
         [message] = held["D" + person[1:]]
         assert message["metadata"]["event_payload"] == {"visit_id": visit_id, "role": role}
         assert message["blocks"] == latest["D" + person[1:]]
@@ -543,7 +543,7 @@ def test_a_crash_after_slack_took_a_visit_message_posts_it_once(
     """The process dies right after Slack took the third person's message, before the bot could
     note it: the sweep takes the change over when its claim expires and finds the message."""
     setup = set_up_people(bot)
-    save = visits.save_message_refs
+    save = sent_messages.save_message_refs
 
     def die_on_the_third(session_factory: Any, visit_id: int, refs: Any) -> None:
         refs = list(refs)
@@ -551,11 +551,11 @@ def test_a_crash_after_slack_took_a_visit_message_posts_it_once(
             raise Crash
         save(session_factory, visit_id, refs)
 
-    monkeypatch.setattr(visits, "save_message_refs", die_on_the_third)
+    monkeypatch.setattr(sent_messages, "save_message_refs", die_on_the_third)
     step(bot, setup, "propose")
     bot.api.wait_for("chat.postMessage", count=3)
     settle(bot)
-    monkeypatch.setattr(visits, "save_message_refs", save)
+    monkeypatch.setattr(sent_messages, "save_message_refs", save)
     [row] = outbox(bot)
     assert row.status == ReminderStatus.PENDING and row.claim_token is not None  # the dead request's
     assert visit_messages(bot) == Counter([VISITOR, SUPERVISOR, HOST1])

@@ -22,9 +22,8 @@ from services.common.errors import NotAllowed
 from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import SweepResult
 from services.people import staff
-from services.visits import state_machine as visits
-from services.visits import visit_reminders
-from services.visits.state_machine import ProposalInput
+from services.visits import proposing, state_machine, visit_lists, visit_reminders
+from services.visits.proposing import ProposalInput
 from tests.conftest import COORDINATOR, Bot, Clock
 from tests.e2e.visit_helpers import (
     HOME_KEY,
@@ -100,15 +99,15 @@ class World:
             supervisor_id=SUPERVISOR,
             note=note or "Tulen aamulla",
         )
-        change = visits.propose(
+        change = proposing.propose(
             self.sf, form, visitor_id=VISITOR, home_library_id=self.home_id, now=self.clock()
         )
         return change.card.id
 
     def decide(self, visit_id: int, party: str, actor: str, *, approve: bool = True) -> None:
-        card = visits.card_of(self.sf, visit_id)
+        card = visit_lists.card_of(self.sf, visit_id)
         date_id = card.visitor_dates[0].id if party == "host" and card.visitor_dates else None
-        visits.decide(
+        state_machine.decide(
             self.sf,
             visit_id,
             party=party,
@@ -123,7 +122,7 @@ class World:
         self.decide(visit_id, "supervisor", SUPERVISOR)
         self.decide(visit_id, "host", HOST1)
         self.decide(visit_id, "funding", COORDINATOR)
-        assert visits.card_of(self.sf, visit_id).status == VisitStatus.CONFIRMED
+        assert visit_lists.card_of(self.sf, visit_id).status == VisitStatus.CONFIRMED
 
     def sent(self) -> list[tuple[str, str]]:
         """(recipient, text) of every message the sweeps posted, in order."""
@@ -223,7 +222,7 @@ def test_nothing_after_the_visit_is_declined_or_cancelled(world: World) -> None:
     declined = world.propose(date(2026, 12, 9))
     world.decide(declined, "host", HOST1, approve=False)
     cancelled = world.propose(date(2026, 12, 10))
-    visits.cancel(world.sf, cancelled, actor=VISITOR, is_coordinator=False, now=world.clock())
+    state_machine.cancel(world.sf, cancelled, actor=VISITOR, is_coordinator=False, now=world.clock())
     assert world.pending(declined) == [] and world.pending(cancelled) == []
     assert world.sweep(local(2026, 12, 31, 12, 0)).sent == []
 
@@ -307,7 +306,7 @@ def test_moving_a_visit_replans_and_cancel_cancels(world: World) -> None:
     world.confirm(visit_id)
     assert {r.params["date"] for r in world.pending(visit_id)} == {"2026-12-07"}
     world.clock.now = local(2026, 11, 25, 12, 0)  # Wednesday
-    visits.move(
+    state_machine.move(
         world.sf, visit_id, date(2026, 12, 14), actor=VISITOR, is_coordinator=False, now=world.clock()
     )
     pending = world.pending(visit_id)
@@ -319,14 +318,16 @@ def test_moving_a_visit_replans_and_cancel_cancels(world: World) -> None:
     assert len(world.sweep(local(2026, 11, 27, 12, 0)).sent) == 3
     world.decide(visit_id, "supervisor", SUPERVISOR)
     world.decide(visit_id, "host", HOST1)
-    assert visits.card_of(world.sf, visit_id).status == VisitStatus.CONFIRMED
+    assert visit_lists.card_of(world.sf, visit_id).status == VisitStatus.CONFIRMED
     assert {r.params.get("date") for r in world.pending(visit_id) if r.kind != "decision_stuck"} == {
         "2026-12-14"
     }
     world.api.calls.clear()
     assert world.sweep(local(2026, 12, 4, 9, 0)).sent == []  # the old day-before is gone
     assert len(world.sweep(local(2026, 12, 11, 9, 0)).sent) == 3  # Friday before Monday 14.12
-    visits.cancel(world.sf, visit_id, actor=VISITOR, is_coordinator=False, now=local(2026, 12, 11, 10, 0))
+    state_machine.cancel(
+        world.sf, visit_id, actor=VISITOR, is_coordinator=False, now=local(2026, 12, 11, 10, 0)
+    )
     assert world.pending(visit_id) == []
     assert world.sweep(local(2027, 1, 31, 12, 0)).sent == []
 
@@ -498,10 +499,10 @@ def test_moved_back_to_the_first_date_plans_the_reminders_again(world: World) ->
     visit_id = world.propose(date(2026, 12, 7), travel="public")
     world.confirm(visit_id)
     for day in (date(2026, 12, 14), date(2026, 12, 7)):
-        visits.move(world.sf, visit_id, day, actor=VISITOR, is_coordinator=False, now=world.clock())
+        state_machine.move(world.sf, visit_id, day, actor=VISITOR, is_coordinator=False, now=world.clock())
         world.decide(visit_id, "supervisor", SUPERVISOR)
         world.decide(visit_id, "host", HOST1)
-    assert visits.card_of(world.sf, visit_id).round == 3
+    assert visit_lists.card_of(world.sf, visit_id).round == 3
     kinds = sorted((r.kind, r.params["round"]) for r in world.pending(visit_id))
     assert ("day_before", 3) in kinds and ("writeup_nag", 3) in kinds
     assert all(round_ == 3 for _, round_ in kinds)
@@ -510,7 +511,7 @@ def test_moved_back_to_the_first_date_plans_the_reminders_again(world: World) ->
 
 
 def test_the_largest_reminders_stay_within_block_kit_limits(world: World) -> None:
-    longest = ("<@U0X> & <!channel> *bold* " * 100)[: visits.MAX_TEXT]
+    longest = ("<@U0X> & <!channel> *bold* " * 100)[: proposing.MAX_TEXT]
     visit_id = world.propose(date(2026, 12, 7), learn=longest, note=longest, length="two_days")
     sent = world.sweep(local(2026, 12, 2, 12, 0)).sent  # every nudge and stuck message at once
     world.clock.now = local(2026, 11, 24, 12, 0)

@@ -33,7 +33,7 @@ from bot import ids
 from handlers.propose import parse_proposal
 from models import Base, HostOffer, Visit
 from services.common import submissions
-from services.visits import state_machine as visits
+from services.visits import proposing
 from tests.conftest import Bot
 from tests.e2e.test_offer import suggest_topic
 from tests.e2e.visit_helpers import count, proposal_values, set_up_people, settle
@@ -247,7 +247,7 @@ def test_two_copies_of_a_proposal_at_once_on_two_replicas_make_one_visit(
 
     def replica() -> None:
         try:
-            visits.propose(
+            proposing.propose(
                 submissions.once(session_factory, "propose_visit:V0SAME", bot.clock()),
                 form,
                 visitor_id="U0VISITOR",

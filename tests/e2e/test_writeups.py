@@ -19,7 +19,7 @@ from bot.views.limits import check_message, check_view
 from bot.views.visit import visit_message
 from models import AuditEntry, PartyState, Visit, VisitStatus, WriteUp, WriteUpStatus
 from services.ideas import writeups
-from services.visits import state_machine as visits
+from services.visits import visit_lists
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.visit_helpers import (
     HOST1,
@@ -156,7 +156,7 @@ def test_the_whole_cycle(bot: Bot) -> None:
 
     # The status card of a confirmed visit whose day has passed offers "write it up".
     with bot.session_factory() as session:
-        card = visits.card_of(bot.session_factory, visit_id)
+        card = visit_lists.card_of(bot.session_factory, visit_id)
     message = visit_message(card, "visitor", translator("fi"), today=date(2026, 11, 24))
     assert buttons(message)[ids.WRITEUP_OPEN]["value"] == str(visit_id)
     assert buttons(message)[ids.WRITEUP_OPEN]["text"]["text"] == "Kirjoita kuvaus"

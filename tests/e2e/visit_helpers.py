@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import ids
 from models import AuditEntry, Library, LibraryContact, Topic, Visit, VisitDecision
 from services.people import staff
-from services.visits import state_machine as visits
+from services.visits import state_machine, visit_lists
 from tests.conftest import COORDINATOR, Bot
 from tests.fakes.slack_requests import date_value, select_value, text_value, user_value
 
@@ -187,7 +187,7 @@ def confirm_directly(bot: Bot, visit: Visit) -> None:
     """The three yeses through the service (no Slack requests): supervisor, host on the
     visitor's first date, funding."""
     sf = bot.session_factory
-    visits.decide(
+    state_machine.decide(
         sf,
         visit.id,
         party="supervisor",
@@ -196,8 +196,8 @@ def confirm_directly(bot: Bot, visit: Visit) -> None:
         is_coordinator=False,
         now=bot.clock(),
     )
-    date_id = visits.card_of(sf, visit.id).visitor_dates[0].id
-    visits.decide(
+    date_id = visit_lists.card_of(sf, visit.id).visitor_dates[0].id
+    state_machine.decide(
         sf,
         visit.id,
         party="host",
@@ -207,6 +207,6 @@ def confirm_directly(bot: Bot, visit: Visit) -> None:
         now=bot.clock(),
         date_id=date_id,
     )
-    visits.decide(
+    state_machine.decide(
         sf, visit.id, party="funding", approve=True, actor=COORDINATOR, is_coordinator=True, now=bot.clock()
     )

@@ -14,7 +14,8 @@ from bot.views.propose import counter_modal, decline_modal, move_modal, propose_
 from bot.views.visit import mine_message, visit_message
 from models import PartyState, Topic, VisitStatus
 from services.money import costs
-from services.visits.state_machine import DateChoice, DecisionInfo, HostChoice, Page, VisitCard, VisitLine
+from services.visits.visit_card import DateChoice, DecisionInfo, HostChoice, VisitCard
+from services.visits.visit_lists import Page, VisitLine
 
 LONG = "Ä" * 1500
 AT = datetime(2026, 11, 24, 10, tzinfo=UTC)

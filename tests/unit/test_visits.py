@@ -23,8 +23,9 @@ from models import (
 from services.common.errors import InvalidInput, NotAllowed
 from services.find import matching
 from services.money import costs
-from services.visits import state_machine as visits
-from services.visits.state_machine import AlreadyDecided, ProposalInput
+from services.visits import proposing, state_machine, visit_card, visit_lists
+from services.visits.proposing import ProposalInput
+from services.visits.state_machine import AlreadyDecided
 from tests.conftest import HELSINKI_NOON
 
 VISITOR, BOSS, HOST, HOST2, COORD = "U0VISITOR", "U0BOSS", "U0HOST1", "U0HOST2", "U0COORD"
@@ -64,14 +65,16 @@ def form(world: dict[str, int], **kw: object) -> ProposalInput:
     return ProposalInput(**values)  # type: ignore[arg-type]
 
 
-def propose(sf: sessionmaker[Session], world: dict[str, int], **kw: object) -> visits.Change:
-    return visits.propose(
+def propose(sf: sessionmaker[Session], world: dict[str, int], **kw: object) -> visit_card.Change:
+    return proposing.propose(
         sf, form(world, **kw), visitor_id=VISITOR, home_library_id=world["home"], now=HELSINKI_NOON
     )
 
 
-def decide(sf: sessionmaker[Session], visit_id: int, party: str, actor: str, **kw: object) -> visits.Change:
-    return visits.decide(
+def decide(
+    sf: sessionmaker[Session], visit_id: int, party: str, actor: str, **kw: object
+) -> visit_card.Change:
+    return state_machine.decide(
         sf,
         visit_id,
         party=party,
@@ -170,7 +173,7 @@ def test_who_may_decide(session_factory: sessionmaker[Session], world: dict[str,
         with pytest.raises(NotAllowed):
             decide(session_factory, card.id, party, actor, date_id=card.visitor_dates[0].id)
     with pytest.raises(NotAllowed):
-        visits.cancel(session_factory, card.id, actor=HOST, is_coordinator=False, now=HELSINKI_NOON)
+        state_machine.cancel(session_factory, card.id, actor=HOST, is_coordinator=False, now=HELSINKI_NOON)
     with session_factory() as s:
         assert s.scalar(select(VisitDecision.id)) is None
 
@@ -204,7 +207,7 @@ def test_counter_then_pick_and_move_and_cancel(
 ) -> None:
     card = propose(session_factory, world).card
     with pytest.raises(InvalidInput):
-        visits.counter(
+        state_machine.counter(
             session_factory,
             card.id,
             [date(2026, 12, 9), date(2026, 12, 9)],
@@ -212,7 +215,7 @@ def test_counter_then_pick_and_move_and_cancel(
             is_coordinator=False,
             now=HELSINKI_NOON,
         )
-    changed = visits.counter(
+    changed = state_machine.counter(
         session_factory,
         card.id,
         [date(2026, 12, 9), date(2026, 12, 10)],
@@ -222,7 +225,7 @@ def test_counter_then_pick_and_move_and_cancel(
     )
     assert changed.card.host_state == PartyState.COUNTERED and changed.card.asks("visitor")
     with pytest.raises(NotAllowed):
-        visits.pick(
+        state_machine.pick(
             session_factory,
             card.id,
             changed.card.host_dates[0].id,
@@ -230,7 +233,7 @@ def test_counter_then_pick_and_move_and_cancel(
             is_coordinator=False,
             now=HELSINKI_NOON,
         )
-    picked = visits.pick(
+    picked = state_machine.pick(
         session_factory,
         card.id,
         changed.card.host_dates[0].id,
@@ -242,7 +245,7 @@ def test_counter_then_pick_and_move_and_cancel(
     decide(session_factory, card.id, "supervisor", BOSS)
     confirmed = decide(session_factory, card.id, "funding", COORD)
     assert confirmed.event == "confirmed"
-    moved = visits.move(
+    moved = state_machine.move(
         session_factory, card.id, date(2026, 12, 17), actor=COORD, is_coordinator=True, now=HELSINKI_NOON
     )
     assert moved.card.status == VisitStatus.PROPOSED and moved.card.round == 2
@@ -251,12 +254,12 @@ def test_counter_then_pick_and_move_and_cancel(
     decide(session_factory, card.id, "host", HOST, date_id=moved.card.visitor_dates[0].id, round_=2)
     again = decide(session_factory, card.id, "supervisor", BOSS, round_=2)
     assert again.event == "confirmed" and again.card.sequence == 1
-    cancelled = visits.cancel(
+    cancelled = state_machine.cancel(
         session_factory, card.id, actor=VISITOR, is_coordinator=False, now=HELSINKI_NOON
     )
     assert cancelled.invite == "cancel" and cancelled.card.sequence == 2
     with pytest.raises(AlreadyDecided):
-        visits.cancel(session_factory, card.id, actor=VISITOR, is_coordinator=False, now=HELSINKI_NOON)
+        state_machine.cancel(session_factory, card.id, actor=VISITOR, is_coordinator=False, now=HELSINKI_NOON)
 
 
 def test_a_visit_that_has_happened_cannot_be_cancelled(
@@ -266,7 +269,7 @@ def test_a_visit_that_has_happened_cannot_be_cancelled(
     decide(session_factory, card.id, "host", HOST, date_id=card.visitor_dates[0].id)
     later = datetime(2026, 12, 3, 10, tzinfo=UTC)
     with pytest.raises(AlreadyDecided) as caught:
-        visits.cancel(session_factory, card.id, actor=VISITOR, is_coordinator=False, now=later)
+        state_machine.cancel(session_factory, card.id, actor=VISITOR, is_coordinator=False, now=later)
     assert caught.value.key == "visits.error.already_happened"
 
 
@@ -292,21 +295,26 @@ def test_lists_page_newest_first_and_waiting_knows_the_role(
     session_factory: sessionmaker[Session], world: dict[str, int]
 ) -> None:
     ids = [propose(session_factory, world).card.id for _ in range(23)]
-    page0 = visits.my_visits(session_factory, VISITOR, page=0, page_size=10)
+    page0 = visit_lists.my_visits(session_factory, VISITOR, page=0, page_size=10)
     assert page0.total == 23 and page0.has_next and len(page0.lines) == 10
-    page2 = visits.my_visits(session_factory, VISITOR, page=2, page_size=10)
+    page2 = visit_lists.my_visits(session_factory, VISITOR, page=2, page_size=10)
     assert [line.id for line in page2.lines] == sorted(ids)[:3][::-1]
     assert not page2.has_next
-    assert visits.my_visits(session_factory, VISITOR, page=99).page == 2  # clamped
-    waiting = visits.waiting_for(session_factory, HOST, is_coordinator=False, limit=5)
+    assert visit_lists.my_visits(session_factory, VISITOR, page=99).page == 2  # clamped
+    waiting = visit_lists.waiting_for(session_factory, HOST, is_coordinator=False, limit=5)
     assert (
         waiting.total == 23
         and len(waiting.lines) == 5
         and {line.waiting_as for line in waiting.lines} == {"host"}
     )
-    assert visits.waiting_for(session_factory, COORD, is_coordinator=True).lines[0].waiting_as == "funding"
-    assert visits.waiting_for(session_factory, BOSS, is_coordinator=False).lines[0].waiting_as == "supervisor"
-    assert visits.waiting_for(session_factory, "U0NOBODY", is_coordinator=False).total == 0
+    assert (
+        visit_lists.waiting_for(session_factory, COORD, is_coordinator=True).lines[0].waiting_as == "funding"
+    )
+    assert (
+        visit_lists.waiting_for(session_factory, BOSS, is_coordinator=False).lines[0].waiting_as
+        == "supervisor"
+    )
+    assert visit_lists.waiting_for(session_factory, "U0NOBODY", is_coordinator=False).total == 0
 
 
 def _race(session_factory: sessionmaker[Session], world: dict[str, int]) -> tuple[list[object], int]:
@@ -339,7 +347,7 @@ def _assert_one_decision(
     session_factory: sessionmaker[Session], results: list[object], visit_id: int
 ) -> None:
     assert len(results) == 2
-    winners = [r for r in results if isinstance(r, visits.Change)]
+    winners = [r for r in results if isinstance(r, visit_card.Change)]
     losers = [r for r in results if isinstance(r, AlreadyDecided)]
     assert len(winners) == 1 and len(losers) == 1
     with session_factory() as s:
@@ -396,13 +404,13 @@ def test_statements_do_not_grow_with_contacts_or_history(
             for i in range(28)
         )
     busy = propose(session_factory, world).card
-    visits.counter(
+    state_machine.counter(
         session_factory, busy.id, [date(2026, 12, 9)], actor=HOST, is_coordinator=False, now=HELSINKI_NOON
     )
     many = _statements(session_factory, lambda: decide(session_factory, busy.id, "supervisor", BOSS))
     assert few == many <= 17, (few, many)  # 17: the outbox row of the change (visit_outbox)
-    listing = _statements(session_factory, lambda: visits.my_visits(session_factory, VISITOR))
+    listing = _statements(session_factory, lambda: visit_lists.my_visits(session_factory, VISITOR))
     waiting = _statements(
-        session_factory, lambda: visits.waiting_for(session_factory, HOST, is_coordinator=True)
+        session_factory, lambda: visit_lists.waiting_for(session_factory, HOST, is_coordinator=True)
     )
     assert listing <= 2 and waiting <= 3, (listing, waiting)

@@ -1,0 +1,243 @@
+"""Proposing a visit: the form's input and limits, the host and topic pickers, and `propose`,
+which checks every field at once (dates on working days the host is open, amounts within limits)
+and saves the proposal, or saves nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import (
+    Library,
+    PartyState,
+    Topic,
+    TopicStatus,
+    Visit,
+    VisitDate,
+    VisitStatus,
+)
+from services.catalogue import libraries
+from services.common import audit, money, workdays
+from services.common.errors import InvalidInput
+from services.outbox import visit_outbox
+from services.visits import visit_reminders
+from services.visits.visit_card import Change, HostChoice, host_order, read_card
+
+LENGTHS = ("half_day", "day", "two_days")
+
+
+TRAVEL_MODES = ("public", "car", "other")
+
+
+MAX_DATES = 3
+
+
+MAX_KM = Decimal("5000")
+
+
+MAX_EUR = Decimal("10000")
+
+
+MAX_TEXT = 1500
+
+
+@dataclass
+class ProposalInput:
+    topic_id: int | None
+    host_library_id: int | None
+    learn: str
+    dates: list[date | None]
+    length: str | None
+    travel_mode: str | None
+    km: str = ""
+    tickets: str = ""
+    accommodation: str = ""
+    supervisor_id: str | None = None
+    note: str = ""
+
+
+def host_choices(
+    session_factory: sessionmaker[Session],
+    *,
+    visitor_library_id: int | None,
+    topic_id: int | None,
+    query: str = "",
+    limit: int = 100,
+    now: datetime | None = None,
+) -> list[HostChoice]:
+    with session_factory() as session:
+        ordered = host_order(
+            session, visitor_library_id=visitor_library_id, topic_id=topic_id, limit=10_000, now=now
+        )
+    words = [w for w in query.lower().split() if w]
+    if words:
+        ordered = [c for c in ordered if all(w in c.name.lower() for w in words)]
+    return ordered[:limit]
+
+
+def active_topics(session_factory: sessionmaker[Session]) -> list[Topic]:
+    with session_factory() as session:
+        return list(
+            session.scalars(
+                select(Topic)
+                .where(Topic.status == TopicStatus.ACTIVE)
+                .order_by(Topic.category_id, Topic.position)
+            )
+        )
+
+
+def guess_topic(topics: Sequence[Topic], words: str) -> Topic | None:
+    """The topic whose name or synonyms contain the typed words (a simple first guess)."""
+    text = words.strip().lower()
+    if not text:
+        return None
+    for topic in topics:
+        names = [topic.name_fi, topic.name_sv, topic.name_en, *topic.synonyms.splitlines()]
+        if any(text in name.lower() or (name and name.lower() in text) for name in names if name):
+            return topic
+    return None
+
+
+def check_dates(
+    session: Session,
+    days: Sequence[date | None],
+    *,
+    host_library_id: int | None,
+    today: date,
+    required: bool = True,
+) -> tuple[list[date], dict[str, tuple[str, dict[str, object]]]]:
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    good: list[date] = []
+    seen: set[date] = set()
+    for i, day in enumerate(days[:MAX_DATES], start=1):
+        name = f"date_{i}"
+        if day is None:
+            continue
+        problem = workdays.why_not(day, today=today)
+        if problem is None and day in seen:
+            problem = ("visits.error.date_duplicate", {})
+        if problem is None and host_library_id is not None:
+            period = libraries.closed_period_on(session, host_library_id, day)
+            if period is not None:
+                problem = ("visits.error.date_closed", {"until": period.ends_on.isoformat()})
+        seen.add(day)
+        if problem is None:
+            good.append(day)
+        else:
+            errors[name] = problem
+    if required and not good and not errors:
+        errors["date_1"] = ("visits.error.date_missing", {})
+    return good, errors
+
+
+def parse_money(
+    form: ProposalInput, errors: dict[str, tuple[str, dict[str, object]]]
+) -> tuple[Decimal, Decimal, Decimal]:
+    values = []
+    for name, text, maximum in (
+        ("km", form.km, MAX_KM),
+        ("tickets", form.tickets, MAX_EUR),
+        ("accommodation", form.accommodation, MAX_EUR),
+    ):
+        value = money.parse_amount(text, maximum=maximum)
+        if value is None:
+            errors[name] = ("visits.error.amount", {"max": str(maximum)})
+            value = Decimal("0")
+        values.append(value)
+    return values[0], values[1], values[2]
+
+
+def propose(
+    session_factory: sessionmaker[Session],
+    form: ProposalInput,
+    *,
+    visitor_id: str,
+    home_library_id: int | None,
+    now: datetime,
+) -> Change:
+    """Validate every field (all errors at once) and save the proposal; nothing is saved on error."""
+    today = workdays.local_today(now)
+    with session_factory.begin() as session:
+        errors: dict[str, tuple[str, dict[str, object]]] = {}
+        topic = session.get(Topic, form.topic_id) if form.topic_id else None
+        if topic is None or topic.status != TopicStatus.ACTIVE:
+            errors["topic"] = ("visits.error.topic", {})
+        home = session.get(Library, home_library_id) if home_library_id else None
+        host = session.get(Library, form.host_library_id) if form.host_library_id else None
+        if host is None:
+            errors["host"] = ("visits.error.host", {})
+        elif home is not None and host.id == home.id:
+            errors["host"] = ("visits.error.host_is_home", {})
+        elif home is not None and host.region_id != home.region_id:
+            errors["host"] = ("visits.error.host_region", {})
+        elif not libraries.contacts_of(session, host.id):
+            errors["host"] = ("visits.error.host_no_contacts", {"library": host.name})
+        learn = (form.learn or "").strip()
+        if not learn:
+            errors["learn"] = ("visits.error.learn", {})
+        elif len(learn) > MAX_TEXT:
+            errors["learn"] = ("visits.error.too_long", {"max": MAX_TEXT})
+        if len(form.note or "") > MAX_TEXT:
+            errors["note"] = ("visits.error.too_long", {"max": MAX_TEXT})
+        days, date_errors = check_dates(
+            session, form.dates, host_library_id=host.id if host else None, today=today
+        )
+        errors.update(date_errors)
+        if form.length not in LENGTHS:
+            errors["length"] = ("visits.error.length", {})
+        if form.travel_mode not in TRAVEL_MODES:
+            errors["travel"] = ("visits.error.travel", {})
+        km, tickets, accommodation = parse_money(form, errors)
+        if not form.supervisor_id:
+            errors["supervisor"] = ("visits.error.supervisor", {})
+        elif form.supervisor_id == visitor_id:
+            errors["supervisor"] = ("visits.error.supervisor_self", {})
+        if home is None:
+            errors.setdefault("host", ("visits.error.no_home_library", {}))
+        if errors:
+            raise InvalidInput(errors)
+        assert topic is not None and host is not None and home is not None and form.supervisor_id
+        visit = Visit(
+            visitor_id=visitor_id,
+            home_library_id=home.id,
+            host_library_id=host.id,
+            topic_id=topic.id,
+            learn=learn,
+            length=form.length,
+            travel_mode=form.travel_mode,
+            estimated_km=km,
+            ticket_cost=tickets,
+            accommodation_cost=accommodation,
+            supervisor_id=form.supervisor_id,
+            note_to_host=(form.note or "").strip(),
+            status=VisitStatus.PROPOSED,
+            supervisor_state=PartyState.PENDING,
+            host_state=PartyState.PENDING,
+            funding_state=PartyState.PENDING,
+            round=1,
+            ics_sequence=0,
+            invite_sent=False,
+            created_at=now,
+            updated_at=now,
+            dates=[VisitDate(day=day, source="visitor", active=True) for day in days],
+        )
+        session.add(visit)
+        session.flush()
+        audit.record(
+            session,
+            now=now,
+            actor=visitor_id,
+            action="visit.propose",
+            entity="visit",
+            entity_id=visit.id,
+            details={"host": host.id, "topic": topic.id, "dates": [d.isoformat() for d in days]},
+        )
+        visit_reminders.sync(session, visit, now)
+        owed = visit_outbox.owe(session, visit, event="proposed", actor=visitor_id, invite=None, now=now)
+        card = read_card(session, visit)
+    return Change(card, "proposed", visitor_id, outbox=owed)
