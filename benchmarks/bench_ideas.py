@@ -4,7 +4,7 @@
     python benchmarks/bench_ideas.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test_writeups
 
 The PostgreSQL database is WIPED (schema public dropped and recreated): give it a scratch database.
-Measures what the `ideat` listener does before its ack: `services.ideas.writeups.search` (stems of the
+Measures what the `ideat` listener does before its ack: `services.ideas.idea_search.search` (stems of the
 query, a LIKE filter per word on `search_terms`, count, newest ten) plus rendering the answer,
 over a mix of queries, and prints p50 / p95 / max in milliseconds. Not part of pytest.
 """
@@ -29,7 +29,7 @@ from bot.views.writeups import ideas_message
 from models import Library, Region, Topic, Visit, WriteUp
 from services.catalogue.categories import load_shipped_topics
 from services.common.words import index_text
-from services.ideas import writeups
+from services.ideas import idea_search
 
 WRITEUPS = 10_000
 LIBRARIES = 200
@@ -183,7 +183,7 @@ def main() -> None:
         for query in QUERIES:
             begin = time.perf_counter()
             with session_factory() as s:
-                result = writeups.search(s, query)
+                result = idea_search.search(s, query)
                 message = ideas_message(result, t, command="/vertais", coordinator=False)
             elapsed = (time.perf_counter() - begin) * 1000
             if round_ == 0:  # warm-up: first connection, stem cache

@@ -160,7 +160,7 @@ def export_command(
 ) -> int:
     from bot.i18n import translator
     from bot.views.writeups import export_html, export_markdown
-    from services.ideas.writeups import for_export
+    from services.ideas.idea_search import for_export
 
     try:
         _engine, session_factory = open_database(settings)

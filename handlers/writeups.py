@@ -24,7 +24,7 @@ from handlers.context import staff_of, t_of
 from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
 from services.common.errors import InvalidInput, NotAllowed
-from services.ideas import writeups
+from services.ideas import idea_search, writeups
 from services.people import coordinators
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     # --- finding ---------------------------------------------------------------------------
     def answer(me_id: str, t: Translator, query: str, offset: int = 0) -> dict[str, Any]:
         with deps.session_factory() as session:
-            result = writeups.search(session, query, offset=offset)
+            result = idea_search.search(session, query, offset=offset)
         # A coordinator may hide the write-ups of their own region's visits.
         return views.ideas_message(result, t, command=command, coordinator=deps.coordinator_scope(me_id))
 
@@ -250,7 +250,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 inv.ack(common.ephemeral(t("writeups.export.usage", command=command)))
                 return
         with deps.session_factory() as session:
-            items = writeups.for_export(session, since, coordinator=scope)
+            items = idea_search.for_export(session, since, coordinator=scope)
         content = (views.export_html if fmt == "html" else views.export_markdown)(items, t, since)
         inv.ack(views.export_ack(t, len(items)))
         title = t("writeups.export.title", since=since.isoformat())

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Subquery, case, func, literal, or_, select
@@ -48,6 +48,8 @@ from services.catalogue.libraries import EARTH_RADIUS_KM
 from services.catalogue.topic_index import topic_index
 from services.common import workdays
 from services.common.words import MAX_QUERY_CHARS, MAX_QUERY_WORDS, WORD, words
+from services.ideas.idea_search import related
+from services.ideas.writeups import WriteUpView
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 DISTANCE_BAND_KM = 10.0
@@ -140,7 +142,7 @@ class FindResult:
     suggestions: list[TopicHit] = field(default_factory=list)
     categories: list[CategoryView] = field(default_factory=list)
     empty_query: bool = False
-    writeups: list[Any] = field(default_factory=list)  # related write-ups (services.ideas.writeups.related)
+    writeups: list[WriteUpView] = field(default_factory=list)  # related write-ups (idea_search.related)
 
 
 def _key(
@@ -479,8 +481,6 @@ def find(
         visits_counter=visits_counter,
     )
     _fill(session, result, ranked, topic_scores, query_words, lang, limit)
-    from services.ideas.writeups import related  # the write-ups use our words(): imported late
-
     result.writeups = related(session, query_words)
     if not result.hosts:
         result.suggestions = result.topics[:5] or closest_topics(session, query, lang)

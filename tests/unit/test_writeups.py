@@ -24,7 +24,7 @@ from models import (
     make_session_factory,
 )
 from services.common.errors import InvalidInput
-from services.ideas import writeups
+from services.ideas import idea_search, writeups
 from tests.unit.test_cli import run_bot
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -145,18 +145,21 @@ def test_search_by_inflected_words_newest_first(session_factory: sessionmaker[Se
     )
     _publish(session_factory, "Lukukoira", "Lukukoirat kuuntelevat lapsia.", NOW.replace(hour=11))
     with session_factory() as session:
-        assert [w.title for w in writeups.search(session, "kirjastoautoissa").items] == [
+        assert [w.title for w in idea_search.search(session, "kirjastoautoissa").items] == [
             "Kirjastoauto kylillä"
         ]
-        assert [w.title for w in writeups.search(session, "lukukoirien").items] == ["Lukukoira"]
-        assert [w.title for w in writeups.search(session, "").items] == ["Lukukoira", "Kirjastoauto kylillä"]
-        assert writeups.search(session, "karaokea").items == []
-        both = writeups.search(session, "lukukoira kirjastoautolla")  # none has both words: either
+        assert [w.title for w in idea_search.search(session, "lukukoirien").items] == ["Lukukoira"]
+        assert [w.title for w in idea_search.search(session, "").items] == [
+            "Lukukoira",
+            "Kirjastoauto kylillä",
+        ]
+        assert idea_search.search(session, "karaokea").items == []
+        both = idea_search.search(session, "lukukoira kirjastoautolla")  # none has both words: either
         assert both.any_word and {w.title for w in both.items} == {"Lukukoira", "Kirjastoauto kylillä"}
-        assert not writeups.search(session, "lukukoira lapsia").any_word  # every word matched
-        assert [w.title for w in writeups.search(session, "lukukoira lapsia").items] == ["Lukukoira"]
+        assert not idea_search.search(session, "lukukoira lapsia").any_word  # every word matched
+        assert [w.title for w in idea_search.search(session, "lukukoira lapsia").items] == ["Lukukoira"]
         # the topic's names and synonyms are searchable too
-        assert [w.title for w in writeups.search(session, "nukketeatterista").items] == [
+        assert [w.title for w in idea_search.search(session, "nukketeatterista").items] == [
             "Kirjastoauto kylillä"
         ]
 
