@@ -1,4 +1,4 @@
-"""Short replies: coming soon, did-you-mean, errors."""
+"""Short replies (coming soon, did-you-mean, errors) and the main buttons that help and App Home share."""
 
 from __future__ import annotations
 
@@ -35,3 +35,21 @@ def error_text(t: Translator, key: str, params: dict[str, object]) -> str:
 def error_modal(t: Translator, text: str) -> dict[str, Any]:
     """Pushed over a form when saving failed, so that closing it returns to the filled form."""
     return b.modal(ids.ERROR_VIEW, t("error.modal.title"), [b.section(text)], close=t("common.back"))
+
+
+def main_actions(t: Translator) -> b.Block:
+    return b.actions(
+        b.button(t("help.button.propose"), ids.OPEN_PROPOSE, style="primary"),
+        b.button(t("help.button.find"), ids.OPEN_FIND),
+        b.button(t("help.button.offer"), ids.OPEN_OFFER),
+        b.button(t("help.button.mine"), ids.OPEN_MINE),
+        b.button(t("help.button.settings"), ids.OPEN_SETTINGS),
+        block_id="main_actions",
+    )
+
+
+def home_library_prompt(t: Translator) -> b.Block:
+    return b.section(
+        t("help.no_home_library"),
+        accessory=b.button(t("help.button.choose_library"), ids.OPEN_SETTINGS, style="primary"),
+    )

@@ -10,8 +10,10 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
+from bot.views.writeup_line import permalink, summary_line
 from services.catalogue.categories import CategoryView
 from services.find.matching import FindResult, HostMatch
+from services.ideas.writeups import WriteUpView
 
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 MAX_HOSTS = 10
@@ -47,8 +49,6 @@ def find_message(
         blocks = _no_match_blocks(result, t, command=command)
         text = t("find.no_match", query=quoted(result.query))
     if result.writeups:  # write-ups on the same words, above the closing hint
-        from bot.views.writeups import related_block
-
         blocks[-1:-1] = related_block(result.writeups, t, command=command)
     body = b.message(text, blocks)
     body["response_type"] = "ephemeral"
@@ -148,3 +148,18 @@ def _catalogue_blocks(
     if coordinator:
         blocks.append(b.actions(b.button(t("topics.button.edit"), ids.OPEN_TOPICS), block_id="find_admin"))
     return blocks
+
+
+def related_block(items: list[WriteUpView], t: Translator, *, command: str) -> list[b.Block]:
+    """Under the `etsi` hosts: write-ups on the same words (at most one section)."""
+    if not items:
+        return []
+    lines = [f"*{t('writeups.related.title')}*"]
+    for w in items[:3]:
+        line = summary_line(w, t)
+        link = permalink(w.channel, w.ts)
+        if link:
+            line += f" · <{link}|{t('writeups.related.open')}>"
+        lines.append(line)
+    lines.append(t("writeups.related.more", command=command))
+    return [b.section("\n".join(lines))]

@@ -4,29 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import ids
 from bot.commands import Sub
 from bot.i18n import Translator
 from bot.views import blocks as b
+from bot.views.common import home_library_prompt, main_actions
 from services.people.staff import Staff
-
-
-def main_actions(t: Translator) -> b.Block:
-    return b.actions(
-        b.button(t("help.button.propose"), ids.OPEN_PROPOSE, style="primary"),
-        b.button(t("help.button.find"), ids.OPEN_FIND),
-        b.button(t("help.button.offer"), ids.OPEN_OFFER),
-        b.button(t("help.button.mine"), ids.OPEN_MINE),
-        b.button(t("help.button.settings"), ids.OPEN_SETTINGS),
-        block_id="main_actions",
-    )
-
-
-def home_library_prompt(t: Translator) -> b.Block:
-    return b.section(
-        t("help.no_home_library"),
-        accessory=b.button(t("help.button.choose_library"), ids.OPEN_SETTINGS, style="primary"),
-    )
 
 
 def help_message(t: Translator, *, command: str, staff: Staff, coordinator: bool) -> dict[str, Any]:

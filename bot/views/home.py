@@ -7,7 +7,7 @@ from typing import Any
 from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
-from bot.views.help import home_library_prompt, main_actions
+from bot.views.common import home_library_prompt, main_actions
 from services.people.staff import Staff
 
 

@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from bot.views.formatting import day_text
+from bot.views.writeup_line import inline, mention, permalink, summary_line
 from services.ideas.writeups import (
     LINK_MAX,
     REASON_MAX,
@@ -39,17 +40,9 @@ BLOCKS = {
 }
 SECTION_LIMIT = limits.SECTION_TEXT - 100  # room for a label line
 SNIPPET = 200
-_INERT = str.maketrans("*_~`", "\u2217\uff3f\u223c\u02cb")  # look-alikes: no bold, italic, strike, code
 
 
 # --- text helpers --------------------------------------------------------------------------
-def inline(text: str) -> str:
-    """User text inside a mrkdwn line: inert (no mentions, links, broadcasts) and unable to open
-    or close bold/italic/strike/code around it."""
-    flat = " ".join(text.split())
-    return b.escape(flat).translate(_INERT)
-
-
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     """Escaped `text` in pieces of at most `limit` characters, cut at paragraph, line or word
     boundaries (never inside an `&amp;`-style entity)."""
@@ -76,21 +69,10 @@ def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     return pieces
 
 
-def permalink(channel: str | None, ts: str | None) -> str | None:
-    if not channel or not ts:
-        return None
-    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
-
-
 def dm_link(user_id: str) -> str:
     return f"https://slack.com/app_redirect?channel={user_id}"
 
 
-def _user(user_id: str) -> str:
-    return f"<@{user_id}>" if re.match(r"^[UW][A-Z0-9]{2,30}$", user_id) else b.escape(user_id)
-
-
-# --- the modal -----------------------------------------------------------------------------
 def _text_input(
     block: str, label: str, value: str, *, max_length: int, multiline: bool, optional: bool, hint: str
 ) -> b.Block:
@@ -253,7 +235,7 @@ def channel_message(w: WriteUpView, t: Translator) -> dict[str, Any]:
         b.context(
             t(
                 "writeups.post.meta",
-                author=_user(w.author_id),
+                author=mention(w.author_id),
                 home=inline(w.home_library),
                 host=inline(w.host_library),
                 topic=inline(w.topic(t.lang)),
@@ -277,22 +259,11 @@ def hidden_channel_message(t: Translator, *, withdrawn: bool = False) -> dict[st
     return b.message(text, [b.context(text)])
 
 
-def _summary_line(w: WriteUpView, t: Translator) -> str:
-    return t(
-        "writeups.line",
-        title=inline(w.title),
-        author=_user(w.author_id),
-        host=inline(w.host_library),
-        topic=inline(w.topic(t.lang)),
-        date=day_text(w.visit_date, t),
-    )
-
-
 def notice_message(w: WriteUpView, t: Translator, *, coordinator: bool) -> dict[str, Any]:
     """To the host contacts and coordinators: a write-up was published (or submitted privately)."""
     key = "writeups.notice.published" if w.status.value == "published" else "writeups.notice.private"
-    lines = [t(key, author=_user(w.author_id), host=inline(w.host_library), topic=inline(w.topic(t.lang)))]
-    lines.append(_summary_line(w, t))
+    lines = [t(key, author=mention(w.author_id), host=inline(w.host_library), topic=inline(w.topic(t.lang)))]
+    lines.append(summary_line(w, t))
     lines.append(t("writeups.notice.recommend", answer=t(f"writeups.recommend.{w.recommend or 'yes'}")))
     snippet = split_text(limits.clip(w.learned, SNIPPET))
     blocks: list[b.Block] = [b.section("\n".join(lines))]
@@ -324,7 +295,7 @@ def author_published_notice(w: WriteUpView, t: Translator) -> dict[str, Any]:
 
 # --- finding -------------------------------------------------------------------------------
 def _result_blocks(w: WriteUpView, n: int, t: Translator, *, coordinator: bool | Scope) -> list[b.Block]:
-    blocks: list[b.Block] = [b.section(_summary_line(w, t) + "\n" + inline(limits.clip(w.learned, SNIPPET)))]
+    blocks: list[b.Block] = [b.section(summary_line(w, t) + "\n" + inline(limits.clip(w.learned, SNIPPET)))]
     elements = []
     link = permalink(w.channel, w.ts)
     if link:
@@ -375,21 +346,6 @@ def ideas_message(
     body = b.message(title, blocks)
     body["response_type"] = "ephemeral"
     return body
-
-
-def related_block(items: list[WriteUpView], t: Translator, *, command: str) -> list[b.Block]:
-    """Under the `etsi` hosts: write-ups on the same words (at most one section)."""
-    if not items:
-        return []
-    lines = [f"*{t('writeups.related.title')}*"]
-    for w in items[:3]:
-        line = _summary_line(w, t)
-        link = permalink(w.channel, w.ts)
-        if link:
-            line += f" · <{link}|{t('writeups.related.open')}>"
-        lines.append(line)
-    lines.append(t("writeups.related.more", command=command))
-    return [b.section("\n".join(lines))]
 
 
 def home_blocks(pending: list[tuple[int, str, str, date]], t: Translator) -> list[b.Block]:
