@@ -29,6 +29,9 @@ def normalise_url(url: str) -> str:
 
 def create_engine_for(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    # A database error's message never carries the statement's parameters: they are what people
+    # typed (a visit's "learn", a decline's reason), and the message reaches the logs.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database

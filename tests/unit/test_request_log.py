@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
 
 from bot import request_log
 from bot.turns import TurnDispatcher
@@ -67,3 +68,16 @@ def test_the_next_line_says_how_many_were_held_back() -> None:
     clock.now += 10
     plain = record(1)
     assert every.filter(plain) and plain.getMessage() == "Task queue depth is 1"
+
+
+def test_a_database_error_never_carries_what_people_typed(engine: Engine) -> None:
+    """SQLAlchemy puts a failed statement's parameters in its message (`[parameters: ...]`), and
+    the message reaches the logs with the traceback: the engines hide them (hide_parameters)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    typed = "Haluan oppia lukukoirista, puhelinnumeroni 040 123 4567"
+    with pytest.raises(SQLAlchemyError) as failed, engine.connect() as connection:
+        connection.execute(text("SELECT :learn FROM no_such_table"), {"learn": typed})
+    assert "no_such_table" in str(failed.value)  # the error itself is still told
+    assert typed not in str(failed.value) and "040 123" not in repr(failed.value)
