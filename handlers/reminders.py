@@ -32,8 +32,7 @@ def _user(body: dict[str, Any]) -> str:
 
 
 def _reminder_id(body: dict[str, Any]) -> int:
-    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    return int(value) if value.isdigit() else 0
+    return ids.row_id(((body.get("actions") or [{}])[0]).get("value")) or 0
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
@@ -76,7 +75,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         user = _user(body)
         try:
             with deps.session_factory() as session:
-                stuck, waiting = visit_reminders.stuck_decision(
+                stuck, waiting = visit_reminders.take_over(
                     session, _reminder_id(body), actor=user, is_coordinator=deps.coordinator_scope(user)
                 )
         except DomainError as exc:

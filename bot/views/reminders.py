@@ -9,6 +9,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text
 from services.outbox.reminders import DueReminder
+from services.visits.conflicts import involved
 from services.visits.visit_card import VisitCard
 
 
@@ -39,13 +40,15 @@ def decision_stuck(reminder: DueReminder, card: VisitCard, t: Translator) -> dic
     who = t(f"reminders.party.{party}")
     text = t("reminders.stuck", who=who, **facts)
     value = str(reminder.id)
-    blocks = [
-        b.section(text),
-        b.actions(
-            b.button(t("reminders.button.again"), ids.REMINDER_AGAIN, value),
-            b.button(t("reminders.button.take_over"), ids.REMINDER_TAKE_OVER, value, style="primary"),
-        ),
-    ]
+    buttons = [b.button(t("reminders.button.again"), ids.REMINDER_AGAIN, value)]
+    own = involved(reminder.recipient, visitor_id=card.visitor_id, supervisor_id=card.supervisor_id)
+    if not own:  # nobody takes a decision of their own (or their staff's) visit over
+        buttons.append(
+            b.button(t("reminders.button.take_over"), ids.REMINDER_TAKE_OVER, value, style="primary")
+        )
+    blocks = [b.section(text), b.actions(*buttons)]
+    if own:
+        blocks.append(b.context(t("reminders.stuck.own_visit")))
     return b.message(text, blocks)
 
 

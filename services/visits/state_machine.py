@@ -34,6 +34,7 @@ from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.outbox import visit_outbox
 from services.people.coordinators import Scope, covers
 from services.visits import visit_reminders
+from services.visits.conflicts import conflict_of
 from services.visits.proposing import MAX_TEXT, ProposalInput, check_dates, parse_money
 from services.visits.visit_card import Change, VisitCard, estimate, load, read_card
 
@@ -44,9 +45,6 @@ NOT_YOURS = "visits.not_yours"
 
 
 FUNDING_OTHER_REGION = "visits.funding.other_region"
-
-
-FUNDING_CONFLICT = "visits.funding.conflict"
 
 
 class AlreadyDecided(Conflict):
@@ -280,19 +278,24 @@ def _transition(
 def _check_party(
     session: Session, visit: Visit, party: str, actor: str, is_coordinator: bool | Scope
 ) -> None:
-    """Who may act for `party`. A coordinator acts only on the visits of their own region, and
-    never decides the funding of a visit they make or whose visitor they supervise."""
+    """Who may act for `party`. A coordinator acts only on the visits of their own region. Nobody
+    decides the host's side or the funding of a visit they make or whose visitor they supervise
+    (not even as the host's contact or a coordinator)."""
     if party == "supervisor":
         allowed = actor == visit.supervisor_id
     elif party == "host":
         allowed = libraries.is_contact(session, visit.host_library_id, actor) or covers(
             is_coordinator, libraries.region_of(session, visit)
         )
+        conflict = conflict_of(party, actor, visitor_id=visit.visitor_id, supervisor_id=visit.supervisor_id)
+        if allowed and conflict:
+            raise NotAllowed(conflict)
     elif party == "funding":
         if is_coordinator and not covers(is_coordinator, libraries.region_of(session, visit)):
             raise NotAllowed(FUNDING_OTHER_REGION)
-        if is_coordinator and actor in (visit.visitor_id, visit.supervisor_id):
-            raise NotAllowed(FUNDING_CONFLICT)
+        conflict = conflict_of(party, actor, visitor_id=visit.visitor_id, supervisor_id=visit.supervisor_id)
+        if is_coordinator and conflict:
+            raise NotAllowed(conflict)
         allowed = bool(is_coordinator)
     else:
         allowed = actor == visit.visitor_id or covers(is_coordinator, libraries.region_of(session, visit))

@@ -41,6 +41,7 @@ from services.money import travel_invoices
 from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import DueReminder, Kinds
 from services.people import coordinators
+from services.visits.conflicts import conflict_of
 
 DECISION_NUDGE = "decision_nudge"
 DECISION_STUCK = "decision_stuck"
@@ -342,6 +343,7 @@ class Stuck:
     round: int
     deciders: tuple[str, ...]
     supervisor_id: str
+    visitor_id: str = ""
 
 
 def _own(session: Session, reminder_id: int, kinds_: tuple[str, ...]) -> Reminder:
@@ -367,7 +369,19 @@ def stuck_decision(
     party = str(reminder.params.get("party"))
     waiting = visit.round == reminder.params.get("round") and party in waiting_parties(visit)
     people = tuple(deciders(session, visit, party, coordinators_of(session, visit, _policy)))
-    return Stuck(visit.id, party, visit.round, people, visit.supervisor_id), waiting
+    return Stuck(visit.id, party, visit.round, people, visit.supervisor_id, visit.visitor_id), waiting
+
+
+def take_over(
+    session: Session, reminder_id: int, *, actor: str, is_coordinator: bool | coordinators.Scope
+) -> tuple[Stuck, bool]:
+    """A coordinator takes a stuck decision over: as `stuck_decision`, but nobody takes over the
+    host's side or the funding of their own visit or their staff's (NotAllowed)."""
+    stuck, waiting = stuck_decision(session, reminder_id, actor=actor, is_coordinator=is_coordinator)
+    conflict = conflict_of(stuck.party, actor, visitor_id=stuck.visitor_id, supervisor_id=stuck.supervisor_id)
+    if waiting and conflict:
+        raise NotAllowed(conflict)
+    return stuck, waiting
 
 
 def remind_again(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import ids
 from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
 from bot.views.limits import check_message
-from models import LibraryContact, Reminder, ReminderStatus, Visit, VisitStatus
+from models import LibraryContact, PartyState, Reminder, ReminderStatus, Visit, VisitStatus
 from services.common.errors import NotAllowed
 from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import SweepResult
@@ -216,6 +216,45 @@ def test_decision_nudges_at_two_and_four_working_days_then_coordinators_told(wor
     assert set(buttons(stuck)) == {ids.REMINDER_AGAIN, ids.REMINDER_TAKE_OVER}
     check_message(stuck)
     assert world.sweep(local(2026, 12, 9, 12, 0)).sent == []  # nothing more planned
+
+
+def test_a_coordinator_whose_staff_make_the_visit_cannot_take_its_stuck_decisions_over(world: World) -> None:
+    """The coordinator supervises the visitor: the stuck notices of the host's side and of the
+    funding offer no take-over (a note says why), and a take-over pressed anyway is refused."""
+    form = ProposalInput(
+        topic_id=world.topic_id,
+        host_library_id=world.host_id,
+        learn="Omatoimiaika",
+        dates=[date(2026, 12, 9)],
+        length="day",
+        travel_mode="car",
+        km="120",
+        supervisor_id=COORDINATOR,
+    )
+    visit_id = proposing.propose(
+        world.sf, form, visitor_id=VISITOR, home_library_id=world.home_id, now=world.clock()
+    ).card.id
+    result = world.sweep(local(2026, 12, 2, 12, 0))  # 6 working days: nudges and stuck at once
+    assert ("decision_stuck", COORDINATOR) in kinds_sent(result)
+    stuck = [m for m in world.sent_to(COORDINATOR) if "is stuck" in text_of(m)]
+    assert stuck and all(set(buttons(m)) == {ids.REMINDER_AGAIN} for m in stuck)
+    assert all("your own visit or a visit by someone you supervise" in text_of(m) for m in stuck)
+    with world.sf() as session:
+        ids_ = [
+            (r.id, r.params["party"])
+            for r in session.scalars(
+                select(Reminder).where(Reminder.kind == "decision_stuck", Reminder.recipient == COORDINATOR)
+            )
+        ]
+    assert {party for _, party in ids_} >= {"host", "funding"}
+    for reminder_id, party in ids_:
+        if party not in ("host", "funding"):
+            continue
+        with world.sf() as session, pytest.raises(NotAllowed) as refused:
+            visit_reminders.take_over(session, reminder_id, actor=COORDINATOR, is_coordinator=True)
+        assert refused.value.key == f"visits.{party}.conflict"
+    card = visit_lists.card_of(world.sf, visit_id)
+    assert card.decisions == () and card.host_state == card.funding_state == PartyState.PENDING
 
 
 def test_nothing_after_the_visit_is_declined_or_cancelled(world: World) -> None:

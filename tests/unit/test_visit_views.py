@@ -124,3 +124,34 @@ def test_funding_notes_when_the_coordinator_may_not_decide(lang: str) -> None:
     assert shared.funding_deciders == ("U0OTHERCOORD",)
     unknown = big_card()  # a card read without the region's coordinators: no note
     assert "⚠️" not in str(visit_message(unknown, "visitor", t, today=today))
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+@pytest.mark.parametrize(
+    ("recipient", "party", "offered"),
+    [
+        ("U0OTHERCOORD", "host", True),
+        ("U0OTHERCOORD", "funding", True),
+        ("U0VISITOR", "host", False),  # a coordinator's own visit
+        ("U0BOSS", "host", False),  # a coordinator's staff's visit
+        ("U0BOSS", "funding", False),
+        ("U0BOSS", "supervisor", False),  # the supervisor is told of their own decision: no take-over
+    ],
+)
+def test_a_stuck_notice_offers_no_take_over_of_ones_own_visit(
+    lang: str, recipient: str, party: str, offered: bool
+) -> None:
+    from bot import ids
+    from bot.views.reminders import decision_stuck
+    from services.outbox.reminders import DueReminder
+
+    reminder = DueReminder(1, "decision_stuck", recipient, 99999, {"party": party, "round": 12}, AT)
+    message = decision_stuck(reminder, big_card(), translator(lang))
+    check_message(message)
+    pressed = [
+        e["action_id"] for block in message["blocks"] for e in block.get("elements", []) if "action_id" in e
+    ]
+    assert ids.REMINDER_AGAIN in pressed
+    assert (ids.REMINDER_TAKE_OVER in pressed) is offered
+    said = " ".join(str(block) for block in message["blocks"])
+    assert (translator(lang)("reminders.stuck.own_visit") in said) is not offered

@@ -414,3 +414,53 @@ def test_statements_do_not_grow_with_contacts_or_history(
         session_factory, lambda: visit_lists.waiting_for(session_factory, HOST, is_coordinator=True)
     )
     assert listing <= 2 and waiting <= 3, (listing, waiting)
+
+
+@pytest.mark.parametrize(
+    ("actor", "party", "as_contact", "refused_with"),
+    [
+        (VISITOR, "supervisor", False, "visits.not_yours"),  # a traveller never approves their own trip
+        (VISITOR, "host", False, "visits.host.conflict"),  # a coordinator's own visit
+        (VISITOR, "funding", False, "visits.funding.conflict"),
+        (BOSS, "host", False, "visits.host.conflict"),  # a coordinator's staff's visit
+        (BOSS, "funding", False, "visits.funding.conflict"),
+        (BOSS, "host", True, "visits.host.conflict"),  # the supervisor is also the host's contact
+    ],
+)
+def test_nobody_decides_a_side_of_their_own_visit_or_their_staffs(
+    session_factory: sessionmaker[Session],
+    world: dict[str, int],
+    actor: str,
+    party: str,
+    as_contact: bool,
+    refused_with: str,
+) -> None:
+    if as_contact:
+        with session_factory.begin() as s:
+            s.add(LibraryContact(library_id=world["host"], slack_user_id=BOSS, added_at=HELSINKI_NOON))
+    card = propose(session_factory, world).card
+    date_id = card.visitor_dates[0].id if party == "host" else None
+    for approve in (True, False):
+        with pytest.raises(NotAllowed) as refused:
+            state_machine.decide(
+                session_factory,
+                card.id,
+                party=party,
+                approve=approve,
+                actor=actor,
+                is_coordinator=not as_contact,  # a coordinator of every region, or only the contact
+                now=HELSINKI_NOON,
+                date_id=date_id,
+            )
+        assert refused.value.key == refused_with
+    after = visit_lists.card_of(session_factory, card.id)
+    assert (after.status, after.state_of(party), after.decisions) == (
+        VisitStatus.PROPOSED,
+        PartyState.PENDING,
+        (),
+    )
+    # The supervisor decides their own side, another coordinator the host's or the funding.
+    decider = BOSS if party == "supervisor" else COORD
+    assert decide(session_factory, card.id, party, decider, date_id=date_id).card.state_of(party) in (
+        PartyState.APPROVED,
+    )

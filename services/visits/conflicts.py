@@ -1,0 +1,22 @@
+"""Conflicts of interest: nobody decides the host's side or the funding of a visit they make or
+whose visitor they supervise, whatever else they are (the host's contact, a coordinator). The
+supervisor's own side is theirs by definition, and a visitor never supervises themselves
+(`proposing` refuses it)."""
+
+from __future__ import annotations
+
+HOST_CONFLICT = "visits.host.conflict"
+FUNDING_CONFLICT = "visits.funding.conflict"
+CONFLICTS = {"host": HOST_CONFLICT, "funding": FUNDING_CONFLICT}
+
+
+def involved(actor: str, *, visitor_id: str, supervisor_id: str) -> bool:
+    """Is it `actor`'s own visit, or their staff's?"""
+    return actor in (visitor_id, supervisor_id)
+
+
+def conflict_of(party: str, actor: str, *, visitor_id: str, supervisor_id: str) -> str | None:
+    """The message key that refuses `actor` the decision of `party`, or None if they may."""
+    if party in CONFLICTS and involved(actor, visitor_id=visitor_id, supervisor_id=supervisor_id):
+        return CONFLICTS[party]
+    return None
