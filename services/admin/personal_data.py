@@ -1,58 +1,54 @@
 """A person's data: export it as JSON, or forget it while keeping the report's numbers.
 
-`forget` replaces the person's Slack id everywhere by one random pseudonym (so their visits,
-decisions and texts stay counted but no longer point at them), deletes their profile (name,
-language, locale), their library-contact and coordinator rows and the message references (those
-of the suggested topics' DMs too), and drops their pending reminders. Both actions are written
-to the audit log."""
+Both look at every string and JSON column of every table (`_naming`), not at a list of columns:
+a Slack id is found in an id column, in a key (a reminder's dedupe key), in an audit row's entity
+or details, in an outbox row's parameters or in a text, and a new table that stores people is
+covered the day it is made. `export` lists every row that names the person, by table and column.
+`forget` deletes the rows that are only about the person (their profile: name, language, locale;
+their library-contact and coordinator rows; the visits' message references; the suggested
+topics' DMs to them), cancels their pending reminders, and writes one random pseudonym wherever
+the id is still named, so that their visits, decisions and texts stay counted but no longer point
+at them. Both actions are written to the audit log (the export's row names the person until they
+are forgotten)."""
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, inspect, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    CursorResult,
+    Enum,
+    MetaData,
+    String,
+    Table,
+    Text,
+    cast,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from models import (
-    AuditEntry,
-    Budget,
+    Base,
     Coordinator,
-    HostOffer,
     LibraryContact,
     Reminder,
     ReminderStatus,
     StaffProfile,
     TopicSuggestion,
-    Visit,
-    VisitCost,
-    VisitDecision,
     VisitMessage,
-    WriteUp,
 )
 from services.catalogue import topics
 from services.common import audit
 
-# Every column that holds a person's Slack id and stays (pseudonymised) for the numbers.
-PSEUDONYMISED: tuple[InstrumentedAttribute[Any], ...] = (
-    Visit.visitor_id,
-    Visit.supervisor_id,
-    VisitDecision.decided_by,
-    HostOffer.created_by,
-    TopicSuggestion.suggested_by,
-    TopicSuggestion.decided_by,
-    Budget.set_by,
-    Coordinator.added_by,
-    VisitCost.settled_by,
-    VisitCost.tickets_bought_by,
-    VisitCost.invoice_changed_by,
-    AuditEntry.actor,
-    Reminder.recipient,
-    WriteUp.author_id,
-    WriteUp.hidden_by,
-)
 # Rows that are only about the person: deleted.
 DELETED: tuple[InstrumentedAttribute[Any], ...] = (
     StaffProfile.slack_user_id,
@@ -60,7 +56,9 @@ DELETED: tuple[InstrumentedAttribute[Any], ...] = (
     Coordinator.slack_user_id,
     VisitMessage.recipient,
 )
-EXPORTED: tuple[InstrumentedAttribute[Any], ...] = DELETED[:3] + PSEUDONYMISED
+# Columns whose records name people in a shape of their own, read and forgotten by their owner
+# (a suggested topic's DMs: `topics.dms_to`, `topics.forget_dms`).
+OWN_SHAPE = {(TopicSuggestion.__tablename__, "messages")}
 
 
 def _plain(value: Any) -> Any:
@@ -73,21 +71,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _row(obj: Any) -> dict[str, Any]:
-    return {c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs}
-
-
 def export(
     session_factory: sessionmaker[Session], user_id: str, *, now: datetime, actor: str = "cli"
 ) -> dict[str, Any]:
     """Everything stored about a person, grouped by table (and the column that names them)."""
     data: dict[str, Any] = {"slack_user_id": user_id, "exported_at": now.isoformat(), "tables": {}}
     with session_factory.begin() as session:
-        for column in EXPORTED:
-            model = column.class_
-            rows = [_row(r) for r in session.scalars(select(model).where(column == user_id))]
-            if rows:
-                data["tables"].setdefault(model.__tablename__, {})[column.key] = rows
+        for table, column, row in _naming(session, user_id):
+            data["tables"].setdefault(table.name, {}).setdefault(column.name, []).append(
+                {key: _plain(value) for key, value in row.items()}
+            )
         dms = topics.dms_to(session, user_id)
         if dms:  # the suggestions' DMs that went to them (`messages` names the recipient)
             data["tables"].setdefault(TopicSuggestion.__tablename__, {})["messages"] = dms
@@ -112,9 +105,7 @@ def forget(
         for column in DELETED:
             changed += _count(session.execute(delete(column.class_).where(column == user_id)))
         changed += topics.forget_dms(session, user_id)
-        for column in PSEUDONYMISED:
-            statement = update(column.class_).where(column == user_id).values({column.key: pseudonym})
-            changed += _count(session.execute(statement))
+        changed += _replace(session, user_id, pseudonym)
         audit.record(
             session,
             now=now,
@@ -129,3 +120,61 @@ def forget(
 
 def _count(result: Any) -> int:
     return int(result.rowcount or 0) if isinstance(result, CursorResult) else 0
+
+
+def _texts(metadata: MetaData) -> Iterator[tuple[Table, Column[Any]]]:
+    """Every column that can hold a Slack id: strings (not enums) and JSON, of every table."""
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            kind = column.type
+            if isinstance(kind, JSON) or (isinstance(kind, String) and not isinstance(kind, Enum)):
+                if (table.name, column.name) not in OWN_SHAPE:
+                    yield table, column
+
+
+def _pattern(user_id: str) -> re.Pattern[str]:
+    """The id as a whole word: `U0HOST` in `<@U0HOST>` or `v1:host:U0HOST`, not in `U0HOST2`."""
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(user_id)}(?![A-Za-z0-9])")
+
+
+def _names(value: Any, pattern: re.Pattern[str]) -> bool:
+    if isinstance(value, str):
+        return bool(pattern.search(value))
+    if isinstance(value, dict):
+        return any(_names(k, pattern) or _names(v, pattern) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_names(v, pattern) for v in value)
+    return False
+
+
+def _swap(value: Any, pattern: re.Pattern[str], pseudonym: str) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(pseudonym, value)
+    if isinstance(value, dict):
+        return {_swap(k, pattern, pseudonym): _swap(v, pattern, pseudonym) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap(v, pattern, pseudonym) for v in value]
+    return value
+
+
+def _naming(session: Session, user_id: str) -> Iterator[tuple[Table, Column[Any], dict[str, Any]]]:
+    """(table, column, row) of every row that names `user_id` in a column: in any table, so that a
+    new table that stores people is exported and forgotten without a list to keep up to date."""
+    pattern = _pattern(user_id)
+    for table, column in _texts(Base.metadata):
+        candidates = select(table).where(cast(column, Text).contains(user_id, autoescape=True))
+        for row in session.execute(candidates).mappings():
+            if _names(row[column.name], pattern):
+                yield table, column, dict(row)
+
+
+def _replace(session: Session, user_id: str, pseudonym: str) -> int:
+    """Write `pseudonym` for `user_id` wherever it is still named; how many values changed."""
+    pattern = _pattern(user_id)
+    found = list(_naming(session, user_id))
+    for table, column, row in found:
+        key = [c == row[c.name] for c in table.primary_key.columns]
+        session.execute(
+            update(table).where(*key).values({column.name: _swap(row[column.name], pattern, pseudonym)})
+        )
+    return len(found)
