@@ -19,7 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
 SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
-MAX_BODY = 1 << 20  # Slack's largest payloads (a modal's state) are far below a megabyte
+MAX_BODY = 512 << 10  # Slack's largest payloads (a modal's view and state) are far below this
 
 
 class RequestGate:
@@ -29,17 +29,18 @@ class RequestGate:
     def __init__(self, signing_secret: str) -> None:
         self.verifier = SignatureVerifier(signing_secret)
 
-    def admit(self, environ: dict[str, Any]) -> bool:
+    def admit(self, environ: dict[str, Any]) -> bytes | None:
+        """The body, if Slack signed it within five minutes; else None."""
         body = self._read(environ)
         if body is None:
-            return False
+            return None
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""))
         signature = str(environ.get("HTTP_X_SLACK_SIGNATURE", ""))
         if not TIMESTAMP.fullmatch(timestamp) or not SIGNATURE.fullmatch(signature):
-            return False
-        return self.verifier.is_valid(body, timestamp, signature)  # within five minutes, and signed
+            return None
+        return body if self.verifier.is_valid(body, timestamp, signature) else None
 
     @staticmethod
     def _read(environ: dict[str, Any]) -> bytes | None:

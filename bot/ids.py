@@ -137,3 +137,24 @@ DESK_TICKETS = "desk_tickets"
 DESK_ACCOMMODATION = "desk_accommodation"
 DESK_USER = "desk_user"
 DESK_REGION = "desk_region"
+
+
+# Row ids carried back by Slack ------------------------------------------------------------------
+MAX_ROW_ID = 2**63 - 1  # PostgreSQL's bigint; a larger number is no row of ours
+MAX_PAGE = 100_000  # a page number a button carries back, at most (its offset fits a bigint)
+
+
+def row_id(value: object) -> int | None:
+    """A row id as a button value, an option or private_metadata carries it back: plain ASCII
+    digits (no sign, space, exponent, or another script's digits) of a 64-bit integer, or an int
+    of that range; anything else None, so that a tampered id is "not found", never a crash."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        return None
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ROW_ID else None

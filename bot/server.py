@@ -15,7 +15,8 @@ from sqlalchemy import Engine, text
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
-from bot.authenticity import RequestGate
+from bot.authenticity import MAX_BODY, RequestGate
+from bot.payload_shape import well_formed
 from bot.turns import TurnDispatcher
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,11 @@ class WsgiApp:
         if path == "/slack/events":
             if method != "POST":
                 return _json(start_response, "405 Method Not Allowed", {"error": "use POST"})
-            if not self.gate.admit(environ):  # forged, stale or malformed: Bolt never sees it
+            body = self.gate.admit(environ)
+            if body is None:  # forged, stale or malformed: Bolt never sees it
                 return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
+            if not well_formed(body, str(environ.get("CONTENT_TYPE") or "")):  # nothing Slack sends
+                return _json(start_response, "400 Bad Request", {"error": "bad request"})
             try:
                 return self.slack(environ, start_response)
             except Exception:  # a body Bolt cannot even parse (it parses before it verifies)
@@ -124,7 +128,13 @@ def create_server(
     # `_dispatcher` is how waitress takes a dispatcher of one's own (its tests use it too)
     servers: dict[int, Any] = {}
     server = waitress_server(
-        wsgi, map=servers, threads=threads, ident="vertaisbot", _dispatcher=dispatcher, **where
+        wsgi,
+        map=servers,
+        threads=threads,
+        ident="vertaisbot",
+        max_request_body_size=MAX_BODY,  # a larger body is refused before it is read
+        _dispatcher=dispatcher,
+        **where,
     )
     for listening in list(servers.values()):  # each listening socket's server, before any accept
         if isinstance(listening, BaseWSGIServer):

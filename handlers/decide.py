@@ -42,7 +42,10 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
 
 def _metadata(view: dict[str, Any]) -> tuple[int, int, str]:
     data = json.loads(view.get("private_metadata") or "{}")
-    return int(data["visit"]), int(data["round"]), str(data["party"])
+    visit_id, round_ = ids.row_id(data["visit"]), ids.row_id(data["round"])
+    if visit_id is None or round_ is None:
+        raise ValueError("not a visit")
+    return visit_id, round_, str(data["party"])
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:

@@ -89,10 +89,10 @@ def _errors(exc: InvalidInput, t: Translator) -> dict[str, str]:
 
 
 def _visit_id(body: dict[str, Any]) -> int:
-    value = str((body.get("actions") or [{}])[0].get("value") or "")
-    if not value.isdigit():
+    visit_id = ids.row_id((body.get("actions") or [{}])[0].get("value"))
+    if visit_id is None:
         raise NotFound()
-    return int(value)
+    return visit_id
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
@@ -350,14 +350,14 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         user_id = body["user"]["id"]
         require(user_id)
         t = t_of(context)
-        metadata = str(view.get("private_metadata") or "")
-        if not metadata.isdigit():
+        visit_id = ids.row_id(view.get("private_metadata"))
+        if visit_id is None:
             raise NotFound()
         values = view.get("state", {}).get("values", {})
         try:
             result = costs.record_actuals(
                 deps.session_factory,
-                int(metadata),
+                visit_id,
                 actor=user_id,
                 is_coordinator=deps.coordinator_scope(user_id),
                 km_text=_value(values, ids.DESK_KM),
@@ -377,7 +377,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             total=money(result.total, t),
         )
         ack(response_action="update", view=views.saved_view(t, text))
-        refresh_visit(int(metadata))
+        refresh_visit(visit_id)
         refresh_home(client, user_id, context)
 
     # --- Adding a coordinator ---------------------------------------------------------------------

@@ -48,9 +48,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         t = t_of(context)
         me = staff_of(context)
         with deps.session_factory() as session:
-            if value.isdigit():
+            topic_id = ids.row_id(value)
+            if topic_id is not None:
                 result = matching.find_for_topic(
-                    session, int(value), lang=t.lang, visitor_library_id=me.home_library_id, now=deps.now()
+                    session, topic_id, lang=t.lang, visitor_library_id=me.home_library_id, now=deps.now()
                 )
             else:
                 result = matching.find(

@@ -59,5 +59,5 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.action(re.compile(rf"^{ids.HOME_PAGE}_(prev|next)$"))
     def on_page(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        value = str((body.get("actions") or [{}])[0].get("value") or "0")
-        publish(client, body["user"]["id"], context, int(value) if value.isdigit() else 0)
+        page = ids.row_id((body.get("actions") or [{}])[0].get("value")) or 0
+        publish(client, body["user"]["id"], context, min(page, ids.MAX_PAGE))

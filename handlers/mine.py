@@ -41,8 +41,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.action(re.compile(rf"^{ids.MINE_PAGE}_(prev|next)$"))
     def on_page(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        value = str((body.get("actions") or [{}])[0].get("value") or "0")
-        page = int(value) if value.isdigit() else 0
+        page = min(ids.row_id((body.get("actions") or [{}])[0].get("value")) or 0, ids.MAX_PAGE)
         message = render(body["user"]["id"], context, page)
         if context.respond is not None and body.get("response_url"):
             payload = {k: v for k, v in message.items() if k != "response_type"}

@@ -72,8 +72,8 @@ def parse_offer(view: dict[str, Any]) -> offers.OfferInput:
         not_until = None
     return offers.OfferInput(
         offer_id=offer_id if isinstance(offer_id, int) else None,
-        library_id=_int(library) if library else None,
-        topic_ids=[n for n in (_int(v) for v in topic_values) if n is not None],
+        library_id=ids.row_id(library),
+        topic_ids=[n for n in (ids.row_id(v) for v in topic_values) if n is not None],
         suggestion=str(_state(view, ids.OFFER_SUGGESTION).get("value") or ""),
         description=str(_state(view, ids.OFFER_DESCRIPTION).get("value") or ""),
         contacts=[str(u) for u in _state(view, ids.OFFER_CONTACTS).get("selected_users") or []],
@@ -145,7 +145,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.action(ids.EDIT_OFFER)
     def on_edit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        value = _int((body.get("actions") or [{}])[0].get("value"))
+        value = ids.row_id((body.get("actions") or [{}])[0].get("value"))
         open_form(client, body["trigger_id"], staff_of(context), t_of(context), value)
 
     @app.options(ids.OFFER_LIBRARY)

@@ -54,7 +54,7 @@ def option_of(values: dict[str, Any], block: str) -> str | None:
 
 
 def int_of(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
+    return ids.row_id(text)
 
 
 def date_of(values: dict[str, Any], block: str) -> date | None:
@@ -141,7 +141,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         try:
             value = json.loads((body.get("actions") or [{}])[0].get("value") or "{}")
-            host_id, topic_id = int(value.get("library")), int(value.get("topic"))
+            host_id, topic_id = ids.row_id(value.get("library")), ids.row_id(value.get("topic"))
         except (TypeError, ValueError, AttributeError):
             host_id, topic_id = None, None
         if not staff_of(context).has_home_library:

@@ -67,7 +67,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         language_value = (
             (values.get(ids.LANGUAGE, {}).get(ids.LANGUAGE) or {}).get("selected_option") or {}
         ).get("value")
-        library_id = int(library_value) if library_value and str(library_value).isdigit() else None
+        library_id = ids.row_id(library_value)
         language = None if language_value in (None, ids.LANGUAGE_AUTO) else str(language_value)
         pending = _pending(view.get("private_metadata"))
         user_id = body["user"]["id"]

@@ -41,8 +41,7 @@ def _pressed_in(body: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def _int(text: object) -> int | None:
-    value = str(text or "")
-    return int(value) if value.isdigit() else None
+    return ids.row_id(text)
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
@@ -100,15 +99,16 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     ) -> None:
         ack()
         value = str((_action(body).get("selected_option") or {}).get("value") or "")
-        suggestion, _, category = value.partition(":")
-        if not (suggestion.isdigit() and category.isdigit()):
+        suggestion_text, _, category_text = value.partition(":")
+        suggestion, category = ids.row_id(suggestion_text), ids.row_id(category_text)
+        if suggestion is None or category is None:
             return
 
         def do(suggestion_id: int, user_id: str) -> None:
             topics.approve_suggestion(
                 deps.session_factory,
-                int(suggestion),
-                int(category),
+                suggestion,
+                category,
                 actor=user_id,
                 coordinator=deps.coordinator_scope(user_id),
                 configured=deps.settings.coordinator_user_ids,

@@ -34,10 +34,11 @@ def _value(card: VisitCard, extra: int | None = None) -> str:
 
 def parse_value(value: str) -> tuple[int, int, int | None]:
     """`visit:round[:date]` from a button -> ints; ValueError if malformed."""
-    parts = [int(p) for p in value.split(":")]
-    if len(parts) not in (2, 3):
+    parts = [ids.row_id(p) for p in value.split(":")]
+    if len(parts) not in (2, 3) or None in parts:
         raise ValueError(value)
-    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+    visit_id, round_, *day = (p for p in parts if p is not None)
+    return visit_id, round_, day[0] if day else None
 
 
 def _danger(t: Translator, label: str, action_id: str, value: str, question: str) -> dict[str, Any]:

@@ -242,3 +242,49 @@ def test_a_view_submission_without_state_or_user_fields(bot: Bot) -> None:
     payload["view"]["callback_id"] = ids.PROPOSE_VIEW
     del payload["view"]["state"]
     answered(bot.slack.interactive(payload))
+
+
+def test_a_view_submission_without_a_view_type_is_refused_at_once(bot: Bot) -> None:
+    """Bolt reads `view.type` without looking: such a payload, signed all the same, is a 400 at
+    once (it was a 500 after 3 s), and nothing is written."""
+    from tests.e2e.visit_helpers import audit_actions
+
+    for broken in ("type", "callback_id"):
+        payload = fixture("view_submission")
+        payload["view"]["callback_id"] = ids.PROPOSE_VIEW
+        del payload["view"][broken]
+        reply = bot.slack.interactive(payload)
+        assert reply.status == 400 and reply.elapsed < 1.0, (reply.status, reply.elapsed)
+    payload = fixture("view_submission")
+    payload["view"] = "not a view"
+    assert bot.slack.interactive(payload).status == 400
+    assert audit_actions(bot.session_factory) == []
+
+
+@pytest.mark.parametrize("value", [f"{2**70}:1", f"1:{2**64}", "٣:1", "+1:1", "1e3:1", " 1:1", "-1:1"])
+@pytest.mark.parametrize(
+    ("action_id", "user"),
+    [
+        (ids.SUPERVISOR_APPROVE, "U0BOSS"),
+        (f"{ids.HOST_ACCEPT}_1", "U0HOST1"),
+        (ids.FUNDING_APPROVE, COORDINATOR),
+        (ids.VISIT_CANCEL, "U0VISITOR"),
+    ],
+)
+def test_a_visit_id_beyond_a_bigint_or_of_another_shape_is_a_changed_visit(
+    with_a_visit: Bot, action_id: str, user: str, value: str
+) -> None:
+    """An id that is no row of ours (too large for PostgreSQL's bigint, signed, an exponent,
+    another script's digits) gets the visit's own answer, "this visit has changed", not the
+    generic error; nothing is decided."""
+    from bot.i18n import translator
+    from tests.e2e.visit_helpers import decisions, settle
+
+    bot = with_a_visit
+    reply = bot.slack.action(action_id, value, user=user)
+    assert reply.status == 200
+    settle(bot)
+    said = [str(c.body.get("text", "")) for c in bot.api.of("response_url")]
+    changed = {translator(lang)("visits.changed") for lang in ("fi", "sv", "en")}
+    assert said and said[-1] in changed, said[-1:]
+    assert decisions(bot.session_factory) == []
