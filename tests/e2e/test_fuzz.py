@@ -288,3 +288,22 @@ def test_a_visit_id_beyond_a_bigint_or_of_another_shape_is_a_changed_visit(
     changed = {translator(lang)("visits.changed") for lang in ("fi", "sv", "en")}
     assert said and said[-1] in changed, said[-1:]
     assert decisions(bot.session_factory) == []
+
+
+def test_a_body_larger_than_slack_sends_is_refused_before_it_is_read(bot: Bot) -> None:
+    """An 8 MiB body: the server answers 413 after its first kilobyte, without reading the rest."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(bot.slack.url)
+    connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=5)
+    connection.putrequest("POST", where.path or "/slack/events")
+    connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+    connection.putheader("Content-Length", str(8 << 20))
+    connection.endheaders()
+    connection.send(b"payload=" + b"x" * 1024)
+    started = time.monotonic()
+    reply = connection.getresponse()
+    assert reply.status == 413
+    assert time.monotonic() - started < 2
+    connection.close()
