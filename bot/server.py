@@ -41,6 +41,7 @@ class WsgiApp:
                 return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
             if not well_formed(body, str(environ.get("CONTENT_TYPE") or "")):  # nothing Slack sends
                 return _json(start_response, "400 Bad Request", {"error": "bad request"})
+            self.gate.spell_for_bolt(environ, body, str(environ.get("CONTENT_TYPE") or ""))
             try:
                 return self.slack(environ, start_response)
             except Exception:  # a body Bolt cannot even parse (it parses before it verifies)

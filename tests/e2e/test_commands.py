@@ -80,6 +80,19 @@ def test_unknown_word_gets_did_you_mean_in_the_users_language(bot: Bot) -> None:
     assert "En tunne sanaa `xyzzy`" in nothing.said
 
 
+def test_a_command_whose_text_holds_the_word_payload_is_answered(bot: Bot) -> None:
+    # Bolt reads any form containing the letters "payload" as a button's payload (and answered
+    # 404 "unhandled request"); the gate re-spells such a form, signed again, before Bolt.
+    bot.api.locales["U0FI"] = "fi-FI"
+    reply = bot.slack.command("payload", user="U0FI")
+    assert reply.status == 200, reply.text
+    assert "En tunne sanaa `payload`" in reply.said
+    set_home(bot, "U0FINDER", language="fi")
+    found = bot.slack.command("etsi payload=2&payload", user="U0FINDER")
+    assert found.status == 200, found.text
+    assert "payload=2&amp;payload" in found.said, found.said
+
+
 def test_unknown_word_never_echoes_a_live_mention(bot: Bot) -> None:
     reply = bot.slack.command("<!channel> hello")
     assert "<!channel>" not in reply.text
