@@ -320,7 +320,15 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
         _engine, session_factory = open_database(settings)
     except ConfigError as exc:
         return fail(str(exc))
-    run_sweep = reminder_sweeper(settings, session_factory, make_client(settings))
+    # The sweep's clock runs from --now, not from the machine's: claims (a dead process's outbox
+    # row, a crashed sweep's reminders) are taken over by the sweep's own time, so an operator
+    # can run a recovery at once with a --now past the claims' lifetime.
+    began = utc_now()
+
+    def clock() -> datetime:
+        return now + (utc_now() - began)
+
+    run_sweep = reminder_sweeper(settings, session_factory, make_client(settings), clock=clock)
     result = run_sweep(now)
     # A sweep hands back what it could not reach within half a claim's lifetime; run from the
     # command line, go on while each pass still delivers something, so that all that is due goes.

@@ -138,6 +138,57 @@ def test_sweep_command_sends_what_is_due_once(tmp_path: Path, slack_api) -> None
     assert bad.returncode == 2 and "ISO 8601" in bad.stderr
 
 
+def test_sweep_now_takes_over_a_dead_requests_claim_by_its_own_time(tmp_path: Path, slack_api) -> None:
+    """A request claimed a message and died (SIGKILL): its claim lasts REMINDER_CLAIM_SECONDS.
+    An operator's `sweep --now` past that lifetime takes the row over at once, by the sweep's
+    own time, whatever the machine's clock says (the claim here is still fresh by the machine's
+    clock: it was stamped at 8:53 on the next working day)."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from sqlalchemy import select
+
+    from models import Reminder, ReminderStatus, create_engine_for, make_session_factory
+    from models.migrate import upgrade
+    from services.common.workdays import HELSINKI, is_working_day
+
+    day = datetime.now(UTC).astimezone(HELSINKI).date() + timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    sweep_at = datetime.combine(day, time(9, 0), tzinfo=HELSINKI)
+    claimed = sweep_at - timedelta(minutes=7)
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        session.add(
+            Reminder(
+                dedupe_key="dead",
+                visit_id=None,
+                kind="other",
+                recipient="U0HOST",
+                due_at=claimed,
+                next_attempt_at=claimed,
+                status=ReminderStatus.PENDING,
+                attempts=0,
+                params={},
+                created_at=claimed,
+                claimed_at=claimed,
+                claim_token="deadrequest",
+            )
+        )
+    env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": slack_api.url}
+    early = run_bot(tmp_path, "sweep", "--now", (sweep_at - timedelta(minutes=4)).isoformat(), **env)
+    assert early.returncode == 0, early.stderr
+    assert early.stdout.startswith("sent 0,"), early.stdout  # the claim is 3 minutes old: not yet
+    swept = run_bot(tmp_path, "sweep", "--now", sweep_at.isoformat(), **env)
+    assert swept.returncode == 0, swept.stderr
+    assert "sent 1," in swept.stdout and "U0HOST" in swept.stdout, swept.stdout
+    assert len(slack_api.of("chat.postMessage")) == 1
+    with make_session_factory(engine)() as session:
+        row = session.scalars(select(Reminder).where(Reminder.dedupe_key == "dead")).one()
+        assert row.status == ReminderStatus.SENT and row.claim_token != "deadrequest"
+    engine.dispose()
+
+
 def test_report_forget_and_export_commands(tmp_path: Path) -> None:
     import csv as csv_module
 
