@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Helsinki"
     default_language: str = "fi"
     default_region: str = "savo"
+    visit_months_ahead: int = Field(default=18, ge=1, le=60)
     scheduler_enabled: bool = True
     reminder_claim_seconds: int = Field(default=300, ge=1, le=3600)
     request_url: str = ""

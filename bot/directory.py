@@ -29,4 +29,5 @@ class SlackDirectory:
             locale=user.get("locale"),
             display_name=name,
             deleted=bool(user.get("deleted")),
+            is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
         )

@@ -1,5 +1,5 @@
-"""Global middleware: it only adds to the context (who is asking, in which language, and a
-`respond()` that gives up as soon as the Web API's calls do)."""
+"""Global middleware: it adds to the context (who is asking, in which language, and a
+`respond()` that gives up as soon as the Web API's calls do) and cleans what people typed."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from bot.deps import Deps
 from bot.i18n import translator
 from bot.request_log import library_logger
 from bot.turns import stand_aside
+from services.common import text
 from services.people import staff
 
 ACK_WAIT = 3.0  # seconds: Slack's limit for an answer, and Bolt's default ack_timeout
@@ -173,7 +174,36 @@ class _IdentifyMiddleware(Middleware):
         return next()
 
 
+class _CleanTextMiddleware(Middleware):
+    """Every text a person typed, cleaned by one rule (`services.common.text.clean`) before any
+    listener reads it: a slash command's text, and every string in a form's or a message's
+    input state. Listeners and services never see a NUL or another control character."""
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        body = req.body
+        if isinstance(body.get("text"), str) and body.get("command"):
+            body["text"] = text.clean(body["text"])
+        for holder in (body, body.get("view")):
+            state = holder.get("state") if isinstance(holder, dict) else None
+            if isinstance(state, dict) and isinstance(state.get("values"), dict):
+                state["values"] = _cleaned(state["values"])
+        return next()
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return text.clean(value)
+    if isinstance(value, dict):
+        return {key: _cleaned(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    return value
+
+
 def register(app: App, deps: Deps) -> None:
     replays.register(app, deps.replays)  # first: a replayed delivery gets the first answer, runs nothing
     app.use(_StickyAckMiddleware())
+    app.use(_CleanTextMiddleware())
     app.use(_IdentifyMiddleware(deps))

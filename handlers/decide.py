@@ -277,6 +277,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 now=deps.now(),
                 round_=round_,
                 reason=text_of(values, ids.DECLINE_REASON),
+                months_ahead=deps.settings.visit_months_ahead,
             )
 
         submit(ack, body, client, context, step)
@@ -299,6 +300,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 km=text_of(values, ids.PROPOSE_KM),
                 tickets=text_of(values, ids.PROPOSE_TICKETS),
                 accommodation=text_of(values, ids.PROPOSE_ACCOMMODATION),
+                months_ahead=deps.settings.visit_months_ahead,
             )
 
         submit(ack, body, client, context, step)

@@ -28,7 +28,7 @@ from bot.views import blocks as b
 from bot.views import common
 from bot.views import desk as views
 from bot.views.formatting import day_text, money
-from handlers.context import staff_of, t_of
+from handlers.context import a_person, staff_of, t_of
 from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
 from models import Region
@@ -405,8 +405,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         values = view.get("state", {}).get("values", {})
         new_user = _value(values, ids.DESK_USER)
         region = _value(values, ids.DESK_REGION)
-        if not new_user or not region.isdigit():
+        region_id = ids.row_id(region)
+        if not new_user or region_id is None:
             ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.user")})
+            return
+        if not a_person(deps.directory, new_user):  # a tampered id, a bot, a deactivated account
+            ack(response_action="errors", errors={ids.DESK_USER: t("desk.error.not_a_person")})
             return
         resent: list[topics.Resent] = []
         try:
@@ -415,7 +419,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 actor=user_id,
                 is_coordinator=deps.coordinator_scope(user_id),
                 user_id=new_user,
-                region_id=int(region),
+                region_id=region_id,
                 now=deps.now(),
                 configured=deps.settings.coordinator_user_ids,
                 default_region_key=deps.settings.default_region,

@@ -5,6 +5,7 @@ checks it again at save time)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from datetime import date
@@ -20,7 +21,7 @@ from bot.i18n import Translator
 from bot.suggestion_notifier import SlackSuggestionNotifier
 from bot.views.offer import offer_modal, offer_saved, offers_message, topic_options
 from bot.views.settings import library_options
-from handlers.context import staff_of, t_of
+from handlers.context import SLACK_USER, a_person, staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
 from services.catalogue import offers, topics
@@ -85,6 +86,14 @@ def parse_offer(view: dict[str, Any]) -> offers.OfferInput:
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
     command = deps.settings.vertais_command
+
+    def checked_contacts(form: offers.OfferInput) -> offers.OfferInput:
+        """The form, marked if Slack says a contact is a bot or a deactivated account (a
+        well-shaped id only: the service refuses the rest by their shape)."""
+        named = [c for c in form.contacts if c and SLACK_USER.fullmatch(c)]
+        if len(named) > offers.MAX_CONTACTS or all(a_person(deps.directory, c) for c in named):
+            return form
+        return dataclasses.replace(form, contacts_unknown=True)
 
     def open_form(client: WebClient, trigger_id: str, me: Staff, t: Translator, offer_id: int | None) -> None:
         with deps.session_factory() as session:
@@ -179,7 +188,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             saved = offers.save_offer(
                 # a second delivery of this modal creates no second offer or topic suggestion
                 submissions.once(deps.session_factory, view_id and f"{ids.OFFER_VIEW}:{view_id}", now),
-                parse_offer(view),
+                checked_contacts(parse_offer(view)),
                 actor=user_id,
                 coordinator=deps.coordinator_scope(user_id),
                 lang=t.lang,

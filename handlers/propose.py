@@ -3,6 +3,7 @@ decline), the host picker's options, and the proposal's submission."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from typing import Any
@@ -15,7 +16,7 @@ from bot.commands import Sub
 from bot.deps import Deps
 from bot.views import common
 from bot.views.propose import FIELD_BLOCKS, host_options, proposal_sent, propose_modal
-from handlers.context import staff_of, t_of
+from handlers.context import a_person, staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
 from services.common import submissions
@@ -175,17 +176,25 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         me = staff_of(context)
         now = deps.now()
         view_id = view.get("id")
+        form = parse_proposal(view)
+        unknown = form.supervisor_id is not None and not a_person(deps.directory, form.supervisor_id)
+        if unknown:  # a tampered id, a bot or a deactivated account: asked of nobody, said inline
+            form = dataclasses.replace(form, supervisor_id=None)
         try:
             change = proposing.propose(
                 # the view's id saved with the visit: a second delivery of it proposes nothing
                 submissions.once(deps.session_factory, view_id and f"{ids.PROPOSE_VIEW}:{view_id}", now),
-                parse_proposal(view),
+                form,
                 visitor_id=body["user"]["id"],
                 home_library_id=me.home_library_id,
                 now=now,
+                months_ahead=deps.settings.visit_months_ahead,
             )
         except InvalidInput as exc:
-            ack(response_action="errors", errors=field_errors(t, exc, FIELD_BLOCKS))
+            errors = field_errors(t, exc, FIELD_BLOCKS)
+            if unknown:
+                errors[FIELD_BLOCKS["supervisor"]] = t("visits.error.supervisor_unknown")
+            ack(response_action="errors", errors=errors)
             return
         except submissions.AlreadySubmitted:
             ack()  # proposed already, and everyone was asked then

@@ -83,6 +83,8 @@ class OfferInput:
     capacity: int | None
     weekdays: int
     not_until: date | None
+    # the chat platform says some contact is no one who can be asked (a bot, a deactivated account)
+    contacts_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,8 +247,10 @@ def _validate(data: OfferInput, today: date) -> dict[str, tuple[str, dict[str, o
     contacts = [c for c in data.contacts if c]
     if not contacts:
         errors[F_CONTACTS] = ("offer.error.contacts_required", {})
-    elif len(contacts) > MAX_CONTACTS or not all(SLACK_USER_ID.match(c) for c in contacts):
+    elif len(contacts) > MAX_CONTACTS:
         errors[F_CONTACTS] = ("offer.error.contacts_invalid", {"max": MAX_CONTACTS})
+    elif data.contacts_unknown or not all(SLACK_USER_ID.fullmatch(c) for c in contacts):
+        errors[F_CONTACTS] = ("offer.error.contact_unknown", {})
     return errors
 
 

@@ -18,6 +18,7 @@ class UserInfo:
     locale: str | None
     display_name: str | None
     deleted: bool = False
+    is_bot: bool = False
 
 
 class Directory(Protocol):

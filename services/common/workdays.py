@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
+MONTHS_AHEAD = 18  # how far ahead a visit may be, by default (the region's setting)
 
 
 @cache
@@ -31,10 +32,27 @@ def local_today(now: datetime) -> date:
     return now.astimezone(HELSINKI).date()
 
 
-def why_not(day: date, *, today: date) -> tuple[str, dict[str, object]] | None:
-    """Why `day` cannot be a visit date (message key and params), or None if it can."""
+def months_after(day: date, months: int) -> date:
+    """The same day of the month `months` later (the month's last day where it is shorter)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution).day
+    return date(year, month, min(day.day, last))
+
+
+def why_not(
+    day: date, *, today: date, months_ahead: int = MONTHS_AHEAD
+) -> tuple[str, dict[str, object]] | None:
+    """Why `day` cannot be a visit date (message key and params), or None if it can: not a day
+    that has passed, nor more than `months_ahead` months ahead, nor a weekend or a holiday."""
     if day <= today:
         return "visits.error.date_past", {}
+    latest = months_after(today, months_ahead)
+    if day > latest:
+        return "visits.error.date_far", {
+            "months": months_ahead,
+            "latest": f"{latest.day}.{latest.month}.{latest.year}",
+        }
     if day.weekday() >= 5:
         return "visits.error.date_weekend", {}
     name = holiday_name(day)

@@ -24,6 +24,7 @@ from models import Library, Topic, Visit, VisitStatus, WriteUp, WriteUpStatus
 from services.catalogue.libraries import contacts_of
 from services.common import audit
 from services.common.errors import InvalidInput, NotAllowed, NotFound
+from services.common.text import visible
 from services.common.words import index_text
 from services.outbox import visit_outbox
 from services.people.coordinators import Scope, require_region
@@ -96,7 +97,7 @@ def validate(data: WriteUpInput) -> WriteUpInput:
     """The cleaned input, or InvalidInput naming each bad field (keys: field names)."""
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     title = " ".join(data.title.split())
-    if not title:
+    if not visible(title):
         errors["title"] = ("writeups.error.required", {})
     elif len(title) > TITLE_MAX:
         errors["title"] = ("writeups.error.too_long", {"max": TITLE_MAX, "count": len(title)})
@@ -430,7 +431,7 @@ def hide(
     if not coordinator:
         raise NotAllowed()
     reason = reason.strip()
-    if not reason:
+    if not visible(reason):
         raise InvalidInput.one("reason", "writeups.error.required")
     if len(reason) > REASON_MAX:
         raise InvalidInput.one("reason", "writeups.error.too_long", max=REASON_MAX, count=len(reason))

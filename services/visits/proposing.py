@@ -24,6 +24,7 @@ from models import (
 from services.catalogue import libraries
 from services.common import audit, money, workdays
 from services.common.errors import InvalidInput
+from services.common.text import visible
 from services.outbox import visit_outbox
 from services.visits import visit_reminders
 from services.visits.visit_card import Change, HostChoice, host_order, read_card
@@ -110,6 +111,7 @@ def check_dates(
     host_library_id: int | None,
     today: date,
     required: bool = True,
+    months_ahead: int = workdays.MONTHS_AHEAD,
 ) -> tuple[list[date], dict[str, tuple[str, dict[str, object]]]]:
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     good: list[date] = []
@@ -118,7 +120,7 @@ def check_dates(
         name = f"date_{i}"
         if day is None:
             continue
-        problem = workdays.why_not(day, today=today)
+        problem = workdays.why_not(day, today=today, months_ahead=months_ahead)
         if problem is None and day in seen:
             problem = ("visits.error.date_duplicate", {})
         if problem is None and host_library_id is not None:
@@ -159,8 +161,10 @@ def propose(
     visitor_id: str,
     home_library_id: int | None,
     now: datetime,
+    months_ahead: int = workdays.MONTHS_AHEAD,
 ) -> Change:
-    """Validate every field (all errors at once) and save the proposal; nothing is saved on error."""
+    """Validate every field (all errors at once) and save the proposal; nothing is saved on error.
+    A date may be at most `months_ahead` months ahead."""
     today = workdays.local_today(now)
     with session_factory.begin() as session:
         errors: dict[str, tuple[str, dict[str, object]]] = {}
@@ -178,14 +182,18 @@ def propose(
         elif not libraries.contacts_of(session, host.id):
             errors["host"] = ("visits.error.host_no_contacts", {"library": host.name})
         learn = (form.learn or "").strip()
-        if not learn:
+        if not visible(learn):  # spaces, no-break spaces or zero-width ones say nothing
             errors["learn"] = ("visits.error.learn", {})
         elif len(learn) > MAX_TEXT:
             errors["learn"] = ("visits.error.too_long", {"max": MAX_TEXT})
         if len(form.note or "") > MAX_TEXT:
             errors["note"] = ("visits.error.too_long", {"max": MAX_TEXT})
         days, date_errors = check_dates(
-            session, form.dates, host_library_id=host.id if host else None, today=today
+            session,
+            form.dates,
+            host_library_id=host.id if host else None,
+            today=today,
+            months_ahead=months_ahead,
         )
         errors.update(date_errors)
         if form.length not in LENGTHS:

@@ -121,6 +121,7 @@ def counter(
     now: datetime,
     round_: int | None = None,
     reason: str = "",
+    months_ahead: int = workdays.MONTHS_AHEAD,
 ) -> Change:
     """The host proposes other dates (1-3); the visitor then picks one."""
 
@@ -128,7 +129,11 @@ def counter(
         _check_party(session, visit, "host", actor, is_coordinator)
         _check_state(session, visit, "host", round_)
         good, errors = check_dates(
-            session, days, host_library_id=visit.host_library_id, today=workdays.local_today(now)
+            session,
+            days,
+            host_library_id=visit.host_library_id,
+            today=workdays.local_today(now),
+            months_ahead=months_ahead,
         )
         if errors:
             raise InvalidInput(errors)
@@ -200,6 +205,7 @@ def move(
     km: str | None = None,
     tickets: str | None = None,
     accommodation: str | None = None,
+    months_ahead: int = workdays.MONTHS_AHEAD,
 ) -> Change:
     """A new date asks the host and the supervisor again; funding again only if the cost rises."""
 
@@ -209,7 +215,11 @@ def move(
         if visit.chosen_date is None:
             raise AlreadyDecided(visit.id, "visits.error.nothing_to_move")
         good, errors = check_dates(
-            session, [day], host_library_id=visit.host_library_id, today=workdays.local_today(now)
+            session,
+            [day],
+            host_library_id=visit.host_library_id,
+            today=workdays.local_today(now),
+            months_ahead=months_ahead,
         )
         if not errors and good and good[0] == visit.chosen_date:
             errors["date_1"] = ("visits.error.date_same", {})

@@ -307,6 +307,27 @@ def test_a_coordinator_adds_a_coordinator(bot: Bot) -> None:
     assert ids.FUNDING_APPROVE in buttons(posted_to(bot, "U0NEWCOORD")[-1])
 
 
+def test_a_bot_a_deactivated_account_or_a_tampered_id_is_no_coordinator(bot: Bot) -> None:
+    from models import Coordinator
+
+    _home_for(bot, COORDINATOR)
+    view = _open_modal(bot, ids.OPEN_ADD_COORDINATOR)
+    region = view["blocks"][2]["element"]["options"][0]["value"]
+    bot.api.deactivated.add("U0LEFT")
+    with bot.session_factory() as session:
+        before = session.scalar(select(func.count()).select_from(Coordinator))
+    for someone in ("U0BOT", "U0LEFT", "U1> <!channel", "USLACKBOT"):
+        answer = bot.slack.submit(
+            ids.COORDINATOR_VIEW,
+            _values(**{ids.DESK_USER: user_value(someone), ids.DESK_REGION: select_value(region)}),
+            user=COORDINATOR,
+        ).json()
+        assert answer["response_action"] == "errors", someone
+        assert "person" in answer["errors"][ids.DESK_USER], someone
+    with bot.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Coordinator)) == before
+
+
 def test_report_command_answers_with_message_csv_and_chart(bot: Bot) -> None:
     _home_for(bot, COORDINATOR)
     _a_confirmed_visit(bot)

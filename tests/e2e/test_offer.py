@@ -137,6 +137,19 @@ def test_bad_offers_get_inline_errors_and_save_nothing(bot: Bot) -> None:
     assert count(bot.session_factory, TopicSuggestion) == 0
 
 
+def test_a_contact_who_is_not_a_person_is_an_inline_error(bot: Bot) -> None:
+    set_home(bot.session_factory, HOST, "siilinjarvi", bot.clock(), language="fi")
+    bot.api.deactivated.add("U0LEFT")
+    for someone in ("U0BOTAPP", "U0LEFT", "U1> <!channel"):
+        picked = {"type": "multi_users_select", "selected_users": [HOST, someone]}
+        answer = submit(bot, offer_values(bot, **{ids.OFFER_CONTACTS: picked}))
+        assert answer["response_action"] == "errors", someone
+        assert "henkilö" in answer["errors"][ids.OFFER_CONTACTS], someone
+    assert count(bot.session_factory, HostOffer) == 0
+    assert count(bot.session_factory, LibraryContact) == 0
+    assert submit(bot, offer_values(bot))["response_action"] == "update"  # a person is taken
+
+
 def test_only_contacts_and_coordinators_edit_a_librarys_offers(bot: Bot) -> None:
     offer = add_offer(bot.session_factory, "siilinjarvi", ["reading-dogs"], bot.clock(), contacts=(HOST,))
     set_home(bot.session_factory, OTHER, "siilinjarvi", bot.clock(), language="en")

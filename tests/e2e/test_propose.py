@@ -113,6 +113,61 @@ def test_duplicate_date_and_closed_period_are_rejected(bot: Bot) -> None:
     assert count(bot.session_factory, Visit) == 0
 
 
+@pytest.mark.parametrize(
+    "supervisor",
+    ["U1> <!channel", "U0BOT", "U0BOTHELPER", "U0LEFT", "u0lowercase", "C0CHANNEL", "U" + "0" * 40],
+)
+def test_a_supervisor_who_is_not_a_person_is_an_inline_error(bot: Bot, supervisor: str) -> None:
+    setup = set_up_people(bot)
+    bot.api.deactivated.add("U0LEFT")
+    values = proposal_values(setup["topic"].id, setup["host"].id, supervisor=supervisor, km="paljon")
+    body = bot.slack.submit(ids.PROPOSE_VIEW, values).json()
+    assert body["response_action"] == "errors"
+    assert "henkilö" in body["errors"][ids.PROPOSE_SUPERVISOR]
+    assert ids.PROPOSE_KM in body["errors"]  # the other fields' errors are shown at once too
+    assert count(bot.session_factory, Visit) == 0
+    assert bot.api.of("chat.postMessage") == []
+
+
+def test_control_characters_are_dropped_and_the_rest_is_kept(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    visit = propose(bot, setup, learn="Omatoimi\x00kirjasto\r\nja\tvalvonta\x1b[31m")
+    assert visit.learn == "Omatoimikirjasto\nja\tvalvonta[31m"
+
+
+@pytest.mark.parametrize("learn", ["   ", "\u00a0\u00a0", "\u200b", "\n\t \u3000"])
+def test_a_learning_goal_of_spaces_is_still_missing(bot: Bot, learn: str) -> None:
+    setup = set_up_people(bot)
+    values = proposal_values(setup["topic"].id, setup["host"].id, learn=learn)
+    body = bot.slack.submit(ids.PROPOSE_VIEW, values).json()
+    assert body["response_action"] == "errors"
+    assert ids.PROPOSE_LEARN in body["errors"]
+    assert count(bot.session_factory, Visit) == 0
+
+
+def test_a_date_more_than_eighteen_months_ahead_is_refused(bot: Bot) -> None:
+    from datetime import timedelta
+
+    from services.common import workdays
+
+    setup = set_up_people(bot)
+    today = workdays.local_today(bot.clock())
+    far = workdays.months_after(today, 18) + timedelta(days=1)
+    while not workdays.is_working_day(far):
+        far += timedelta(days=1)
+    near = workdays.months_after(today, 18)
+    while not workdays.is_working_day(near):
+        near -= timedelta(days=1)
+    values = proposal_values(
+        setup["topic"].id, setup["host"].id, dates=(far.isoformat(), "9999-12-31", near.isoformat())
+    )
+    errors = bot.slack.submit(ids.PROPOSE_VIEW, values).json()["errors"]
+    assert "18 kuukauden" in errors[f"{ids.PROPOSE_DATE}_1"]
+    assert "18 kuukauden" in errors[f"{ids.PROPOSE_DATE}_2"]
+    assert f"{ids.PROPOSE_DATE}_3" not in errors  # the last day within the limit is fine
+    assert count(bot.session_factory, Visit) == 0
+
+
 def test_errors_follow_the_users_language(bot: Bot) -> None:
     setup = set_up_people(bot, visitor_lang="en-US")
     values = proposal_values(setup["topic"].id, setup["host"].id, dates=("2026-12-05", None, None))

@@ -220,7 +220,8 @@ def test_a_replayed_proposal_after_a_restart_makes_no_second_visit(bot: Bot) -> 
         settle(bot)
         assert (again.status, again.text) == (200, "")  # the modal closes; it said "sent" already
         assert count(bot.session_factory, Visit) == 1
-        assert [c.method for c in bot.api.calls[calls:]] == []  # nobody is asked twice
+        # nobody is asked twice (the supervisor is looked up again: who they are is only read)
+        assert [c.method for c in bot.api.calls[calls:] if c.method != "users.info"] == []
         assert snapshot(bot.session_factory) == before
 
 
@@ -277,7 +278,8 @@ def test_a_replayed_offer_with_a_topic_suggestion_after_a_restart_saves_nothing_
     again = bot.slack.post(*bot.slack.last, headers=RETRY)
     settle(bot)
     assert (again.status, again.text) == (200, "")
-    assert [c.method for c in bot.api.calls[calls:]] == []  # no second DM to the coordinators
+    # no second DM to the coordinators (the contacts are looked up again: that only reads)
+    assert [c.method for c in bot.api.calls[calls:] if c.method != "users.info"] == []
     assert snapshot(bot.session_factory) == before  # no second offer, no second suggestion
     assert count(bot.session_factory, HostOffer) == 1
 

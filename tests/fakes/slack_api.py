@@ -81,6 +81,7 @@ class FakeSlackApi:
         self.names: dict[str, str] = {}
         self.revoked: set[str] = {"xoxb-revoked"}
         self.gone: set[str] = set()  # users who have left: a message to them is not_found
+        self.deactivated: set[str] = set()  # users.info says deleted (an account switched off)
         self.outside: set[str] = set()  # channels the bot has not been invited to: not_in_channel
         self.socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode)
         self.failures: dict[str, deque[Failure | None]] = defaultdict(deque)  # None: let one pass
@@ -135,6 +136,7 @@ class FakeSlackApi:
             self.locales.clear()
             self.names.clear()
             self.gone.clear()
+            self.deactivated.clear()
             self.outside.clear()
             self.socket_url = None
 
@@ -319,7 +321,8 @@ class FakeSlackApi:
                     "id": user,
                     "team_id": "T0LIBRARY",
                     "name": name.lower().replace(" ", "."),
-                    "deleted": False,
+                    "deleted": user in self.deactivated,
+                    "is_bot": user.startswith("U0BOT"),  # the bot's own id and other apps'
                     "real_name": name,
                     "tz": "Europe/Helsinki",
                     "locale": locale,
