@@ -22,7 +22,6 @@ from bot.directory import SlackDirectory
 from bot.notifier import SlackVisitNotifier
 from bot.request_log import bolt_logger, log_request
 from bot.suggestion_notifier import SlackSuggestionNotifier
-from bot.webapi import KeepAliveWebClient
 from bot.writeup_publisher import SlackWriteUpPublisher
 from handlers import decide as decide_feature
 from handlers import desk as desk_feature
@@ -56,11 +55,6 @@ class VertaisApp(App):
             if self.replay_cache is not None:
                 replays.finish(self.replay_cache, req, response)
             log_request(req, response, (time.perf_counter() - started) * 1000)
-
-    def _init_context(self, req: BoltRequest) -> None:
-        super()._init_context(req)
-        # Bolt makes a plain WebClient for each request; its calls, too, reuse connections.
-        KeepAliveWebClient.adopt(req.context.client)
 
 
 class BodyMatcher(ListenerMatcher):
@@ -162,8 +156,13 @@ def use_body_matchers(app: App) -> int:
 
 
 def make_client(settings: Settings) -> WebClient:
+    """The one place where the bot's Web API clients are made: slack_sdk's WebClient with its
+    own transport and its own retry handler for connection errors (retried once). Rate limits
+    and server errors are not retried inside a request: the outbox retries them later, after
+    Slack's `Retry-After`, in whichever process sweeps next (bot/notifier.py); posts, which
+    must never go twice, are made by a copy without retries (the notifiers' `poster`)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return KeepAliveWebClient(
+    return WebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=settings.slack_timeout,  # type: ignore[arg-type]  # urllib takes fractions too
@@ -232,9 +231,7 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     if deps.directory is None:
         # The locale look-up runs before the ack: give it little time, no retries; on failure
         # the person is answered in the default language and looked up again next time.
-        lookup = KeepAliveWebClient(
-            token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[]
-        )
+        lookup = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
         deps.directory = SlackDirectory(lookup)
     app.replay_cache = deps.replays
     errors.register(app, deps)
