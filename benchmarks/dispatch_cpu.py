@@ -53,7 +53,7 @@ def our_app(api: FakeSlackApi, workdir: str) -> App:
 
 def drain(app: App) -> None:
     """Wait until the listener pool has nothing running (the post-ack work is counted)."""
-    executor = app._listener_runner.listener_executor
+    executor = app.listener_pool
     while executor._work_queue.qsize():
         time.sleep(0.001)
     time.sleep(0.05)  # the last ones taken from the queue finish

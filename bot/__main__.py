@@ -430,7 +430,6 @@ def serve_http(app: Any, engine: Any, settings: Settings, **where: Any) -> None:
     server = create_server(
         WsgiApp(app, engine, settings.signing_secret),
         threads=settings.http_threads,
-        working=settings.http_working_threads,
         **where,
     )
     signal.signal(signal.SIGTERM, lambda *_: server.close())

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltRequest, BoltResponse
-from slack_bolt.listener import Listener
-from slack_bolt.listener.thread_runner import ThreadListenerRunner
-from slack_bolt.listener_matcher import ListenerMatcher
-from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
@@ -44,6 +38,7 @@ class VertaisApp(App):
     answer of each first delivery kept for its replays (bot/replays.py)."""
 
     replay_cache: replays.ReplayCache | None = None
+    listener_pool: ThreadPoolExecutor | None = None  # the listener_executor given to Bolt
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
@@ -55,104 +50,6 @@ class VertaisApp(App):
             if self.replay_cache is not None:
                 replays.finish(self.replay_cache, req, response)
             log_request(req, response, (time.perf_counter() - started) * 1000)
-
-
-class BodyMatcher(ListenerMatcher):
-    """A built-in matcher (`action_id == ...`, `callback_id == ...`) called with the body only.
-
-    Bolt checks every registered listener's matchers in turn, and each built-in matcher first
-    builds the full set of listener arguments (about 30 entries, the payload parsed several
-    times) just to pass it `body`. With our ~60 listeners that was half a millisecond of CPU per
-    request, more than the bare app's whole request; this calls the same function directly.
-    """
-
-    def __init__(self, original: BuiltinListenerMatcher) -> None:
-        self.func = original.func
-
-    def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
-        return bool(self.func(req.body))
-
-
-class SelectiveRunner(ThreadListenerRunner):
-    """Bolt's listener runner, except that a request whose listener does all its work before its
-    ack (typeahead, help) runs on the request thread itself.
-
-    Bolt (without `process_before_response`) runs every listener on its thread pool and the
-    request thread waits for the ack; for a listener that only computes its answer, that
-    hand-over between two threads costs more than the answer. Everything else (a listener with
-    work after its ack: Slack calls, messages) still runs on the pool, so the answer goes back
-    as soon as it is acked.
-
-    A request whose ack says nothing is answered before its listener even starts, as Bolt does
-    for events: every button press (Slack ignores the body of a `block_actions` ack) and the
-    subcommands whose first step is a bare ack (`ack_first_if`). Its answer then never waits
-    for a free pool thread; the listener's own ack() later changes nothing, and a failure is
-    told to the person as any failure after an ack is."""
-
-    def __init__(
-        self,
-        threaded: ThreadListenerRunner,
-        *,
-        inline_if: Callable[[BoltRequest], bool],
-        ack_first_if: Callable[[BoltRequest], bool],
-    ) -> None:
-        self.__dict__.update(threaded.__dict__)
-        self.threaded = threaded
-        self.inline_if = inline_if
-        self.ack_first_if = ack_first_if
-        self.inline = copy.copy(threaded)
-        self.inline.process_before_response = True
-
-    def run(
-        self,
-        request: BoltRequest,
-        response: BoltResponse,
-        listener_name: str,
-        listener: Listener,
-        starting_time: float | None = None,
-    ) -> BoltResponse | None:
-        if not request.lazy_only and self.inline_if(request):
-            ack = request.context.ack
-            if isinstance(ack, middleware.StickyAck):
-                ack.answer_without_waiting()  # the listener has run when its answer is read
-            return self.inline.run(request, response, listener_name, listener, starting_time)
-        if not request.lazy_only and (
-            (request.body or {}).get("type") == "block_actions" or self.ack_first_if(request)
-        ):
-            ack = request.context.ack
-            ack()
-            answer = ack.response
-            if listener.lazy_functions:  # none of ours has any; Bolt's runner knows them
-                self.threaded.run(request, response, listener_name, listener, starting_time)
-                return answer
-            self.listener_executor.submit(self._run_acked, request, listener)
-            return answer
-        return self.threaded.run(request, response, listener_name, listener, starting_time)
-
-    def _run_acked(self, request: BoltRequest, listener: Listener) -> None:
-        """Run a listener whose answer has gone: a failure is told by the error handler (with no
-        response to fill, it writes to the person). Bolt's own runner shares its answer variable
-        with the listener's thread and could, for a moment, answer 500 while a listener failed."""
-        try:
-            self.listener_start_handler.handle(request=request, response=None)
-            listener.run_ack_function(request=request, response=None)  # type: ignore[arg-type]
-        except Exception as error:
-            self.listener_error_handler.handle(error=error, request=request, response=None)
-        finally:
-            self.listener_completion_handler.handle(request=request, response=None)
-
-
-def use_body_matchers(app: App) -> int:
-    """Swap every built-in matcher that only takes `body` for a BodyMatcher; returns how many."""
-    swapped = 0
-    for listener in app._listeners:  # Bolt keeps its listeners here (stable across 1.x)
-        matchers = list(listener.matchers)
-        for index, matcher in enumerate(matchers):
-            if isinstance(matcher, BuiltinListenerMatcher) and list(matcher.arg_names) == ["body"]:
-                matchers[index] = BodyMatcher(matcher)
-                swapped += 1
-        listener.matchers = matchers
-    return swapped
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -225,8 +122,8 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         raise_error_for_unhandled_request=False,
         logger=bolt_logger(),
     )
-    # Work an inline listener leaves for after its answer (see SelectiveRunner) runs on the pool.
-    # Looked up at each call, so that whoever wraps the pool's submit (the replay tests) sees this work.
+    # Work a listener leaves for after its answer runs on the pool too. Looked up at each call,
+    # so that whoever wraps the pool's submit (the replay tests) sees this work.
     deps.extras.setdefault("background", lambda work: listeners.submit(work))
     if deps.directory is None:
         # The locale look-up runs before the ack: give it little time, no retries; on failure
@@ -234,6 +131,7 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         lookup = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
         deps.directory = SlackDirectory(lookup)
     app.replay_cache = deps.replays
+    app.listener_pool = listeners
     errors.register(app, deps)
     middleware.register(app, deps)
     router = CommandRouter(deps)
@@ -261,8 +159,4 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
     claimed |= reminders_feature.CLAIMED
     claimed |= desk_feature.CLAIMED
     soon.register(app, deps, router, claimed=claimed)
-    use_body_matchers(app)
-    app._listener_runner = SelectiveRunner(
-        app._listener_runner, inline_if=router.answers_inline, ack_first_if=router.acks_first
-    )
     return app

@@ -28,7 +28,6 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=0, le=65535)
     http_threads: int = Field(default=8, ge=1, le=256)
-    http_working_threads: int = Field(default=2, ge=0, le=256)
     http_processes: int = Field(default=1, ge=1, le=64)
     listener_threads: int = Field(default=32, ge=1, le=512)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.turns import stand_aside
 from services.common.ports import UserInfo
 
 
@@ -15,8 +14,7 @@ class SlackDirectory:
 
     def user_info(self, user_id: str) -> UserInfo | None:
         try:
-            with stand_aside():  # a first-time user's look-up, before the ack: others go meanwhile
-                response = self.client.users_info(user=user_id, include_locale=True)
+            response = self.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             if exc.response.get("error") in ("user_not_found", "account_inactive"):
                 return None

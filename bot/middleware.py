@@ -10,7 +10,6 @@ from ssl import SSLContext
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
-from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.middleware import Middleware
 from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
@@ -20,7 +19,6 @@ from bot import replays
 from bot.deps import Deps
 from bot.i18n import translator
 from bot.request_log import library_logger
-from bot.turns import stand_aside
 from services.common import text
 from services.people import staff
 
@@ -49,20 +47,14 @@ class StickyAck(Ack):
         self.__dict__["_waiter"] = threading.get_ident()
         self.__dict__["_deadline"] = time.monotonic() + ACK_WAIT
 
-    def answer_without_waiting(self) -> None:
-        """The listener runs on the reading thread itself: by the time its answer is read, it
-        has been given or never will be."""
-        self.__dict__["_deadline"] = 0.0
-
     @property
     def response(self) -> BoltResponse | None:
         answer: BoltResponse | None = self.__dict__.get("_response")
         if answer is None and threading.get_ident() == self.__dict__.get("_waiter"):
             remaining = self.__dict__["_deadline"] - time.monotonic()
             if remaining > 0:
-                with stand_aside():  # the listener works on the pool meanwhile
-                    if self.__dict__["_answered"].wait(remaining):
-                        answer = self.__dict__.get("_response")
+                if self.__dict__["_answered"].wait(remaining):  # the listener works on the pool
+                    answer = self.__dict__.get("_response")
         return answer
 
     @response.setter
@@ -100,20 +92,21 @@ class TimedRespond(Respond):
         metadata: dict[str, Any] | None = None,
     ) -> WebhookResponse:
         if isinstance(text, dict):
-            whole = _build_message(**text)
+            whole = dict(text)
         else:
-            whole = _build_message(
-                text=text,
-                blocks=blocks,
-                attachments=attachments,
-                response_type=response_type,
-                replace_original=replace_original,
-                delete_original=delete_original,
-                unfurl_links=unfurl_links,
-                unfurl_media=unfurl_media,
-                thread_ts=thread_ts,
-                metadata=metadata,
-            )
+            fields = {
+                "text": text,
+                "blocks": [_as_dict(block) for block in blocks] if blocks else None,
+                "attachments": [_as_dict(item) for item in attachments] if attachments else None,
+                "response_type": response_type,
+                "replace_original": replace_original,
+                "delete_original": delete_original,
+                "unfurl_links": unfurl_links,
+                "unfurl_media": unfurl_media,
+                "thread_ts": thread_ts,
+                "metadata": metadata,
+            }
+            whole = {key: value for key, value in fields.items() if value is not None}
         client = WebhookClient(
             url=str(self.response_url),
             timeout=self.timeout,  # type: ignore[arg-type]  # urllib takes fractions too
@@ -122,6 +115,10 @@ class TimedRespond(Respond):
             logger=library_logger("slack_sdk.webhook.client"),
         )
         return client.send_dict(whole)
+
+
+def _as_dict(item: dict[str, Any] | Block | Attachment) -> dict[str, Any]:
+    return item if isinstance(item, dict) else item.to_dict()
 
 
 class _StickyAckMiddleware(Middleware):

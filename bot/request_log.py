@@ -26,63 +26,19 @@ class _Unformatted(QueueHandler):
         return record
 
 
-class _BatchWriter(QueueListener):
-    """Writes what has queued up in batches: woken by a line, it waits a moment (BATCH_PAUSE) for
-    more, then formats them all and writes them with one write and one flush per stream. A busy
-    server's request thread then rarely has to wake the writer (nobody waits on the queue while
-    it pauses), and the writer makes one system call for many lines instead of one for each."""
-
-    def _monitor(self) -> None:
-        lines: queue.SimpleQueue[logging.LogRecord | None] = self.queue  # type: ignore[assignment]
-        while True:
-            batch = [lines.get()]
-            if batch[0] is not None:  # None: stop() was called
-                time.sleep(BATCH_PAUSE)
-                while len(batch) < BATCH_MAX:
-                    try:
-                        batch.append(lines.get_nowait())
-                    except queue.Empty:
-                        break
-            stop = any(record is None for record in batch)
-            self._write([record for record in batch if record is not None])
-            if stop:
-                return
-
-    def _write(self, records: list[logging.LogRecord]) -> None:
-        for handler in self.handlers:
-            wanted = [r for r in records if r.levelno >= handler.level]
-            if not wanted:
-                continue
-            if isinstance(handler, logging.StreamHandler) and not handler.filters:
-                try:
-                    text = "".join(handler.format(r) + handler.terminator for r in wanted)
-                    with handler.lock:  # type: ignore[union-attr]
-                        handler.stream.write(text)
-                        handler.flush()
-                except Exception:
-                    handler.handleError(wanted[0])
-            else:
-                for record in wanted:
-                    handler.handle(record)
-
-
-BATCH_PAUSE = 0.005  # seconds: a line reaches the log at most this much later
-BATCH_MAX = 1000
-
-
 def write_in_background(handlers: Sequence[logging.Handler]) -> QueueListener | None:
     """Send the request log's lines to `handlers` from a thread of their own.
 
     Written on the request thread, every line is a write and a flush of the log stream: a system
     call that gives up the GIL, which a busy server then waits to get back. Here the request
-    thread only puts the record on a queue. The queue is emptied at a normal exit; a killed
+    thread only puts the record on a queue, and the standard library's QueueListener writes it. The queue is emptied at a normal exit; a killed
     process may lose its last few lines."""
     global _listener
     stop_background()
     if not handlers:
         return None
     lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    listener = _BatchWriter(lines, *handlers, respect_handler_level=True)
+    listener = QueueListener(lines, *handlers, respect_handler_level=True)
     for handler in list(log.handlers):
         if isinstance(handler, _Unformatted):
             log.removeHandler(handler)
@@ -97,7 +53,7 @@ def stop_background() -> None:
     """Write what is queued and stop the writer's thread (at exit, and before a fork)."""
     global _listener
     listener, _listener = _listener, None
-    if listener is not None and listener._thread is not None:
+    if listener is not None:  # started when it was kept
         listener.stop()
 
 

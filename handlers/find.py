@@ -37,7 +37,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             )
         inv.ack(message)
 
-    router.add(Sub.FIND, on_find, inline=True)
+    router.add(Sub.FIND, on_find)
 
     @app.action(TOPIC_BUTTON)
     def on_topic(

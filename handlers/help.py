@@ -26,7 +26,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             )
         )
 
-    router.add(Sub.HELP, on_help, inline=True)
+    router.add(Sub.HELP, on_help)
 
     @app.action(ids.OPEN_HELP)
     def on_help_button(

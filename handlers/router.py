@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltRequest, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.commands import Parsed, Sub, parse
@@ -49,53 +49,9 @@ class CommandRouter:
         self.deps = deps
         self.handlers: dict[Sub, SubHandler] = {}
         self.first_time: Callable[[Invocation, str], None] | None = None
-        self.inline: set[Sub] = set()
-        self.bare_ack: set[Sub] = set()
-        # Forms whose submission listener only computes its answer (and hands any Slack call to
-        # deps.extras["background"]): run inline too.
-        self.inline_views: set[str] = set()
 
-    def add(self, sub: Sub, handler: SubHandler, *, inline: bool = False, acks_first: bool = False) -> None:
-        """`inline`: the handler's whole work is its answer (nothing after the ack), so it may
-        run on the request thread itself (see `answers_inline`). `acks_first`: the handler's
-        first step is a bare `ack()`, so the answer may go before it runs (`acks_first`)."""
+    def add(self, sub: Sub, handler: SubHandler) -> None:
         self.handlers[sub] = handler
-        if inline:
-            self.inline.add(sub)
-        if acks_first:
-            self.bare_ack.add(sub)
-
-    def answers_inline(self, request: BoltRequest) -> bool:
-        """Whether this request's listener does all its work before its ack: every typeahead, an
-        unknown word, the subcommands added as inline (for users who need no first-time setup)
-        and the forms in `inline_views`. bot.app.SelectiveRunner runs those on the request
-        thread."""
-        body = request.body or {}
-        if body.get("type") == "block_suggestion":
-            return True
-        if body.get("type") == "view_submission":
-            return (body.get("view") or {}).get("callback_id") in self.inline_views
-        if body.get("command") != self.deps.settings.vertais_command:
-            return False
-        parsed = _parsed(request.context, body)
-        if parsed.sub is None:
-            return True
-        if parsed.sub not in self.inline:
-            return False
-        return self._reaches_handler(request, parsed.sub)
-
-    def acks_first(self, request: BoltRequest) -> bool:
-        """Whether this command's handler starts with a bare ack (see bot.app.SelectiveRunner)."""
-        body = request.body or {}
-        if body.get("command") != self.deps.settings.vertais_command:
-            return False
-        parsed = _parsed(request.context, body)
-        return parsed.sub in self.bare_ack and self._reaches_handler(request, parsed.sub)
-
-    def _reaches_handler(self, request: BoltRequest, sub: Sub) -> bool:
-        """The subcommand's own handler runs (not the first-time setup of a new user)."""
-        staff = request.context.get("staff")
-        return sub in WITHOUT_HOME_LIBRARY or bool(getattr(staff, "has_home_library", False))
 
     def register(self, app: App) -> None:
         app.command(self.deps.settings.vertais_command)(self.on_command)

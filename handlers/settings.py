@@ -42,8 +42,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         inv.ack(common.ephemeral(inv.t("settings.first_time")))
         open_settings(inv.client, inv.trigger_id, inv.context, welcome=True, pending=word)
 
-    router.add(Sub.SETTINGS, on_subcommand, acks_first=True)
-    router.inline_views.add(ids.SETTINGS_VIEW)  # the answer is all it does before the Home update
+    router.add(Sub.SETTINGS, on_subcommand)
     router.first_time = on_first_time
 
     @app.action(ids.OPEN_SETTINGS)
@@ -108,7 +107,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 except Exception:
                     log.warning("could not republish the Home tab after saving settings", exc_info=True)
 
-            later = deps.extras.get("background")  # this listener runs inline: Slack's call goes after
+            later = deps.extras.get("background")  # on the pool, after this answer has gone
             if callable(later):
                 later(republish)
             else:

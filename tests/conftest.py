@@ -20,7 +20,6 @@ from bot.app import build_app
 from bot.config import Settings
 from bot.deps import Deps
 from bot.server import WsgiApp, create_server
-from bot.turns import TurnDispatcher
 from models import Base, create_engine_for, make_session_factory
 from models.migrate import upgrade
 from services.catalogue.libraries import LibraryNames
@@ -145,7 +144,6 @@ class Bot:
     clock: Clock
     url: str
     app: App | None = None
-    turns: TurnDispatcher | None = None  # how many requests the server works on at once (bot/turns.py)
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -186,7 +184,6 @@ def bot(
         "127.0.0.1",
         0,
         threads=settings.http_threads,
-        working=settings.http_working_threads,
     )
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()
@@ -200,13 +197,12 @@ def bot(
         clock,
         url,
         app,
-        server.task_dispatcher,
     )
     server.close()
     thread.join(timeout=5)
     # Let the listeners' work after their acks end here, so that none of it reaches the fake
     # Slack API during the next test (Bolt keeps its executor on the listener runner).
-    app._listener_runner.listener_executor.shutdown(wait=True)
+    app.listener_pool.shutdown(wait=True)
 
 
 @pytest.fixture

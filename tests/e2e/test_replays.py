@@ -74,7 +74,7 @@ class ListenerWork:
     listeners), so that a replay is sent only once the first delivery has done everything."""
 
     def __init__(self, app: App) -> None:
-        executor = app._listener_runner.listener_executor  # a test seam
+        executor = app.listener_pool  # a test seam
         self.pending: set[Future[Any]] = set()
         self.lock = threading.Lock()
         submit = executor.submit

@@ -8,15 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from sqlalchemy import text
 
-from bot.app import BodyMatcher, build_app
-from bot.deps import Deps
 from models import Library, create_engine_for, make_session_factory
 from models.db import SQLITE_BUSY_TIMEOUT_MS
 from services.catalogue.libraries import LibraryNames, search_libraries
-from tests.conftest import make_settings
 
 QUERIES = [
     "",
@@ -54,15 +50,6 @@ def test_typeahead_sees_a_renamed_library_after_its_time(session_factory) -> Non
     names.forget()
     assert names.get(first.id).name == "Aaaa-kirjasto"
     assert names.search("aaaa")[0].id == first.id
-
-
-def test_every_listener_uses_the_cheap_matchers(db_url: str, session_factory, slack_api) -> None:
-    settings = make_settings(db_url, slack_api.url)
-    app = build_app(settings, Deps(settings=settings, session_factory=session_factory))
-    matchers = [matcher for listener in app._listeners for matcher in listener.matchers]
-    assert sum(isinstance(m, BodyMatcher) for m in matchers) >= 50
-    left = [m for m in matchers if isinstance(m, BuiltinListenerMatcher) and list(m.arg_names) == ["body"]]
-    assert left == []
 
 
 def test_sqlite_writers_queue_and_a_failed_write_frees_the_next(tmp_path: Path) -> None:

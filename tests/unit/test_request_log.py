@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
+from waitress.task import ThreadedTaskDispatcher
 
 from bot import request_log
-from bot.turns import TurnDispatcher
 
 
 class Clock:
@@ -40,7 +40,7 @@ def test_a_saturated_server_logs_its_queue_once_every_few_seconds(
     the bot lets one such line through every QUEUE_LOG_EVERY seconds."""
     request_log.quiet_server_queue()
     request_log.quiet_server_queue()  # configuring twice does not add a second filter
-    dispatcher = TurnDispatcher(2)  # the server's; no threads: every task waits in the queue
+    dispatcher = ThreadedTaskDispatcher()  # waitress's, with no threads: every task waits
     with caplog.at_level(logging.WARNING, logger="waitress.queue"):
         for _ in range(200):
             dispatcher.add_task(_Task())
