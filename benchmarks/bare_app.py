@@ -28,11 +28,13 @@ MODAL = {
 
 
 def build(api_url: str, secret: str) -> App:
+    pool = ThreadPoolExecutor(max_workers=32)
     app = App(
         client=WebClient(token="xoxb-bare", base_url=api_url),
         signing_secret=secret,
-        listener_executor=ThreadPoolExecutor(max_workers=32),
+        listener_executor=pool,
     )
+    app.listener_pool = pool  # type: ignore[attr-defined]  # as the bot's VertaisApp keeps it
 
     @app.command("/vertais")
     def command(ack, body, client) -> None:

@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -52,11 +53,13 @@ def our_app(api: FakeSlackApi, workdir: str) -> App:
 
 
 def drain(app: App) -> None:
-    """Wait until the listener pool has nothing running (the post-ack work is counted)."""
-    executor = app.listener_pool
-    while executor._work_queue.qsize():
-        time.sleep(0.001)
-    time.sleep(0.05)  # the last ones taken from the queue finish
+    """Wait until the listener pool has done everything it was given (the post-ack work is
+    counted): one job per pool thread that waits for all the others, queued after the rest."""
+    threads = 32  # both apps' pools (LISTENER_THREADS' default, and the bare app's)
+    everyone = threading.Barrier(threads + 1)
+    for _ in range(threads):
+        app.listener_pool.submit(everyone.wait)
+    everyone.wait()
 
 
 def run(app: App, requests: Requests, kind: str, count: int, api: FakeSlackApi) -> float:
