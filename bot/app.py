@@ -34,17 +34,29 @@ from handlers.router import CommandRouter
 
 
 class VertaisApp(App):
-    """Bolt's App with one log line per request (works for HTTP and Socket Mode alike), and the
-    answer of each first delivery kept for its replays (bot/replays.py)."""
+    """Bolt's App with one log line per request (works for HTTP and Socket Mode alike), the
+    answer of each first delivery kept for its replays (bot/replays.py), and the answer a
+    listener gave kept even when it failed after giving it.
 
-    replay_cache: replays.ReplayCache | None = None
+    Bolt's thread runner (1.x) shares its answer object with the listener's thread: a listener
+    that raises after its ack (a refusal told politely by the error handler) sets that object's
+    status to 500, possibly after the request thread returned it and before the server sent
+    it. So what goes to Slack is a copy, taken at once, of the answer the listener gave (its
+    StickyAck, bot/middleware.py, holds it), or of Bolt's answer when there was no ack."""
+
+    replay_cache: replays.Replays | None = None
     listener_pool: ThreadPoolExecutor | None = None  # the listener_executor given to Bolt
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
         response: BoltResponse | None = None
         try:
-            response = super().dispatch(req)
+            answered = super().dispatch(req)
+            acked = req.context.get("ack")
+            given = acked.given if isinstance(acked, middleware.StickyAck) else None
+            # A copy, taken now: the listener's thread may still change Bolt's object.
+            chosen = given or answered
+            response = BoltResponse(status=chosen.status, body=chosen.body, headers=dict(chosen.headers))
             return response
         finally:
             if self.replay_cache is not None:

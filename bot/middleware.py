@@ -48,6 +48,12 @@ class StickyAck(Ack):
         self.__dict__["_deadline"] = time.monotonic() + ACK_WAIT
 
     @property
+    def given(self) -> BoltResponse | None:
+        """The answer the listener gave, if it has (never waits)."""
+        answer: BoltResponse | None = self.__dict__.get("_response")
+        return answer
+
+    @property
     def response(self) -> BoltResponse | None:
         answer: BoltResponse | None = self.__dict__.get("_response")
         if answer is None and threading.get_ident() == self.__dict__.get("_waiter"):
@@ -200,6 +206,7 @@ def _cleaned(value: Any) -> Any:
 
 
 def register(app: App, deps: Deps) -> None:
+    assert deps.replays is not None, "Deps.__post_init__ chooses where replays are kept"
     replays.register(app, deps.replays)  # first: a replayed delivery gets the first answer, runs nothing
     app.use(_StickyAckMiddleware())
     app.use(_CleanTextMiddleware())
