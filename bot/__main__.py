@@ -344,17 +344,16 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
     return 0
 
 
-def start(
-    settings: Settings, *, with_scheduler: bool = True, changes: tuple[Generation, Generation] | None = None
-) -> tuple[Any, Any, Any]:
+def start(settings: Settings, *, with_scheduler: bool = True) -> tuple[Any, Any, Any]:
     """The app, its database engine and the scheduler (None when off); a ConfigError when the
-    database or Slack refuses. `changes` (profiles, coordinators): shared with the other worker
-    processes, so that a change made in one empties the others' caches."""
+    database or Slack refuses."""
     from bot.app import build_app
     from services.people.staff import StaffCache
 
     engine, session_factory = open_database(settings)
-    profiles, coordinators = changes or (Generation(), Generation())
+    # In the database, so that every process and replica drops its cached copies within seconds.
+    profiles = Generation(session_factory, "profiles")
+    coordinators = Generation(session_factory, "coordinators")
     deps = Deps(
         settings=settings,
         session_factory=session_factory,
@@ -499,12 +498,11 @@ def run_workers(settings: Settings) -> int:
 
     gc.collect()
     gc.freeze()
-    changes = (Generation(), Generation())  # made before the fork: every worker sees the same ones
 
     def worker(number: int, listening: socket.socket, ready: Callable[[], None]) -> int:
         request_log.write_in_background(logging.getLogger().handlers)
         try:
-            app, engine, background = start(settings, with_scheduler=number == 0, changes=changes)
+            app, engine, background = start(settings, with_scheduler=number == 0)
         except ConfigError as exc:
             return fail(str(exc))
         gc.freeze()  # what the worker built at its start is never collected either

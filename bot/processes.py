@@ -5,8 +5,8 @@ saturates one core however many threads it has. Here the parent binds the port, 
 workers and watches them; the kernel hands each new connection to a worker waiting in `accept`.
 Each worker builds its own app, database pool, listener pool and caches after the fork, as
 separate replicas would: the caches are written for replicas, and a changed setting or
-coordinator empties the other workers' copies at once (`services/common/generation.py`, made before the
-fork); the reminder sweep claims its rows in the database, and on SQLite the writers of all the
+coordinator empties the other workers' copies within seconds (`services/common/generation.py`,
+in the database); the reminder sweep claims its rows in the database, and on SQLite the writers of all the
 workers queue on one file lock (`models/db.py`). Only the first worker runs the scheduler.
 
 The workers start one after the other, each once the last has said it is ready, so a worker

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -542,7 +543,35 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column()
 
 
+class CacheGeneration(Base):
+    """A number that every process and replica of the bot reads: raised when something that
+    processes cache (profiles, coordinators) has changed, so that each drops its copy within
+    seconds (services/common/generation.py)."""
+
+    __tablename__ = "cache_generations"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Delivery(Base):
+    """A request Slack delivered, known by a hash of its id and signed body, with the answer it
+    got: a retry of it, to whichever replica it comes, gets the same answer and runs nothing
+    (bot/replays.py). `status` is None while the first delivery is being answered."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_expires", "expires_at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
 __all__ = [
+    "CacheGeneration",
+    "Delivery",
     "AuditEntry",
     "Base",
     "Budget",

@@ -294,14 +294,20 @@ def test_http_processes_share_the_port_replace_a_dead_worker_and_stop_together(t
         slack = SlackClient(f"{base}/slack/events", SECRET, slack_api.response_url())
         for _ in range(6):  # new connections: the workers take turns
             assert "Vertaisoppiminen: mitä haluat tehdä?" in slack.command("apua", user="U0FINN").said
-        # A changed language is used at once by every worker, though each had the person cached
-        # (in Finnish) from the commands above.
+        # A changed language is used by every worker within seconds, though each had the person
+        # cached (in Finnish) from the commands above (the generation in the database).
         picked = slack.suggest(ids.HOME_LIBRARY, "kuopio", user="U0FINN", callback_id=ids.SETTINGS_VIEW)
         library = picked.json()["options"][0]["value"]
         saved = slack.submit(ids.SETTINGS_VIEW, settings_values(library, "sv"), user="U0FINN")
         assert saved.status == 200
-        for _ in range(8):
-            assert "Kollegialt lärande: vad vill du göra?" in slack.command("apua", user="U0FINN").said
+
+        def everyone_speaks_swedish() -> bool:
+            return all(
+                "Kollegialt lärande: vad vill du göra?" in slack.command("apua", user="U0FINN").said
+                for _ in range(8)
+            )
+
+        _until(everyone_speaks_swedish, seconds=5)
 
         os.kill(workers[0], signal.SIGKILL)  # a worker dies: another takes its place and serves
         early = _read_until(process, " serves", times=3, already=early)
