@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.replays import ReplayCache
+from bot.replays import ReplayCache, Replays, ReplayStore
 from services.catalogue.libraries import LibraryNames
 from services.common.generation import Generation
 from services.common.ports import Directory
@@ -31,12 +31,17 @@ class Deps:
     staff_cache: StaffCache = field(default_factory=StaffCache)
     extras: dict[str, object] = field(default_factory=dict)
     coordinator_directory: CoordinatorDirectory | None = None
-    replays: ReplayCache = field(default_factory=ReplayCache)
+    # Slack's retries, recognised by every replica (PostgreSQL) or by this one process (SQLite).
+    replays: Replays | None = None
     coordinator_changes: Generation = field(default_factory=Generation)  # shared by worker processes
     library_names: LibraryNames = field(init=False)
 
     def __post_init__(self) -> None:
         self.library_names = LibraryNames(self.session_factory)
+        if self.replays is None:
+            with self.session_factory() as session:
+                shared = session.get_bind().dialect.name == "postgresql"
+            self.replays = ReplayStore(self.session_factory) if shared else ReplayCache()
         # Units of work learn who coordinates a region (a visit's card) from the session's info.
         coordinators.configure(self.session_factory, lambda region_id: self.coordinators.of_region(region_id))
 

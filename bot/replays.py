@@ -14,24 +14,36 @@ this bot's real traffic, only the last seconds under a load test, which is when 
 retried anyway.
 
 Only answers below 500 are kept: after a crash or a 5xx, Slack's retry runs the listeners again
-(services commit once, so a failed attempt left nothing behind). Across a restart the cache is
-empty; what must not happen twice even then is guarded in the domain (services/common/submissions.py:
-a proposal or an offer carries the submitting view's id as a unique key). The hot path is a few
-dict look-ups and one hash of the body (about 10 µs): no database query.
+(services commit once, so a failed attempt left nothing behind). What must not happen twice even
+across a lost cache is guarded in the domain too (services/common/submissions.py: a proposal or
+an offer carries the submitting view's id as a unique key).
+
+On PostgreSQL the answers live in the database (`ReplayStore`, table `deliveries`), so that a
+retry that reaches another replica, on another machine, is recognised there too: a first
+delivery inserts its row (one INSERT … ON CONFLICT DO NOTHING decides who is first) and fills in
+its answer once given; a replay reads it, waiting while it is being answered. On SQLite, which
+serves one process, the in-memory `ReplayCache` does the same without a write per request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
 
-Key = tuple[str, str, int]  # kind, trigger_id or event_id, hash of the signed body
+from models import Delivery
+
+Key = tuple[str, str, str]  # kind, trigger_id or event_id, SHA-256 of the signed body
 
 KEY = "replay_key"  # where the middleware leaves a first delivery's key in the request context
 REPLAYED = "replayed"  # set in the context of a replay (for the request log)
@@ -156,13 +168,116 @@ def delivery_key(req: BoltRequest) -> Key | None:
             kind = "command" if "command" in body else "unknown"
     if not ident and not req.raw_body:
         return None  # Socket Mode hands a parsed body: without an id, nothing tells two apart
-    return (str(kind), str(ident or ""), hash(req.raw_body))
+    return (str(kind), str(ident or ""), hashlib.sha256(req.raw_body.encode()).hexdigest())
+
+
+class Replays(Protocol):
+    """Where first answers are kept: this process's memory, or the database."""
+
+    def begin(self, key: Key) -> Any: ...
+
+    def finish(self, key: Key, response: BoltResponse | None) -> None: ...
+
+    def answer(self, delivery: Any) -> BoltResponse: ...
+
+    def clear(self) -> None: ...
+
+
+class ReplayStore:
+    """The answers to recent deliveries in the database, shared by every replica: each kept
+    `ttl` seconds (rows older than that are deleted now and then, and taken over when their
+    delivery comes again). A replay of a delivery still being answered (somewhere) waits for
+    its answer, reading the row every `poll` seconds, at most `wait` seconds in all."""
+
+    PURGE_EVERY = 60.0  # seconds between deletes of expired rows, in each process
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        ttl: float = 600.0,
+        wait: float = 2.5,
+        poll: float = 0.05,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.session_factory = session_factory
+        self.ttl = timedelta(seconds=ttl)
+        self.wait = wait
+        self.poll = poll
+        self.clock = clock
+        self._purged = time.monotonic()
+
+    @staticmethod
+    def digest(key: Key) -> str:
+        return hashlib.sha256("\0".join(key).encode()).hexdigest()
+
+    def clear(self) -> None:
+        with self.session_factory.begin() as session:
+            session.execute(delete(Delivery))
+
+    def begin(self, key: Key) -> str | None:
+        """None for a first delivery (its row now says it is being answered), else the key of
+        the earlier delivery's row."""
+        digest, now = self.digest(key), self.clock()
+        with self.session_factory.begin() as session:
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            first = session.execute(
+                dialect.insert(Delivery)
+                .values(key=digest, expires_at=now + self.ttl)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(Delivery.key)
+            ).first()
+            if first is None:  # seen before: unless that was long ago, this is a replay
+                taken = session.execute(
+                    update(Delivery)
+                    .where(Delivery.key == digest, Delivery.expires_at <= now)
+                    .values(status=None, body=None, content_type=None, expires_at=now + self.ttl)
+                )
+                if not taken.rowcount:  # type: ignore[attr-defined]
+                    return digest
+        if time.monotonic() - self._purged > self.PURGE_EVERY:
+            self._purged = time.monotonic()
+            with self.session_factory.begin() as session:
+                session.execute(delete(Delivery).where(Delivery.expires_at <= now))
+        return None
+
+    def finish(self, key: Key, response: BoltResponse | None) -> None:
+        """Keep the first delivery's answer, or forget the delivery if it failed (a retry runs)."""
+        digest = self.digest(key)
+        with self.session_factory.begin() as session:
+            if response is None or response.status >= 500:
+                session.execute(delete(Delivery).where(Delivery.key == digest))
+                return
+            content_type = next(iter(response.headers.get("content-type") or []), None)
+            session.execute(
+                update(Delivery)
+                .where(Delivery.key == digest)
+                .values(status=response.status, body=response.body, content_type=content_type)
+            )
+
+    def answer(self, delivery: str) -> BoltResponse:
+        """The earlier delivery's answer; an empty acknowledgement if it is still being worked
+        on after `wait` seconds, or failed meanwhile (the first delivery's answer counts)."""
+        deadline = time.monotonic() + self.wait
+        query = select(Delivery.status, Delivery.body, Delivery.content_type).where(Delivery.key == delivery)
+        while True:
+            with self.session_factory() as session:
+                row = session.execute(query).first()
+            if row is None:  # the first delivery failed: its retry runs elsewhere
+                return BoltResponse(status=200, body="")
+            if row.status is not None:
+                headers: dict[str, str | Sequence[str]] | None = (
+                    {"content-type": row.content_type} if row.content_type else None
+                )
+                return BoltResponse(status=row.status, body=row.body or "", headers=headers)
+            if time.monotonic() >= deadline:
+                return BoltResponse(status=200, body="")
+            time.sleep(self.poll)
 
 
 class ReplayMiddleware(Middleware):
     """Answers replays before any other middleware runs (no profile look-up, no listener)."""
 
-    def __init__(self, cache: ReplayCache) -> None:
+    def __init__(self, cache: Replays) -> None:
         self.cache = cache
 
     def process(
@@ -179,11 +294,11 @@ class ReplayMiddleware(Middleware):
         return self.cache.answer(seen)
 
 
-def register(app: App, cache: ReplayCache) -> None:
+def register(app: App, cache: Replays) -> None:
     app.use(ReplayMiddleware(cache))
 
 
-def finish(cache: ReplayCache, req: BoltRequest, response: BoltResponse | None) -> None:
+def finish(cache: Replays, req: BoltRequest, response: BoltResponse | None) -> None:
     """Called once the request has been answered (see VertaisApp.dispatch)."""
     key = req.context.get(KEY)
     if key is not None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Enum, String, func, select
 
+from bot.replays import ReplayStore
 from models import Base, InvoiceStatus, Region, Visit
 from services.admin import personal_data
 from services.money import budget, travel_invoices
@@ -38,7 +39,15 @@ from tests.e2e.visit_helpers import (
 TZ = ZoneInfo("Europe/Helsinki")
 PEOPLE = (VISITOR, SUPERVISOR, HOST1, HOST2, COORDINATOR, SECOND, OFFERER)
 # Tables of places and topics: they never name a person (tables without a text column cannot).
-NOBODY_IN = {"regions", "libraries", "closed_periods", "topic_categories", "topics", "kilometre_rates"}
+NOBODY_IN = {
+    "regions",
+    "libraries",
+    "closed_periods",
+    "topic_categories",
+    "topics",
+    "kilometre_rates",
+    "cache_generations",  # a number per name of a cache
+}
 
 
 def whole(user_id: str) -> re.Pattern[str]:
@@ -101,6 +110,8 @@ def everything_happens(bot: Bot) -> None:
 def test_every_table_is_filled_or_names_nobody(bot: Bot) -> None:
     everything_happens(bot)
     filled = {table for table, _key in dump(bot)}
+    if bot.deps.replays is not None and not isinstance(bot.deps.replays, ReplayStore):
+        filled.add("deliveries")  # SQLite: the one process keeps Slack's retries in memory
     missing = {t.name for t in Base.metadata.sorted_tables if has_text(t.name)} - filled - NOBODY_IN
     assert not missing, f"fill these tables here, so that forgetting is tested on them: {sorted(missing)}"
 

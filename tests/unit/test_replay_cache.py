@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 
@@ -105,4 +106,46 @@ def test_deliveries_are_known_by_their_id_and_body() -> None:
     socket = BoltRequest(body={"type": "view_closed", "view": {}}, mode="socket_mode")
     assert delivery_key(socket) is None
     socket = BoltRequest(body={"type": "block_actions", "trigger_id": "9.9"}, mode="socket_mode")
-    assert delivery_key(socket) == ("block_actions", "9.9", hash(""))
+    assert delivery_key(socket) == ("block_actions", "9.9", hashlib.sha256(b"").hexdigest())
+
+
+# --- the store in the database, shared by replicas ------------------------------------------------
+class Wall:
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+
+def test_a_retry_that_reaches_another_replica_gets_the_first_answer(session_factory) -> None:
+    from datetime import timedelta
+
+    from bot.replays import ReplayStore
+
+    wall = Wall()
+    here, there = (ReplayStore(session_factory, ttl=600, wait=0.2, poll=0.01, clock=wall) for _ in range(2))
+    key = ("view_submission", "t1", "a" * 64)
+    assert here.begin(key) is None  # the first delivery, on this replica
+    seen = there.begin(key)  # its retry, on the other, while it is being answered
+    assert seen is not None
+    assert (there.answer(seen).status, there.answer(seen).body) == (200, "")  # waited, then acked
+    here.finish(key, BoltResponse(status=200, body='{"response_action": "clear"}'))
+    replay = there.answer(there.begin(key))
+    assert (replay.status, replay.body) == (200, '{"response_action": "clear"}')
+    wall.now += timedelta(seconds=601)
+    assert there.begin(key) is None  # ten minutes later it is a new delivery
+
+
+def test_a_failed_first_delivery_in_the_store_lets_the_retry_run(session_factory) -> None:
+    from bot.replays import ReplayStore
+
+    store = ReplayStore(session_factory)
+    key = ("event_callback", "Ev1", "b" * 64)
+    assert store.begin(key) is None
+    store.finish(key, BoltResponse(status=500, body=""))
+    assert store.begin(key) is None  # the retry runs the listeners again
+    store.finish(key, None)  # a crash before any answer: the same
+    assert store.begin(key) is None
