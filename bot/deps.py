@@ -41,7 +41,7 @@ class Deps:
         if self.replays is None:
             with self.session_factory() as session:
                 shared = session.get_bind().dialect.name == "postgresql"
-            self.replays = ReplayStore(self.session_factory) if shared else ReplayCache()
+            self.replays = ReplayStore.on(self.session_factory) if shared else ReplayCache()
         # Units of work learn who coordinates a region (a visit's card) from the session's info.
         coordinators.configure(self.session_factory, lambda region_id: self.coordinators.of_region(region_id))
 

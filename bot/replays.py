@@ -37,11 +37,11 @@ from typing import Any, Protocol
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
-from sqlalchemy import delete, select, update
+from sqlalchemy import URL, Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Delivery
+from models import Delivery, create_engine_for
 
 Key = tuple[str, str, str]  # kind, trigger_id or event_id, SHA-256 of the signed body
 
@@ -187,81 +187,106 @@ class ReplayStore:
     """The answers to recent deliveries in the database, shared by every replica: each kept
     `ttl` seconds (rows older than that are deleted now and then, and taken over when their
     delivery comes again). A replay of a delivery still being answered (somewhere) waits for
-    its answer, reading the row every `poll` seconds, at most `wait` seconds in all."""
+    its answer, reading the row every `poll` seconds, at most `wait` seconds in all.
+
+    Each write is one statement on a connection of its own pool, in autocommit and, on
+    PostgreSQL, without waiting for the write-ahead log's flush (`synchronous_commit=off`): a
+    crash may lose the last moment's rows, and then a retry runs again, which the domain's own
+    guards make harmless; every request pays one round trip at its start and one at its end."""
 
     PURGE_EVERY = 60.0  # seconds between deletes of expired rows, in each process
 
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
+        engine: Engine,
         ttl: float = 600.0,
         wait: float = 2.5,
         poll: float = 0.05,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.session_factory = session_factory
+        self.engine = engine
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # Built once: each request runs them with its own values.
+        self._first = (
+            insert(Delivery)
+            .values(key=bindparam("digest"), expires_at=bindparam("expires"))
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Delivery.key)
+        )
+        self._take_over = (
+            update(Delivery)
+            .where(Delivery.key == bindparam("digest"), Delivery.expires_at <= bindparam("now"))
+            .values(status=None, body=None, content_type=None, expires_at=bindparam("expires"))
+        )
+        self._answered = (
+            update(Delivery)
+            .where(Delivery.key == bindparam("digest"))
+            .values(status=bindparam("status"), body=bindparam("body"), content_type=bindparam("type"))
+        )
+        self._forget = delete(Delivery).where(Delivery.key == bindparam("digest"))
+        self._read = select(Delivery.status, Delivery.body, Delivery.content_type).where(
+            Delivery.key == bindparam("digest")
+        )
         self.ttl = timedelta(seconds=ttl)
         self.wait = wait
         self.poll = poll
         self.clock = clock
         self._purged = time.monotonic()
 
+    @classmethod
+    def on(cls, session_factory: sessionmaker[Session], **kwargs: Any) -> ReplayStore:
+        """A store in the database of `session_factory`, on this process's pool for it."""
+        with session_factory() as session:
+            url = session.get_bind().engine.url
+        return cls(_engine_for(url), **kwargs)
+
     @staticmethod
     def digest(key: Key) -> str:
         return hashlib.sha256("\0".join(key).encode()).hexdigest()
 
     def clear(self) -> None:
-        with self.session_factory.begin() as session:
-            session.execute(delete(Delivery))
+        with self.engine.begin() as connection:
+            connection.execute(delete(Delivery))
 
     def begin(self, key: Key) -> str | None:
         """None for a first delivery (its row now says it is being answered), else the key of
         the earlier delivery's row."""
         digest, now = self.digest(key), self.clock()
-        with self.session_factory.begin() as session:
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            first = session.execute(
-                dialect.insert(Delivery)
-                .values(key=digest, expires_at=now + self.ttl)
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(Delivery.key)
-            ).first()
+        with self.engine.begin() as connection:  # on PostgreSQL each statement commits at once
+            values = {"digest": digest, "expires": now + self.ttl, "now": now}
+            first = connection.execute(self._first, values).first()
             if first is None:  # seen before: unless that was long ago, this is a replay
-                taken = session.execute(
-                    update(Delivery)
-                    .where(Delivery.key == digest, Delivery.expires_at <= now)
-                    .values(status=None, body=None, content_type=None, expires_at=now + self.ttl)
-                )
-                if not taken.rowcount:  # type: ignore[attr-defined]
+                taken = connection.execute(self._take_over, values)
+                if not taken.rowcount:
                     return digest
-        if time.monotonic() - self._purged > self.PURGE_EVERY:
-            self._purged = time.monotonic()
-            with self.session_factory.begin() as session:
-                session.execute(delete(Delivery).where(Delivery.expires_at <= now))
+            if time.monotonic() - self._purged > self.PURGE_EVERY:
+                self._purged = time.monotonic()
+                connection.execute(delete(Delivery).where(Delivery.expires_at <= now))
         return None
 
     def finish(self, key: Key, response: BoltResponse | None) -> None:
         """Keep the first delivery's answer, or forget the delivery if it failed (a retry runs)."""
         digest = self.digest(key)
-        with self.session_factory.begin() as session:
+        with self.engine.begin() as connection:
             if response is None or response.status >= 500:
-                session.execute(delete(Delivery).where(Delivery.key == digest))
+                connection.execute(self._forget, {"digest": digest})
                 return
             content_type = next(iter(response.headers.get("content-type") or []), None)
-            session.execute(
-                update(Delivery)
-                .where(Delivery.key == digest)
-                .values(status=response.status, body=response.body, content_type=content_type)
-            )
+            answer = {
+                "digest": digest,
+                "status": response.status,
+                "body": response.body,
+                "type": content_type,
+            }
+            connection.execute(self._answered, answer)
 
     def answer(self, delivery: str) -> BoltResponse:
         """The earlier delivery's answer; an empty acknowledgement if it is still being worked
         on after `wait` seconds, or failed meanwhile (the first delivery's answer counts)."""
         deadline = time.monotonic() + self.wait
-        query = select(Delivery.status, Delivery.body, Delivery.content_type).where(Delivery.key == delivery)
         while True:
-            with self.session_factory() as session:
-                row = session.execute(query).first()
+            with self.engine.connect() as connection:
+                row = connection.execute(self._read, {"digest": delivery}).first()
             if row is None:  # the first delivery failed: its retry runs elsewhere
                 return BoltResponse(status=200, body="")
             if row.status is not None:
@@ -272,6 +297,26 @@ class ReplayStore:
             if time.monotonic() >= deadline:
                 return BoltResponse(status=200, body="")
             time.sleep(self.poll)
+
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine_for(url: URL) -> Engine:
+    """The replays' own engine for a database, one per process: autocommit, and on PostgreSQL
+    without waiting for the flush of each commit."""
+    text_url = url.render_as_string(hide_password=False)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(text_url)
+        if engine is None:
+            options: dict[str, Any] = {"pool_size": 5, "max_overflow": 40}
+            if url.get_backend_name() == "postgresql":
+                options.update(
+                    isolation_level="AUTOCOMMIT", connect_args={"options": "-c synchronous_commit=off"}
+                )
+            engine = _ENGINES[text_url] = create_engine_for(text_url, **options)
+        return engine
 
 
 class ReplayMiddleware(Middleware):

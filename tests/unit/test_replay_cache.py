@@ -126,7 +126,9 @@ def test_a_retry_that_reaches_another_replica_gets_the_first_answer(session_fact
     from bot.replays import ReplayStore
 
     wall = Wall()
-    here, there = (ReplayStore(session_factory, ttl=600, wait=0.2, poll=0.01, clock=wall) for _ in range(2))
+    here, there = (
+        ReplayStore.on(session_factory, ttl=600, wait=0.2, poll=0.01, clock=wall) for _ in range(2)
+    )
     key = ("view_submission", "t1", "a" * 64)
     assert here.begin(key) is None  # the first delivery, on this replica
     seen = there.begin(key)  # its retry, on the other, while it is being answered
@@ -142,7 +144,7 @@ def test_a_retry_that_reaches_another_replica_gets_the_first_answer(session_fact
 def test_a_failed_first_delivery_in_the_store_lets_the_retry_run(session_factory) -> None:
     from bot.replays import ReplayStore
 
-    store = ReplayStore(session_factory)
+    store = ReplayStore.on(session_factory)
     key = ("event_callback", "Ev1", "b" * 64)
     assert store.begin(key) is None
     store.finish(key, BoltResponse(status=500, body=""))
