@@ -320,13 +320,15 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
         _engine, session_factory = open_database(settings)
     except ConfigError as exc:
         return fail(str(exc))
-    # The sweep's clock runs from --now, not from the machine's: claims (a dead process's outbox
-    # row, a crashed sweep's reminders) are taken over by the sweep's own time, so an operator
-    # can run a recovery at once with a --now past the claims' lifetime.
+    # The clock that stamps and takes over claims (a dead process's outbox row, a crashed
+    # sweep's reminders) runs from --now when that is ahead of the machine's clock, so that an
+    # operator can run a recovery at once with a --now past the claims' lifetime; a --now in the
+    # past leaves it on the machine's clock (claims made by real time expire by real time).
     began = utc_now()
 
     def clock() -> datetime:
-        return now + (utc_now() - began)
+        wall = utc_now()
+        return max(wall, now + (wall - began))
 
     run_sweep = reminder_sweeper(settings, session_factory, make_client(settings), clock=clock)
     result = run_sweep(now)
