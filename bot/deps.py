@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.replays import ReplayCache, Replays, ReplayStore
+from bot.replays import ReplayCache, Replays, ReplayStore, SplitReplays
 from services.catalogue.libraries import LibraryNames
 from services.common.generation import Generation
 from services.common.ports import Directory
@@ -41,7 +41,9 @@ class Deps:
         if self.replays is None:
             with self.session_factory() as session:
                 shared = session.get_bind().dialect.name == "postgresql"
-            self.replays = ReplayStore.on(self.session_factory) if shared else ReplayCache()
+            self.replays = (
+                SplitReplays(ReplayCache(), ReplayStore.on(self.session_factory)) if shared else ReplayCache()
+            )
         # Units of work learn who coordinates a region (a visit's card) from the session's info.
         coordinators.configure(self.session_factory, lambda region_id: self.coordinators.of_region(region_id))
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Enum, String, func, select
 
-from bot.replays import ReplayStore
+from bot.replays import SplitReplays
 from models import Base, InvoiceStatus, Region, Visit
 from services.admin import personal_data
 from services.money import budget, travel_invoices
@@ -110,7 +110,7 @@ def everything_happens(bot: Bot) -> None:
 def test_every_table_is_filled_or_names_nobody(bot: Bot) -> None:
     everything_happens(bot)
     filled = {table for table, _key in dump(bot)}
-    if bot.deps.replays is not None and not isinstance(bot.deps.replays, ReplayStore):
+    if bot.deps.replays is not None and not isinstance(bot.deps.replays, SplitReplays):
         filled.add("deliveries")  # SQLite: the one process keeps Slack's retries in memory
     missing = {t.name for t in Base.metadata.sorted_tables if has_text(t.name)} - filled - NOBODY_IN
     assert not missing, f"fill these tables here, so that forgetting is tested on them: {sorted(missing)}"

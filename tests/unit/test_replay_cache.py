@@ -8,7 +8,7 @@ import time
 
 from slack_bolt import BoltRequest, BoltResponse
 
-from bot.replays import ReplayCache, delivery_key
+from bot.replays import READING, ReplayCache, delivery_key
 
 
 class Ticks:
@@ -93,11 +93,17 @@ def test_the_cache_keeps_at_most_max_bytes_of_answers() -> None:
 
 def test_deliveries_are_known_by_their_id_and_body() -> None:
     form = "application/x-www-form-urlencoded"
-    command = "command=%2Fvertais&text=apua&trigger_id=1.2.3&user_id=U1"
+    command = "command=%2Fvertais&text=asetukset&trigger_id=1.2.3&user_id=U1"
     key = delivery_key(BoltRequest(body=command, headers={"content-type": [form]}))
     assert key is not None and key[:2] == ("command", "1.2.3")
-    other = delivery_key(BoltRequest(body=command.replace("apua", "omat"), headers={"content-type": [form]}))
+    other = delivery_key(
+        BoltRequest(body=command.replace("asetukset", "ehdota"), headers={"content-type": [form]})
+    )
     assert other is not None and other != key  # same id, another body: never taken for a replay
+    reading = delivery_key(
+        BoltRequest(body=command.replace("asetukset", "apua"), headers={"content-type": [form]})
+    )
+    assert reading is not None and reading[0] == READING  # help only reads: kept in memory
     event = '{"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_home_opened"}}'
     assert delivery_key(BoltRequest(body=event))[:2] == ("event_callback", "Ev1")  # type: ignore[index]
     typeahead = '{"type": "block_suggestion", "action_id": "x", "value": "kuo"}'
