@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import TypeGuard
+
 # Actions (buttons, selects) ------------------------------------------------------------------
 OPEN_SETTINGS = "open_settings"
 OPEN_PROPOSE = "open_propose"
@@ -137,6 +140,15 @@ DESK_TICKETS = "desk_tickets"
 DESK_ACCOMMODATION = "desk_accommodation"
 DESK_USER = "desk_user"
 DESK_REGION = "desk_region"
+
+
+# Slack user ids -----------------------------------------------------------------------------------
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")  # a person's or workspace user's id, whole
+
+
+def is_user_id(value: object) -> TypeGuard[str]:
+    """Is this shaped as a Slack user id (nothing more, nothing less)?"""
+    return isinstance(value, str) and SLACK_USER.fullmatch(value) is not None
 
 
 # Row ids carried back by Slack ------------------------------------------------------------------

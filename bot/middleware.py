@@ -55,7 +55,7 @@ class StickyAck(Ack):
 
     @property
     def response(self) -> BoltResponse | None:
-        answer: BoltResponse | None = self.__dict__.get("_response")
+        answer = self.given
         if answer is None and threading.get_ident() == self.__dict__.get("_waiter"):
             remaining = self.__dict__["_deadline"] - time.monotonic()
             if remaining > 0:

@@ -340,8 +340,9 @@ class SplitReplays:
         return self.memory if key[0] == READING else self.shared
 
     def begin(self, key: Key) -> Any:
-        seen = self._store(key).begin(key)
-        return None if seen is None else (self._store(key), seen)
+        store = self._store(key)
+        seen = store.begin(key)
+        return None if seen is None else (store, seen)
 
     def finish(self, key: Key, response: BoltResponse | None) -> None:
         self._store(key).finish(key, response)

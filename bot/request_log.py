@@ -31,8 +31,8 @@ def write_in_background(handlers: Sequence[logging.Handler]) -> QueueListener | 
 
     Written on the request thread, every line is a write and a flush of the log stream: a system
     call that gives up the GIL, which a busy server then waits to get back. Here the request
-    thread only puts the record on a queue, and the standard library's QueueListener writes it. The queue is emptied at a normal exit; a killed
-    process may lose its last few lines."""
+    thread only puts the record on a queue, and the standard library's QueueListener writes it.
+    The queue is emptied at a normal exit; a killed process may lose its last few lines."""
     global _listener
     stop_background()
     if not handlers:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot import ids
 from bot.i18n import Translator, translator
 from services.common.ports import Directory
 from services.people.staff import Staff
@@ -24,15 +24,12 @@ def staff_of(context: Any) -> Staff:
     return staff
 
 
-SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
-
-
 def a_person(directory: Directory | None, user_id: object) -> bool:
     """Does this id, as a `users_select` sent it, name a person who can be asked? The shape
     first (a tampered value such as `U1> <!channel` never reaches Slack or the database), then
     Slack's word: not a bot (the bot itself included), not a deactivated account. When Slack
     cannot answer just now, the shape decides: a person's form is never lost to an outage."""
-    if not isinstance(user_id, str) or not SLACK_USER.fullmatch(user_id):
+    if not ids.is_user_id(user_id):
         return False
     if directory is None:
         return True

@@ -21,7 +21,7 @@ from bot.i18n import Translator
 from bot.suggestion_notifier import SlackSuggestionNotifier
 from bot.views.offer import offer_modal, offer_saved, offers_message, topic_options
 from bot.views.settings import library_options
-from handlers.context import SLACK_USER, a_person, staff_of, t_of
+from handlers.context import a_person, staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
 from services.catalogue import offers, topics
@@ -90,7 +90,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def checked_contacts(form: offers.OfferInput) -> offers.OfferInput:
         """The form, marked if Slack says a contact is a bot or a deactivated account (a
         well-shaped id only: the service refuses the rest by their shape)."""
-        named = [c for c in form.contacts if c and SLACK_USER.fullmatch(c)]
+        named = [c for c in form.contacts if ids.is_user_id(c)]
         if len(named) > offers.MAX_CONTACTS or all(a_person(deps.directory, c) for c in named):
             return form
         return dataclasses.replace(form, contacts_unknown=True)

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
-from bot.views.writeup_line import permalink, summary_line
+from bot.views.writeup_line import mention, permalink, summary_line
 from services.catalogue.categories import CategoryView
 from services.find.matching import FindResult, HostMatch
 from services.ideas.writeups import WriteUpView
 
-SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 MAX_HOSTS = 10
 MAX_CATEGORIES = 20
 MAX_SUGGESTIONS = 5
 QUERY_SHOWN = 100
 DESCRIPTION_SHOWN = 400
-
-
-def mention(user_id: str) -> str:
-    """A mention of a stored contact; anything that is not a Slack user id is shown inert."""
-    return f"<@{user_id}>" if SLACK_USER_ID.match(user_id) else b.escape(user_id)
 
 
 def weekdays_text(t: Translator, mask: int) -> str:

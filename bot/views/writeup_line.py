@@ -3,8 +3,7 @@ answer show it, and the safe way to put user text inside a mrkdwn line."""
 
 from __future__ import annotations
 
-import re
-
+from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text
@@ -21,7 +20,8 @@ def inline(text: str) -> str:
 
 
 def mention(user_id: str) -> str:
-    return f"<@{user_id}>" if re.match(r"^[UW][A-Z0-9]{2,30}$", user_id) else b.escape(user_id)
+    """A mention of a stored user id; anything that is not a Slack user id is shown inert."""
+    return f"<@{user_id}>" if ids.is_user_id(user_id) else b.escape(user_id)
 
 
 # --- the modal -----------------------------------------------------------------------------

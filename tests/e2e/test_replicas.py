@@ -19,8 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import ids
-from models import Region, Reminder, ReminderStatus
+from models import Region, Reminder
 from services.common.workdays import HELSINKI, is_working_day
+from services.outbox import reminders
 from tests.e2e.test_process import ROOT, SECRET, bot_env, free_port, start_bot, wait_until_healthy
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SlackClient, select_value, user_value
@@ -104,20 +105,7 @@ def test_two_replicas_sweeping_at_once_send_a_nag_once(tmp_path, slack_api, db_u
         day += timedelta(days=1)
     at = datetime.combine(day, clock_time(9, 0), tzinfo=HELSINKI)
     with session_factory.begin() as session:
-        session.add(
-            Reminder(
-                dedupe_key="nag",
-                visit_id=None,
-                kind="other",
-                recipient="U0HOST",
-                due_at=at,
-                next_attempt_at=at,
-                status=ReminderStatus.PENDING,
-                attempts=0,
-                params={},
-                created_at=at,
-            )
-        )
+        reminders.add(session, key="nag", kind="other", recipient="U0HOST", due_at=at, now=at, tz=HELSINKI)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "COORDINATOR"))}
     env.update(
         PYTHONPATH=str(ROOT), DATABASE_URL=db_url, SLACK_BOT_TOKEN="xoxb-sweep", SLACK_API_URL=slack_api.url

@@ -150,6 +150,7 @@ def test_sweep_now_takes_over_a_dead_requests_claim_by_its_own_time(tmp_path: Pa
     from models import Reminder, ReminderStatus, create_engine_for, make_session_factory
     from models.migrate import upgrade
     from services.common.workdays import HELSINKI, is_working_day
+    from services.outbox import reminders
 
     day = datetime.now(UTC).astimezone(HELSINKI).date() + timedelta(days=1)
     while not is_working_day(day):
@@ -159,22 +160,10 @@ def test_sweep_now_takes_over_a_dead_requests_claim_by_its_own_time(tmp_path: Pa
     engine = create_engine_for(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
     upgrade(engine)
     with make_session_factory(engine).begin() as session:
-        session.add(
-            Reminder(
-                dedupe_key="dead",
-                visit_id=None,
-                kind="other",
-                recipient="U0HOST",
-                due_at=claimed,
-                next_attempt_at=claimed,
-                status=ReminderStatus.PENDING,
-                attempts=0,
-                params={},
-                created_at=claimed,
-                claimed_at=claimed,
-                claim_token="deadrequest",
-            )
+        dead = reminders.add(
+            session, key="dead", kind="other", recipient="U0HOST", due_at=claimed, now=claimed, tz=HELSINKI
         )
+        dead.claimed_at, dead.claim_token = claimed, "deadrequest"  # the request that died had it
     env = {"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": slack_api.url}
     early = run_bot(tmp_path, "sweep", "--now", (sweep_at - timedelta(minutes=4)).isoformat(), **env)
     assert early.returncode == 0, early.stderr
