@@ -1,22 +1,16 @@
 """The yardstick: a bare Bolt app that only acks and opens a fixed modal, behind the same
-waitress server as the bot, in as many worker processes (bot/processes.py).
+server as the bot (gunicorn, gthread workers of 8 threads), in as many worker processes.
 `python benchmarks/bare_app.py PORT API_URL SECRET [PROCESSES]`."""
 
 from __future__ import annotations
 
-import socket
 import sys
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
-from waitress import serve
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bot import processes as processes_
 
 MODAL = {
     "type": "modal",
@@ -60,21 +54,31 @@ def build(api_url: str, secret: str) -> App:
     return app
 
 
+class Bare(BaseApplication):  # type: ignore[misc]
+    def __init__(self, api_url: str, secret: str, port: int, processes: int) -> None:
+        self.api_url, self.secret, self.port, self.processes = api_url, secret, port, processes
+        super().__init__()
+
+    def load_config(self) -> None:  # the bot's own settings (bot/serving.py), its defaults
+        for name, value in {
+            "bind": [f"127.0.0.1:{self.port}"],
+            "workers": self.processes,
+            "worker_class": "gthread",
+            "threads": 8,
+            "backlog": 2048,
+            "accesslog": None,
+            "loglevel": "warning",
+        }.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> SlackRequestHandler:
+        return SlackRequestHandler(build(self.api_url, self.secret))
+
+
 def main() -> None:
     port, api_url, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     processes = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-    if processes == 1:
-        serve(
-            SlackRequestHandler(build(api_url, secret)), host="127.0.0.1", port=port, threads=16, _quiet=True
-        )
-        return
-
-    def worker(_number: int, sock: socket.socket, ready: Callable[[], None]) -> int:  # as the bot's
-        ready()
-        serve(SlackRequestHandler(build(api_url, secret)), sockets=[sock], threads=16, _quiet=True)
-        return 0
-
-    sys.exit(processes_.serve(processes_.listen("127.0.0.1", port), processes, worker))
+    Bare(api_url, secret, port, processes).run()
 
 
 if __name__ == "__main__":

@@ -41,10 +41,10 @@ def our_app(api: FakeSlackApi, workdir: str) -> App:
         DATABASE_URL=f"sqlite:///{workdir}/cpu.sqlite3",
         SCHEDULER_ENABLED="false",
     )
-    from bot.__main__ import configure_logging, open_database
     from bot.app import build_app
     from bot.config import Settings
     from bot.deps import Deps
+    from bot.startup import configure_logging, open_database
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     configure_logging("WARNING")

@@ -1,61 +1,18 @@
-"""`python -m bot [run|manifest|sweep|db upgrade|import libraries FILE|export writeups|report|forget-user|export-user]`
-(also the `vertaisbot` script)."""
+"""`python -m bot [run|health|manifest|sweep|db upgrade|import libraries FILE|export writeups|report|
+forget-user|export-user]` (also the `vertaisbot` script). Serving is in bot/serving.py, what
+every command shares (logging, the database, Slack reached once) in bot/startup.py."""
 
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-from urllib.error import URLError
 
-from pydantic import ValidationError
-from slack_bolt.error import BoltError
-from slack_sdk.errors import SlackApiError
-
-from bot import request_log
-from bot.config import ConfigError, Settings, check_credentials
-from bot.deps import Deps, utc_now
-from services.common.generation import Generation
-
-EXIT_CONFIG = 2
-log = logging.getLogger("vertaisbot")
-
-
-def configure_logging(level: str) -> None:
-    # One line per request is logged: skip what the format never shows (thread and process
-    # names), as the logging HOWTO's "Optimization" section suggests.
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        stream=sys.stdout,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    request_log.keep_libraries_quiet(logging.getLogger().level)
-    for chatty in ("alembic", "matplotlib"):  # migrations run, a chart is drawn: nothing to tell
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    request_log.quiet_server_queue()
-    request_log.write_in_background(logging.getLogger().handlers)
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first.get("loc") else "a setting"
-        raise ConfigError(f"{name} is malformed: {first['msg']} (see .env.example)") from None
-
-
-def fail(message: str) -> int:
-    print(f"vertaisbot: {message}", file=sys.stderr)
-    return EXIT_CONFIG
+from bot.config import ConfigError, Settings
+from bot.deps import utc_now
+from bot.startup import configure_logging, fail, load_settings, open_database, reminder_sweeper
 
 
 def parser() -> argparse.ArgumentParser:
@@ -64,6 +21,7 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = root.add_subparsers(dest="command")
     commands.add_parser("run", help="start the bot (the default)")
+    commands.add_parser("health", help="exit 0 while the bot on this machine serves (for HEALTHCHECK)")
     commands.add_parser("manifest", help="print the Slack app manifest (JSON)")
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
@@ -102,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         return fail(str(exc))
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     command = args.command or "run"
     if command == "manifest":
         from bot.manifest import manifest_json
@@ -121,36 +79,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_command(settings, args)
     if command in ("forget-user", "export-user"):
         return person_command(settings, command, args.slack_id)
+    if command == "health":
+        from bot.serving import health
+
+        return health(settings)
+    from bot.serving import run
+
     return run(settings)
-
-
-def open_database(settings: Settings):  # noqa: ANN201 - returns (engine, session_factory)
-    """Connect, migrate and (once) seed; a database that cannot be reached is a ConfigError."""
-    from sqlalchemy.exc import ArgumentError, OperationalError
-
-    from models import create_engine_for, make_session_factory
-    from models.migrate import migration_lock, upgrade
-    from services.catalogue.seed import ensure_seeded
-
-    try:
-        engine = create_engine_for(settings.database_url)
-        session_factory = make_session_factory(engine)
-        with migration_lock(engine):  # replicas starting together migrate and seed one at a time
-            upgrade(engine)
-            ensure_seeded(session_factory, now=utc_now(), region_key=settings.default_region)
-    except (OperationalError, ArgumentError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise ConfigError(f"DATABASE_URL cannot be used: {reason}") from None
-    return engine, session_factory
 
 
 def db_command(settings: Settings, action: str) -> int:
     from models import create_engine_for
-    from models.migrate import current_revision, head_revision, upgrade
+    from models.migrate import current_revision, head_revision, migration_lock, upgrade
 
     engine = create_engine_for(settings.database_url)
     if action == "upgrade":
-        upgrade(engine)
+        with migration_lock(engine):  # never at the same time as a starting replica's
+            upgrade(engine)
     print(f"database at revision {current_revision(engine)} (head {head_revision()})")
     return 0
 
@@ -252,60 +197,6 @@ def parse_now(value: str | None, settings: Settings) -> datetime:
     return moment.astimezone(UTC)
 
 
-def reminder_sweeper(
-    settings: Settings,
-    session_factory: Any,
-    client: Any,
-    *,
-    notifier: Any = None,
-    publisher: Any = None,
-    suggestions: Any = None,
-    clock: Callable[[], datetime] = utc_now,
-) -> Callable[[datetime], Any]:
-    """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it. The
-    visit notifier delivers the visits' outbox rows (the app's own, or one built here)."""
-    from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
-    from services.outbox import visit_outbox
-    from services.outbox.reminders import sweep
-    from services.visits import visit_reminders
-
-    if notifier is None or publisher is None or suggestions is None:
-        from bot.app import install_notifiers
-
-        deps = Deps(settings=settings, session_factory=session_factory, clock=clock)
-        install_notifiers(client, deps)
-        notifier = notifier or deps.extras["visit_notifier"]
-        publisher = publisher or deps.extras["writeup_publisher"]
-        suggestions = suggestions or deps.extras["suggestion_notifier"]
-    visit_reminders.configure(coordinators=settings.coordinator_user_ids, tz=settings.tz)
-    kinds = visit_reminders.kinds()
-    delivery = SlackReminderDelivery(
-        client,
-        session_factory,
-        default_language=settings.default_language,
-        renderers=visit_renderers(session_factory),
-        senders={
-            visit_outbox.SYNC: notifier.deliver_owed,
-            visit_outbox.WRITEUP_SYNC: publisher.deliver_owed,
-            visit_outbox.SUGGESTION_SYNC: suggestions.deliver_owed,
-        },
-    )
-
-    def run_sweep(now: datetime) -> Any:
-        return sweep(
-            session_factory,
-            delivery,
-            now=now,
-            tz=settings.tz,
-            kinds=kinds,
-            coordinators=settings.coordinator_user_ids,
-            clock=clock,
-            claim_ttl=timedelta(seconds=settings.reminder_claim_seconds),
-        )
-
-    return run_sweep
-
-
 def sweep_command(settings: Settings, now_text: str | None) -> int:
     try:
         now = parse_now(now_text, settings)
@@ -344,186 +235,6 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
         result.deferred, result.outage = more.deferred, more.outage
     print(result.summary())
     return 0
-
-
-def start(settings: Settings, *, with_scheduler: bool = True) -> tuple[Any, Any, Any]:
-    """The app, its database engine and the scheduler (None when off); a ConfigError when the
-    database or Slack refuses."""
-    from bot.app import build_app
-    from services.people.staff import StaffCache
-
-    engine, session_factory = open_database(settings)
-    # In the database, so that every process and replica drops its cached copies within seconds.
-    profiles = Generation(session_factory, "profiles")
-    coordinators = Generation(session_factory, "coordinators")
-    deps = Deps(
-        settings=settings,
-        session_factory=session_factory,
-        staff_cache=StaffCache(generation=profiles),
-        coordinator_changes=coordinators,
-    )
-    reach_slack(settings)
-    try:
-        app = build_app(settings, deps)
-    except (URLError, OSError) as exc:  # reached a moment ago, gone now
-        raise ConfigError(unreachable(settings, exc)) from None
-    except BoltError as exc:
-        raise ConfigError(f"Slack did not accept SLACK_BOT_TOKEN ({exc}); check the token in .env") from None
-    except SlackApiError as exc:
-        raise ConfigError(
-            f"Slack did not accept SLACK_BOT_TOKEN ({exc.response.get('error')}); check the token in .env"
-        ) from None
-
-    import scheduler
-
-    run_sweep = reminder_sweeper(
-        settings,
-        session_factory,
-        app.client,
-        notifier=deps.extras.get("visit_notifier"),
-        publisher=deps.extras.get("writeup_publisher"),
-        suggestions=deps.extras.get("suggestion_notifier"),
-    )
-    jobs = [scheduler.Job("reminder-sweep", lambda: run_sweep(utc_now()), seconds=60)]
-    on = settings.scheduler_enabled and with_scheduler
-    return app, engine, scheduler.start(jobs, settings.timezone) if on else None
-
-
-def reach_slack(settings: Settings) -> None:
-    """One auth.test, with no retries and nothing logged, before the app is built: a Slack that
-    cannot be reached (no network, a wrong SLACK_API_URL) is a ConfigError of one line, not
-    slack_sdk's retries and a traceback. Bolt asks auth.test again as it builds the app."""
-    from slack_sdk import WebClient
-
-    quiet = logging.getLogger("vertaisbot.startup")
-    quiet.propagate = False  # what failed is said once, in the ConfigError
-    if not quiet.handlers:
-        quiet.addHandler(logging.NullHandler())
-    client = WebClient(
-        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
-        base_url=settings.slack_api_url,
-        timeout=settings.slack_timeout,  # type: ignore[arg-type]  # urllib takes fractions too
-        retry_handlers=[],
-        logger=quiet,
-    )
-    try:
-        client.auth_test()
-    except SlackApiError as exc:
-        raise ConfigError(
-            f"Slack did not accept SLACK_BOT_TOKEN ({exc.response.get('error')}); check the token in .env"
-        ) from None
-    except (URLError, OSError) as exc:
-        raise ConfigError(unreachable(settings, exc)) from None
-
-
-def unreachable(settings: Settings, exc: Exception) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    return (
-        f"cannot reach Slack at {settings.slack_api_url} ({reason}); check the machine's network "
-        "connection (and proxy) and SLACK_API_URL in .env"
-    )
-
-
-def serve_http(app: Any, engine: Any, settings: Settings, **where: Any) -> None:
-    """Serve until SIGTERM: on HOST:PORT, or on the `sockets` a worker was given."""
-    from bot.server import WsgiApp, create_server
-
-    server = create_server(
-        WsgiApp(app, engine, settings.signing_secret),
-        threads=settings.http_threads,
-        **where,
-    )
-    signal.signal(signal.SIGTERM, lambda *_: server.close())
-    try:
-        server.run()
-    except OSError:
-        pass  # closed by SIGTERM
-
-
-def run(settings: Settings) -> int:
-    try:
-        check_credentials(settings)
-    except ConfigError as exc:
-        return fail(str(exc))
-    if not settings.socket_mode and settings.http_processes > 1:
-        return run_workers(settings)
-    try:
-        app, engine, background = start(settings)
-    except ConfigError as exc:
-        return fail(str(exc))
-    try:
-        if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            assert settings.slack_app_token is not None
-            log.info("starting in Socket Mode")
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-            try:
-                SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
-            except SlackApiError as exc:
-                return fail(
-                    f"Slack did not accept SLACK_APP_TOKEN ({exc.response.get('error')}): it must be an "
-                    "app-level token with the connections:write scope ('Basic Information' > 'App-Level Tokens')"
-                )
-        else:
-            log.info("serving HTTP on %s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
-            serve_http(app, engine, settings, host=settings.host, port=settings.port)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if background is not None:
-            background.shutdown(wait=False)
-    return 0
-
-
-def run_workers(settings: Settings) -> int:
-    """HTTP mode in HTTP_PROCESSES worker processes (bot/processes.py)."""
-    import socket
-
-    from bot import processes
-
-    try:
-        engine, _ = open_database(settings)  # migrated and seeded once, before any worker starts
-    except ConfigError as exc:
-        return fail(str(exc))
-    engine.dispose()  # no connection may be shared across the fork
-    try:
-        sock = processes.listen(settings.host, settings.port)
-    except OSError as exc:
-        return fail(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror})")
-    request_log.stop_background()  # nor a thread: each worker starts its own log writer
-    # Everything a worker imports is imported here once and frozen out of the garbage
-    # collector's reach, so that the workers share those pages instead of each copying them.
-    import gc
-
-    import bot.app  # noqa: F401
-
-    gc.collect()
-    gc.freeze()
-
-    def worker(number: int, listening: socket.socket, ready: Callable[[], None]) -> int:
-        request_log.write_in_background(logging.getLogger().handlers)
-        try:
-            app, engine, background = start(settings, with_scheduler=number == 0)
-        except ConfigError as exc:
-            return fail(str(exc))
-        gc.freeze()  # what the worker built at its start is never collected either
-        ready()
-        try:
-            serve_http(app, engine, settings, sockets=[listening])
-        finally:
-            if background is not None:
-                background.shutdown(wait=False)
-            request_log.stop_background()
-        return 0
-
-    log.info(
-        "serving HTTP on %s:%s in %s processes (POST /slack/events, GET /healthz)",
-        settings.host,
-        settings.port,
-        settings.http_processes,
-    )
-    return processes.serve(sock, settings.http_processes, worker)
 
 
 if __name__ == "__main__":

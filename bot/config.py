@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     reminder_claim_seconds: int = Field(default=300, ge=1, le=3600)
     request_url: str = ""
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    health_file: Path = Path("var") / "health"
 
     @field_validator("coordinator_user_ids", mode="before")
     @classmethod
@@ -93,7 +95,8 @@ class ConfigError(Exception):
 
 
 def check_credentials(settings: Settings) -> None:
-    """Raise ConfigError naming the first missing or malformed credential and where to get it."""
+    """Raise ConfigError naming the first missing or malformed credential and where to get it
+    (and refuse what cannot work, such as several processes on one SQLite file)."""
     bot = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     if not bot:
         raise ConfigError(
@@ -119,3 +122,12 @@ def check_credentials(settings: Settings) -> None:
                 "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
                 "'Basic Information' page into .env (or set SLACK_APP_TOKEN for Socket Mode)"
             )
+    if (
+        not settings.socket_mode
+        and settings.http_processes > 1
+        and settings.database_url.startswith("sqlite")
+    ):
+        raise ConfigError(
+            f"HTTP_PROCESSES={settings.http_processes} needs PostgreSQL: SQLite serves one process; "
+            "set HTTP_PROCESSES=1 or DATABASE_URL=postgresql+psycopg://... (see .env.example)"
+        )

@@ -7,8 +7,7 @@ import atexit
 import json
 import logging
 import queue
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
@@ -59,44 +58,6 @@ def stop_background() -> None:
 
 _listener: QueueListener | None = None
 atexit.register(stop_background)
-
-
-class EverySoOften(logging.Filter):
-    """Lets a logger's lines through at most once every `seconds`; the next line that passes says
-    how many were held back.
-
-    For waitress's "Task queue depth is N": it is logged for every request that arrives while all
-    server threads are busy, under the lock that the threads take their next request from. At
-    saturation that was a line (a write and a flush) per request, with every thread waiting
-    behind it; one line every few seconds says the same to whoever reads the log."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__()
-        self.seconds = seconds
-        self.clock = clock
-        self.next_at = float("-inf")
-        self.held = 0
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        now = self.clock()
-        if now < self.next_at:
-            self.held += 1
-            return False
-        if self.held:
-            record.msg = f"{record.msg} (and {self.held} more such lines since the last one logged)"
-            self.held = 0
-        self.next_at = now + self.seconds
-        return True
-
-
-QUEUE_LOG_EVERY = 10.0  # seconds
-
-
-def quiet_server_queue() -> None:
-    """At most one "Task queue depth" line from waitress every QUEUE_LOG_EVERY seconds."""
-    queue_log = logging.getLogger("waitress.queue")
-    if not any(isinstance(f, EverySoOften) for f in queue_log.filters):
-        queue_log.addFilter(EverySoOften(QUEUE_LOG_EVERY))
 
 
 LIBRARIES = ("slack_sdk", "slack_bolt")

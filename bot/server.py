@@ -1,11 +1,10 @@
-"""HTTP mode: every Slack request at POST /slack/events, a health check at GET /healthz,
-served by waitress (a production WSGI server with a thread pool)."""
+"""HTTP mode's WSGI application: every Slack request at POST /slack/events (checked by the gate,
+then Bolt's WSGI adapter), a health check at GET /healthz. gunicorn serves it (bot/serving.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -13,7 +12,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 
-from bot.authenticity import MAX_BODY, RequestGate
+from bot.authenticity import RequestGate
 from bot.payload_shape import well_formed
 
 log = logging.getLogger(__name__)
@@ -62,26 +61,3 @@ def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> I
     data = json.dumps(body).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
     return [data]
-
-
-def create_server(
-    wsgi: WsgiApp,
-    host: str | None = None,
-    port: int | None = None,
-    threads: int = 16,
-    *,
-    sockets: list[socket.socket] | None = None,
-) -> Any:
-    """A stock waitress server, not yet running (`.run()` serves; `.close()` stops): on `host`
-    and `port`, or on listening `sockets` already bound (the workers of bot/processes.py), with
-    `threads` request threads."""
-    from waitress import create_server as waitress_server
-
-    where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
-    return waitress_server(
-        wsgi,
-        threads=threads,
-        ident="vertaisbot",
-        max_request_body_size=MAX_BODY,  # a larger body is refused before it is read
-        **where,
-    )

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import sqlite3
-import threading
 import time
 import weakref
 from pathlib import Path
@@ -41,19 +37,9 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
         # Connections are cheap but each new one runs the PRAGMAs: keep enough for every thread.
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 60)
-        gate = _WRITER_GATES.setdefault(str(database or ":memory:"), threading.Lock())
-        file_gate = (
-            _FILE_GATES.setdefault(str(database), _FileGate(f"{database}-writers")) if on_disk else None
-        )
         engine = create_engine(
             url,
-            connect_args={
-                "check_same_thread": False,
-                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                "factory": type(
-                    "GatedConnection", (_GatedConnection,), {"gate": gate, "file_gate": file_gate}
-                ),
-            },
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -100,102 +86,6 @@ def _ping_if_idle(engine: Engine) -> Any:
     return ping
 
 
-_WRITER_GATES: dict[str, threading.Lock] = {}
-
-
-class _FileGate:
-    """The writers' queue across processes (the workers of bot/processes.py, the CLI): an
-    exclusive `flock` on a file beside the database, taken by the one writer of this process
-    that holds the thread gate. Waiting polls in steps of at most 2 ms, not SQLite's busy
-    handler's 100; a process that dies lets go of it at once (the kernel drops its locks)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._fd: int | None = None
-        self._pid = 0
-
-    def _file(self) -> int:
-        if self._pid != os.getpid():  # opened again after a fork: a lock is per open file
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
-        assert self._fd is not None
-        return self._fd
-
-    def acquire(self, timeout: float) -> bool:
-        try:
-            fd = self._file()
-        except OSError:
-            return False  # a read-only directory: SQLite's busy timeout decides
-        deadline = time.monotonic() + timeout
-        pause = 0.0002
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    return False
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
-
-    def release(self) -> None:
-        if self._fd is not None and self._pid == os.getpid():
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-
-_FILE_GATES: dict[str, _FileGate] = {}
-
-
-class _GatedConnection(sqlite3.Connection):
-    """A SQLite connection whose write transactions queue on a Python lock in this process and
-    on a file lock across processes.
-
-    Without them, threads that find the database locked wait in SQLite's busy handler, which
-    sleeps in growing steps (up to 100 ms each): under load a write could wait hundreds of
-    milliseconds for a lock that was free after one. Queued on the locks, the next writer starts
-    as soon as the last one commits.
-    """
-
-    gate: threading.Lock
-    file_gate: _FileGate | None
-    holding = False
-    holding_file = False
-
-    def enter_write(self) -> None:
-        # Never wait for ever (a thread with two write transactions open would deadlock):
-        # after the busy timeout go on without the gate and let SQLite decide.
-        self.holding = self.gate.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-        if self.holding and self.file_gate is not None:
-            self.holding_file = self.file_gate.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-
-    def leave_write(self) -> None:
-        if self.holding_file:
-            self.holding_file = False
-            assert self.file_gate is not None
-            self.file_gate.release()
-        if self.holding:
-            self.holding = False
-            self.gate.release()
-
-    def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            self.leave_write()
-
-    def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self.leave_write()
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self.leave_write()
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy issue BEGIN itself (see _sqlite_begin), so that a write transaction
     # takes the database lock at its start and waits out the busy timeout instead of
@@ -222,15 +112,9 @@ def _sqlite_begin(connection: Any) -> None:
     if options.get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
     else:
-        raw = connection.connection.dbapi_connection
-        if isinstance(raw, _GatedConnection):
-            raw.enter_write()
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            if isinstance(raw, _GatedConnection):
-                raw.leave_write()
-            raise
+        # SQLite serves one process (bot.config.check_credentials); its writers queue in
+        # SQLite's own busy handler, for up to SQLITE_BUSY_TIMEOUT_MS.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 READ_ONLY = "vertaisbot_read_only"

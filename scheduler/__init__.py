@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -16,6 +17,7 @@ class Job:
     name: str
     func: Callable[[], object]
     seconds: int = 60
+    at_start: bool = False  # the first tick at once, not `seconds` after the start
 
 
 def start(jobs: list[Job], timezone: str) -> BackgroundScheduler | None:
@@ -32,6 +34,7 @@ def start(jobs: list[Job], timezone: str) -> BackgroundScheduler | None:
             max_instances=1,
             coalesce=True,
             replace_existing=True,
+            **({"next_run_time": datetime.now(UTC)} if job.at_start else {}),
         )
     scheduler.start()
     log.info("scheduler started with %s", ", ".join(job.name for job in jobs))

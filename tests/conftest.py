@@ -1,5 +1,5 @@
 """Shared fixtures: the database (SQLite by default, PostgreSQL with TEST_DATABASE_URL), the fake
-Slack Web API, a controllable clock, and the real bot served over HTTP by waitress."""
+Slack Web API, a controllable clock, and the real bot served over HTTP (by waitress, in this process)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import waitress
 from slack_bolt import App
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import build_app
 from bot.config import Settings
 from bot.deps import Deps
-from bot.server import WsgiApp, create_server
+from bot.server import WsgiApp
 from models import Base, create_engine_for, make_session_factory
 from models.migrate import upgrade
 from services.catalogue.libraries import LibraryNames
@@ -179,11 +180,10 @@ def bot(
     )
     deps.library_names = LibraryNames(session_factory, ttl=0)  # nor of the library list
     app = build_app(settings, deps)
-    server = create_server(
-        WsgiApp(app, engine, SECRET),
-        "127.0.0.1",
-        0,
-        threads=settings.http_threads,
+    # In this process, so that the test drives the bot's clock: waitress, a WSGI server that
+    # serves from a thread (production's gunicorn runs the same WsgiApp in worker processes).
+    server = waitress.create_server(
+        WsgiApp(app, engine, SECRET), host="127.0.0.1", port=0, threads=settings.http_threads
     )
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()

@@ -235,8 +235,13 @@ def _sweep(
     batch: int = BATCH,
     clock: Callable[[], datetime] | None = None,
     claim_ttl: timedelta = CLAIM_TTL,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> SweepResult:
     """Claim what is due at `now`, check it, deliver it; returns what happened.
+
+    `stopping` says the process is shutting down (SIGTERM): the sweep then hands back the rest
+    of its batch at once, unclaimed, so that another process or replica sends it without waiting
+    for the claims to expire.
 
     `clock` is the wall clock that stamps and renews claims (default: `now` itself). A sweep
     stops taking new reminders from its batch once half of CLAIM_TTL has passed, and renews
@@ -265,7 +270,7 @@ def _sweep(
             delivered = None
 
     for index, reminder in enumerate(claimed):
-        if clock() - started > claim_ttl / 2:
+        if clock() - started > claim_ttl / 2 or stopping():
             with session_factory.begin() as session:
                 mark_delivered(session)
             _release_rest(session_factory, claimed[index:], token)

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ids
-from bot.__main__ import reminder_sweeper
 from bot.config import Settings
+from bot.startup import reminder_sweeper
 from models import (
     AuditEntry,
     Library,

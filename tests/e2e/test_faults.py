@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot import ids
-from bot.__main__ import reminder_sweeper
 from bot.i18n import translator
 from bot.notifier import NOTICE_EVENT, VISIT_EVENT, invite_filename, recipients
+from bot.startup import reminder_sweeper
 from bot.writeup_publisher import WRITEUP_EVENT
 from models import (
     AuditEntry,

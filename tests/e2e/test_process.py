@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -18,8 +16,6 @@ from typing import Any
 
 import pytest
 
-from bot import ids
-from tests.e2e.test_settings import settings_values
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SlackClient
 
@@ -236,141 +232,3 @@ def test_socket_mode_is_used_when_an_app_token_is_set(tmp_path, slack_api) -> No
         if process.stdout:
             process.stdout.close()
         socket_mode.close()
-
-
-def _workers(pid: int) -> list[int]:
-    try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    return state != "Z"
-
-
-def _read_until(
-    process: subprocess.Popen[str], text: str, seconds: float = 30, *, times: int = 1, already: str = ""
-) -> str:
-    """What the process has written (after `already`, which it returns too) until `text` has
-    appeared `times` times (read past its buffer)."""
-    assert process.stdout is not None
-    fd, out = process.stdout.fileno(), already.encode()
-    deadline = time.monotonic() + seconds
-    while out.count(text.encode()) < times:
-        assert time.monotonic() < deadline, out.decode(errors="replace")
-        if select.select([fd], [], [], 0.2)[0]:
-            chunk = os.read(fd, 65536)
-            assert chunk, out.decode(errors="replace")
-            out += chunk
-    return out.decode()
-
-
-def _until(check, seconds: float = 20):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-    return found
-
-
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from /proc")
-def test_http_processes_share_the_port_replace_a_dead_worker_and_stop_together(tmp_path, slack_api) -> None:
-    port = free_port()
-    slack_api.locales["U0FINN"] = "fi-FI"
-    process = start_bot(tmp_path, bot_env(tmp_path, slack_api, PORT=str(port), HTTP_PROCESSES="2"))
-    base = f"http://127.0.0.1:{port}"
-    early = ""
-    try:
-        wait_until_healthy(base, process)
-        early = _read_until(process, "2 worker processes serve")  # both have started
-        workers = _workers(process.pid)
-        assert len(workers) == 2
-        slack = SlackClient(f"{base}/slack/events", SECRET, slack_api.response_url())
-        for _ in range(6):  # new connections: the workers take turns
-            assert "Vertaisoppiminen: mitä haluat tehdä?" in slack.command("apua", user="U0FINN").said
-        # A changed language is used by every worker within seconds, though each had the person
-        # cached (in Finnish) from the commands above (the generation in the database).
-        picked = slack.suggest(ids.HOME_LIBRARY, "kuopio", user="U0FINN", callback_id=ids.SETTINGS_VIEW)
-        library = picked.json()["options"][0]["value"]
-        saved = slack.submit(ids.SETTINGS_VIEW, settings_values(library, "sv"), user="U0FINN")
-        assert saved.status == 200
-
-        def everyone_speaks_swedish() -> bool:
-            return all(
-                "Kollegialt lärande: vad vill du göra?" in slack.command("apua", user="U0FINN").said
-                for _ in range(8)
-            )
-
-        _until(everyone_speaks_swedish, seconds=5)
-
-        os.kill(workers[0], signal.SIGKILL)  # a worker dies: another takes its place and serves
-        early = _read_until(process, " serves", times=3, already=early)
-        replaced = _workers(process.pid)
-        assert len(replaced) == 2 and workers[0] not in replaced
-        for _ in range(8):
-            assert "Kollegialt lärande: vad vill du göra?" in slack.command("apua", user="U0FINN").said
-        time.sleep(0.5)  # the replacement stays up (it used to end with an error after its start)
-        assert _workers(process.pid) == replaced
-
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0
-        assert not any(_alive(pid) for pid in replaced)  # nothing is left running
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    output = early + (process.stdout.read() if process.stdout else "")
-    if process.stdout:
-        process.stdout.close()
-    assert "worker 0 ended" in output or "worker 1 ended" in output
-    assert "Traceback" not in output
-    assert output.count(" vertaisbot.request ") >= 10  # every worker writes its request log
-
-
-def test_workers_that_cannot_start_end_the_program_with_one_clear_line(tmp_path, slack_api) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=bot_env(
-            tmp_path, slack_api, SLACK_BOT_TOKEN="xoxb-revoked", HTTP_PROCESSES="3", PORT=str(free_port())
-        ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "SLACK_BOT_TOKEN" in lines[0]
-    assert "worker 0 could not start" in result.stdout  # the first worker: the others never began
-    assert "worker 1" not in result.stdout
-    assert "Traceback" not in result.stderr + result.stdout
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends the workers (prctl)")
-def test_workers_end_when_their_parent_is_killed(tmp_path, slack_api) -> None:
-    port = free_port()
-    process = start_bot(tmp_path, bot_env(tmp_path, slack_api, PORT=str(port), HTTP_PROCESSES="2"))
-    workers: list[int] = []
-    try:
-        _read_until(process, "2 worker processes serve")
-        workers = _workers(process.pid)
-        assert len(workers) == 2
-        process.kill()  # no time for the parent to stop anyone
-        process.wait()
-        _until(lambda: not any(_alive(pid) for pid in workers))  # no orphan keeps the port
-        with socket.socket() as probe:
-            assert probe.connect_ex(("127.0.0.1", port)) != 0
-    finally:
-        for pid in [process.pid, *workers]:  # nothing outlives a failed test either
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.wait()
-        if process.stdout:
-            process.stdout.close()

@@ -573,7 +573,7 @@ def test_the_largest_reminders_stay_within_block_kit_limits(world: World) -> Non
 
 
 def test_production_sweeper_uses_the_kinds_and_the_renderers(world: World, db_url: str) -> None:
-    from bot.__main__ import reminder_sweeper
+    from bot.startup import reminder_sweeper
     from tests.conftest import make_settings
 
     visit_id = world.propose(date(2026, 12, 9))

@@ -24,7 +24,7 @@ def test_scope() -> None:
 
 
 def test_a_coordinator_added_in_one_worker_counts_in_the_others_at_once(session_factory) -> None:
-    """Two worker processes' directories share one Generation (bot/processes.py): a coordinator
+    """Two directories that share one Generation (as two processes share one in the database): a coordinator
     added through one is known to the other at its next look, not after its cache's ttl."""
     from datetime import UTC, datetime
 

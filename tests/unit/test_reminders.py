@@ -325,6 +325,31 @@ def test_a_slow_sweeper_hands_back_its_batch_before_another_can_take_it(session_
     assert sorted(delivered) == sorted(set(delivered)) and len(delivered) == 4
 
 
+def test_a_sweep_told_to_stop_hands_back_the_rest_at_once(session_factory, clock) -> None:
+    """SIGTERM during a sweep (bot.startup.Running.close): the reminder being sent goes, the rest
+    are released there and then, so that another replica sends them now, not after CLAIM_TTL."""
+    start = local(2026, 11, 26, 9, 0)
+    for i in range(4):
+        plan(session_factory, start, clock(), recipient=f"U{i}", kind=f"k{i}")
+    stopping = threading.Event()
+
+    class StopsAfterOne(Recorder):
+        def deliver(self, reminder: DueReminder) -> None:
+            super().deliver(reminder)
+            stopping.set()  # the signal arrives while this one is being sent
+
+    first = StopsAfterOne()
+    result = reminders.sweep(session_factory, first, now=start, tz=TZ, stopping=stopping.is_set)
+    assert len(first.sent) == 1 and len(result.deferred) == 3
+    with session_factory() as session:
+        held = session.scalars(select(Reminder).where(Reminder.status == ReminderStatus.PENDING)).all()
+    assert len(held) == 3 and all(r.claimed_at is None and r.claim_token is None for r in held)
+    other = Recorder()
+    reminders.sweep(session_factory, other, now=start + timedelta(seconds=1), tz=TZ)  # no wait
+    assert sorted(r.id for r in first.sent + other.sent) == sorted({r.id for r in first.sent + other.sent})
+    assert len(other.sent) == 3
+
+
 # --- many sweepers -------------------------------------------------------------------------
 def _plan_many(session_factory, count: int, due: datetime, now: datetime) -> None:
     with session_factory.begin() as session:
