@@ -171,7 +171,9 @@ def test_the_images_commands_serve_in_socket_mode_and_report_their_health(
             }
         )
         ack = socket_mode.wait_for_ack("e1", timeout=20)
-        assert "Vertaisoppiminen: mitä" in json.dumps(ack["payload"], ensure_ascii=False)  # catalogues installed
+        assert "Vertaisoppiminen: mitä" in json.dumps(
+            ack["payload"], ensure_ascii=False
+        )  # catalogues installed
         output = stop(process)
     finally:
         if process.poll() is None:
