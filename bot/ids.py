@@ -15,6 +15,7 @@ OPEN_IDEAS = "open_ideas"
 OPEN_HELP = "open_help"
 # "Propose a visit to this host for this topic" (from `etsi` results); value: {"library": id, "topic": id}
 PROPOSE_HOST = "propose_host"
+ASK_TIP = "ask_tip"  # after a decline: ask the coordinators who else could teach the topic
 
 # Modals -------------------------------------------------------------------------------------
 SETTINGS_VIEW = "settings"

@@ -257,4 +257,5 @@ def visit_renderers(session_factory: sessionmaker[Session]) -> dict[str, Rendere
         kinds.WRITEUP_NAG: with_card(views.writeup_nag),
         kinds.WRITEUP_OVERDUE: with_card(views.writeup_overdue),
         kinds.TRAVEL_INVOICE: with_card(views.travel_invoice),
+        kinds.TIP_REQUEST: with_card(views.tip_request),
     }

@@ -23,7 +23,7 @@ from handlers.propose import date_of, dates_of, field_errors, notifier_of, text_
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
 from services.common.errors import DomainError, InvalidInput, NotAllowed
-from services.visits import state_machine, visit_card, visit_lists
+from services.visits import state_machine, visit_card, visit_lists, visit_reminders
 from services.visits.state_machine import AlreadyDecided
 from services.visits.visit_card import Change
 
@@ -145,6 +145,24 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     app.action(re.compile(rf"^{ids.HOST_ACCEPT}_\d+$"))(press_listener(decide("host")))
     app.action(re.compile(rf"^{ids.VISITOR_PICK}_\d+$"))(press_listener(pick))
     app.action(ids.VISIT_CANCEL)(press_listener(cancel))
+
+    @app.action(ids.ASK_TIP)
+    def on_ask_tip(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """A declined visitor asks the region's coordinators who else could teach the topic."""
+        ack()
+        t = t_of(context)
+        try:
+            visit_id, _round, _date = button_value(body)
+            asked = visit_reminders.ask_for_tip(
+                deps.session_factory, visit_id, actor=user_of(body), now=deps.now()
+            )
+        except (ValueError, KeyError):
+            tell(client, body, context, t("visits.changed"))
+            return
+        except DomainError as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            return
+        tell(client, body, context, t("visits.tip.asked" if asked else "visits.tip.nobody"))
 
     # --- buttons that open a form: check who and which state first ----------------------------
     def open_form(

@@ -113,6 +113,17 @@ def travel_invoice(reminder: DueReminder, card: VisitCard, t: Translator) -> dic
     return b.message(text, [b.section(text), b.context(t("reminders.invoice.how"))])
 
 
+def tip_request(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    """To a coordinator: a declined visitor asks who else could teach the topic."""
+    facts = _facts(card, t)
+    text = t("reminders.tip.ask", **facts)
+    blocks: list[b.Block] = [b.section(text)]
+    if card.learn:
+        blocks.append(b.section(f"*{t('reminders.field.learn')}*\n{b.escape(card.learn)}"))
+    blocks.append(b.context(t("reminders.tip.how", **facts)))
+    return b.message(text, blocks)
+
+
 def gone(reminder: DueReminder, t: Translator) -> dict[str, Any]:
     """The visit no longer exists: a short generic line (the sweep normally stops these first)."""
     text = t("reminder.generic", visit=reminder.visit_id or "-")

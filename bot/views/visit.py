@@ -245,6 +245,14 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
                     block_id=f"next_host_{choice.library_id}",
                 )
             )
+    elif card.status == VisitStatus.DECLINED:  # no other library of the region offers the topic
+        blocks.append(
+            b.section(
+                t("visits.visitor.no_next_hosts", topic=topic),
+                accessory=b.button(t("visits.button.ask_tip"), ids.ASK_TIP, _value(card)),
+                block_id=f"visit_{card.id}_tip",
+            )
+        )
     return blocks
 
 

@@ -139,6 +139,20 @@ class Change:
     outbox: visit_outbox.Owed | None = None  # what the change owes, claimed by this request
 
 
+def offering_hosts(
+    session: Session, *, visitor_library_id: int | None, topic_id: int, now: datetime
+) -> list[HostChoice]:
+    """The libraries of the visitor's region that offer the topic, as `etsi` ranks them
+    (available before full, nearer, less loaded); the visitor's own library left out."""
+    return [
+        HostChoice(match.library_id, match.library_name, match.distance_km or 0.0)
+        for match in matching.rank_hosts(
+            session, topic_id=topic_id, visitor_library_id=visitor_library_id, now=now
+        )
+        if match.in_region and match.library_id != visitor_library_id
+    ]
+
+
 def host_order(
     session: Session,
     *,
@@ -153,11 +167,7 @@ def host_order(
     home = session.get(Library, visitor_library_id) if visitor_library_id else None
     ranked: list[HostChoice] = []
     if topic_id is not None and now is not None:
-        for match in matching.rank_hosts(
-            session, topic_id=topic_id, visitor_library_id=visitor_library_id, now=now
-        ):
-            if match.in_region and match.library_id != visitor_library_id:
-                ranked.append(HostChoice(match.library_id, match.library_name, match.distance_km or 0.0))
+        ranked = offering_hosts(session, visitor_library_id=visitor_library_id, topic_id=topic_id, now=now)
     stmt = select(Library)
     if home is not None:
         stmt = stmt.where(Library.region_id == home.region_id, Library.id != home.id)
@@ -202,14 +212,10 @@ def read_card(session: Session, visit: Visit) -> VisitCard:
     ).all()
     next_hosts: tuple[HostChoice, ...] = ()
     if visit.status == VisitStatus.DECLINED:
-        order = host_order(
-            session,
-            visitor_library_id=visit.home_library_id,
-            topic_id=visit.topic_id,
-            limit=4,
-            now=visit.updated_at,
+        offering = offering_hosts(
+            session, visitor_library_id=visit.home_library_id, topic_id=visit.topic_id, now=visit.updated_at
         )
-        next_hosts = tuple(c for c in order if c.library_id != host.id)[:3]
+        next_hosts = tuple(c for c in offering if c.library_id != host.id)[:3]
     active = [d for d in visit.dates if d.active]
     desk = _desk_state(session, visit)
     return VisitCard(

@@ -49,6 +49,7 @@ DAY_BEFORE = "day_before"
 WRITEUP_NAG = "writeup_nag"
 WRITEUP_OVERDUE = "writeup_overdue"
 TRAVEL_INVOICE = "travel_invoice"
+TIP_REQUEST = "tip_request"  # a declined visitor asks the coordinators who else could teach the topic
 AFTER_CONFIRMATION = (DAY_BEFORE, WRITEUP_NAG, WRITEUP_OVERDUE, TRAVEL_INVOICE)
 DECISION_KINDS = (DECISION_NUDGE, DECISION_STUCK)
 
@@ -329,8 +330,51 @@ def kinds() -> Kinds:
     registry.register(WRITEUP_NAG, writeup_still_due)
     registry.register(WRITEUP_OVERDUE, writeup_still_due)
     registry.register(TRAVEL_INVOICE, invoice_still_due)
+    registry.register(TIP_REQUEST, tip_still_due)
     visit_outbox.register(registry)
     return registry
+
+
+# --- asking the coordinators for a tip ---------------------------------------------------------
+def ask_for_tip(session_factory: Any, visit_id: int, *, actor: str, now: datetime) -> int:
+    """After a decline, when no other library of the region offers the topic: the visitor asks
+    the region's coordinators (informaatikot) who could teach it, as the programme's page
+    advises. One direct message to each coordinator, once per visit, sent by the reminder sweep
+    in office hours; returns how many coordinators are asked (0: the region has none)."""
+    p = _policy
+    with session_factory.begin() as session:
+        visit = session.get(Visit, visit_id)
+        if visit is None:
+            raise NotFound()
+        if actor != visit.visitor_id:
+            raise NotAllowed("visits.tip.not_yours")
+        if visit.status != VisitStatus.DECLINED:
+            raise NotAllowed("visits.changed")
+        people = [c for c in coordinators_of(session, visit, p) if c != actor]
+        asked = set(
+            session.scalars(
+                select(Reminder.recipient).where(Reminder.visit_id == visit.id, Reminder.kind == TIP_REQUEST)
+            )
+        )
+        for coordinator in people:
+            if coordinator in asked:
+                continue  # a second press asks nobody twice
+            reminders.add(
+                session,
+                key=f"v{visit.id}:tip:{coordinator}",
+                kind=TIP_REQUEST,
+                recipient=coordinator,
+                due_at=now,
+                now=now,
+                tz=p.tz,
+                visit_id=visit.id,
+            )
+        return len(people)
+
+
+def tip_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
+    visit = session.get(Visit, reminder.visit_id) if reminder.visit_id else None
+    return visit is not None and visit.status == VisitStatus.DECLINED
 
 
 # --- buttons ----------------------------------------------------------------------------------

@@ -241,7 +241,10 @@ def test_a_stale_message_from_an_earlier_round_is_refused(bot: Bot) -> None:
 def test_decline_by_each_party_ends_the_visit_and_offers_next_hosts(
     bot: Bot, action_id: str, user: str, party: str
 ) -> None:
+    from tests.find_support import add_offer
+
     setup = set_up_people(bot)
+    add_offer(bot.session_factory, "tervo", [setup["topic"].key], bot.clock(), contacts=("U0TERVO",))
     visit = propose(bot, setup)
     press(bot, action_id, value(visit), user)
     view = jsonish(bot.api.wait_for("views.open")[0].body["view"])
