@@ -17,6 +17,7 @@ from bot.views.writeups import home_blocks as writeup_home_blocks
 from handlers import desk
 from handlers.context import staff_of, t_of
 from handlers.router import CommandRouter
+from services.common.workdays import local_today
 from services.ideas import writeups
 from services.people.staff import Staff
 from services.visits import visit_lists
@@ -47,7 +48,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             deps.session_factory, user_id, is_coordinator=deps.coordinator_scope(user_id)
         )
         mine = visit_lists.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
-        extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE)
+        parts = visit_lists.parts_of(deps.session_factory, user_id, today=local_today(deps.now()))
+        extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE, parts=parts)
         with deps.session_factory() as session:
             extra = writeup_home_blocks(writeups.to_submit_for(session, user_id, deps.now()), t) + extra
         extra = desk.home_blocks(deps, user_id, t) + extra

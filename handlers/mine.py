@@ -15,6 +15,7 @@ from bot.views.visit import mine_message
 from handlers.context import t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
+from services.common.workdays import local_today
 from services.visits import visit_lists
 
 PAGE_SIZE = 10
@@ -26,7 +27,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             deps.session_factory, user_id, is_coordinator=deps.coordinator_scope(user_id)
         )
         mine = visit_lists.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
-        return mine_message(waiting, mine, t_of(context))
+        parts = visit_lists.parts_of(deps.session_factory, user_id, today=local_today(deps.now()))
+        return mine_message(waiting, mine, t_of(context), parts=parts)
 
     def on_subcommand(inv: Invocation) -> None:
         inv.ack(render(inv.user_id, inv.context, 0))

@@ -4,6 +4,7 @@ card, short notices, and the visit lists of App Home and `omat`. All pure: (data
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -324,22 +325,30 @@ def next_step(line: VisitLine, t: Translator) -> str:
     return t("visits.next.cancelled")
 
 
-def line_text(line: VisitLine, t: Translator, *, mine: bool) -> str:
-    day = line.chosen_date or line.first_date
-    head = t(
+def line_head(line: VisitLine, t: Translator) -> str:
+    """A list row's first line: topic, host library, date, status."""
+    return t(
         "visits.line",
         topic=b.escape(line.topic(t.lang)),
         host=b.escape(line.host_library_name),
-        date=day_text(day, t),
+        date=day_text(line.chosen_date or line.first_date, t),
         status=t(f"visits.status.{line.status.value}"),
     )
+
+
+def line_text(line: VisitLine, t: Translator, *, mine: bool) -> str:
+    head = line_head(line, t)
     if mine:
         return f"{head}\n{next_step(line, t)}"
     return f"{head}\n{t(f'visits.waiting_as.{line.waiting_as}', visitor=f'<@{line.visitor_id}>')}"
 
 
-def visit_list_blocks(waiting: Page, mine: Page, t: Translator, *, page_action: str) -> list[b.Block]:
-    """'Waiting for my decision' and 'my visits' (one page, newest first). At most 27 blocks."""
+def visit_list_blocks(
+    waiting: Page, mine: Page, t: Translator, *, page_action: str, parts: Sequence[tuple[str, Page]] = ()
+) -> list[b.Block]:
+    """'Waiting for my decision', 'my visits' (one page, newest first), then each of `parts`
+    that has visits: (title key, page), such as the visits to my library and my staff's. At most
+    27 blocks, and 7 for each part."""
     blocks: list[b.Block] = [b.header(t("visits.list.waiting"))]
     if waiting.lines:
         blocks += [b.section(line_text(line, t, mine=False)) for line in waiting.lines[:10]]
@@ -351,7 +360,7 @@ def visit_list_blocks(waiting: Page, mine: Page, t: Translator, *, page_action: 
     blocks.append(b.header(t("visits.list.mine")))
     if not mine.lines:
         blocks.append(b.context(t("visits.list.no_visits")))
-        return blocks
+        return blocks + _parts(parts, t)
     blocks += [b.section(line_text(line, t, mine=True)) for line in mine.lines[:10]]
     first = mine.page * mine.page_size + 1
     blocks.append(
@@ -364,11 +373,27 @@ def visit_list_blocks(waiting: Page, mine: Page, t: Translator, *, page_action: 
         paging.append(b.button(t("visits.list.older"), f"{page_action}_next", str(mine.page + 1)))
     if paging:
         blocks.append(b.actions(*paging, block_id=f"{page_action}_paging"))
+    return blocks + _parts(parts, t)
+
+
+def _parts(parts: Sequence[tuple[str, Page]], t: Translator) -> list[b.Block]:
+    blocks: list[b.Block] = []
+    for title, page in parts:
+        if not page.lines:
+            continue
+        blocks.append(b.header(t(title)))
+        for line in page.lines[:5]:
+            who = t("visits.list.visitor", visitor=f"<@{line.visitor_id}>")
+            blocks.append(b.section(f"{line_head(line, t)}\n{who}"))
+        if page.total > len(page.lines[:5]):
+            blocks.append(b.context(t("visits.list.more_waiting", count=page.total - len(page.lines[:5]))))
     return blocks
 
 
-def mine_message(waiting: Page, mine: Page, t: Translator) -> dict[str, Any]:
-    blocks = visit_list_blocks(waiting, mine, t, page_action=ids.MINE_PAGE)
+def mine_message(
+    waiting: Page, mine: Page, t: Translator, *, parts: Sequence[tuple[str, Page]] = ()
+) -> dict[str, Any]:
+    blocks = visit_list_blocks(waiting, mine, t, page_action=ids.MINE_PAGE, parts=parts)
     body = b.message(t("visits.list.mine"), blocks)
     body["response_type"] = "ephemeral"
     return body

@@ -129,6 +129,62 @@ def waiting_for(
     return Page(lines, total, 0, limit)
 
 
+def to_my_library(
+    session_factory: sessionmaker[Session], user_id: str, *, today: date, limit: int = 5
+) -> Page:
+    """Visits to the libraries where the user is a contact (not their own trips), upcoming first."""
+    libraries_of = select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id)
+    return _part(
+        session_factory,
+        and_(Visit.host_library_id.in_(libraries_of), Visit.visitor_id != user_id),
+        today,
+        limit,
+    )
+
+
+def of_my_staff(session_factory: sessionmaker[Session], user_id: str, *, today: date, limit: int = 5) -> Page:
+    """Visits of the people the user is the supervisor of, upcoming first."""
+    return _part(
+        session_factory, and_(Visit.supervisor_id == user_id, Visit.visitor_id != user_id), today, limit
+    )
+
+
+def parts_of(session_factory: sessionmaker[Session], user_id: str, *, today: date) -> list[tuple[str, Page]]:
+    """The user's other parts in visits, as (title key, page): visits to their library, their
+    staff's visits. Empty pages are left for the view to skip."""
+    return [
+        ("visits.list.to_my_library", to_my_library(session_factory, user_id, today=today)),
+        ("visits.list.my_staff", of_my_staff(session_factory, user_id, today=today)),
+    ]
+
+
+SHOWN_STATUSES = (VisitStatus.PROPOSED, VisitStatus.CONFIRMED)
+PART_CANDIDATES = 200  # the newest this many are ordered (a person's part is far smaller)
+
+
+def _part(session_factory: sessionmaker[Session], where, today: date, limit: int) -> Page:  # noqa: ANN001
+    """Open visits (proposed or agreed) matching `where`: the coming ones by date, nearest first,
+    then those whose date has passed, latest first."""
+    where = and_(where, Visit.status.in_(SHOWN_STATUSES))
+    with session_factory() as session:  # one statement: the total is that of the candidates
+        stmt = (
+            _line_query()
+            .where(where)
+            .order_by(Visit.created_at.desc(), Visit.id.desc())
+            .limit(PART_CANDIDATES)
+        )
+        lines = _lines(session, stmt)
+    total = len(lines)
+
+    def order(line: VisitLine) -> tuple[int, int]:
+        day = line.chosen_date or line.first_date
+        if day is None:
+            return (1, 0)
+        return (0, day.toordinal()) if day >= today else (1, -day.toordinal())
+
+    return Page(sorted(lines, key=order)[:limit], total, 0, limit)
+
+
 def waiting_for_funding(
     session_factory: sessionmaker[Session], region_id: int, *, limit: int = 50
 ) -> list[int]:

@@ -124,3 +124,88 @@ def test_coordinator_home_lists_funding_waiting(bot: Bot) -> None:
     view = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
     text = text_of({"blocks": view["blocks"]})
     assert "Waiting for my decision" in text and "Funding decision" in text
+
+
+def test_host_contact_and_supervisor_see_their_part_upcoming_first(bot: Bot) -> None:
+    """A host contact with visits to their library and a supervisor whose staff have visits see
+    them in sections of their own, in App Home and in `omat` (they used to see only "no visits")."""
+    from services.common.workdays import local_today
+    from tests.e2e.visit_helpers import HOST2, STRANGER
+
+    setup = set_up_people(bot)
+    today = local_today(bot.clock())
+    now = bot.clock()
+    days = {
+        "later": today + timedelta(days=30),
+        "soon": today + timedelta(days=3),
+        "past": today - timedelta(days=9),
+    }
+    with bot.session_factory.begin() as session:
+        for name, day in days.items():
+            session.add(
+                Visit(
+                    visitor_id=VISITOR,
+                    home_library_id=setup["home"].id,
+                    host_library_id=setup["host"].id,
+                    topic_id=setup["topic"].id,
+                    learn=name,
+                    length="day",
+                    travel_mode="car",
+                    supervisor_id=SUPERVISOR,
+                    note_to_host="",
+                    status=VisitStatus.CONFIRMED,
+                    supervisor_state=PartyState.APPROVED,
+                    host_state=PartyState.APPROVED,
+                    funding_state=PartyState.APPROVED,
+                    chosen_date=day,
+                    created_at=now,
+                    updated_at=now,
+                    dates=[VisitDate(day=day, source="visitor", active=True)],
+                )
+            )
+    from services.people import staff
+
+    for person in (HOST2, SUPERVISOR, STRANGER):  # each has chosen a home library before
+        bot.api.locales[person] = "fi-FI"
+        staff.update_settings(
+            bot.session_factory,
+            person,
+            home_library_id=setup["home"].id,
+            language=None,
+            now=now,
+            default_language="fi",
+        )
+
+    def part(body: dict[str, Any], title: str) -> list[str]:
+        """The section lines under the header `title`."""
+        lines, inside = [], False
+        for block in jsonish(body["blocks"]):
+            if block["type"] == "header":
+                inside = block["text"]["text"] == title
+            elif inside and block["type"] == "section":
+                lines.append(block["text"]["text"])
+        return lines
+
+    from bot.i18n import translator
+    from bot.views.formatting import day_text
+
+    t = translator("fi")
+    expected = [day_text(days[n], t) for n in ("soon", "later", "past")]
+    host_mine = bot.slack.command("omat", user=HOST2).json()
+    check_message(host_mine)
+    lines = part(host_mine, "Vierailut kirjastoonne")
+    assert [next(d for d in expected if d in line) for line in lines] == expected  # upcoming first
+    assert all(f"<@{VISITOR}>" in line for line in lines)
+    assert not part(host_mine, "Henkilöstösi vierailut")
+
+    boss_mine = bot.slack.command("omat", user=SUPERVISOR).json()
+    assert len(part(boss_mine, "Henkilöstösi vierailut")) == 3
+    assert not part(boss_mine, "Vierailut kirjastoonne")
+
+    bot.slack.home_opened(HOST2)
+    home = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
+    check_view(home)
+    assert len(part(home, "Vierailut kirjastoonne")) == 3
+
+    stranger = bot.slack.command("omat", user=STRANGER).json()
+    assert not part(stranger, "Vierailut kirjastoonne") and not part(stranger, "Henkilöstösi vierailut")
