@@ -12,7 +12,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 
-from bot.authenticity import RequestGate
+from bot.authenticity import MAX_BODY, RequestGate
 from bot.payload_shape import well_formed
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,8 @@ class WsgiApp:
         if path == "/slack/events":
             if method != "POST":
                 return _json(start_response, "405 Method Not Allowed", {"error": "use POST"})
+            if _too_long(environ):  # refused before a byte of it is read, whatever the server
+                return _json(start_response, "413 Content Too Large", {"error": "body too large"})
             body = self.gate.admit(environ)
             if body is None:  # forged, stale or malformed: Bolt never sees it
                 return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
@@ -55,6 +57,11 @@ class WsgiApp:
             log.warning("health check: database does not answer", exc_info=True)
             return _json(start_response, "503 Service Unavailable", {"status": "database unavailable"})
         return _json(start_response, "200 OK", {"status": "ok"})
+
+
+def _too_long(environ: dict[str, Any]) -> bool:
+    raw = str(environ.get("CONTENT_LENGTH") or "0")
+    return raw.isdigit() and int(raw) > MAX_BODY
 
 
 def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> Iterable[bytes]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 import urllib.request
@@ -218,13 +219,28 @@ class GunicornServer(BaseApplication):
             raise AppImportError(str(exc)) from None
         return WsgiApp(self.running.app, self.running.engine, self.settings.signing_secret)
 
-    def post_fork(self, _server: Any, _worker: Any) -> None:
+    def post_fork(self, server: Any, _worker: Any) -> None:
+        end_with_parent(server.pid)
         request_log.write_in_background(logging.getLogger().handlers)
 
     def worker_exit(self, _server: Any, _worker: Any) -> None:
         if self.running is not None:
             self.running.close(CLOSE_WITHIN)
         request_log.stop_background()
+
+
+def end_with_parent(parent: int) -> None:
+    """On Linux, the kernel ends this worker the moment its master dies (a SIGKILL, the OOM
+    killer), so that no orphan keeps serving the port that a restarted bot must bind; gunicorn
+    alone would notice only at the worker's next look at its parent."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the master died before the line above
+        os._exit(1)
 
 
 # --- python -m bot health ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_app
+from bot.authenticity import MAX_BODY
 from bot.config import Settings
 from bot.deps import Deps
 from bot.server import WsgiApp
@@ -183,7 +184,11 @@ def bot(
     # In this process, so that the test drives the bot's clock: waitress, a WSGI server that
     # serves from a thread (production's gunicorn runs the same WsgiApp in worker processes).
     server = waitress.create_server(
-        WsgiApp(app, engine, SECRET), host="127.0.0.1", port=0, threads=settings.http_threads
+        WsgiApp(app, engine, SECRET),
+        host="127.0.0.1",
+        port=0,
+        threads=settings.http_threads,
+        max_request_body_size=MAX_BODY,  # waitress reads a body before the app sees it
     )
     thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
     thread.start()

@@ -278,3 +278,35 @@ def test_sigterm_in_socket_mode_acks_what_is_under_way_then_exits_0(tmp_path, sl
             process.stdout.close()
         socket_mode.close()
     assert "Traceback" not in output
+
+
+def test_a_body_larger_than_slack_sends_is_refused_by_the_production_server_before_it_is_read(
+    tmp_path, slack_api
+) -> None:
+    """gunicorn hands the app the request as its headers arrive: an 8 MiB body gets 413 after
+    its first kilobyte, without the rest being read (the tests' in-process server refuses it
+    itself, tests/e2e/test_fuzz.py)."""
+    import http.client
+
+    port = free_port()
+    process = start_bot(tmp_path, bot_env(tmp_path, slack_api, PORT=str(port)))
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.putrequest("POST", "/slack/events")
+        connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+        connection.putheader("Content-Length", str(8 << 20))
+        connection.endheaders()
+        connection.send(b"payload=" + b"x" * 1024)
+        started = time.monotonic()
+        reply = connection.getresponse()
+        assert reply.status == 413
+        assert time.monotonic() - started < 2
+        connection.close()
+        _stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
