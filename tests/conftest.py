@@ -205,6 +205,7 @@ def bot(
     )
     server.close()
     thread.join(timeout=5)
+    server.task_dispatcher.shutdown()  # waitress's close() leaves its request threads running
     # Let the listeners' work after their acks end here, so that none of it reaches the fake
     # Slack API during the next test (Bolt keeps its executor on the listener runner).
     app.listener_pool.shutdown(wait=True)
