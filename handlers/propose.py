@@ -36,7 +36,15 @@ def notifier_of(deps: Deps) -> VisitNotifier:
 
 
 def field_errors(t: Any, exc: InvalidInput, blocks: dict[str, str]) -> dict[str, str]:
-    return {blocks.get(name, name): t(key, **params) for name, (key, params) in exc.fields.items()}
+    return {blocks.get(name, name): t(key, **_named(t, params)) for name, (key, params) in exc.fields.items()}
+
+
+def _named(t: Any, params: dict[str, object]) -> dict[str, object]:
+    """A `weekdays` parameter (numbers, 0 = Monday) named in the user's language."""
+    days = params.get("weekdays")
+    if not isinstance(days, list):
+        return params
+    return {**params, "weekdays": ", ".join(t(f"weekday.short.{day}") for day in days)}
 
 
 # Reading view state ---------------------------------------------------------------------------

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import (
+    HostOffer,
     Library,
     PartyState,
     Topic,
@@ -20,6 +21,7 @@ from models import (
     Visit,
     VisitDate,
     VisitStatus,
+    offer_topics,
 )
 from services.catalogue import libraries
 from services.common import audit, money, workdays
@@ -112,10 +114,16 @@ def check_dates(
     today: date,
     required: bool = True,
     months_ahead: int = workdays.MONTHS_AHEAD,
+    length: str | None = None,
+    topic_id: int | None = None,
 ) -> tuple[list[date], dict[str, tuple[str, dict[str, object]]]]:
+    """The good dates and the field errors (`date_1`...). Every day of the visit counts: a
+    two-day visit's second day too must be a working day on which the host is open. A host
+    whose offer of the topic names its weekdays takes visitors on those only."""
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     good: list[date] = []
     seen: set[date] = set()
+    weekdays = offered_weekdays(session, host_library_id, topic_id)
     for i, day in enumerate(days[:MAX_DATES], start=1):
         name = f"date_{i}"
         if day is None:
@@ -123,10 +131,17 @@ def check_dates(
         problem = workdays.why_not(day, today=today, months_ahead=months_ahead)
         if problem is None and day in seen:
             problem = ("visits.error.date_duplicate", {})
+        if problem is None and weekdays is not None and not weekdays & (1 << day.weekday()):
+            problem = ("visits.error.date_weekday", {"weekdays": weekday_numbers(weekdays)})
         if problem is None and host_library_id is not None:
-            period = libraries.closed_period_on(session, host_library_id, day)
-            if period is not None:
-                problem = ("visits.error.date_closed", {"until": period.ends_on.isoformat()})
+            problem = _closed(session, host_library_id, day)
+        if problem is None and length == "two_days":
+            second = day + timedelta(days=1)
+            why = workdays.why_not(second, today=today, months_ahead=months_ahead)
+            if why is None and host_library_id is not None:
+                why = _closed(session, host_library_id, second)
+            if why is not None:
+                problem = ("visits.error.second_day", {"day": f"{second.day}.{second.month}."})
         seen.add(day)
         if problem is None:
             good.append(day)
@@ -135,6 +150,38 @@ def check_dates(
     if required and not good and not errors:
         errors["date_1"] = ("visits.error.date_missing", {})
     return good, errors
+
+
+def _closed(session: Session, library_id: int, day: date) -> tuple[str, dict[str, object]] | None:
+    period = libraries.closed_period_on(session, library_id, day)
+    if period is None:
+        return None
+    return ("visits.error.date_closed", {"until": period.ends_on.isoformat()})
+
+
+def offered_weekdays(session: Session, library_id: int | None, topic_id: int | None) -> int | None:
+    """The weekdays (bit 0 = Monday) on which the library's offers of the topic take visitors,
+    or None when it offers no such thing (any working day then)."""
+    if library_id is None or topic_id is None:
+        return None
+    masks = list(
+        session.scalars(
+            select(HostOffer.weekdays)
+            .join(offer_topics, offer_topics.c.offer_id == HostOffer.id)
+            .where(HostOffer.library_id == library_id, offer_topics.c.topic_id == topic_id)
+        )
+    )
+    if not masks:
+        return None
+    union = 0
+    for mask in masks:
+        union |= mask
+    return union & 0b11111 or None
+
+
+def weekday_numbers(mask: int) -> list[int]:
+    """The weekdays of a mask (0 = Monday), for the message to name in the user's language."""
+    return [day for day in range(5) if mask & (1 << day)]
 
 
 def parse_money(
@@ -194,6 +241,8 @@ def propose(
             host_library_id=host.id if host else None,
             today=today,
             months_ahead=months_ahead,
+            length=form.length,
+            topic_id=topic.id if topic else None,
         )
         errors.update(date_errors)
         if form.length not in LENGTHS:

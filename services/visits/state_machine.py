@@ -134,6 +134,8 @@ def counter(
             host_library_id=visit.host_library_id,
             today=workdays.local_today(now),
             months_ahead=months_ahead,
+            length=visit.length,
+            topic_id=visit.topic_id,
         )
         if errors:
             raise InvalidInput(errors)
@@ -220,6 +222,8 @@ def move(
             host_library_id=visit.host_library_id,
             today=workdays.local_today(now),
             months_ahead=months_ahead,
+            length=visit.length,
+            topic_id=visit.topic_id,
         )
         if not errors and good and good[0] == visit.chosen_date:
             errors["date_1"] = ("visits.error.date_same", {})

@@ -228,3 +228,80 @@ def test_host_picker_puts_libraries_offering_the_topic_first(bot: Bot) -> None:
     assert names[:2] == ["Varkauden kirjasto", "Savonlinnan kirjasto"]
     assert names[2] == "Jynkän kirjasto"  # then the rest of the region, nearest first
     assert str(setup["home"].id) not in [o["value"] for o in options]
+
+
+def _next(weekday: int, bot: Bot, *, after: int = 7) -> str:
+    """The first date of `weekday` (0 = Monday), at least `after` days after the bot's today,
+    that is a working day followed by another (a Friday: followed by its Saturday)."""
+    from datetime import timedelta
+
+    from services.common import workdays
+
+    day = workdays.local_today(bot.clock()) + timedelta(days=after)
+    while not (
+        day.weekday() == weekday
+        and workdays.is_working_day(day)
+        and (weekday == 4 or workdays.is_working_day(day + timedelta(days=1)))
+    ):
+        day += timedelta(days=1)
+    return day.isoformat()
+
+
+def test_a_two_day_visit_needs_two_working_days_refused_on_a_friday_accepted_tuesday(bot: Bot) -> None:
+    from tests.fakes.slack_requests import select_value
+
+    setup = set_up_people(bot)
+    friday, tuesday = _next(4, bot), _next(1, bot)
+    values = proposal_values(setup["topic"].id, setup["host"].id, dates=(friday, None, None))
+    values[ids.PROPOSE_LENGTH] = {ids.PROPOSE_LENGTH: select_value("two_days")}
+    errors = bot.slack.submit(ids.PROPOSE_VIEW, values).json()["errors"]
+    assert "toinen päivä" in errors[f"{ids.PROPOSE_DATE}_1"]  # its second day is a Saturday
+    assert count(bot.session_factory, Visit) == 0
+
+    values = proposal_values(setup["topic"].id, setup["host"].id, dates=(tuesday, None, None))
+    values[ids.PROPOSE_LENGTH] = {ids.PROPOSE_LENGTH: select_value("two_days")}
+    reply = bot.slack.submit(ids.PROPOSE_VIEW, values).json()
+    assert reply["response_action"] == "update", reply
+    with bot.session_factory() as session:
+        visit = session.query(Visit).one()
+        assert visit.length == "two_days"
+
+
+def test_a_second_day_in_the_hosts_closed_period_is_refused(bot: Bot) -> None:
+    from datetime import date, timedelta
+
+    from models import ClosedPeriod
+    from tests.fakes.slack_requests import select_value
+
+    setup = set_up_people(bot)
+    tuesday = date.fromisoformat(_next(1, bot))
+    with bot.session_factory.begin() as session:  # closed from the Wednesday on
+        wednesday = tuesday + timedelta(days=1)
+        session.add(ClosedPeriod(library_id=setup["host"].id, starts_on=wednesday, ends_on=wednesday))
+    values = proposal_values(setup["topic"].id, setup["host"].id, dates=(tuesday.isoformat(), None, None))
+    values[ids.PROPOSE_LENGTH] = {ids.PROPOSE_LENGTH: select_value("two_days")}
+    errors = bot.slack.submit(ids.PROPOSE_VIEW, values).json()["errors"]
+    assert "toinen päivä" in errors[f"{ids.PROPOSE_DATE}_1"]
+    assert count(bot.session_factory, Visit) == 0
+
+
+def test_a_monday_only_offer_refuses_a_friday_in_the_users_language(bot: Bot) -> None:
+    from sqlalchemy import select
+
+    from models import Library
+    from tests.find_support import add_offer
+
+    setup = set_up_people(bot, visitor_lang="en-US")
+    with bot.session_factory() as session:
+        host_key = session.scalar(select(Library.key).where(Library.id == setup["host"].id))
+    add_offer(
+        bot.session_factory, host_key, [setup["topic"].key], bot.clock(), contacts=(HOST1,), weekdays=0b00001
+    )
+    values = proposal_values(setup["topic"].id, setup["host"].id, dates=(_next(4, bot), _next(0, bot), None))
+    errors = bot.slack.submit(ids.PROPOSE_VIEW, values).json()["errors"]
+    assert (
+        errors[f"{ids.PROPOSE_DATE}_1"]
+        == "The host library takes visitors for this topic on these days only: Mon."
+    )
+    assert f"{ids.PROPOSE_DATE}_2" not in errors  # the Monday is fine
+    assert count(bot.session_factory, Visit) == 0

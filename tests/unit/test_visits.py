@@ -193,10 +193,16 @@ def test_second_decision_is_refused_and_names_who_decided(
 def test_decline_ends_the_visit_and_suggests_next_hosts(
     session_factory: sessionmaker[Session], world: dict[str, int]
 ) -> None:
+    from tests.find_support import add_offer
+
+    with session_factory() as s:
+        topic_key = s.scalar(select(Topic.key).where(Topic.id == world["topic"]))
+    for key in ("tervo", "rantasalmi", "siilinjarvi", "varkaus"):  # four offer the topic
+        add_offer(session_factory, key, [topic_key], HELSINKI_NOON, contacts=(f"U0{key.upper()[:6]}",))
     card = propose(session_factory, world).card
     change = decide(session_factory, card.id, "supervisor", BOSS, approve=False, reason="Kiire")
     assert change.card.status == VisitStatus.DECLINED and change.invite is None
-    assert 0 < len(change.card.next_hosts) <= 3
+    assert len(change.card.next_hosts) == 3  # the best three of those that offer the topic
     assert world["host"] not in [h.library_id for h in change.card.next_hosts]
     with pytest.raises(AlreadyDecided):
         decide(session_factory, card.id, "funding", COORD)
