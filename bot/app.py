@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,20 +46,10 @@ class VertaisApp(App):
 
     replay_cache: replays.Replays | None = None
     listener_pool: ThreadPoolExecutor | None = None  # the listener_executor given to Bolt
-    in_flight = 0  # requests being dispatched now (until their answer is chosen)
-    _quiet = threading.Condition()
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Until no request is being dispatched (at shutdown: the answers under way go out
-        before the connection closes); False if some still were after `timeout` seconds."""
-        with self._quiet:
-            return self._quiet.wait_for(lambda: self.in_flight == 0, timeout)
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
         response: BoltResponse | None = None
-        with self._quiet:
-            self.in_flight += 1
         try:
             answered = super().dispatch(req)
             acked = req.context.get("ack")
@@ -73,9 +62,6 @@ class VertaisApp(App):
             if self.replay_cache is not None:
                 replays.finish(self.replay_cache, req, response)
             log_request(req, response, (time.perf_counter() - started) * 1000)
-            with self._quiet:
-                self.in_flight -= 1
-                self._quiet.notify_all()
 
 
 def make_client(settings: Settings) -> WebClient:

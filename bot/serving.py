@@ -33,6 +33,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.errors import AppImportError
 from gunicorn.glogging import Logger
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
 from bot import request_log
@@ -61,9 +62,32 @@ def run(settings: Settings) -> int:
 # --- Socket Mode ------------------------------------------------------------------------------
 
 
-def run_socket_mode(settings: Settings) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+class SocketModeServer(SocketModeHandler):
+    """Bolt's Socket Mode handler, counting the envelopes it is handling (the dispatch and the
+    ack sent back), so that a stop waits for those acks before it closes the connection."""
 
+    def __init__(self, app: Any, app_token: str) -> None:
+        super().__init__(app, app_token)
+        self.busy = 0
+        self.quiet = threading.Condition()
+
+    def handle(self, client: Any, req: Any) -> None:
+        with self.quiet:
+            self.busy += 1
+        try:
+            super().handle(client, req)
+        finally:
+            with self.quiet:
+                self.busy -= 1
+                self.quiet.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until no envelope is being handled; False if some still were after `timeout` s."""
+        with self.quiet:
+            return self.quiet.wait_for(lambda: self.busy == 0, timeout)
+
+
+def run_socket_mode(settings: Settings) -> int:
     try:
         running = start(settings)
     except ConfigError as exc:
@@ -72,7 +96,7 @@ def run_socket_mode(settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     assert settings.slack_app_token is not None
-    handler = SocketModeHandler(running.app, settings.slack_app_token.get_secret_value())
+    handler = SocketModeServer(running.app, settings.slack_app_token.get_secret_value())
     try:
         handler.connect()
     except SlackApiError as exc:
@@ -88,7 +112,7 @@ def run_socket_mode(settings: Settings) -> int:
         pass
     log.info("stopping: answering what is under way")
     heartbeat.stop()
-    running.app.wait_idle(STOP_WITHIN - CLOSE_WITHIN - 2)  # the acks under way go out first
+    handler.wait_idle(STOP_WITHIN - CLOSE_WITHIN - 2)  # the acks under way go out first
     handler.close()
     running.close(CLOSE_WITHIN)
     log.info("stopped")
