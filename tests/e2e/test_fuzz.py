@@ -290,12 +290,13 @@ def test_a_visit_id_beyond_a_bigint_or_of_another_shape_is_a_changed_visit(
     assert decisions(bot.session_factory) == []
 
 
-def test_a_body_larger_than_slack_sends_is_refused_before_it_is_read(bot: Bot) -> None:
-    """An 8 MiB body: the server answers 413 after its first kilobyte, without reading the rest."""
+def assert_oversized_body_refused_unread(url: str) -> None:
+    """An 8 MiB body to `url`: the server answers 413 after its first kilobyte, within 2 s,
+    without reading the rest."""
     import http.client
     from urllib.parse import urlsplit
 
-    where = urlsplit(bot.slack.url)
+    where = urlsplit(url)
     connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=5)
     connection.putrequest("POST", where.path or "/slack/events")
     connection.putheader("Content-Type", "application/x-www-form-urlencoded")
@@ -307,3 +308,8 @@ def test_a_body_larger_than_slack_sends_is_refused_before_it_is_read(bot: Bot) -
     assert reply.status == 413
     assert time.monotonic() - started < 2
     connection.close()
+
+
+def test_a_body_larger_than_slack_sends_is_refused_before_it_is_read(bot: Bot) -> None:
+    """An 8 MiB body: the server answers 413 after its first kilobyte, without reading the rest."""
+    assert_oversized_body_refused_unread(bot.slack.url)

@@ -22,6 +22,29 @@ def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
     settle(bot)
 
 
+def visit_row(
+    setup: dict[str, Any], day: date, *, status: VisitStatus, state: PartyState, **kw: Any
+) -> Visit:
+    """A visit of VISITOR (supervisor SUPERVISOR) to the setup's host on `day`, every party in
+    `state`; `learn`, `chosen_date`, `created_at` and `updated_at` from `kw`."""
+    return Visit(
+        visitor_id=VISITOR,
+        home_library_id=setup["home"].id,
+        host_library_id=setup["host"].id,
+        topic_id=setup["topic"].id,
+        length="day",
+        travel_mode="car",
+        supervisor_id=SUPERVISOR,
+        note_to_host="",
+        status=status,
+        supervisor_state=state,
+        host_state=state,
+        funding_state=state,
+        dates=[VisitDate(day=day, source="visitor", active=True)],
+        **kw,
+    )
+
+
 def many_visits(bot: Bot, setup: dict[str, Any], n: int = 200) -> None:
     statuses = [VisitStatus.PROPOSED, VisitStatus.CONFIRMED, VisitStatus.DECLINED, VisitStatus.CANCELLED]
     now = bot.clock()
@@ -29,24 +52,15 @@ def many_visits(bot: Bot, setup: dict[str, Any], n: int = 200) -> None:
         for i in range(n):
             day = date(2026, 12, 1) + timedelta(days=i % 20)
             session.add(
-                Visit(
-                    visitor_id=VISITOR,
-                    home_library_id=setup["home"].id,
-                    host_library_id=setup["host"].id,
-                    topic_id=setup["topic"].id,
-                    learn=f"Asia {i} " + "x" * 1400,
-                    length="day",
-                    travel_mode="car",
-                    supervisor_id=SUPERVISOR,
-                    note_to_host="",
+                visit_row(
+                    setup,
+                    day,
                     status=statuses[i % 4],
-                    supervisor_state=PartyState.PENDING,
-                    host_state=PartyState.PENDING,
-                    funding_state=PartyState.PENDING,
+                    state=PartyState.PENDING,
+                    learn=f"Asia {i} " + "x" * 1400,
                     chosen_date=day if i % 4 == 1 else None,
                     created_at=now - timedelta(minutes=n - i),
                     updated_at=now,
-                    dates=[VisitDate(day=day, source="visitor", active=True)],
                 )
             )
 
@@ -143,24 +157,15 @@ def test_host_contact_and_supervisor_see_their_part_upcoming_first(bot: Bot) -> 
     with bot.session_factory.begin() as session:
         for name, day in days.items():
             session.add(
-                Visit(
-                    visitor_id=VISITOR,
-                    home_library_id=setup["home"].id,
-                    host_library_id=setup["host"].id,
-                    topic_id=setup["topic"].id,
-                    learn=name,
-                    length="day",
-                    travel_mode="car",
-                    supervisor_id=SUPERVISOR,
-                    note_to_host="",
+                visit_row(
+                    setup,
+                    day,
                     status=VisitStatus.CONFIRMED,
-                    supervisor_state=PartyState.APPROVED,
-                    host_state=PartyState.APPROVED,
-                    funding_state=PartyState.APPROVED,
+                    state=PartyState.APPROVED,
+                    learn=name,
                     chosen_date=day,
                     created_at=now,
                     updated_at=now,
-                    dates=[VisitDate(day=day, source="visitor", active=True)],
                 )
             )
     from services.people import staff

@@ -83,6 +83,17 @@ def _stop(process: subprocess.Popen[str]) -> float:
     return time.monotonic() - asked
 
 
+def _refused(cwd: Path, env: dict[str, str]) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """`python -m bot` that must end at once with exit code 2 and one line on stderr: that line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0], result
+
+
 def _health(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "health"], cwd=cwd, env=env, capture_output=True, text=True, timeout=30
@@ -145,42 +156,23 @@ def test_http_processes_share_the_port_replace_a_dead_worker_and_stop_together(
 
 
 def test_several_processes_on_sqlite_end_with_one_clear_line(tmp_path, slack_api) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=bot_env(tmp_path, slack_api, HTTP_PROCESSES="2", PORT=str(free_port())),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "HTTP_PROCESSES=2 needs PostgreSQL" in lines[0]
+    line, _ = _refused(tmp_path, bot_env(tmp_path, slack_api, HTTP_PROCESSES="2", PORT=str(free_port())))
+    assert "HTTP_PROCESSES=2 needs PostgreSQL" in line
     assert not (tmp_path / "bot.sqlite3").exists()  # refused before anything was touched
 
 
 @pytest.mark.postgres
 def test_workers_that_cannot_start_end_the_program_with_one_clear_line(tmp_path, slack_api, db_url) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=bot_env(
-            tmp_path,
-            slack_api,
-            SLACK_BOT_TOKEN="xoxb-revoked",
-            HTTP_PROCESSES="3",
-            PORT=str(free_port()),
-            DATABASE_URL=db_url,
-        ),
-        capture_output=True,
-        text=True,
-        timeout=60,
+    env = bot_env(
+        tmp_path,
+        slack_api,
+        SLACK_BOT_TOKEN="xoxb-revoked",
+        HTTP_PROCESSES="3",
+        PORT=str(free_port()),
+        DATABASE_URL=db_url,
     )
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "SLACK_BOT_TOKEN" in lines[0]
+    line, result = _refused(tmp_path, env)
+    assert "SLACK_BOT_TOKEN" in line
     assert "Booting worker" not in result.stdout  # checked once, before any worker was started
     assert "Traceback" not in result.stderr + result.stdout
 
@@ -286,23 +278,13 @@ def test_a_body_larger_than_slack_sends_is_refused_by_the_production_server_befo
     """gunicorn hands the app the request as its headers arrive: an 8 MiB body gets 413 after
     its first kilobyte, without the rest being read (the tests' in-process server refuses it
     itself, tests/e2e/test_fuzz.py)."""
-    import http.client
+    from tests.e2e.test_fuzz import assert_oversized_body_refused_unread
 
     port = free_port()
     process = start_bot(tmp_path, bot_env(tmp_path, slack_api, PORT=str(port)))
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}", process)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        connection.putrequest("POST", "/slack/events")
-        connection.putheader("Content-Type", "application/x-www-form-urlencoded")
-        connection.putheader("Content-Length", str(8 << 20))
-        connection.endheaders()
-        connection.send(b"payload=" + b"x" * 1024)
-        started = time.monotonic()
-        reply = connection.getresponse()
-        assert reply.status == 413
-        assert time.monotonic() - started < 2
-        connection.close()
+        assert_oversized_body_refused_unread(f"http://127.0.0.1:{port}/slack/events")
         _stop(process)
     finally:
         if process.poll() is None:
