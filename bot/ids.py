@@ -54,10 +54,12 @@ FUNDING_DECLINE = "visit_funding_decline"
 VISITOR_PICK = "visit_visitor_pick"  # + "_<n>" per host date
 VISIT_CANCEL = "visit_cancel"
 VISIT_MOVE = "visit_move"
+VISIT_REDATE = "visit_redate"  # new dates after the old ones lapsed
 DECLINE_VIEW = "visit_decline"
 DECLINE_REASON = "visit_decline_reason"
 COUNTER_VIEW = "visit_counter"
 MOVE_VIEW = "visit_move_form"
+REDATE_VIEW = "visit_redate_form"
 MINE_PAGE = "mine_page"
 HOME_PAGE = "home_visits_page"
 # Finding hosts, offers and the topic catalogue (issue 3) ------------------------------------

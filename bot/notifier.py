@@ -54,7 +54,8 @@ NOTIFYING_EVENTS = {
     "cancelled",
     "moved",
 }
-VISITOR_EVENTS = {"host_countered"}
+VISITOR_EVENTS = {"host_countered", "dates_lapsed"}
+HOST_EVENTS = {"redated"}  # the host is asked again, for new dates
 # Slack message metadata event types: a visit message {"visit_id", "role"}; a notice
 # {"visit_id", "outbox_id"} (the outbox row whose notice it is).
 VISIT_EVENT = "vertais_visit"
@@ -435,7 +436,8 @@ class SlackVisitNotifier:
             if user in notified or user in done:
                 continue
             wants_notice = change.event in NOTIFYING_EVENTS or (
-                change.event in VISITOR_EVENTS and role == "visitor"
+                (change.event in VISITOR_EVENTS and role == "visitor")
+                or (change.event in HOST_EVENTS and role == "host")
             )
             if not send_invite and (not wants_notice or user == change.actor):
                 continue  # nothing to send; the one who acted knows what they did

@@ -16,12 +16,13 @@ from bot import ids
 from bot.deps import Deps
 from bot.views import blocks as b
 from bot.views import common
-from bot.views.propose import FIELD_BLOCKS, counter_modal, decline_modal, move_modal
+from bot.views.propose import FIELD_BLOCKS, counter_modal, decline_modal, move_modal, redate_modal
 from bot.views.visit import parse_value
 from handlers.context import t_of
 from handlers.propose import date_of, dates_of, field_errors, notifier_of, text_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
+from models import PartyState
 from services.common.errors import DomainError, InvalidInput, NotAllowed
 from services.visits import state_machine, visit_card, visit_lists, visit_reminders
 from services.visits.state_machine import AlreadyDecided
@@ -171,7 +172,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         context: BoltContext,
         party: str,
         render: Callable[[visit_card.VisitCard], dict[str, Any]],
+        ready: Callable[[visit_card.VisitCard], bool] = lambda card: card.chosen_date is not None,
     ) -> None:
+        """Open a decision's form once the server agrees that this person may make it now (for
+        the visitor's forms: the visit is theirs, and `ready`)."""
         t = t_of(context)
         user = user_of(body)
         try:
@@ -180,7 +184,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 card = visit_lists.card_of(deps.session_factory, visit_id)
                 if not (user == card.visitor_id or deps.coordinator_scope(user).covers(card.region_id)):
                     raise NotAllowed(state_machine.NOT_YOURS)
-                if card.round != round_ or card.chosen_date is None:
+                if card.round != round_ or not ready(card):
                     raise AlreadyDecided(card.id, "visits.changed")
             else:
                 card = state_machine.check_may_decide(
@@ -225,6 +229,16 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         t = t_of(context)
         open_form(client, body, context, "visitor", lambda card: move_modal(t, card))
+
+    @app.action(ids.VISIT_REDATE)
+    def on_redate(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        t = t_of(context)
+
+        def lapsed(card: visit_card.VisitCard) -> bool:
+            return card.asks("visitor") and card.host_state == PartyState.LAPSED
+
+        open_form(client, body, context, "visitor", lambda card: redate_modal(t, card), ready=lapsed)
 
     # --- the forms' submissions ---------------------------------------------------------------
     def submit(
@@ -318,6 +332,26 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 km=text_of(values, ids.PROPOSE_KM),
                 tickets=text_of(values, ids.PROPOSE_TICKETS),
                 accommodation=text_of(values, ids.PROPOSE_ACCOMMODATION),
+                months_ahead=deps.settings.visit_months_ahead,
+            )
+
+        submit(ack, body, client, context, step)
+
+    @app.view(ids.REDATE_VIEW)
+    def on_redate_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        def step() -> Change:
+            visit_id, round_, _party = _metadata(view)
+            user = user_of(body)
+            return state_machine.redate(
+                deps.session_factory,
+                visit_id,
+                dates_of(view.get("state", {}).get("values", {})),
+                actor=user,
+                is_coordinator=deps.coordinator_scope(user),
+                now=deps.now(),
+                round_=round_,
                 months_ahead=deps.settings.visit_months_ahead,
             )
 

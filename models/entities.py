@@ -209,6 +209,7 @@ class PartyState(enum.StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"
     COUNTERED = "countered"  # the host proposed other dates; the visitor picks
+    LAPSED = "lapsed"  # (host) no date given works any more (passed, or the host closed): the visitor gives new ones
 
 
 def _str_enum(cls: type[enum.StrEnum], length: int = 16) -> Enum:

@@ -238,6 +238,22 @@ def counter_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
     )
 
 
+def redate_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
+    """New dates for a visit whose dates lapsed (passed, or the host closed them)."""
+    blocks = [
+        b.section(t("visits.redate.intro", host=b.escape(card.host_library_name))),
+        *date_inputs(t),
+    ]
+    return b.modal(
+        ids.REDATE_VIEW,
+        t("visits.redate.title"),
+        blocks,
+        submit=t("visits.redate.submit"),
+        close=t("common.cancel"),
+        private_metadata=_metadata(card, "visitor"),
+    )
+
+
 def move_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
     blocks = [
         b.section(t("visits.move.intro")),

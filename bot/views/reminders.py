@@ -8,6 +8,7 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text
+from models import PartyState
 from services.outbox.reminders import DueReminder
 from services.visits.conflicts import involved
 from services.visits.visit_card import VisitCard
@@ -29,7 +30,8 @@ def _facts(card: VisitCard, t: Translator) -> dict[str, str]:
 def decision_nudge(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
     party = str(reminder.params.get("party", "host"))
     facts = _facts(card, t)
-    text = t(f"reminders.nudge.{party}", **facts)
+    lapsed = party == "visitor" and card.host_state == PartyState.LAPSED  # new dates, not a pick
+    text = t("reminders.nudge.redate" if lapsed else f"reminders.nudge.{party}", **facts)
     blocks = [b.section(text), b.context(t("reminders.nudge.where", **facts))]
     return b.message(text, blocks)
 

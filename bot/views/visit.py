@@ -74,6 +74,8 @@ def _party_line(card: VisitCard, party: str, t: Translator) -> str:
         word = t("visits.state.countered", who=who)
         if last and last.reason:
             word += " " + t("visits.state.note", note=b.escape(last.reason))
+    elif state == PartyState.LAPSED:
+        word = t("visits.state.lapsed")
     else:
         word = t("visits.state.declined", who=who)
         if last and last.reason:
@@ -205,7 +207,10 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
         return []
     blocks: list[b.Block] = []
     elements: list[dict[str, Any]] = []
-    if card.asks("visitor"):
+    if card.asks("visitor") and card.host_state == PartyState.LAPSED:
+        blocks.append(b.section(t("visits.visitor.dates_lapsed")))
+        elements.append(b.button(t("visits.button.redate"), ids.VISIT_REDATE, _value(card), style="primary"))
+    elif card.asks("visitor"):
         blocks.append(b.section(t("visits.visitor.pick")))
         elements += [
             b.button(
@@ -308,6 +313,8 @@ def next_step(line: VisitLine, t: Translator) -> str:
     if line.status == VisitStatus.PROPOSED:
         if line.host_state == PartyState.COUNTERED:
             return t("visits.next.pick")
+        if line.host_state == PartyState.LAPSED:
+            return t("visits.next.redate")
         waiting = [
             t(f"visits.next.party.{party}")
             for party, state in (

@@ -5,6 +5,9 @@
     anyone declines --> declined;  the visitor or a coordinator cancels --> cancelled
     move (visitor or coordinator): a new date asks the host and the supervisor again, and funding
     again only if the estimated cost rises.
+    lapse: a date is never confirmed once it has passed or the host has closed it since. A press
+    on such a date is refused while another given date still works; when none does, the dates
+    lapse (host `lapsed`) and the visitor gives new ones (`redate`), which asks the host again.
 
 Every transition runs in one unit of work that locks the visit row (`SELECT ... FOR UPDATE`)
 and is guarded by the `version` column, so two presses at once yield exactly one decision.
@@ -15,7 +18,7 @@ Every decision goes into the audit log, and every transition ends with
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,6 +101,8 @@ def decide(
             chosen = next((d for d in visit.dates if d.id == date_id and d.active), None)
             if chosen is None:
                 raise _already(session, visit, party)
+            if _gone(session, visit, chosen.day, now):
+                return _refuse_or_lapse(session, visit, chosen.day, "visitor", actor, now)
             visit.chosen_date = chosen.day
         outcome = "approved" if approve else "declined"
         setattr(visit, f"{party}_state", PartyState.APPROVED if approve else PartyState.DECLINED)
@@ -106,7 +111,7 @@ def decide(
         _record(session, visit, party, actor, outcome, reason, now)
         if not approve:
             return f"{party}_declined", _end(visit, VisitStatus.DECLINED)
-        return _maybe_confirm(visit, f"{party}_approved")
+        return _maybe_confirm(session, visit, f"{party}_approved", actor, now)
 
     return _transition(session_factory, visit_id, actor, now, apply)
 
@@ -168,10 +173,12 @@ def pick(
         chosen = next((d for d in visit.dates if d.id == date_id and d.active and d.source == "host"), None)
         if chosen is None:
             raise _already(session, visit, "visitor")
+        if _gone(session, visit, chosen.day, now):
+            return _refuse_or_lapse(session, visit, chosen.day, "host", actor, now)
         visit.chosen_date = chosen.day
         visit.host_state = PartyState.APPROVED
         _record(session, visit, "visitor", actor, "picked", "", now, [chosen.day.isoformat()])
-        return _maybe_confirm(visit, "visitor_picked")
+        return _maybe_confirm(session, visit, "visitor_picked", actor, now)
 
     return _transition(session_factory, visit_id, actor, now, apply)
 
@@ -192,6 +199,45 @@ def cancel(
         _check_open(session, visit, now)
         _record(session, visit, "visitor", actor, "cancelled", reason, now)
         return "cancelled", _end(visit, VisitStatus.CANCELLED)
+
+    return _transition(session_factory, visit_id, actor, now, apply)
+
+
+def redate(
+    session_factory: sessionmaker[Session],
+    visit_id: int,
+    days: Sequence[date | None],
+    *,
+    actor: str,
+    is_coordinator: bool | Scope,
+    now: datetime,
+    round_: int | None = None,
+    months_ahead: int = workdays.MONTHS_AHEAD,
+) -> Change:
+    """The visitor (or a coordinator) gives new dates (1-3) after the old ones lapsed; the host is
+    asked again, in a new round (fresh nudges; the old round's buttons no longer count)."""
+
+    def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
+        _check_visitor(session, visit, actor, is_coordinator)
+        _check_state(session, visit, "visitor", round_)
+        if visit.host_state != PartyState.LAPSED:
+            raise _already(session, visit, "visitor")
+        good, errors = check_dates(
+            session,
+            days,
+            host_library_id=visit.host_library_id,
+            today=workdays.local_today(now),
+            months_ahead=months_ahead,
+            length=visit.length,
+            topic_id=visit.topic_id,
+        )
+        if errors:
+            raise InvalidInput(errors)
+        visit.dates.extend(VisitDate(day=day, source="visitor", active=True) for day in good)
+        visit.round += 1
+        visit.host_state = PartyState.PENDING
+        _record(session, visit, "visitor", actor, "redated", "", now, [d.isoformat() for d in good])
+        return "redated", None
 
     return _transition(session_factory, visit_id, actor, now, apply)
 
@@ -326,7 +372,7 @@ def _check_state(session: Session, visit: Visit, party: str, round_: int | None)
     if visit.status != VisitStatus.PROPOSED or (round_ is not None and round_ != visit.round):
         raise _already(session, visit, party)
     if party == "visitor":
-        if visit.host_state != PartyState.COUNTERED:
+        if visit.host_state not in (PartyState.COUNTERED, PartyState.LAPSED):
             raise _already(session, visit, party)
     elif getattr(visit, f"{party}_state") != PartyState.PENDING:
         raise _already(session, visit, party)
@@ -345,7 +391,7 @@ def _already(session: Session, visit: Visit, party: str | None) -> AlreadyDecide
     if party in PARTIES:
         stmt = stmt.where(VisitDecision.party == party)
     last = session.scalar(stmt.order_by(VisitDecision.id.desc()).limit(1))
-    if last is None:
+    if last is None or last.outcome == "lapsed":
         return AlreadyDecided(visit.id, "visits.changed")
     return AlreadyDecided(
         visit.id, "visits.already_decided", who=f"<@{last.decided_by}>", outcome=last.outcome
@@ -390,13 +436,49 @@ def _record(
     )
 
 
-def _maybe_confirm(visit: Visit, event: str) -> tuple[str, str | None]:
+def _gone(session: Session, visit: Visit, day: date, now: datetime) -> bool:
+    """Can `day` no longer be the visit's day? It has come or passed, or the host has since
+    closed it (a closed period on either day of a two-day visit)."""
+    if day <= workdays.local_today(now):
+        return True
+    days = [day, day + timedelta(days=1)] if visit.length == "two_days" else [day]
+    return any(libraries.closed_period_on(session, visit.host_library_id, d) is not None for d in days)
+
+
+def _refuse_or_lapse(
+    session: Session, visit: Visit, day: date, source: str, actor: str, now: datetime
+) -> tuple[str, str | None]:
+    """A press on a day that no longer works: refused (nothing changes) while another of the
+    dates given by `source` still works; else the dates lapse and the visitor gives new ones."""
+    others = [d for d in visit.dates if d.active and d.source == source and d.day != day]
+    if any(not _gone(session, visit, d.day, now) for d in others):
+        raise AlreadyDecided(visit.id, "visits.error.date_gone", date=f"{day.day}.{day.month}.")
+    return _lapse(session, visit, actor, now)
+
+
+def _lapse(session: Session, visit: Visit, actor: str, now: datetime) -> tuple[str, str | None]:
+    gone = [d.day.isoformat() for d in visit.dates if d.active]
+    for d in visit.dates:
+        d.active = False
+    visit.chosen_date = None
+    visit.host_state = PartyState.LAPSED
+    _record(session, visit, "dates", actor, "lapsed", "", now, gone)
+    return "dates_lapsed", None
+
+
+def _maybe_confirm(
+    session: Session, visit: Visit, event: str, actor: str, now: datetime
+) -> tuple[str, str | None]:
+    """Confirm when every party has said yes, unless the agreed day no longer works by now (a
+    late last yes): then the dates lapse instead."""
     if (
         visit.supervisor_state == PartyState.APPROVED
         and visit.host_state == PartyState.APPROVED
         and visit.funding_state == PartyState.APPROVED
         and visit.chosen_date is not None
     ):
+        if _gone(session, visit, visit.chosen_date, now):
+            return _lapse(session, visit, actor, now)
         visit.status = VisitStatus.CONFIRMED
         if visit.invite_sent:
             visit.ics_sequence += 1

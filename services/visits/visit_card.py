@@ -116,8 +116,8 @@ class VisitCard:
         """Does the visit wait for `party` (supervisor/host/funding/visitor) right now?"""
         if self.status != VisitStatus.PROPOSED:
             return False
-        if party == "visitor":
-            return self.host_state == PartyState.COUNTERED
+        if party == "visitor":  # to pick one of the host's dates, or to give new ones
+            return self.host_state in (PartyState.COUNTERED, PartyState.LAPSED)
         return self.state_of(party) == PartyState.PENDING
 
     @property

@@ -23,6 +23,9 @@ from models import (
 from services.people.coordinators import Scope
 from services.visits.visit_card import VisitCard, load, read_card
 
+# The host's states in which the visit waits for its visitor (to pick a date, or give new ones).
+VISITOR_TURN = (PartyState.COUNTERED, PartyState.LAPSED)
+
 
 @dataclass(frozen=True)
 class VisitLine:
@@ -98,7 +101,7 @@ def waiting_for(
     conditions = [
         and_(Visit.supervisor_id == user_id, Visit.supervisor_state == PartyState.PENDING),
         and_(Visit.host_library_id.in_(host_libraries), Visit.host_state == PartyState.PENDING),
-        and_(Visit.visitor_id == user_id, Visit.host_state == PartyState.COUNTERED),
+        and_(Visit.visitor_id == user_id, Visit.host_state.in_(VISITOR_TURN)),
     ]
     if is_coordinator:
         funding = [
@@ -121,7 +124,7 @@ def waiting_for(
                 role = "supervisor"
             elif visit.host_library_id in contact_of and visit.host_state == PartyState.PENDING:
                 role = "host"
-            elif visit.visitor_id == user_id and visit.host_state == PartyState.COUNTERED:
+            elif visit.visitor_id == user_id and visit.host_state in VISITOR_TURN:
                 role = "visitor"
             else:
                 role = "funding"

@@ -148,7 +148,7 @@ def waiting_parties(visit: Visit | VisitState) -> list[str]:
         for party in ("supervisor", "host", "funding")
         if getattr(visit, f"{party}_state") == PartyState.PENDING
     ]
-    if visit.host_state == PartyState.COUNTERED:
+    if visit.host_state in (PartyState.COUNTERED, PartyState.LAPSED):
         parties.append("visitor")
     return parties
 

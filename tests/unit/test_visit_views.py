@@ -10,7 +10,7 @@ import pytest
 
 from bot.i18n import translator
 from bot.views.limits import check_message, check_view
-from bot.views.propose import counter_modal, decline_modal, move_modal, propose_modal
+from bot.views.propose import counter_modal, decline_modal, move_modal, propose_modal, redate_modal
 from bot.views.visit import mine_message, visit_message
 from models import PartyState, Topic, VisitStatus
 from services.money import costs
@@ -59,6 +59,7 @@ def big_card(**kw: object) -> VisitCard:
     [
         {},
         {"host_state": PartyState.COUNTERED},
+        {"host_state": PartyState.LAPSED},  # the dates no longer work: the visitor gives new ones
         {"status": VisitStatus.DECLINED, "supervisor_state": PartyState.DECLINED},
         {"status": VisitStatus.CONFIRMED, "chosen_date": date(2026, 12, 3)},
         {"coordinators": ("U0VISITOR", "U0BOSS")},  # nobody may decide the funding: said so
@@ -81,7 +82,12 @@ def test_forms_at_their_largest(lang: str) -> None:
     check_view(view)
     topic_select = next(b for b in view["blocks"] if b.get("block_id") == "propose_topic")["element"]
     assert len(topic_select["options"]) == 100 and topic_select["initial_option"]["value"] == "3"
-    for view in (decline_modal(t, card, "host"), counter_modal(t, card), move_modal(t, card)):
+    for view in (
+        decline_modal(t, card, "host"),
+        counter_modal(t, card),
+        move_modal(t, card),
+        redate_modal(t, card),
+    ):
         check_view(view)
 
 

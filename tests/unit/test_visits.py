@@ -472,3 +472,43 @@ def test_nobody_decides_a_side_of_their_own_visit_or_their_staffs(
     assert decide(session_factory, card.id, party, decider, date_id=date_id).card.state_of(party) in (
         PartyState.APPROVED,
     )
+
+
+def test_a_host_date_picked_after_it_passed_lapses_and_new_dates_ask_the_host_again(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    card = propose(session_factory, world).card
+    countered = state_machine.counter(
+        session_factory, card.id, [date(2026, 12, 9)], actor=HOST, is_coordinator=False, now=HELSINKI_NOON
+    )
+    later = HELSINKI_NOON + timedelta(days=15)  # 9.12. has passed by now
+    lapsed = state_machine.pick(
+        session_factory,
+        card.id,
+        countered.card.host_dates[0].id,
+        actor=VISITOR,
+        is_coordinator=False,
+        now=later,
+    )
+    assert lapsed.event == "dates_lapsed" and lapsed.card.host_state == PartyState.LAPSED
+    assert lapsed.card.chosen_date is None and not lapsed.card.host_dates and lapsed.card.asks("visitor")
+    assert not lapsed.card.asks("host")
+    with pytest.raises(AlreadyDecided):  # the host has nothing to accept until the new dates come
+        decide(session_factory, card.id, "host", HOST, date_id=countered.card.host_dates[0].id)
+    with pytest.raises(NotAllowed):
+        state_machine.redate(
+            session_factory, card.id, [date(2026, 12, 16)], actor=HOST, is_coordinator=False, now=later
+        )
+    with pytest.raises(InvalidInput):  # a day that has passed is no new date
+        state_machine.redate(
+            session_factory, card.id, [date(2026, 12, 2)], actor=VISITOR, is_coordinator=False, now=later
+        )
+    renewed = state_machine.redate(
+        session_factory, card.id, [date(2026, 12, 16)], actor=VISITOR, is_coordinator=False, now=later
+    )
+    assert renewed.event == "redated" and renewed.card.asks("host") and renewed.card.round == card.round + 1
+    assert [d.day for d in renewed.card.visitor_dates] == [date(2026, 12, 16)]
+    with pytest.raises(AlreadyDecided):  # once is enough
+        state_machine.redate(
+            session_factory, card.id, [date(2026, 12, 17)], actor=VISITOR, is_coordinator=False, now=later
+        )
