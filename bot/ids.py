@@ -77,6 +77,7 @@ OFFER_CONTACTS = "offer_contacts"
 OFFER_CAPACITY = "offer_capacity"
 OFFER_WEEKDAYS = "offer_weekdays"
 OFFER_NOT_UNTIL = "offer_not_until"
+OFFER_CLOSED = "offer_closed"
 # A topic suggestion DM to coordinators; the block_id carries the suggestion id: "topic_suggestion:<id>"
 SUGGESTION_BLOCK = "topic_suggestion"
 SUGGESTION_APPROVE = (

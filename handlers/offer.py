@@ -81,6 +81,7 @@ def parse_offer(view: dict[str, Any]) -> offers.OfferInput:
         capacity=_int(_state(view, ids.OFFER_CAPACITY).get("value")),
         weekdays=mask,
         not_until=not_until,
+        closed_text=str(_state(view, ids.OFFER_CLOSED).get("value") or ""),
     )
 
 

@@ -10,6 +10,7 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
+from services.catalogue import closed_periods
 from services.catalogue.offers import (
     MAX_CAPACITY,
     MAX_DESCRIPTION,
@@ -89,6 +90,15 @@ def offer_modal(form: OfferForm, t: Translator) -> dict[str, Any]:
     chosen = [weekday_option(t, day) for day in WEEKDAYS if form.weekdays & (1 << day)]
     if chosen:
         weekdays["initial_options"] = chosen
+    closed: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.OFFER_CLOSED,
+        "multiline": True,
+        "max_length": closed_periods.MAX_TEXT,
+        "placeholder": b.plain(t("offer.closed.placeholder"), limits.PLACEHOLDER),
+    }
+    if form.closed:
+        closed["initial_value"] = "\n".join(period.line() for period in form.closed)
     not_until: dict[str, Any] = {"type": "datepicker", "action_id": ids.OFFER_NOT_UNTIL}
     if form.not_until is not None:
         not_until["initial_date"] = form.not_until.isoformat()
@@ -131,6 +141,9 @@ def offer_modal(form: OfferForm, t: Translator) -> dict[str, Any]:
             not_until,
             optional=True,
             hint=t("offer.not_until.hint"),
+        ),
+        b.input_block(
+            ids.OFFER_CLOSED, t("offer.closed.label"), closed, optional=True, hint=t("offer.closed.hint")
         ),
     ]
     metadata = json.dumps({"offer": form.offer_id})

@@ -3,7 +3,8 @@
 Who may edit (`may_edit`): the library's contacts, and the coordinators of its region (their
 Scope, services.people.coordinators). The first offer of a library that has no contacts yet makes the
 submitter, someone who is no coordinator, its contact. A "not until" date becomes a ClosedPeriod
-from today to the day before it (replacing the previous one set from the offer form).
+from today to the day before it (replacing the previous one set from the offer form); the
+library's other closed periods are declared on the form too (services.catalogue.closed_periods).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from models import ClosedPeriod, HostOffer, Library, LibraryContact, Topic, TopicStatus, TopicSuggestion
+from services.catalogue import closed_periods
+from services.catalogue.closed_periods import NOT_UNTIL_NOTE, Period
 from services.catalogue.libraries import LibraryName, LibraryNames, search_libraries
 from services.common import audit
 from services.common.errors import InvalidInput, NotAllowed, NotFound
@@ -26,7 +29,6 @@ from services.outbox import visit_outbox
 from services.people.coordinators import Scope, covers
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
-NOT_UNTIL_NOTE = "offer:not-until"
 MAX_DESCRIPTION = 1000
 MAX_SUGGESTION = 200
 MAX_CAPACITY = 100
@@ -46,6 +48,7 @@ F_CONTACTS = "offer_contacts"
 F_CAPACITY = "offer_capacity"
 F_WEEKDAYS = "offer_weekdays"
 F_NOT_UNTIL = "offer_not_until"
+F_CLOSED = "offer_closed"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class OfferForm:
     capacity: int
     weekdays: int
     not_until: date | None
+    closed: tuple[Period, ...] = ()  # the library's declared closed periods that have not ended
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class OfferInput:
     capacity: int | None
     weekdays: int
     not_until: date | None
+    closed_text: str = ""  # the closed periods, one per line (closed_periods.parse)
     # the chat platform says some contact is no one who can be asked (a bot, a deactivated account)
     contacts_unknown: bool = False
 
@@ -211,6 +216,7 @@ def offer_form(
             capacity=offer.monthly_capacity,
             weekdays=offer.weekdays,
             not_until=_not_until(session, library.id, today),
+            closed=tuple(closed_periods.declared(session, library.id, today=today)),
         )
     home = session.get(Library, home_library_id) if home_library_id else None
     contacts = tuple(c.slack_user_id for c in home.contacts) if home else ()
@@ -225,6 +231,7 @@ def offer_form(
         capacity=2,
         weekdays=WORKDAYS,
         not_until=_not_until(session, home.id, today) if home else None,
+        closed=tuple(closed_periods.declared(session, home.id, today=today)) if home else (),
     )
 
 
@@ -244,6 +251,9 @@ def _validate(data: OfferInput, today: date) -> dict[str, tuple[str, dict[str, o
         errors[F_WEEKDAYS] = ("offer.error.weekdays_required", {})
     if data.not_until is not None and data.not_until < today:
         errors[F_NOT_UNTIL] = ("offer.error.not_until_past", {})
+    _, problem = closed_periods.parse(data.closed_text, today=today)
+    if problem is not None:
+        errors[F_CLOSED] = problem
     contacts = [c for c in data.contacts if c]
     if not contacts:
         errors[F_CONTACTS] = ("offer.error.contacts_required", {})
@@ -335,6 +345,8 @@ def save_offer(
                     note=NOT_UNTIL_NOTE,
                 )
             )
+        periods, _ = closed_periods.parse(data.closed_text, today=today)
+        closed_periods.replace(session, library.id, periods, today=today)
         session.flush()
         suggestion_id = None
         owed = None
@@ -365,6 +377,7 @@ def save_offer(
                 "weekdays": offer.weekdays,
                 "contacts": {"before": before, "after": contacts},
                 "not_until": data.not_until.isoformat() if data.not_until else None,
+                "closed": [[p.starts_on.isoformat(), p.ends_on.isoformat()] for p in periods],
                 "suggestion": suggestion_id,
             },
         )

@@ -23,7 +23,7 @@ from models import (
     VisitStatus,
     offer_topics,
 )
-from services.catalogue import libraries
+from services.catalogue import closed_periods, libraries
 from services.common import audit, money, workdays
 from services.common.errors import InvalidInput
 from services.common.text import visible
@@ -156,7 +156,10 @@ def _closed(session: Session, library_id: int, day: date) -> tuple[str, dict[str
     period = libraries.closed_period_on(session, library_id, day)
     if period is None:
         return None
-    return ("visits.error.date_closed", {"until": period.ends_on.isoformat()})
+    until = f"{period.ends_on.day}.{period.ends_on.month}.{period.ends_on.year}"
+    if period.note and period.note != closed_periods.NOT_UNTIL_NOTE:
+        return ("visits.error.date_closed_reason", {"until": until, "reason": period.note})
+    return ("visits.error.date_closed", {"until": until})
 
 
 def offered_weekdays(session: Session, library_id: int | None, topic_id: int | None) -> int | None:
