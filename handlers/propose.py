@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.commands import Sub
 from bot.deps import Deps
 from bot.views import common
-from bot.views.propose import FIELD_BLOCKS, host_options, proposal_sent, propose_modal
+from bot.views.propose import FIELD_BLOCKS, host_options, proposal_sent, propose_modal, with_length
 from handlers.context import a_person, staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
@@ -25,6 +27,8 @@ from services.common.ports import VisitNotifier
 from services.visits import proposing
 from services.visits.proposing import ProposalInput
 from services.visits.visit_card import HostChoice
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY = 100
 
@@ -177,6 +181,21 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.action(ids.PROPOSE_TOPIC)
     def on_topic_changed(ack: Ack) -> None:
         ack()  # the static select inside an input block may still send block_actions
+
+    @app.action(ids.PROPOSE_LENGTH)
+    def on_length_changed(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """A new length re-renders the form: the night's price is asked of a two-day visit only."""
+        ack()
+        view = body.get("view") or {}
+        length = str(((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value") or "")
+        if not view.get("id"):
+            return
+        try:
+            client.views_update(
+                view_id=view["id"], hash=view.get("hash"), view=with_length(view, t_of(context), length)
+            )
+        except SlackApiError as exc:  # the form changed meanwhile (hash_conflict): the newer stands
+            log.info("proposal form not re-rendered: %s", exc.response.get("error"))
 
     @app.view(ids.PROPOSE_VIEW)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

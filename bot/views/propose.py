@@ -12,6 +12,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from models import Topic
+from services.money import costs
 from services.visits.proposing import LENGTHS, MAX_DATES, TRAVEL_MODES
 from services.visits.visit_card import HostChoice, VisitCard
 
@@ -96,12 +97,61 @@ def date_inputs(t: Translator, label_key: str = "visits.form.date") -> list[b.Bl
     ]
 
 
+def accommodation_block(t: Translator, initial: str = "") -> b.Block:
+    """The price of a night: asked only of a visit with nights (two days: one night)."""
+    element = _text_input(ids.PROPOSE_ACCOMMODATION, max_length=12)
+    if initial:
+        element["initial_value"] = initial
+    return b.input_block(
+        ids.PROPOSE_ACCOMMODATION,
+        t("visits.form.night_price"),
+        element,
+        optional=True,
+        hint=t("visits.form.night_price_hint"),
+    )
+
+
+def _length_block(t: Translator, length: str) -> b.Block:
+    """The visit's length; choosing it re-renders the form (the night's price comes and goes)."""
+    block = b.input_block(
+        ids.PROPOSE_LENGTH,
+        t("visits.form.length"),
+        {
+            "type": "static_select",
+            "action_id": ids.PROPOSE_LENGTH,
+            "options": [b.option(t(f"visits.length.{k}"), k) for k in LENGTHS],
+            "initial_option": b.option(t(f"visits.length.{length}"), length),
+        },
+    )
+    block["dispatch_action"] = True
+    return block
+
+
+def with_length(view: dict[str, Any], t: Translator, length: str) -> dict[str, Any]:
+    """The open proposal form (as Slack sent it back) for a newly chosen length: the night's price
+    is asked for a two-day visit only. Slack keeps what was typed in the blocks that stay."""
+    length = length if length in LENGTHS else "day"
+    blocks = [blk for blk in view.get("blocks") or [] if blk.get("block_id") != ids.PROPOSE_ACCOMMODATION]
+    blocks = [
+        _length_block(t, length) if blk.get("block_id") == ids.PROPOSE_LENGTH else blk for blk in blocks
+    ]
+    if costs.nights_of(length):
+        after = next(
+            (n for n, blk in enumerate(blocks, start=1) if blk.get("block_id") == ids.PROPOSE_TICKETS),
+            len(blocks),
+        )
+        blocks.insert(after, accommodation_block(t))
+    fields = ("type", "callback_id", "title", "submit", "close", "private_metadata")
+    return {**{k: view[k] for k in fields if k in view}, "blocks": blocks}
+
+
 def propose_modal(
     t: Translator,
     *,
     topics: Sequence[Topic],
     topic: Topic | None,
     host: HostChoice | None,
+    length: str = "day",
 ) -> dict[str, Any]:
     host_select: dict[str, Any] = {
         "type": "external_select",
@@ -121,16 +171,7 @@ def propose_modal(
             ids.PROPOSE_LEARN, t("visits.form.learn"), _text_input(ids.PROPOSE_LEARN, multiline=True)
         ),
         *date_inputs(t),
-        b.input_block(
-            ids.PROPOSE_LENGTH,
-            t("visits.form.length"),
-            {
-                "type": "static_select",
-                "action_id": ids.PROPOSE_LENGTH,
-                "options": [b.option(t(f"visits.length.{k}"), k) for k in LENGTHS],
-                "initial_option": b.option(t("visits.length.day"), "day"),
-            },
-        ),
+        _length_block(t, length),
         b.input_block(
             ids.PROPOSE_TRAVEL,
             t("visits.form.travel"),
@@ -153,12 +194,7 @@ def propose_modal(
             _text_input(ids.PROPOSE_TICKETS, max_length=12),
             optional=True,
         ),
-        b.input_block(
-            ids.PROPOSE_ACCOMMODATION,
-            t("visits.form.accommodation"),
-            _text_input(ids.PROPOSE_ACCOMMODATION, max_length=12),
-            optional=True,
-        ),
+        *([accommodation_block(t)] if costs.nights_of(length) else []),
         b.context(t("visits.form.per_diem")),
         b.input_block(
             ids.PROPOSE_SUPERVISOR,
@@ -272,15 +308,7 @@ def move_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
             dict(_text_input(ids.PROPOSE_TICKETS, max_length=12), initial_value=str(card.cost.tickets)),
             optional=True,
         ),
-        b.input_block(
-            ids.PROPOSE_ACCOMMODATION,
-            t("visits.form.accommodation"),
-            dict(
-                _text_input(ids.PROPOSE_ACCOMMODATION, max_length=12),
-                initial_value=str(card.cost.accommodation),
-            ),
-            optional=True,
-        ),
+        *([accommodation_block(t, str(card.cost.night_price))] if card.cost.nights else []),
         b.context(t("visits.move.hint")),
     ]
     return b.modal(

@@ -113,7 +113,14 @@ def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
                     amount=money(c.kilometre_allowance, t),
                 ),
                 t("visits.cost.tickets", amount=money(c.tickets, t)),
-                t("visits.cost.accommodation", amount=money(c.accommodation, t)),
+                t.plural(
+                    "visits.cost.nights",
+                    c.nights,
+                    price=money(c.night_price, t),
+                    amount=money(c.accommodation, t),
+                )
+                if c.nights
+                else t("visits.cost.accommodation", amount=money(c.accommodation, t)),
                 t("visits.cost.total", amount=money(c.total, t)),
             )
         )

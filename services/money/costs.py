@@ -1,4 +1,5 @@
-"""The cost estimate of a visit: kilometres times the travel year's rate, tickets, accommodation.
+"""The cost estimate of a visit: kilometres times the travel year's rate, tickets, accommodation
+(the nights of the visit times the price of a night: a two-day visit has one night).
 
 Money is Decimal throughout; rates live in the `kilometre_rates` table (one row a year).
 """
@@ -26,13 +27,26 @@ if TYPE_CHECKING:
 SHIPPED_RATES = {2024: Decimal("0.57"), 2025: Decimal("0.59"), 2026: Decimal("0.55")}
 
 
+# Nights of accommodation by the visit's length.
+NIGHTS = {"half_day": 0, "day": 0, "two_days": 1}
+
+
+def nights_of(length: str) -> int:
+    return NIGHTS.get(length, 0)
+
+
 @dataclass(frozen=True)
 class CostEstimate:
     km: Decimal
     rate: Decimal
     kilometre_allowance: Decimal
     tickets: Decimal
-    accommodation: Decimal
+    accommodation: Decimal  # in all: nights x the price of a night
+    nights: int = 0
+
+    @property
+    def night_price(self) -> Decimal:
+        return (self.accommodation / self.nights).quantize(CENT) if self.nights else self.accommodation
 
     @property
     def total(self) -> Decimal:
@@ -60,7 +74,9 @@ def _pick(rates: dict[int, Decimal], year: int) -> Decimal:
     return rates[max(earlier)] if earlier else rates[min(rates)]
 
 
-def estimate(km: Decimal, rate: Decimal, tickets: Decimal, accommodation: Decimal) -> CostEstimate:
+def estimate(
+    km: Decimal, rate: Decimal, tickets: Decimal, accommodation: Decimal, nights: int = 0
+) -> CostEstimate:
     allowance = (Decimal(km) * Decimal(rate)).quantize(CENT, rounding=ROUND_HALF_UP)
     return CostEstimate(
         km=Decimal(km),
@@ -68,6 +84,7 @@ def estimate(km: Decimal, rate: Decimal, tickets: Decimal, accommodation: Decima
         kilometre_allowance=allowance,
         tickets=Decimal(tickets).quantize(CENT),
         accommodation=Decimal(accommodation).quantize(CENT),
+        nights=nights,
     )
 
 

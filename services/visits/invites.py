@@ -31,32 +31,38 @@ class Invite:
     domain: str = "vertaisbot"
 
 
-def uid_of(visit_id: int, domain: str = "vertaisbot") -> str:
-    return f"visit-{visit_id}@{domain}"
+def uid_of(visit_id: int, domain: str = "vertaisbot", *, day_number: int = 1) -> str:
+    day = "" if day_number == 1 else f"-day{day_number}"
+    return f"visit-{visit_id}{day}@{domain}"
 
 
 def build_ics(invite: Invite, *, now: datetime) -> bytes:
+    """One event per day of the visit, each with that day's hours (a two-day visit is two events,
+    not one block across the night). The first day's UID is the visit's; a later day's adds its
+    number, so that every event keeps its UID through moves and a cancel."""
     start_time, end_time, days = HOURS.get(invite.length, HOURS["day"])
-    start = datetime.combine(invite.day, start_time, tzinfo=HELSINKI)
-    end = datetime.combine(invite.day + timedelta(days=days - 1), end_time, tzinfo=HELSINKI)
+    first = invite.day
+    last = first + timedelta(days=days - 1)
     cal = Calendar()
     cal.add("prodid", "-//vertaisbot//vertaisoppiminen//FI")
     cal.add("version", "2.0")
     cal.add("method", "CANCEL" if invite.cancelled else "PUBLISH")
     cal.add_component(
         Timezone.from_tzid(
-            "Europe/Helsinki", first_date=date(start.year, 1, 1), last_date=date(end.year + 1, 1, 1)
+            "Europe/Helsinki", first_date=date(first.year, 1, 1), last_date=date(last.year + 1, 1, 1)
         )
     )
-    event = Event()
-    event.add("uid", uid_of(invite.visit_id, invite.domain))
-    event.add("sequence", invite.sequence)
-    event.add("dtstamp", now)
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    event.add("summary", invite.summary)
-    event.add("location", invite.location)
-    event.add("description", invite.description)
-    event.add("status", "CANCELLED" if invite.cancelled else "CONFIRMED")
-    cal.add_component(event)
+    for n in range(1, days + 1):
+        day = first + timedelta(days=n - 1)
+        event = Event()
+        event.add("uid", uid_of(invite.visit_id, invite.domain, day_number=n))
+        event.add("sequence", invite.sequence)
+        event.add("dtstamp", now)
+        event.add("dtstart", datetime.combine(day, start_time, tzinfo=HELSINKI))
+        event.add("dtend", datetime.combine(day, end_time, tzinfo=HELSINKI))
+        event.add("summary", invite.summary if days == 1 else f"{invite.summary} ({n}/{days})")
+        event.add("location", invite.location)
+        event.add("description", invite.description)
+        event.add("status", "CANCELLED" if invite.cancelled else "CONFIRMED")
+        cal.add_component(event)
     return cal.to_ical()

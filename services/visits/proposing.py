@@ -27,6 +27,7 @@ from services.catalogue import closed_periods, libraries
 from services.common import audit, money, workdays
 from services.common.errors import InvalidInput
 from services.common.text import visible
+from services.money import costs
 from services.outbox import visit_outbox
 from services.visits import visit_reminders
 from services.visits.visit_card import Change, HostChoice, host_order, read_card
@@ -188,8 +189,10 @@ def weekday_numbers(mask: int) -> list[int]:
 
 
 def parse_money(
-    form: ProposalInput, errors: dict[str, tuple[str, dict[str, object]]]
+    form: ProposalInput, errors: dict[str, tuple[str, dict[str, object]]], *, length: str | None
 ) -> tuple[Decimal, Decimal, Decimal]:
+    """Kilometres, tickets and accommodation in all. The form asks for the price of a night, and
+    only for a visit with nights (two days: one night); a one-day visit has no accommodation."""
     values = []
     for name, text, maximum in (
         ("km", form.km, MAX_KM),
@@ -201,7 +204,10 @@ def parse_money(
             errors[name] = ("visits.error.amount", {"max": str(maximum)})
             value = Decimal("0")
         values.append(value)
-    return values[0], values[1], values[2]
+    nights = costs.nights_of(length or "")
+    if nights == 0 and values[2] > 0 and "accommodation" not in errors:
+        errors["accommodation"] = ("visits.error.accommodation_one_day", {})
+    return values[0], values[1], values[2] * nights
 
 
 def propose(
@@ -252,7 +258,7 @@ def propose(
             errors["length"] = ("visits.error.length", {})
         if form.travel_mode not in TRAVEL_MODES:
             errors["travel"] = ("visits.error.travel", {})
-        km, tickets, accommodation = parse_money(form, errors)
+        km, tickets, accommodation = parse_money(form, errors, length=form.length)
         if not form.supervisor_id:
             errors["supervisor"] = ("visits.error.supervisor", {})
         elif form.supervisor_id == visitor_id:

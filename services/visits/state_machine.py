@@ -282,9 +282,9 @@ def move(
             None,
             km=str(visit.estimated_km) if km is None else km,
             tickets=str(visit.ticket_cost) if tickets is None else tickets,
-            accommodation=str(visit.accommodation_cost) if accommodation is None else accommodation,
+            accommodation=_night_price(session, visit) if accommodation is None else accommodation,
         )
-        new_km, new_tickets, new_accommodation = parse_money(form, errors)
+        new_km, new_tickets, new_accommodation = parse_money(form, errors, length=visit.length)
         if errors:
             raise InvalidInput(errors)
         old = visit.chosen_date
@@ -309,6 +309,12 @@ def move(
         return "moved", None
 
     return _transition(session_factory, visit_id, actor, now, apply)
+
+
+def _night_price(session: Session, visit: Visit) -> str:
+    """The price of a night as the move form shows it ("" for a visit without nights)."""
+    cost = estimate(session, visit)
+    return str(cost.night_price) if cost.nights else ""
 
 
 def _transition(

@@ -199,6 +199,7 @@ def estimate(session: Session, visit: Visit, day: date | None = None) -> costs.C
         costs.rate_for(session, year),
         visit.ticket_cost,
         visit.accommodation_cost,
+        costs.nights_of(visit.length),
     )
 
 

@@ -109,7 +109,7 @@ def test_duplicate_date_and_closed_period_are_rejected(bot: Bot) -> None:
     errors = bot.slack.submit(ids.PROPOSE_VIEW, values).json()["errors"]
     assert f"{ids.PROPOSE_DATE}_1" not in errors
     assert "jo valittu" in errors[f"{ids.PROPOSE_DATE}_2"]
-    assert "2026-12-11" in errors[f"{ids.PROPOSE_DATE}_3"]
+    assert "11.12.2026" in errors[f"{ids.PROPOSE_DATE}_3"]  # the last closed day, as people write it
     assert count(bot.session_factory, Visit) == 0
 
 

@@ -50,7 +50,17 @@ def test_update_keeps_uid_and_raises_sequence_and_cancel_uses_method_cancel() ->
     assert str(cancelled_cal["METHOD"]) == "CANCEL" and str(cancelled["STATUS"]) == "CANCELLED"
 
 
-def test_two_day_visit_spans_two_days_and_summer_time_is_eest() -> None:
-    event = parse(build_ics(invite(day=date(2027, 6, 8), length="two_days"), now=NOW)).walk("VEVENT")[0]
+def test_a_two_day_visit_ends_on_its_second_day_and_summer_time_is_eest() -> None:
+    event = parse(build_ics(invite(day=date(2027, 6, 8), length="two_days"), now=NOW)).walk("VEVENT")[-1]
     assert event.decoded("DTEND").date() == date(2027, 6, 9)
     assert event.decoded("DTSTART").utcoffset().total_seconds() == 10800
+
+
+def test_a_two_day_visit_is_one_event_a_day_with_each_days_hours() -> None:
+    cal = parse(build_ics(invite(day=date(2027, 6, 8), length="two_days"), now=NOW))
+    events = cal.walk("VEVENT")
+    assert [(e.decoded("DTSTART").hour, e.decoded("DTEND").hour) for e in events] == [(9, 16), (9, 16)]
+    assert [e.decoded("DTSTART").date() for e in events] == [date(2027, 6, 8), date(2027, 6, 9)]
+    assert [str(e["UID"]) for e in events] == ["visit-42@vertaisbot", "visit-42-day2@vertaisbot"]
+    cancelled = parse(build_ics(invite(day=date(2027, 6, 8), length="two_days", cancelled=True), now=NOW))
+    assert [str(e["STATUS"]) for e in cancelled.walk("VEVENT")] == ["CANCELLED", "CANCELLED"]
