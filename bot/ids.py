@@ -42,6 +42,8 @@ PROPOSE_TICKETS = "propose_tickets"
 PROPOSE_ACCOMMODATION = "propose_accommodation"
 PROPOSE_SUPERVISOR = "propose_supervisor"
 PROPOSE_NOTE = "propose_note"
+PROPOSE_COLLEAGUES = "propose_colleagues"
+PROPOSE_COLLEAGUE_SUPERVISOR = "propose_colleague_supervisor"  # + "_" + the colleague's user id
 PROPOSE_SENT_VIEW = "propose_sent"
 # Decision buttons; values "visit_id:round" (host accept / visitor pick: "visit_id:round:date_id")
 SUPERVISOR_APPROVE = "visit_supervisor_approve"
@@ -54,6 +56,7 @@ FUNDING_DECLINE = "visit_funding_decline"
 VISITOR_PICK = "visit_visitor_pick"  # + "_<n>" per host date
 VISIT_CANCEL = "visit_cancel"
 VISIT_MOVE = "visit_move"
+VISIT_WITHDRAW = "visit_withdraw"  # a colleague leaves the trip alone
 VISIT_REDATE = "visit_redate"  # new dates after the old ones lapsed
 DECLINE_VIEW = "visit_decline"
 DECLINE_REASON = "visit_decline_reason"

@@ -54,7 +54,8 @@ NOTIFYING_EVENTS = {
     "cancelled",
     "moved",
 }
-VISITOR_EVENTS = {"host_countered", "dates_lapsed"}
+VISITOR_EVENTS = {"host_countered", "dates_lapsed", "traveller_withdrew", "colleagues_declined"}
+TRAVELLER_EVENTS = {"colleagues_declined"}  # the colleagues hear that not all of them go
 HOST_EVENTS = {"redated"}  # the host is asked again, for new dates
 # Slack message metadata event types: a visit message {"visit_id", "role"}; a notice
 # {"visit_id", "outbox_id"} (the outbox row whose notice it is).
@@ -222,17 +223,22 @@ def _from_ts(ts: str) -> datetime:
 
 
 def recipients(card: VisitCard, coordinators: Iterable[str]) -> list[tuple[str, str]]:
-    """(user id, role) of everyone with a message about the visit.
+    """(user id, role) of everyone with a message about the visit: the visitor, each colleague who
+    comes along (`traveller`, a withdrawn one's message kept current), each supervisor once, the
+    host's contacts, the coordinators who may decide the funding.
 
     The funding message goes to the coordinators of the visit's region who may decide it
     (`card.funding_deciders`: not the visitor, not the visitor's supervisor, who see the visit in
     their own message). A card read without that knowledge (a script) falls back to the
     coordinators given, less those two."""
-    result = [(card.visitor_id, "visitor"), (card.supervisor_id, "supervisor")]
+    result = [(card.visitor_id, "visitor")]
+    result += [(t.user_id, "traveller") for t in card.travellers if t.user_id != card.visitor_id]
+    bosses = [card.supervisor_id, *(t.supervisor_id for t in card.travellers)]
+    result += [(user, "supervisor") for user in dict.fromkeys(bosses)]
     result += [(user, "host") for user in card.host_contacts]
     deciders = card.funding_deciders
     if deciders is None:
-        deciders = tuple(u for u in coordinators if u not in (card.visitor_id, card.supervisor_id))
+        deciders = tuple(u for u in coordinators if u not in card.involved)
     result += [(user, "funding") for user in deciders]
     return list(dict.fromkeys(result))
 
@@ -371,7 +377,7 @@ class SlackVisitNotifier:
         posted: set[tuple[str, str]] = set()
         for user, role in people:
             t = translator(languages.get(user))
-            message = visit_message(card, role, t, today=today)
+            message = visit_message(card, role, t, today=today, reader=user)
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             ref = refs.get((user, role))
             if ref is not None and ref[0] != sent_messages.UNCONFIRMED:
@@ -430,6 +436,7 @@ class SlackVisitNotifier:
             "event_payload": {"visit_id": card.id, "outbox_id": outbox_id},
         }
         notified: set[str] = set()
+        going = {t.user_id for t in card.going}
         day = card.chosen_date or (card.shown_dates[0] if card.shown_dates else None)
         send_invite = change.invite is not None and day is not None
         for user, role in people:
@@ -438,9 +445,12 @@ class SlackVisitNotifier:
             wants_notice = change.event in NOTIFYING_EVENTS or (
                 (change.event in VISITOR_EVENTS and role == "visitor")
                 or (change.event in HOST_EVENTS and role == "host")
+                or (change.event in TRAVELLER_EVENTS and role == "traveller")
             )
             if not send_invite and (not wants_notice or user == change.actor):
                 continue  # nothing to send; the one who acted knows what they did
+            if role == "traveller" and user not in going:
+                continue  # a colleague who withdrew keeps an up-to-date message, no more notices
             notified.add(user)
             if user not in channels or outcome.stopped:  # retried later (with their message)
                 continue

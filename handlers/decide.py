@@ -141,6 +141,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             now=deps.now(),
         )
 
+    def withdraw(visit_id: int, _round: int, _date: int | None, user: str) -> Change:
+        return state_machine.withdraw(deps.session_factory, visit_id, actor=user, now=deps.now())
+
+    app.action(ids.VISIT_WITHDRAW)(press_listener(withdraw))
     for action_id, party in APPROVE_BUTTONS.items():
         app.action(action_id)(press_listener(decide(party)))
     app.action(re.compile(rf"^{ids.HOST_ACCEPT}_\d+$"))(press_listener(decide("host")))

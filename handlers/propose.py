@@ -17,7 +17,15 @@ from bot import ids
 from bot.commands import Sub
 from bot.deps import Deps
 from bot.views import common
-from bot.views.propose import FIELD_BLOCKS, host_options, proposal_sent, propose_modal, with_length
+from bot.views.propose import (
+    FIELD_BLOCKS,
+    block_of,
+    host_options,
+    proposal_sent,
+    propose_modal,
+    with_colleagues,
+    with_length,
+)
 from handlers.context import a_person, staff_of, t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
@@ -40,7 +48,7 @@ def notifier_of(deps: Deps) -> VisitNotifier:
 
 
 def field_errors(t: Any, exc: InvalidInput, blocks: dict[str, str]) -> dict[str, str]:
-    return {blocks.get(name, name): t(key, **_named(t, params)) for name, (key, params) in exc.fields.items()}
+    return {block_of(name, blocks): t(key, **_named(t, params)) for name, (key, params) in exc.fields.items()}
 
 
 def _named(t: Any, params: dict[str, object]) -> dict[str, object]:
@@ -82,8 +90,21 @@ def dates_of(values: dict[str, Any]) -> list[date | None]:
     return [date_of(values, f"{ids.PROPOSE_DATE}_{i}") for i in range(1, proposing.MAX_DATES + 1)]
 
 
+def _user_of(values: dict[str, Any], block: str) -> str | None:
+    found = ((values.get(block) or {}).get(ids.PROPOSE_COLLEAGUE_SUPERVISOR) or {}).get("selected_user")
+    return str(found) if found else None
+
+
+def _colleagues_of(values: dict[str, Any]) -> list[str]:
+    chosen = ((values.get(ids.PROPOSE_COLLEAGUES) or {}).get(ids.PROPOSE_COLLEAGUES) or {}).get(
+        "selected_users"
+    )
+    return [str(u) for u in chosen or [] if u][:20]
+
+
 def parse_proposal(view: dict[str, Any]) -> ProposalInput:
     values = _state(view)
+    colleagues = _colleagues_of(values)
     supervisor = ((values.get(ids.PROPOSE_SUPERVISOR) or {}).get(ids.PROPOSE_SUPERVISOR) or {}).get(
         "selected_user"
     )
@@ -98,6 +119,10 @@ def parse_proposal(view: dict[str, Any]) -> ProposalInput:
         tickets=text_of(values, ids.PROPOSE_TICKETS),
         accommodation=text_of(values, ids.PROPOSE_ACCOMMODATION),
         supervisor_id=str(supervisor) if supervisor else None,
+        colleagues=colleagues,
+        colleague_supervisors={
+            user: _user_of(values, f"{ids.PROPOSE_COLLEAGUE_SUPERVISOR}_{user}") for user in colleagues
+        },
         note=text_of(values, ids.PROPOSE_NOTE),
     )
 
@@ -197,6 +222,41 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except SlackApiError as exc:  # the form changed meanwhile (hash_conflict): the newer stands
             log.info("proposal form not re-rendered: %s", exc.response.get("error"))
 
+    @app.action(ids.PROPOSE_COLLEAGUES)
+    def on_colleagues_changed(
+        ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """Chosen colleagues get a supervisor field each (the visitor's supervisor to start with)."""
+        ack()
+        view = body.get("view") or {}
+        chosen = (body.get("actions") or [{}])[0].get("selected_users") or []
+        if not view.get("id"):
+            return
+        t = t_of(context)
+        colleagues = [
+            (str(u), _name(str(u), n)) for n, u in enumerate(chosen[:5], start=1) if ids.is_user_id(u)
+        ]
+        default = ((_state(view).get(ids.PROPOSE_SUPERVISOR) or {}).get(ids.PROPOSE_SUPERVISOR) or {}).get(
+            "selected_user"
+        )
+        try:
+            client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=with_colleagues(view, t, colleagues, str(default) if default else None),
+            )
+        except SlackApiError as exc:
+            log.info("proposal form not re-rendered: %s", exc.response.get("error"))
+
+    def _name(user: str, n: int) -> str:
+        """A colleague's name for a field's label (labels show no mentions); their number if
+        Slack cannot say."""
+        try:
+            info = deps.directory.user_info(user) if deps.directory is not None else None
+        except (SlackApiError, OSError):
+            info = None
+        return (info.display_name if info and info.display_name else None) or f"#{n}"
+
     @app.view(ids.PROPOSE_VIEW)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         t = t_of(context)
@@ -207,6 +267,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         unknown = form.supervisor_id is not None and not a_person(deps.directory, form.supervisor_id)
         if unknown:  # a tampered id, a bot or a deactivated account: asked of nobody, said inline
             form = dataclasses.replace(form, supervisor_id=None)
+        named = [*form.colleagues, *(boss for boss in form.colleague_supervisors.values() if boss)]
+        if named:  # the same for the colleagues and their supervisors (at most five of each)
+            nobody = frozenset(u for u in dict.fromkeys(named[:10]) if not a_person(deps.directory, u))
+            form = dataclasses.replace(form, unknown_people=nobody)
         try:
             change = proposing.propose(
                 # the view's id saved with the visit: a second delivery of it proposes nothing

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import Connection
 
-from models.entities import Base
+from models import Base
 
 target_metadata = Base.metadata
 

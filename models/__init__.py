@@ -14,7 +14,6 @@ from models.entities import (
     KilometreRate,
     Library,
     LibraryContact,
-    PartyState,
     Region,
     Reminder,
     ReminderStatus,
@@ -25,15 +24,19 @@ from models.entities import (
     TopicCategory,
     TopicStatus,
     TopicSuggestion,
-    Visit,
     VisitCost,
+    WriteUp,
+    WriteUpStatus,
+    offer_topics,
+)
+from models.visits import (
+    PartyState,
+    Visit,
     VisitDate,
     VisitDecision,
     VisitMessage,
     VisitStatus,
-    WriteUp,
-    WriteUpStatus,
-    offer_topics,
+    VisitTraveller,
 )
 
 __all__ = [
@@ -65,6 +68,7 @@ __all__ = [
     "VisitDecision",
     "VisitMessage",
     "VisitStatus",
+    "VisitTraveller",
     "TopicSuggestion",
     "WriteUp",
     "WriteUpStatus",

@@ -7,17 +7,15 @@ string `key` where people or files refer to a row (libraries, topics, regions).
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
     Date,
-    DateTime,
     Enum,
     Float,
     ForeignKey,
@@ -27,36 +25,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
+    false,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models.base import Base, UTCDateTime, str_enum
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """A datetime that is always UTC-aware in Python, on SQLite and on PostgreSQL alike."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; services must pass aware datetimes")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+if TYPE_CHECKING:
+    from models.visits import Visit
 
 
 class TopicStatus(enum.StrEnum):
@@ -72,6 +49,9 @@ class Region(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Does the region's grant pay the kilometre allowance's passenger supplement (per passenger
+    # carried in the driver's car)?
+    pays_passenger_supplement: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     libraries: Mapped[list[Library]] = relationship(back_populates="region")
 
@@ -196,117 +176,6 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-# --- Visits ----------------------------------------------------------------------------------
-class VisitStatus(enum.StrEnum):
-    PROPOSED = "proposed"  # waiting for the supervisor, the host and funding (or the visitor's pick)
-    CONFIRMED = "confirmed"  # all three said yes and a date is agreed
-    DECLINED = "declined"  # someone said no: the visit ended
-    CANCELLED = "cancelled"  # the visitor or a coordinator called it off (or withdrew)
-
-
-class PartyState(enum.StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    DECLINED = "declined"
-    COUNTERED = "countered"  # the host proposed other dates; the visitor picks
-    LAPSED = "lapsed"  # (host) no date given works any more (passed, or the host closed): the visitor gives new ones
-
-
-def _str_enum(cls: type[enum.StrEnum], length: int = 16) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
-class Visit(Base):
-    """A study visit: proposed by a visitor, agreed by the supervisor, the host and funding."""
-
-    __tablename__ = "visits"
-    __table_args__ = (
-        Index("ix_visits_visitor", "visitor_id", "created_at"),
-        Index("ix_visits_host_status", "host_library_id", "status"),
-        Index("ix_visits_supervisor", "supervisor_id", "status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    visitor_id: Mapped[str] = mapped_column(String(32))
-    home_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
-    host_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
-    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
-    learn: Mapped[str] = mapped_column(Text, default="")
-    length: Mapped[str] = mapped_column(String(16))  # half_day | day | two_days
-    travel_mode: Mapped[str] = mapped_column(String(16))  # public | car | other
-    estimated_km: Mapped[Decimal] = mapped_column(Numeric(8, 1), default=Decimal("0"))
-    ticket_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
-    accommodation_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
-    funded_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
-    supervisor_id: Mapped[str] = mapped_column(String(32))
-    note_to_host: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[VisitStatus] = mapped_column(_str_enum(VisitStatus), default=VisitStatus.PROPOSED)
-    supervisor_state: Mapped[PartyState] = mapped_column(_str_enum(PartyState), default=PartyState.PENDING)
-    host_state: Mapped[PartyState] = mapped_column(_str_enum(PartyState), default=PartyState.PENDING)
-    funding_state: Mapped[PartyState] = mapped_column(_str_enum(PartyState), default=PartyState.PENDING)
-    round: Mapped[int] = mapped_column(Integer, default=1)  # raised when the visit is moved
-    chosen_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
-    invite_sent: Mapped[bool] = mapped_column(Boolean, default=False)
-    version: Mapped[int] = mapped_column(Integer, nullable=False)
-    created_at: Mapped[datetime] = mapped_column()
-    updated_at: Mapped[datetime] = mapped_column()
-
-    dates: Mapped[list[VisitDate]] = relationship(
-        back_populates="visit", cascade="all, delete-orphan", order_by="VisitDate.id"
-    )
-    decisions: Mapped[list[VisitDecision]] = relationship(
-        back_populates="visit", cascade="all, delete-orphan", order_by="VisitDecision.id"
-    )
-
-    __mapper_args__ = {"version_id_col": version}
-
-
-class VisitDate(Base):
-    """A candidate date: the visitor's (1-3) or the host's counter-proposal. Inactive once replaced."""
-
-    __tablename__ = "visit_dates"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
-    day: Mapped[date] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(String(16))  # visitor | host
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-    visit: Mapped[Visit] = relationship(back_populates="dates")
-
-
-class VisitDecision(Base):
-    """One decision: who (party, decided_by), what (outcome, reason) and when."""
-
-    __tablename__ = "visit_decisions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
-    round: Mapped[int] = mapped_column(Integer, default=1)
-    party: Mapped[str] = mapped_column(String(16))  # supervisor | host | funding | visitor
-    decided_by: Mapped[str] = mapped_column(String(32))
-    outcome: Mapped[str] = mapped_column(String(16))  # approved | declined | countered | picked | ...
-    reason: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column()
-
-    visit: Mapped[Visit] = relationship(back_populates="decisions")
-
-
-class VisitMessage(Base):
-    """Where a visit's message to one person lives, so it can be re-rendered with chat.update."""
-
-    __tablename__ = "visit_messages"
-    __table_args__ = (UniqueConstraint("visit_id", "recipient", "role"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
-    recipient: Mapped[str] = mapped_column(String(32))
-    role: Mapped[str] = mapped_column(String(16))  # visitor | supervisor | host | funding
-    channel: Mapped[str] = mapped_column(String(32))
-    ts: Mapped[str] = mapped_column(String(32))
-
-
 class KilometreRate(Base):
     """The kilometre allowance of a travel year, EUR/km."""
 
@@ -314,6 +183,10 @@ class KilometreRate(Base):
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     eur_per_km: Mapped[Decimal] = mapped_column(Numeric(6, 3))
+    # + this much per km for each passenger the driver carries (the Tax Administration's figure)
+    passenger_eur_per_km: Mapped[Decimal] = mapped_column(
+        Numeric(6, 3), default=Decimal("0.04"), server_default="0.04"
+    )
 
 
 class SuggestionStatus(enum.StrEnum):
@@ -446,7 +319,7 @@ class WriteUp(Base):
     recommend: Mapped[str] = mapped_column(String(16), default="")  # yes | reservations | no
     link: Mapped[str] = mapped_column(String(500), default="")
     publish: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[WriteUpStatus] = mapped_column(_str_enum(WriteUpStatus), default=WriteUpStatus.DRAFT)
+    status: Mapped[WriteUpStatus] = mapped_column(str_enum(WriteUpStatus), default=WriteUpStatus.DRAFT)
     hide_reason: Mapped[str] = mapped_column(Text, default="")
     hidden_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     draft: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
@@ -580,7 +453,6 @@ __all__ = [
     "InvoiceStatus",
     "VisitCost",
     "KilometreRate",
-    "PartyState",
     "ClosedPeriod",
     "HostOffer",
     "Library",
@@ -596,11 +468,6 @@ __all__ = [
     "TopicStatus",
     "TopicSuggestion",
     "UTCDateTime",
-    "Visit",
-    "VisitDate",
-    "VisitDecision",
-    "VisitMessage",
-    "VisitStatus",
     "WriteUp",
     "WriteUpStatus",
     "offer_topics",

@@ -13,6 +13,7 @@ from bot.views import blocks as b
 from bot.views import limits
 from models import Topic
 from services.money import costs
+from services.visits import travellers
 from services.visits.proposing import LENGTHS, MAX_DATES, TRAVEL_MODES
 from services.visits.visit_card import HostChoice, VisitCard
 
@@ -29,7 +30,70 @@ FIELD_BLOCKS = {
     "accommodation": ids.PROPOSE_ACCOMMODATION,
     "supervisor": ids.PROPOSE_SUPERVISOR,
     "note": ids.PROPOSE_NOTE,
+    "colleagues": ids.PROPOSE_COLLEAGUES,
 }
+COLLEAGUE_SUPERVISOR_FIELD = "colleague_supervisor_"  # the service's field, + the colleague's id
+
+
+def block_of(field: str, blocks: dict[str, str] | None = None) -> str:
+    """The block id of a service field (a colleague's supervisor has one block each)."""
+    if field.startswith(COLLEAGUE_SUPERVISOR_FIELD):
+        return f"{ids.PROPOSE_COLLEAGUE_SUPERVISOR}_{field.removeprefix(COLLEAGUE_SUPERVISOR_FIELD)}"
+    return (blocks or FIELD_BLOCKS).get(field, field)
+
+
+def colleague_supervisor_blocks(
+    t: Translator, colleagues: Sequence[tuple[str, str]], default: str | None
+) -> list[b.Block]:
+    """One supervisor field for each colleague chosen, (user id, name): the visitor's supervisor
+    unless changed (colleagues of one library often share theirs)."""
+    blocks = []
+    for user, name in colleagues[: travellers.MAX_COLLEAGUES]:
+        element: dict[str, Any] = {"type": "users_select", "action_id": ids.PROPOSE_COLLEAGUE_SUPERVISOR}
+        if default:
+            element["initial_user"] = default
+        blocks.append(
+            b.input_block(
+                f"{ids.PROPOSE_COLLEAGUE_SUPERVISOR}_{user}",
+                t("visits.form.colleague_supervisor", name=name),
+                element,
+                optional=True,
+                hint=t("visits.form.colleague_supervisor_hint"),
+            )
+        )
+    return blocks
+
+
+def _colleagues_block(t: Translator) -> b.Block:
+    block = b.input_block(
+        ids.PROPOSE_COLLEAGUES,
+        t("visits.form.colleagues"),
+        {
+            "type": "multi_users_select",
+            "action_id": ids.PROPOSE_COLLEAGUES,
+            "max_selected_items": travellers.MAX_COLLEAGUES,
+        },
+        optional=True,
+        hint=t("visits.form.colleagues_hint"),
+    )
+    block["dispatch_action"] = True  # choosing them re-renders the form with their supervisors
+    return block
+
+
+def with_colleagues(
+    view: dict[str, Any], t: Translator, colleagues: Sequence[tuple[str, str]], default: str | None
+) -> dict[str, Any]:
+    """The open proposal form for the colleagues now chosen: a supervisor field for each, right
+    after the colleagues (Slack keeps the values of the fields that stay)."""
+    prefix = f"{ids.PROPOSE_COLLEAGUE_SUPERVISOR}_"
+    blocks = [blk for blk in view.get("blocks") or [] if not str(blk.get("block_id", "")).startswith(prefix)]
+    at = next(
+        (n for n, blk in enumerate(blocks, start=1) if blk.get("block_id") == ids.PROPOSE_COLLEAGUES),
+        len(blocks),
+    )
+    blocks[at:at] = colleague_supervisor_blocks(t, colleagues, default)
+    fields = ("type", "callback_id", "title", "submit", "close", "private_metadata")
+    return {**{k: view[k] for k in fields if k in view}, "blocks": blocks}
 
 
 def host_option(choice: HostChoice, t: Translator) -> dict[str, Any]:
@@ -202,6 +266,7 @@ def propose_modal(
             {"type": "users_select", "action_id": ids.PROPOSE_SUPERVISOR},
             hint=t("visits.form.supervisor_hint"),
         ),
+        _colleagues_block(t),
         b.input_block(
             ids.PROPOSE_NOTE,
             t("visits.form.note"),

@@ -19,7 +19,7 @@ from models import PartyState, VisitStatus
 from services.visits.visit_card import VisitCard
 from services.visits.visit_lists import Page, VisitLine
 
-ROLES = ("visitor", "supervisor", "host", "funding")
+ROLES = ("visitor", "traveller", "supervisor", "host", "funding")  # traveller: a colleague who comes along
 
 
 def kilometres(value: Decimal, t: Translator) -> str:
@@ -83,10 +83,92 @@ def _party_line(card: VisitCard, party: str, t: Translator) -> str:
     return f"{label}: {word}"
 
 
+def _supervisor_lines(card: VisitCard, t: Translator) -> list[str]:
+    """One line for each supervisor, naming the people they consent for (a visit with colleagues)."""
+    lines = []
+    for boss in card.supervisors:
+        people = card.staff_of(boss)
+        if not people:
+            continue
+        names = ", ".join(f"<@{p.user_id}>" for p in people)
+        label = t("visits.party.supervisor_of", user=f"<@{boss}>", people=names)
+        states = {p.consent for p in people}
+        if PartyState.DECLINED in states:
+            word = t("visits.state.declined", who=f"<@{boss}>")
+        elif states == {PartyState.APPROVED}:
+            word = t("visits.state.approved", who=f"<@{boss}>")
+        elif card.status == VisitStatus.PROPOSED:
+            word = t("visits.state.pending")
+        else:
+            word = t("visits.state.not_asked")
+        lines.append(f"{label}: {word}")
+    return lines
+
+
+def _cost_fields(card: VisitCard, t: Translator) -> b.Block:
+    """Kilometres (once, to the driver, with the passenger supplement when paid), tickets and
+    nights (per traveller, times the travellers), the total (and each traveller's share)."""
+    c = card.cost
+    if c.passengers:
+        km = t(
+            "visits.cost.km_passengers",
+            km=kilometres(c.km, t),
+            rate=money(c.rate, t),
+            passengers=c.passengers,
+            passenger_rate=money(c.passenger_rate, t),
+            amount=money(c.kilometre_allowance, t),
+        )
+    else:
+        km = t(
+            "visits.cost.km",
+            km=kilometres(c.km, t),
+            rate=money(c.rate, t),
+            amount=money(c.kilometre_allowance, t),
+        )
+    if c.travellers > 1:
+        tickets = t(
+            "visits.cost.tickets_each",
+            count=c.travellers,
+            price=money(c.ticket_price, t),
+            amount=money(c.tickets, t),
+        )
+    else:
+        tickets = t("visits.cost.tickets", amount=money(c.tickets, t))
+    if c.nights and c.travellers > 1:
+        nights = t.plural(
+            "visits.cost.nights_each",
+            c.nights,
+            travellers=c.travellers,
+            price=money(c.night_price, t),
+            amount=money(c.accommodation, t),
+        )
+    elif c.nights:
+        nights = t.plural(
+            "visits.cost.nights", c.nights, price=money(c.night_price, t), amount=money(c.accommodation, t)
+        )
+    else:
+        nights = t("visits.cost.accommodation", amount=money(c.accommodation, t))
+    if c.travellers > 1:
+        total = t(
+            "visits.cost.total_each",
+            amount=money(c.total, t),
+            per=money(c.per_traveller, t),
+            count=c.travellers,
+        )
+    else:
+        total = t("visits.cost.total", amount=money(c.total, t))
+    return b.fields(km, tickets, nights, total)
+
+
 def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
     dates = ", ".join(day_text(d, t) for d in card.shown_dates) or "–"
     lines = [
         t("visits.card.visitor", visitor=f"<@{card.visitor_id}>", home=b.escape(card.home_library_name)),
+        *(
+            [t("visits.card.colleagues", people=", ".join(f"<@{c.user_id}>" for c in card.colleagues))]
+            if card.colleagues
+            else []
+        ),
         t("visits.card.host", host=b.escape(card.host_library_name)),
         t("visits.card.topic", topic=b.escape(card.topic(t.lang))),
         t("visits.card.dates" if card.chosen_date is None else "visits.card.date", dates=dates),
@@ -102,28 +184,8 @@ def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
     blocks = [b.section("\n".join(lines)), b.section(t("visits.card.learn", learn=b.escape(card.learn)))]
     if role in ("host", "visitor") and card.note_to_host:
         blocks.append(b.section(t("visits.card.note", note=b.escape(card.note_to_host))))
-    if role in ("funding", "visitor", "supervisor"):
-        c = card.cost
-        blocks.append(
-            b.fields(
-                t(
-                    "visits.cost.km",
-                    km=kilometres(c.km, t),
-                    rate=money(c.rate, t),
-                    amount=money(c.kilometre_allowance, t),
-                ),
-                t("visits.cost.tickets", amount=money(c.tickets, t)),
-                t.plural(
-                    "visits.cost.nights",
-                    c.nights,
-                    price=money(c.night_price, t),
-                    amount=money(c.accommodation, t),
-                )
-                if c.nights
-                else t("visits.cost.accommodation", amount=money(c.accommodation, t)),
-                t("visits.cost.total", amount=money(c.total, t)),
-            )
-        )
+    if role in ("funding", "visitor", "traveller", "supervisor"):
+        blocks.append(_cost_fields(card, t))
     if role == "funding" and card.budget is not None:
         from bot.views.desk import funding_budget_blocks
 
@@ -151,7 +213,11 @@ def _funding_note(card: VisitCard, role: str, t: Translator) -> str | None:
 
 def _status_block(card: VisitCard, t: Translator, role: str = "") -> b.Block:
     lines = [f"*{t(f'visits.status.{card.status.value}')}*"]
-    lines += [_party_line(card, party, t) for party in ("supervisor", "host", "funding")]
+    if card.colleagues or len(card.supervisors) > 1:
+        lines += _supervisor_lines(card, t)
+        lines += [_party_line(card, party, t) for party in ("host", "funding")]
+    else:
+        lines += [_party_line(card, party, t) for party in ("supervisor", "host", "funding")]
     note = _funding_note(card, role, t)
     if note:
         lines.append(note)
@@ -168,7 +234,7 @@ def _may_fund(card: VisitCard) -> bool:
     return card.funding_deciders is None or bool(card.funding_deciders)
 
 
-def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.Block]:
+def _actions(card: VisitCard, role: str, t: Translator, today: date, reader: str) -> list[b.Block]:
     topic = b.escape(card.topic(t.lang))
 
     def decline(action_id: str) -> dict[str, Any]:
@@ -176,7 +242,7 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
             t, t("visits.button.decline"), action_id, _value(card), t("visits.confirm.decline", topic=topic)
         )
 
-    if role == "supervisor" and card.asks("supervisor"):
+    if role == "supervisor" and card.waits_for_supervisor(reader):
         return [
             b.actions(
                 b.button(t("visits.button.approve"), ids.SUPERVISOR_APPROVE, _value(card), style="primary"),
@@ -210,6 +276,8 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
                 block_id=f"visit_{card.id}_funding",
             )
         ]
+    if role == "traveller":
+        return _traveller_actions(card, t, today, reader)
     if role != "visitor":
         return []
     blocks: list[b.Block] = []
@@ -269,17 +337,51 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date) -> list[b.B
     return blocks
 
 
+def _traveller_actions(card: VisitCard, t: Translator, today: date, reader: str) -> list[b.Block]:
+    """A colleague's own choice: withdraw alone (the visit goes on for the others)."""
+    if reader not in {c.user_id for c in card.colleagues}:
+        if any(c.user_id == reader for c in card.travellers):
+            return [b.context(t("visits.traveller.withdrawn"))]
+        return []
+    open_ = card.status in (VisitStatus.PROPOSED, VisitStatus.CONFIRMED) and (
+        card.chosen_date is None or card.chosen_date > today
+    )
+    if not open_:
+        return []
+    question = t("visits.confirm.withdraw", topic=b.escape(card.topic(t.lang)))
+    return [
+        b.actions(
+            _danger(t, t("visits.button.withdraw"), ids.VISIT_WITHDRAW, _value(card), question),
+            block_id=f"visit_{card.id}_traveller",
+        )
+    ]
+
+
 def visit_message(
-    card: VisitCard, role: str, t: Translator, *, today: date, former: bool = False
+    card: VisitCard,
+    role: str,
+    t: Translator,
+    *,
+    today: date,
+    former: bool = False,
+    reader: str | None = None,
 ) -> dict[str, Any]:
     """The one message a person has about a visit, re-rendered from state after every change.
-    `former`: the funding message of someone who no longer coordinates the visit's region
-    (removed, or moved to another region): kept current, without the coordinators' buttons."""
+    `reader`: whose message it is (a supervisor decides for their own people; a colleague
+    withdraws alone); the visitor's supervisor when not given. `former`: the funding message of
+    someone who no longer coordinates the visit's region (removed, or moved to another region):
+    kept current, without the coordinators' buttons."""
+    reader = reader or (card.supervisor_id if role == "supervisor" else card.visitor_id)
     topic = card.topic(t.lang)
     title = t(f"visits.title.{role}", topic=topic)
     blocks: list[b.Block] = [b.header(title)]
     if role == "visitor":
         blocks.append(b.context(t("visits.card.status_card")))
+    elif role == "supervisor" and card.colleagues:  # name the people this supervisor answers for
+        people = ", ".join(f"<@{p.user_id}>" for p in card.staff_of(reader)) or "–"
+        blocks.append(
+            b.section(t("visits.intro.supervisor_staff", visitor=f"<@{card.visitor_id}>", people=people))
+        )
     else:
         blocks.append(b.section(t(f"visits.intro.{role}", visitor=f"<@{card.visitor_id}>")))
     blocks += _summary(card, role, t)
@@ -287,12 +389,12 @@ def visit_message(
     if former:
         blocks.append(b.context(t("visits.funding.former")))
     else:
-        blocks += _actions(card, role, t, today)
+        blocks += _actions(card, role, t, today, reader)
     if role == "funding" and card.invoice_status and not former:
         from bot.views.desk import funding_desk_blocks
 
         blocks += funding_desk_blocks(card, t, today=today)
-    if role in ("funding", "visitor", "supervisor"):
+    if role in ("funding", "visitor", "traveller", "supervisor"):
         blocks.append(b.context(t("visits.form.per_diem")))
     return b.message(f"{title}: {t(f'visits.status.{card.status.value}')}", blocks)
 

@@ -37,7 +37,7 @@ def summary_line(w: WriteUpView, t: Translator) -> str:
     return t(
         "writeups.line",
         title=inline(w.title),
-        author=mention(w.author_id),
+        author=", ".join(mention(a) for a in w.authors or (w.author_id,)),
         host=inline(w.host_library),
         topic=inline(w.topic(t.lang)),
         date=day_text(w.visit_date, t),

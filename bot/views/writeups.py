@@ -235,7 +235,7 @@ def channel_message(w: WriteUpView, t: Translator) -> dict[str, Any]:
         b.context(
             t(
                 "writeups.post.meta",
-                author=mention(w.author_id),
+                author=", ".join(mention(a) for a in w.authors or (w.author_id,)),
                 home=inline(w.home_library),
                 host=inline(w.host_library),
                 topic=inline(w.topic(t.lang)),

@@ -16,11 +16,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Library, Topic, Visit, VisitStatus, WriteUp, WriteUpStatus
+from models import Library, Topic, Visit, VisitStatus, VisitTraveller, WriteUp, WriteUpStatus
 from services.catalogue.libraries import contacts_of
 from services.common import audit
 from services.common.errors import InvalidInput, NotAllowed, NotFound
@@ -131,7 +131,7 @@ def validate(data: WriteUpInput) -> WriteUpInput:
 class WriteUpView:
     id: int
     visit_id: int
-    author_id: str
+    author_id: str  # the visitor, whom the idea bank's "ask" button writes to
     title: str
     learned: str
     try_at_home: str
@@ -151,6 +151,7 @@ class WriteUpView:
     ts: str | None
     published_at: datetime | None
     region_id: int | None = None  # the visit's region (its visitor's home library's)
+    authors: tuple[str, ...] = ()  # who travelled: any of them may write it, all are named
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -216,6 +217,7 @@ def view_of(
         ts=w.ts,
         published_at=w.published_at,
         region_id=region_id,
+        authors=tuple(t.user_id for t in visit.travellers if t.withdrawn_at is None) or (w.author_id,),
     )
 
 
@@ -240,8 +242,13 @@ def _writable_visit(session: Session, visit_id: int, user_id: str, now: datetime
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound()
-    if visit.visitor_id != user_id:
-        raise NotAllowed("writeups.error.not_author")
+    if not (
+        visit.visitor_id == user_id
+        or any(t.user_id == user_id and t.withdrawn_at is None for t in visit.travellers)
+    ):
+        raise NotAllowed(
+            "writeups.error.not_author"
+        )  # any traveller writes it: one write-up, several authors
     today = now.astimezone(HELSINKI).date()
     if visit.status != VisitStatus.CONFIRMED or visit.chosen_date is None or visit.chosen_date > today:
         raise NotAllowed("writeups.error.not_yet")
@@ -515,12 +522,15 @@ def to_submit_for(
     (visit id, topic name fi, host library, date), newest first (for App Home)."""
     today = now.astimezone(HELSINKI).date()
     submitted = select(WriteUp.visit_id).where(WriteUp.submitted_at.is_not(None))
+    travelling = select(VisitTraveller.visit_id).where(
+        VisitTraveller.user_id == user_id, VisitTraveller.withdrawn_at.is_(None)
+    )
     rows = session.execute(
         select(Visit.id, Topic.name_fi, Library.name, Visit.chosen_date)
         .join(Topic, Topic.id == Visit.topic_id)
         .join(Library, Library.id == Visit.host_library_id)
         .where(
-            Visit.visitor_id == user_id,
+            or_(Visit.visitor_id == user_id, Visit.id.in_(travelling)),
             Visit.status == VisitStatus.CONFIRMED,
             Visit.chosen_date.is_not(None),
             Visit.chosen_date <= today,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 # The rates the migration ships (EUR/km by travel year); used when the table is empty.
 SHIPPED_RATES = {2024: Decimal("0.57"), 2025: Decimal("0.59"), 2026: Decimal("0.55")}
+DEFAULT_PASSENGER_RATE = Decimal("0.04")  # per passenger carried (the Tax Administration's figure)
 
 
 # Nights of accommodation by the visit's length.
@@ -37,16 +38,38 @@ def nights_of(length: str) -> int:
 
 @dataclass(frozen=True)
 class CostEstimate:
+    """What a visit costs. Travellers share one car: the kilometre allowance is paid once, to the
+    driver, with the passenger supplement for each passenger carried when the region pays it;
+    tickets and accommodation are per traveller (`tickets` and `accommodation` are in all)."""
+
     km: Decimal
     rate: Decimal
     kilometre_allowance: Decimal
-    tickets: Decimal
-    accommodation: Decimal  # in all: nights x the price of a night
+    tickets: Decimal  # in all: travellers x the price of a ticket
+    accommodation: Decimal  # in all: travellers x nights x the price of a night
     nights: int = 0
+    travellers: int = 1
+    passengers: int = 0  # carried by the driver (0 unless by car and the region pays)
+    passenger_rate: Decimal = Decimal("0")  # EUR/km for each passenger
 
     @property
     def night_price(self) -> Decimal:
-        return (self.accommodation / self.nights).quantize(CENT) if self.nights else self.accommodation
+        """The price of one night for one traveller (the accommodation in all, when no nights)."""
+        count = self.nights * self.travellers
+        return (self.accommodation / count).quantize(CENT) if count else self.accommodation
+
+    @property
+    def ticket_price(self) -> Decimal:
+        return (self.tickets / self.travellers).quantize(CENT) if self.travellers else self.tickets
+
+    @property
+    def per_traveller(self) -> Decimal:
+        """The total shared by the travellers (rounded to the cent)."""
+        return (
+            (self.total / self.travellers).quantize(CENT, rounding=ROUND_HALF_UP)
+            if self.travellers
+            else self.total
+        )
 
     @property
     def total(self) -> Decimal:
@@ -75,17 +98,41 @@ def _pick(rates: dict[int, Decimal], year: int) -> Decimal:
 
 
 def estimate(
-    km: Decimal, rate: Decimal, tickets: Decimal, accommodation: Decimal, nights: int = 0
+    km: Decimal,
+    rate: Decimal,
+    tickets: Decimal,
+    accommodation: Decimal,
+    nights: int = 0,
+    *,
+    travellers: int = 1,
+    passengers: int = 0,
+    passenger_rate: Decimal = Decimal("0"),
 ) -> CostEstimate:
-    allowance = (Decimal(km) * Decimal(rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+    """`tickets` and `accommodation` are one traveller's (the accommodation for all nights)."""
+    per_km = Decimal(rate) + passengers * Decimal(passenger_rate)
+    allowance = (Decimal(km) * per_km).quantize(CENT, rounding=ROUND_HALF_UP)
     return CostEstimate(
         km=Decimal(km),
         rate=Decimal(rate),
         kilometre_allowance=allowance,
-        tickets=Decimal(tickets).quantize(CENT),
-        accommodation=Decimal(accommodation).quantize(CENT),
+        tickets=(Decimal(tickets) * travellers).quantize(CENT),
+        accommodation=(Decimal(accommodation) * travellers).quantize(CENT),
         nights=nights,
+        travellers=travellers,
+        passengers=passengers,
+        passenger_rate=Decimal(passenger_rate) if passengers else Decimal("0"),
     )
+
+
+def passenger_rate_for(session: Session, year: int) -> Decimal:
+    """The passenger supplement of `year` (EUR/km per passenger), as `rate_for` finds its row."""
+    found = session.scalar(
+        select(KilometreRate.passenger_eur_per_km)
+        .where(KilometreRate.year <= year)
+        .order_by(KilometreRate.year.desc())
+        .limit(1)
+    )
+    return Decimal(found) if found is not None else DEFAULT_PASSENGER_RATE
 
 
 # --- The coordinator's desk: the rate table, distances, actual costs, tickets ------------------

@@ -4,8 +4,8 @@ and saves the proposal, or saves nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -29,7 +29,7 @@ from services.common.errors import InvalidInput
 from services.common.text import visible
 from services.money import costs
 from services.outbox import visit_outbox
-from services.visits import visit_reminders
+from services.visits import travellers, visit_reminders
 from services.visits.visit_card import Change, HostChoice, host_order, read_card
 
 LENGTHS = ("half_day", "day", "two_days")
@@ -63,6 +63,9 @@ class ProposalInput:
     accommodation: str = ""
     supervisor_id: str | None = None
     note: str = ""
+    colleagues: Sequence[str] = ()  # 0-5 who come along
+    colleague_supervisors: Mapping[str, str | None] = field(default_factory=dict)  # else the visitor's
+    unknown_people: frozenset[str] = frozenset()  # ids the chat platform says are no one to ask
 
 
 def host_choices(
@@ -263,6 +266,14 @@ def propose(
             errors["supervisor"] = ("visits.error.supervisor", {})
         elif form.supervisor_id == visitor_id:
             errors["supervisor"] = ("visits.error.supervisor_self", {})
+        colleagues, colleague_errors = travellers.check_colleagues(
+            form.colleagues,
+            form.colleague_supervisors,
+            visitor_id=visitor_id,
+            visitor_supervisor=form.supervisor_id,
+            unknown=form.unknown_people,
+        )
+        errors.update(colleague_errors)
         if home is None:
             errors.setdefault("host", ("visits.error.no_home_library", {}))
         if errors:
@@ -291,6 +302,7 @@ def propose(
             created_at=now,
             updated_at=now,
             dates=[VisitDate(day=day, source="visitor", active=True) for day in days],
+            travellers=travellers.make(visitor_id, form.supervisor_id, colleagues),
         )
         session.add(visit)
         session.flush()
@@ -301,7 +313,12 @@ def propose(
             action="visit.propose",
             entity="visit",
             entity_id=visit.id,
-            details={"host": host.id, "topic": topic.id, "dates": [d.isoformat() for d in days]},
+            details={
+                "host": host.id,
+                "topic": topic.id,
+                "dates": [d.isoformat() for d in days],
+                "colleagues": [user for user, _ in colleagues],
+            },
         )
         visit_reminders.sync(session, visit, now)
         owed = visit_outbox.owe(session, visit, event="proposed", actor=visitor_id, invite=None, now=now)

@@ -36,7 +36,7 @@ from services.common import audit, workdays
 from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.outbox import visit_outbox
 from services.people.coordinators import Scope, covers
-from services.visits import visit_reminders
+from services.visits import travellers, visit_reminders
 from services.visits.conflicts import conflict_of
 from services.visits.proposing import MAX_TEXT, ProposalInput, check_dates, parse_money
 from services.visits.visit_card import Change, VisitCard, estimate, load, read_card
@@ -97,6 +97,8 @@ def decide(
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         _check_party(session, visit, party, actor, is_coordinator)
         _check_state(session, visit, party, round_)
+        if party == "supervisor":
+            return _consent(session, visit, actor, approve=approve, reason=reason, now=now)
         if approve and party == "host":
             chosen = next((d for d in visit.dates if d.id == date_id and d.active), None)
             if chosen is None:
@@ -301,6 +303,7 @@ def move(
         visit.status = VisitStatus.PROPOSED
         visit.host_state = PartyState.PENDING
         visit.supervisor_state = PartyState.PENDING
+        travellers.ask_again(visit)
         if visit.funding_state != PartyState.APPROVED or (
             visit.funded_cost is None or estimate(session, visit, good[0]).total > visit.funded_cost
         ):
@@ -347,19 +350,31 @@ def _check_party(
     """Who may act for `party`. A coordinator acts only on the visits of their own region. Nobody
     decides the host's side or the funding of a visit they make or whose visitor they supervise
     (not even as the host's contact or a coordinator)."""
-    if party == "supervisor":
-        allowed = actor == visit.supervisor_id
+    if party == "supervisor":  # each supervisor for their own people on the visit
+        allowed = actor in travellers.supervisors_of(visit)
     elif party == "host":
         allowed = libraries.is_contact(session, visit.host_library_id, actor) or covers(
             is_coordinator, libraries.region_of(session, visit)
         )
-        conflict = conflict_of(party, actor, visitor_id=visit.visitor_id, supervisor_id=visit.supervisor_id)
+        conflict = conflict_of(
+            party,
+            actor,
+            visitor_id=visit.visitor_id,
+            supervisor_id=visit.supervisor_id,
+            others=travellers.everyone(visit),
+        )
         if allowed and conflict:
             raise NotAllowed(conflict)
     elif party == "funding":
         if is_coordinator and not covers(is_coordinator, libraries.region_of(session, visit)):
             raise NotAllowed(FUNDING_OTHER_REGION)
-        conflict = conflict_of(party, actor, visitor_id=visit.visitor_id, supervisor_id=visit.supervisor_id)
+        conflict = conflict_of(
+            party,
+            actor,
+            visitor_id=visit.visitor_id,
+            supervisor_id=visit.supervisor_id,
+            others=travellers.everyone(visit),
+        )
         if is_coordinator and conflict:
             raise NotAllowed(conflict)
         allowed = bool(is_coordinator)
@@ -413,6 +428,8 @@ def _record(
     reason: str,
     now: datetime,
     dates: list[str] | None = None,
+    *,
+    people: list[str] | None = None,
 ) -> None:
     reason = (reason or "").strip()[:MAX_TEXT]
     session.add(
@@ -431,6 +448,8 @@ def _record(
         details["reason"] = reason
     if dates:
         details["dates"] = dates
+    if people:
+        details["travellers"] = people
     audit.record(
         session,
         now=now,
@@ -440,6 +459,59 @@ def _record(
         entity_id=visit.id,
         details=details,
     )
+
+
+def _consent(
+    session: Session, visit: Visit, actor: str, *, approve: bool, reason: str, now: datetime
+) -> tuple[str, str | None]:
+    """A supervisor decides once for all of their people on the visit. The visitor's supervisor
+    declining ends the visit; another declining takes their people off it, and it goes on."""
+    if actor not in travellers.waiting_supervisors(visit):
+        raise _already(session, visit, "supervisor")
+    ends = not approve and actor == travellers.visitor_of(visit).supervisor_id
+    people = travellers.consent(visit, actor, approve=approve, now=now)
+    _record(
+        session, visit, "supervisor", actor, "approved" if approve else "declined", reason, now, people=people
+    )
+    if ends:
+        visit.supervisor_state = PartyState.DECLINED
+        return "supervisor_declined", _end(visit, VisitStatus.DECLINED)
+    if not approve:
+        _recost(session, visit)
+        return _maybe_confirm(session, visit, "colleagues_declined", actor, now)
+    return _maybe_confirm(session, visit, "supervisor_approved", actor, now)
+
+
+def _recost(session: Session, visit: Visit) -> None:
+    """Fewer travellers cost less: an approved funding follows the new estimate down."""
+    if visit.funding_state == PartyState.APPROVED and visit.funded_cost is not None:
+        visit.funded_cost = min(visit.funded_cost, estimate(session, visit).total)
+
+
+def withdraw(
+    session_factory: sessionmaker[Session],
+    visit_id: int,
+    *,
+    actor: str,
+    now: datetime,
+) -> Change:
+    """A colleague leaves the trip alone; it goes on for the others, its cost recomputed (the
+    visitor, whose trip it is, cancels it instead)."""
+
+    def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
+        mine = next((t for t in travellers.active(visit) if t.user_id == actor and t.position > 0), None)
+        if mine is None:
+            raise NotAllowed(NOT_YOURS)
+        _check_open(session, visit, now)
+        mine.withdrawn_at = now
+        travellers.settle(visit)
+        _recost(session, visit)
+        _record(session, visit, "traveller", actor, "withdrew", "", now, people=[actor])
+        if visit.status == VisitStatus.PROPOSED:
+            return _maybe_confirm(session, visit, "traveller_withdrew", actor, now)
+        return "traveller_withdrew", None
+
+    return _transition(session_factory, visit_id, actor, now, apply)
 
 
 def _gone(session: Session, visit: Visit, day: date, now: datetime) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import (
     Library,
     PartyState,
+    Region,
     Topic,
     Visit,
     VisitCost,
@@ -26,6 +28,8 @@ from services.money import budget, costs
 from services.money.budget import BudgetSummary
 from services.outbox import visit_outbox
 from services.people import coordinators
+from services.visits import travellers
+from services.visits.travellers import TravellerInfo
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,41 @@ class VisitCard:
     region_id: int = 0  # the visit's region: the visitor's home library's (the host's too)
     # The region's coordinators (None where nobody told the unit of work who they are).
     coordinators: tuple[str, ...] | None = None
+    # Who travels: the visitor first, then the colleagues (withdrawn ones too, marked).
+    travellers: tuple[TravellerInfo, ...] = ()
+
+    @property
+    def going(self) -> tuple[TravellerInfo, ...]:
+        """The active travellers (the visitor, when the card was read without them)."""
+        found = tuple(t for t in self.travellers if t.active)
+        if found or self.travellers:
+            return found
+        return (TravellerInfo(self.visitor_id, self.supervisor_id, self.supervisor_state),)
+
+    @property
+    def colleagues(self) -> tuple[TravellerInfo, ...]:
+        return tuple(t for t in self.going if t.user_id != self.visitor_id)
+
+    @property
+    def supervisors(self) -> tuple[str, ...]:
+        """Who consents for the travellers, each once, the visitor's supervisor first."""
+        return tuple(dict.fromkeys([self.supervisor_id, *(t.supervisor_id for t in self.going)]))
+
+    def staff_of(self, supervisor: str) -> tuple[TravellerInfo, ...]:
+        return tuple(t for t in self.going if t.supervisor_id == supervisor)
+
+    def waits_for_supervisor(self, supervisor: str) -> bool:
+        """Does the visit wait for this supervisor's consent for someone of theirs?"""
+        return self.asks("supervisor") and any(
+            t.consent == PartyState.PENDING for t in self.staff_of(supervisor)
+        )
+
+    @property
+    def involved(self) -> frozenset[str]:
+        """The travellers and their supervisors: none decides the host's side or the funding."""
+        people = {self.visitor_id, self.supervisor_id}
+        people |= {t.user_id for t in self.travellers} | {t.supervisor_id for t in self.travellers}
+        return frozenset(people)
 
     @property
     def funding_deciders(self) -> tuple[str, ...] | None:
@@ -95,7 +134,7 @@ class VisitCard:
         visitor's supervisor (a conflict of interest). Empty: nobody can; the messages say so."""
         if self.coordinators is None:
             return None
-        return tuple(c for c in self.coordinators if c not in (self.visitor_id, self.supervisor_id))
+        return tuple(c for c in self.coordinators if c not in self.involved)
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -182,7 +221,11 @@ def host_order(
 
 
 def load(session: Session, visit_id: int, *, lock: bool = False) -> Visit:
-    stmt = select(Visit).where(Visit.id == visit_id).options(selectinload(Visit.dates))
+    stmt = (
+        select(Visit)
+        .where(Visit.id == visit_id)
+        .options(selectinload(Visit.dates), selectinload(Visit.travellers))
+    )
     if lock:
         stmt = stmt.with_for_update(of=Visit).execution_options(populate_existing=True)
     visit = session.scalar(stmt)
@@ -194,13 +237,24 @@ def load(session: Session, visit_id: int, *, lock: bool = False) -> Visit:
 def estimate(session: Session, visit: Visit, day: date | None = None) -> costs.CostEstimate:
     day = day or visit.chosen_date or next((d.day for d in visit.dates if d.active), None)
     year = day.year if day else visit.created_at.year
+    going = max(1, len(travellers.active(visit)))
+    passengers = going - 1 if visit.travel_mode == "car" and _pays_supplement(session, visit) else 0
     return costs.estimate(
         costs.km_of(session, visit),
         costs.rate_for(session, year),
         visit.ticket_cost,
         visit.accommodation_cost,
         costs.nights_of(visit.length),
+        travellers=going,
+        passengers=passengers,
+        passenger_rate=costs.passenger_rate_for(session, year) if passengers else Decimal("0"),
     )
+
+
+def _pays_supplement(session: Session, visit: Visit) -> bool:
+    home = session.get(Library, visit.home_library_id)
+    region = session.get(Region, home.region_id) if home is not None else None
+    return bool(region and region.pays_passenger_supplement)
 
 
 def read_card(session: Session, visit: Visit) -> VisitCard:
@@ -254,6 +308,7 @@ def read_card(session: Session, visit: Visit) -> VisitCard:
         version=visit.version,
         region_id=home.region_id,
         coordinators=coordinators.of_region(session, home.region_id),
+        travellers=travellers.info_of(visit),
     )
 
 

@@ -19,6 +19,7 @@ from models import (
     VisitDate,
     VisitMessage,
     VisitStatus,
+    VisitTraveller,
 )
 from services.people.coordinators import Scope
 from services.visits.visit_card import VisitCard, load, read_card
@@ -98,8 +99,13 @@ def waiting_for(
     visitor). A coordinator's funding decisions are those of their region, less their own visits
     and their staff's (see `_check_party`)."""
     host_libraries = select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id)
+    consents_owed = select(VisitTraveller.visit_id).where(
+        VisitTraveller.supervisor_id == user_id,
+        VisitTraveller.consent == PartyState.PENDING,
+        VisitTraveller.withdrawn_at.is_(None),
+    )
     conditions = [
-        and_(Visit.supervisor_id == user_id, Visit.supervisor_state == PartyState.PENDING),
+        and_(Visit.supervisor_state == PartyState.PENDING, Visit.id.in_(consents_owed)),
         and_(Visit.host_library_id.in_(host_libraries), Visit.host_state == PartyState.PENDING),
         and_(Visit.visitor_id == user_id, Visit.host_state.in_(VISITOR_TURN)),
     ]
@@ -117,10 +123,11 @@ def waiting_for(
     with session_factory() as session:
         total = session.scalar(select(func.count(Visit.id)).where(where)) or 0
         contact_of = set(session.scalars(host_libraries))
+        owed = set(session.scalars(consents_owed))
         stmt = _line_query().where(where).order_by(Visit.created_at.asc(), Visit.id.asc()).limit(limit)
         lines = []
         for line, visit in _lines_with(session, stmt):
-            if visit.supervisor_id == user_id and visit.supervisor_state == PartyState.PENDING:
+            if visit.supervisor_state == PartyState.PENDING and visit.id in owed:
                 role = "supervisor"
             elif visit.host_library_id in contact_of and visit.host_state == PartyState.PENDING:
                 role = "host"
@@ -146,16 +153,31 @@ def to_my_library(
 
 
 def of_my_staff(session_factory: sessionmaker[Session], user_id: str, *, today: date, limit: int = 5) -> Page:
-    """Visits of the people the user is the supervisor of, upcoming first."""
-    return _part(
-        session_factory, and_(Visit.supervisor_id == user_id, Visit.visitor_id != user_id), today, limit
+    """Visits on which people the user is the supervisor of travel, upcoming first."""
+    theirs = select(VisitTraveller.visit_id).where(
+        VisitTraveller.supervisor_id == user_id, VisitTraveller.user_id != user_id
     )
+    return _part(
+        session_factory,
+        and_(or_(Visit.supervisor_id == user_id, Visit.id.in_(theirs)), Visit.visitor_id != user_id),
+        today,
+        limit,
+    )
+
+
+def with_me(session_factory: sessionmaker[Session], user_id: str, *, today: date, limit: int = 5) -> Page:
+    """Trips someone else proposed on which the user comes along, upcoming first."""
+    mine = select(VisitTraveller.visit_id).where(
+        VisitTraveller.user_id == user_id, VisitTraveller.withdrawn_at.is_(None), VisitTraveller.position > 0
+    )
+    return _part(session_factory, Visit.id.in_(mine), today, limit)
 
 
 def parts_of(session_factory: sessionmaker[Session], user_id: str, *, today: date) -> list[tuple[str, Page]]:
     """The user's other parts in visits, as (title key, page): visits to their library, their
     staff's visits. Empty pages are left for the view to skip."""
     return [
+        ("visits.list.with_me", with_me(session_factory, user_id, today=today)),
         ("visits.list.to_my_library", to_my_library(session_factory, user_id, today=today)),
         ("visits.list.my_staff", of_my_staff(session_factory, user_id, today=today)),
     ]

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Library, PartyState, Reminder, ReminderStatus, Visit, VisitStatus
+from models import Library, PartyState, Reminder, ReminderStatus, Visit, VisitStatus, VisitTraveller
 from services.catalogue import libraries
 from services.common.errors import NotAllowed, NotFound
 from services.common.office_hours import add_working_days, is_working_day, next_office_time, next_working_day
@@ -41,6 +41,7 @@ from services.money import travel_invoices
 from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import DueReminder, Kinds
 from services.people import coordinators
+from services.visits import travellers
 from services.visits.conflicts import conflict_of
 
 DECISION_NUDGE = "decision_nudge"
@@ -163,13 +164,14 @@ def coordinators_of(session: Session, visit: Visit, p: Policy) -> tuple[str, ...
 def deciders(session: Session, visit: Visit, party: str, coordinators: tuple[str, ...]) -> list[str]:
     """Whose move it is for `party`. Funding: the given coordinators (the visit's region's) less
     the visitor and the visitor's supervisor, who may not decide it."""
-    if party == "supervisor":
-        return [visit.supervisor_id]
+    if party == "supervisor":  # each supervisor who still owes a consent for someone of theirs
+        return travellers.waiting_supervisors(visit)
     if party == "host":
         return list(libraries.contacts_of(session, visit.host_library_id))
     if party == "visitor":
         return [visit.visitor_id]
-    return [c for c in coordinators if c not in (visit.visitor_id, visit.supervisor_id)]
+    involved = travellers.everyone(visit) | {visit.visitor_id, visit.supervisor_id}
+    return [c for c in coordinators if c not in involved]
 
 
 def _at(day: date, tz: ZoneInfo, clock: time = SEND_AT) -> datetime:
@@ -217,17 +219,18 @@ def _after_confirmation(session: Session, visit: Visit, p: Policy) -> list[_Want
     base = {"date": on, "round": visit.round}
     wants = []
     the_day_before = _at(previous_working_day(visit.chosen_date), p.tz)
-    for user in dict.fromkeys([visit.visitor_id, *libraries.contacts_of(session, visit.host_library_id)]):
-        role = "visitor" if user == visit.visitor_id else "host"
+    going = [t.user_id for t in travellers.active(visit)] or [visit.visitor_id]
+    for user in dict.fromkeys([*going, *libraries.contacts_of(session, visit.host_library_id)]):
+        role = "visitor" if user in going else "host"
         wants.append(
             _Want(f"{prefix}:day_before:{user}", DAY_BEFORE, user, the_day_before, {**base, "role": role})
         )
     first = next_working_day(visit_end(visit))
-    for step, weeks in enumerate(WRITEUP_WEEKS, start=1):
+    for step, weeks in enumerate(WRITEUP_WEEKS, start=1):  # to every traveller: any may write it
         due = _at(first + timedelta(weeks=weeks), p.tz)
-        wants.append(
-            _Want(f"{prefix}:writeup{step}", WRITEUP_NAG, visit.visitor_id, due, {**base, "step": step})
-        )
+        for user in going:
+            key = f"{prefix}:writeup{step}" if user == visit.visitor_id else f"{prefix}:writeup{step}:{user}"
+            wants.append(_Want(key, WRITEUP_NAG, user, due, {**base, "step": step}))
     overdue = _at(first + timedelta(weeks=WRITEUP_OVERDUE_WEEKS), p.tz)
     wants += [
         _Want(f"{prefix}:writeup_overdue:{c}", WRITEUP_OVERDUE, c, overdue, dict(base))
@@ -289,14 +292,33 @@ def _confirmed_for(session: Session, reminder: DueReminder) -> VisitState | None
     return visit
 
 
+def _withdrew(session: Session, visit_id: int, user: str) -> bool:
+    """Has this colleague left the trip? (Reminders to a traveller stop when they withdraw.)"""
+    return (
+        session.scalar(
+            select(VisitTraveller.id).where(
+                VisitTraveller.visit_id == visit_id,
+                VisitTraveller.user_id == user,
+                VisitTraveller.withdrawn_at.is_not(None),
+            )
+        )
+        is not None
+    )
+
+
 def day_before_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
     visit = _confirmed_for(session, reminder)
-    return visit is not None and now.astimezone(_policy.tz).date() < (visit.chosen_date or date.min)
+    if visit is None or now.astimezone(_policy.tz).date() >= (visit.chosen_date or date.min):
+        return False
+    return reminder.params.get("role") != "visitor" or not _withdrew(session, visit.id, reminder.recipient)
 
 
 def writeup_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
+    """Until the write-up is in, whoever of the travellers writes it (it stops for all)."""
     visit = _confirmed_for(session, reminder)
-    return visit is not None and not writeups.has_writeup(session, visit.id)
+    if visit is None or writeups.has_writeup(session, visit.id):
+        return False
+    return reminder.kind != WRITEUP_NAG or not _withdrew(session, visit.id, reminder.recipient)
 
 
 def invoice_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:

@@ -1,0 +1,69 @@
+"""Travellers: the colleagues who come along on a visit (each with the supervisor who consents for
+them), the region's passenger supplement setting and the year's passenger rate. Every existing
+visit gets its one traveller, the visitor, with the supervisor's decision as it stands.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-07 12:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+PARTY_STATES = ("pending", "approved", "declined", "countered", "lapsed")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "visit_travellers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("visit_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("supervisor_id", sa.String(length=32), nullable=False),
+        sa.Column(
+            "consent",
+            sa.Enum(*PARTY_STATES, name="partystate", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["visit_id"], ["visits.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("visit_id", "user_id"),
+    )
+    op.create_index("ix_visit_travellers_visit_id", "visit_travellers", ["visit_id"])
+    op.create_index("ix_visit_travellers_supervisor_id", "visit_travellers", ["supervisor_id"])
+    op.create_index("ix_visit_travellers_user", "visit_travellers", ["user_id"])
+    # Each visit so far: its visitor, consented for as the supervisor decided.
+    op.execute(
+        "INSERT INTO visit_travellers (visit_id, position, user_id, supervisor_id, consent) "
+        "SELECT id, 0, visitor_id, supervisor_id, "
+        "CASE WHEN supervisor_state IN ('approved', 'declined') THEN supervisor_state ELSE 'pending' END "
+        "FROM visits"
+    )
+    with op.batch_alter_table("regions") as batch:
+        batch.add_column(
+            sa.Column("pays_passenger_supplement", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("kilometre_rates") as batch:
+        batch.add_column(
+            sa.Column("passenger_eur_per_km", sa.Numeric(6, 3), nullable=False, server_default="0.04")
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("kilometre_rates") as batch:
+        batch.drop_column("passenger_eur_per_km")
+    with op.batch_alter_table("regions") as batch:
+        batch.drop_column("pays_passenger_supplement")
+    op.drop_index("ix_visit_travellers_user", table_name="visit_travellers")
+    op.drop_index("ix_visit_travellers_supervisor_id", table_name="visit_travellers")
+    op.drop_index("ix_visit_travellers_visit_id", table_name="visit_travellers")
+    op.drop_table("visit_travellers")
