@@ -142,6 +142,7 @@ DESK_YEAR = "desk_year"
 DESK_AMOUNT = "desk_amount"
 DESK_REPLACE = "desk_replace"
 DESK_RATE = "desk_rate"
+DESK_SUPPLEMENT = "desk_supplement"  # the region pays the passenger supplement
 DESK_KM = "desk_km"
 DESK_TICKETS = "desk_tickets"
 DESK_ACCOMMODATION = "desk_accommodation"

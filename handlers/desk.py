@@ -301,7 +301,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         with deps.session_factory() as session:
             table = costs.rates(session)
-        view = views.rates_modal(t_of(context), rates=table, year=today().year + 1)
+            pays = costs.pays_passenger_supplement(session, region_of(user_id, context))
+        view = views.rates_modal(t_of(context), rates=table, year=today().year + 1, pays_supplement=pays)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(ids.RATES_VIEW)
@@ -310,19 +311,38 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         require(user_id)
         t = t_of(context)
         values = view.get("state", {}).get("values", {})
+        region_id = region_of(user_id, context)
+        chosen = (values.get(ids.DESK_SUPPLEMENT) or {}).get(ids.DESK_SUPPLEMENT) or {}
+        pays = any(o.get("value") == "pays" for o in chosen.get("selected_options") or [])
+        rate_text = _value(values, ids.DESK_RATE)
         try:
-            table = costs.set_rate(
-                deps.session_factory,
-                actor=user_id,
-                is_coordinator=True,
-                year_text=_value(values, ids.DESK_YEAR),
-                rate_text=_value(values, ids.DESK_RATE),
-                now=deps.now(),
-            )
+            if rate_text.strip() or region_id is None:
+                costs.set_rate(
+                    deps.session_factory,
+                    actor=user_id,
+                    is_coordinator=True,
+                    year_text=_value(values, ids.DESK_YEAR),
+                    rate_text=rate_text,
+                    now=deps.now(),
+                )
+            if region_id is not None:  # the region's setting, with or without a new rate
+                costs.set_passenger_supplement(
+                    deps.session_factory,
+                    actor=user_id,
+                    is_coordinator=True,
+                    region_id=region_id,
+                    pays=pays,
+                    now=deps.now(),
+                )
         except InvalidInput as exc:
             ack(response_action="errors", errors=_errors(exc, t))
             return
-        ack(response_action="update", view=views.rates_modal(t, rates=table, year=today().year + 1))
+        with deps.session_factory() as session:
+            table = costs.rates(session)
+        view = views.rates_modal(
+            t, rates=table, year=today().year + 1, pays_supplement=pays and region_id is not None
+        )
+        ack(response_action="update", view=view)
 
     # --- Actual costs ----------------------------------------------------------------------------
     @app.action(ids.OPEN_ACTUALS)

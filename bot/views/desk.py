@@ -172,7 +172,13 @@ def budget_modal(t: Translator, *, year: int, current: Decimal | None, region_na
     )
 
 
-def rates_modal(t: Translator, *, rates: dict[int, Decimal], year: int) -> dict[str, Any]:
+def rates_modal(
+    t: Translator, *, rates: dict[int, Decimal], year: int, pays_supplement: bool = False
+) -> dict[str, Any]:
+    yes = b.option(t("desk.form.supplement_yes"), "pays")
+    supplement: dict[str, Any] = {"type": "checkboxes", "action_id": ids.DESK_SUPPLEMENT, "options": [yes]}
+    if pays_supplement:
+        supplement["initial_options"] = [yes]
     table = "\n".join(
         t("desk.rates.row", year=y, rate=f"{r:.2f}".replace(".", ",") if t.lang != "en" else f"{r:.2f}")
         for y, r in sorted(rates.items())
@@ -182,6 +188,7 @@ def rates_modal(t: Translator, *, rates: dict[int, Decimal], year: int) -> dict[
         b.section(table or "–"),
         _text_input(ids.DESK_YEAR, t("desk.form.year"), initial=str(year), max_length=4),
         _text_input(ids.DESK_RATE, t("desk.form.rate"), hint=t("desk.form.rate_hint"), max_length=8),
+        b.input_block(ids.DESK_SUPPLEMENT, t("desk.form.supplement"), supplement, optional=True),
     ]
     return b.modal(
         ids.RATES_VIEW, t("desk.rates.title"), blocks, submit=t("desk.form.save"), close=t("common.close")
@@ -315,7 +322,11 @@ def report_message(report: Report, t: Translator) -> dict[str, Any]:
     title = t("desk.report.title", year=report.year, region=report.region_name)
     blocks: list[b.Block] = [
         b.header(title),
-        b.section(t("desk.report.total", count=report.total)),
+        b.section(
+            t("desk.report.total", count=report.total)
+            + "\n"
+            + t("desk.report.travellers", count=report.travellers)
+        ),
         b.fields(
             f"*{t('desk.report.by_status')}*\n{statuses}", f"*{t('desk.report.by_category')}*\n{categories}"
         ),
@@ -341,6 +352,7 @@ def csv_labels(t: Translator) -> dict[str, str]:
         "summary",
         "year",
         "total",
+        "travellers",
         "status",
         "category",
         "topic",

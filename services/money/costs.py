@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import InvoiceStatus, KilometreRate, Library, Visit, VisitCost, VisitStatus
+from models import InvoiceStatus, KilometreRate, Library, Region, Visit, VisitCost, VisitStatus
 from services.common import audit
 from services.common.errors import Conflict, InvalidInput, NotFound
 from services.common.money import CENT, parse_amount
@@ -221,6 +221,42 @@ def set_rate(
         )
         session.flush()
         return rates(session)
+
+
+def set_passenger_supplement(
+    session_factory: sessionmaker[Session],
+    *,
+    actor: str,
+    is_coordinator: bool,
+    region_id: int,
+    pays: bool,
+    now: datetime,
+) -> bool:
+    """A coordinator says whether the region's grant pays the passenger supplement (per passenger
+    the driver carries, on top of the kilometre rate); True if that changed anything."""
+    from services.people.coordinators import require
+
+    require(is_coordinator)
+    with session_factory.begin() as session:
+        region = session.get(Region, region_id)
+        if region is None or region.pays_passenger_supplement == pays:
+            return False
+        region.pays_passenger_supplement = pays
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="region.passenger_supplement",
+            entity="region",
+            entity_id=region_id,
+            details={"pays": pays},
+        )
+    return True
+
+
+def pays_passenger_supplement(session: Session, region_id: int | None) -> bool:
+    region = session.get(Region, region_id) if region_id is not None else None
+    return bool(region and region.pays_passenger_supplement)
 
 
 def cost_row(session: Session, visit_id: int) -> VisitCost:

@@ -3,7 +3,9 @@ CSV file for the annual report and the chart.
 
 CSV format (documented for the ministry's spreadsheet): UTF-8 **with a BOM** (so Excel opens
 the Finnish letters right), `;` as the separator and a decimal comma in euro amounts (Finnish
-Excel's defaults), `\\r\\n` line ends. Columns: section; item; detail; visits; euros."""
+Excel's defaults), `\\r\\n` line ends. Columns: section; item; detail; visits; euros. The
+number of travellers (visitors and colleagues together) is the summary's "travellers" row, in
+its detail column."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import (
@@ -29,6 +31,7 @@ from models import (
     VisitCost,
     VisitDecision,
     VisitStatus,
+    VisitTraveller,
 )
 from services.common import money
 from services.ideas import writeups
@@ -47,6 +50,9 @@ class Report:
     year: int
     region_name: str
     total: int = 0
+    travellers: int = (
+        0  # people on the visits that are going ahead (proposed or agreed): the visitor and colleagues
+    )
     by_status: dict[str, int] = field(default_factory=dict)
     by_category: list[tuple[dict[str, str], int]] = field(default_factory=list)
     by_topic: list[tuple[dict[str, str], dict[str, str], int]] = field(default_factory=list)
@@ -100,6 +106,7 @@ def build(session: Session, region_id: int, year: int, *, today: date) -> Report
     homes: Counter[int] = Counter()
     confirmed_ids = [v.id for v, _c in rows if v.status == VisitStatus.CONFIRMED]
     confirmed_at = _confirmed_at(session, confirmed_ids)
+    going = _travellers(session, [v.id for v, _c in rows])
     for visit, cost in rows:
         report.total += 1
         report.by_status[visit.status.value] += 1
@@ -110,6 +117,7 @@ def build(session: Session, region_id: int, year: int, *, today: date) -> Report
         month = day.month - 1
         if visit.status in (VisitStatus.PROPOSED, VisitStatus.CONFIRMED):
             report.per_month[month] += 1
+            report.travellers += going.get(visit.id, 1)
         committed = budgets.committed_amount(visit, cost)
         spent = budgets.spent_amount(cost)
         report.committed += committed
@@ -154,6 +162,20 @@ def build(session: Session, region_id: int, year: int, *, today: date) -> Report
     return report
 
 
+def _travellers(session: Session, visit_ids: list[int]) -> dict[int, int]:
+    """How many travel on each visit (those who withdrew not counted)."""
+    if not visit_ids:
+        return {}
+    return {
+        visit_id: n
+        for visit_id, n in session.execute(
+            select(VisitTraveller.visit_id, func.count(VisitTraveller.id))
+            .where(VisitTraveller.visit_id.in_(visit_ids), VisitTraveller.withdrawn_at.is_(None))
+            .group_by(VisitTraveller.visit_id)
+        )
+    }
+
+
 def _confirmed_at(session: Session, visit_ids: list[int]) -> dict[int, datetime]:
     """When each visit was confirmed: its latest approval or date pick."""
     if not visit_ids:
@@ -191,6 +213,7 @@ def to_csv(report: Report, lang: str, labels: dict[str, str]) -> bytes:
     w.writerow([labels["section"], labels["item"], labels["detail"], labels["visits"], labels["euros"]])
     w.writerow([labels["summary"], labels["year"], report.region_name, report.year, ""])
     w.writerow([labels["summary"], labels["total"], "", report.total, ""])
+    w.writerow([labels["summary"], labels["travellers"], report.travellers, "", ""])
     for status, n in report.by_status.items():
         w.writerow([labels["status"], labels[f"status.{status}"], "", n, ""])
     for names, n in report.by_category:

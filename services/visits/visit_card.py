@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, selectinload
 from models import (
     Library,
     PartyState,
-    Region,
     Topic,
     Visit,
     VisitCost,
@@ -253,8 +252,7 @@ def estimate(session: Session, visit: Visit, day: date | None = None) -> costs.C
 
 def _pays_supplement(session: Session, visit: Visit) -> bool:
     home = session.get(Library, visit.home_library_id)
-    region = session.get(Region, home.region_id) if home is not None else None
-    return bool(region and region.pays_passenger_supplement)
+    return costs.pays_passenger_supplement(session, home.region_id if home is not None else None)
 
 
 def read_card(session: Session, visit: Visit) -> VisitCard:

@@ -10,15 +10,40 @@ import pytest
 
 from bot.i18n import translator
 from bot.views.limits import check_message, check_view
-from bot.views.propose import counter_modal, decline_modal, move_modal, propose_modal, redate_modal
+from bot.views.propose import (
+    counter_modal,
+    decline_modal,
+    move_modal,
+    propose_modal,
+    redate_modal,
+    with_colleagues,
+    with_length,
+)
 from bot.views.visit import mine_message, visit_message
 from models import PartyState, Topic, VisitStatus
 from services.money import costs
+from services.visits.travellers import TravellerInfo
 from services.visits.visit_card import DateChoice, DecisionInfo, HostChoice, VisitCard
 from services.visits.visit_lists import Page, VisitLine
 
 LONG = "Ä" * 1500
 AT = datetime(2026, 11, 24, 10, tzinfo=UTC)
+
+
+SIX = (
+    TravellerInfo("U0VISITOR", "U0BOSS", PartyState.PENDING),
+    *(TravellerInfo(f"U0COLLEAGUE{n}", f"U0BOSS{n}", PartyState.PENDING) for n in range(5)),
+)
+SIX_COST = costs.estimate(
+    Decimal("4999.9"),
+    Decimal("0.55"),
+    Decimal("9999.99"),
+    Decimal("9999.99"),
+    1,
+    travellers=6,
+    passengers=5,
+    passenger_rate=Decimal("0.04"),
+)
 
 
 def big_card(**kw: object) -> VisitCard:
@@ -53,7 +78,7 @@ def big_card(**kw: object) -> VisitCard:
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
-@pytest.mark.parametrize("role", ["visitor", "supervisor", "host", "funding"])
+@pytest.mark.parametrize("role", ["visitor", "traveller", "supervisor", "host", "funding"])
 @pytest.mark.parametrize(
     "state",
     [
@@ -65,6 +90,7 @@ def big_card(**kw: object) -> VisitCard:
         {"coordinators": ("U0VISITOR", "U0BOSS")},  # nobody may decide the funding: said so
         {"coordinators": ()},  # the region has no coordinator
         {"coordinators": ("U0BOSS", "U0OTHERCOORD")},  # the supervisor is told another decides
+        {"travellers": SIX, "cost": SIX_COST},  # five colleagues, each with their own supervisor
     ],
 )
 def test_visit_messages_at_their_largest(lang: str, role: str, state: dict[str, object]) -> None:
@@ -80,6 +106,11 @@ def test_forms_at_their_largest(lang: str) -> None:
     topics = [Topic(id=i, name_fi="T" * 200, name_sv="T" * 200, name_en="T" * 200) for i in range(150)]
     view = propose_modal(t, topics=topics, topic=topics[3], host=HostChoice(1, "N" * 300, 12.0))
     check_view(view)
+    # two days with a night, five colleagues each with a supervisor field (long Finnish names)
+    names = [(f"U0COLLEAGUE{n}", "Äijälä-Väänänen " * 12) for n in range(5)]
+    largest = with_colleagues(with_length(view, t, "two_days"), t, names, "U0BOSS")
+    check_view(largest)
+    assert len([b for b in largest["blocks"] if "colleague_supervisor" in b.get("block_id", "")]) == 5
     topic_select = next(b for b in view["blocks"] if b.get("block_id") == "propose_topic")["element"]
     assert len(topic_select["options"]) == 100 and topic_select["initial_option"]["value"] == "3"
     for view in (

@@ -31,22 +31,6 @@ from tests.conftest import HELSINKI_NOON
 VISITOR, BOSS, HOST, HOST2, COORD = "U0VISITOR", "U0BOSS", "U0HOST1", "U0HOST2", "U0COORD"
 
 
-@pytest.fixture
-def world(session_factory: sessionmaker[Session]) -> dict[str, int]:
-    with session_factory.begin() as s:
-        home = s.scalar(select(Library).where(Library.key == "kuopio-paakirjasto"))
-        host = s.scalar(select(Library).where(Library.key == "joroinen"))
-        topic = s.scalar(select(Topic).order_by(Topic.id).limit(1))
-        assert home and host and topic
-        s.add_all(
-            [
-                LibraryContact(library_id=host.id, slack_user_id=HOST, added_at=HELSINKI_NOON),
-                LibraryContact(library_id=host.id, slack_user_id=HOST2, added_at=HELSINKI_NOON),
-            ]
-        )
-        return {"home": home.id, "host": host.id, "topic": topic.id}
-
-
 def form(world: dict[str, int], **kw: object) -> ProposalInput:
     values: dict[str, object] = dict(
         topic_id=world["topic"],
