@@ -48,14 +48,16 @@ def upgrade() -> None:
         "CASE WHEN supervisor_state IN ('approved', 'declined') THEN supervisor_state ELSE 'pending' END "
         "FROM visits"
     )
-    with op.batch_alter_table("regions") as batch:
-        batch.add_column(
-            sa.Column("pays_passenger_supplement", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("kilometre_rates") as batch:
-        batch.add_column(
-            sa.Column("passenger_eur_per_km", sa.Numeric(6, 3), nullable=False, server_default="0.04")
-        )
+    # Plain ADD COLUMN (with a default, so NOT NULL holds for the rows there): SQLite's batch mode
+    # would copy and drop `regions`, which the libraries' foreign keys forbid.
+    op.add_column(
+        "regions",
+        sa.Column("pays_passenger_supplement", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "kilometre_rates",
+        sa.Column("passenger_eur_per_km", sa.Numeric(6, 3), nullable=False, server_default="0.04"),
+    )
 
 
 def downgrade() -> None:

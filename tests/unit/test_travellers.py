@@ -130,3 +130,37 @@ def test_a_group_costs_one_car_and_tickets_and_nights_each_and_the_report_counts
     labels |= {f"status.{s.value}": s.value for s in VisitStatus}
     rows = reports.to_csv(built, "fi", labels).decode("utf-8-sig").splitlines()
     assert "summary;travellers;2;;" in rows and "money;estimated;;;288,00" in rows
+
+
+def test_any_traveller_writes_the_one_write_up_and_the_nags_stop_for_all(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    from datetime import timedelta
+
+    from models import Reminder
+    from services.ideas import writeups
+    from services.outbox.reminders import DueReminder
+    from services.visits import visit_reminders
+
+    change = propose(session_factory, world, colleagues=[PAIR], colleague_supervisors={PAIR: PAIR_BOSS})
+    visit_id = change.card.id
+    decide(session_factory, visit_id, "supervisor", BOSS)
+    decide(session_factory, visit_id, "supervisor", PAIR_BOSS)
+    decide(session_factory, visit_id, "host", HOST, date_id=change.card.visitor_dates[0].id)
+    decide(session_factory, visit_id, "funding", COORD)
+    with session_factory() as session:
+        nags = session.scalars(select(Reminder).where(Reminder.kind == visit_reminders.WRITEUP_NAG)).all()
+        assert {n.recipient for n in nags} == {VISITOR, PAIR}  # every traveller is reminded
+        nag = next(n for n in nags if n.recipient == VISITOR)
+        due = DueReminder(nag.id, nag.kind, nag.recipient, nag.visit_id, dict(nag.params), nag.due_at)
+    after = HELSINKI_NOON + timedelta(days=20)
+    with session_factory() as session:
+        assert visit_reminders.writeup_still_due(session, due, after)
+        with pytest.raises(NotAllowed):
+            writeups.open_form(session, visit_id, PAIR_BOSS, after)  # a supervisor did not travel
+        writeups.open_form(session, visit_id, PAIR, after)  # the colleague may write it
+    data = writeups.WriteUpInput(title="Lukukoirat", learned="Koirat rauhoittavat.", recommend="yes")
+    submitted = writeups.submit(session_factory, visit_id, data, actor=PAIR, now=after)
+    assert submitted.writeup.authors == (VISITOR, PAIR)  # one write-up, both named
+    with session_factory() as session:
+        assert not visit_reminders.writeup_still_due(session, due, after)  # for the visitor too
