@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.views import blocks as b
 from bot.views import common
 from bot.views.propose import FIELD_BLOCKS, counter_modal, decline_modal, move_modal, redate_modal
-from bot.views.visit import parse_value
+from bot.views.visit import NUDGE, parse_value
 from handlers.context import t_of
 from handlers.propose import date_of, dates_of, field_errors, notifier_of, text_of
 from handlers.replies import reply_to_user
@@ -59,7 +59,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def run(
         client: WebClient, body: dict[str, Any], context: BoltContext, step: Callable[[], Change]
     ) -> None:
-        """Do one transition; a late or foreign press is told why and changes nothing."""
+        """Do one transition; a late or foreign press is told why and changes nothing. A press on
+        a reminder's buttons is the same press; the reminder then says it is done (the visit's
+        own message is re-rendered as after any press)."""
         t = t_of(context)
         try:
             change = step()
@@ -73,6 +75,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except DomainError as exc:
             tell(client, body, context, t(exc.key, **exc.params))
             return
+        if str(_action(body).get("block_id") or "").endswith(NUDGE) and context.respond is not None:
+            try:
+                context.respond(replace_original=True, text=t("reminders.nudge.done"))
+            except Exception:
+                log.warning("could not mark the reminder done", exc_info=True)
         show(client, body, context, change)
 
     def show(client: WebClient, body: dict[str, Any], context: BoltContext, change: Change) -> None:

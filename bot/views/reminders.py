@@ -8,6 +8,7 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text
+from bot.views.visit import decision_blocks
 from models import PartyState
 from services.outbox.reminders import DueReminder
 from services.visits.conflicts import involved
@@ -32,7 +33,9 @@ def decision_nudge(reminder: DueReminder, card: VisitCard, t: Translator) -> dic
     facts = _facts(card, t)
     lapsed = party == "visitor" and card.host_state == PartyState.LAPSED  # new dates, not a pick
     text = t("reminders.nudge.redate" if lapsed else f"reminders.nudge.{party}", **facts)
-    blocks = [b.section(text), b.context(t("reminders.nudge.where", **facts))]
+    buttons = decision_blocks(card, party, t, reader=reminder.recipient)
+    hint = "reminders.nudge.here" if buttons else "reminders.nudge.where"
+    blocks = [b.section(text), *buttons, b.context(t(hint, **facts))]
     return b.message(text, blocks)
 
 

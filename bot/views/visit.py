@@ -234,6 +234,22 @@ def _may_fund(card: VisitCard) -> bool:
     return card.funding_deciders is None or bool(card.funding_deciders)
 
 
+NUDGE = "_nudge"  # the block id's suffix of the buttons a reminder carries
+
+
+def decision_blocks(card: VisitCard, role: str, t: Translator, *, reader: str) -> list[b.Block]:
+    """The buttons of the decision `role` (supervisor, host, funding, visitor) owes now, as its
+    visit message has them (the same action ids and values, so a press on either is the same
+    press), for a reminder to carry; their block ids end in NUDGE."""
+    if not card.asks(role) or (role == "supervisor" and not card.waits_for_supervisor(reader)):
+        return []
+    blocks = _actions(card, role, t, date.min, reader)
+    for block in blocks:
+        if "block_id" in block:
+            block["block_id"] = f"{block['block_id']}{NUDGE}"
+    return blocks
+
+
 def _actions(card: VisitCard, role: str, t: Translator, today: date, reader: str) -> list[b.Block]:
     topic = b.escape(card.topic(t.lang))
 

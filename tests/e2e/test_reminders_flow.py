@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ids
 from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
 from bot.views.limits import check_message
-from models import LibraryContact, PartyState, Reminder, ReminderStatus, Visit, VisitStatus
+from models import LibraryContact, PartyState, Reminder, ReminderStatus, Visit, VisitDecision, VisitStatus
 from services.common.errors import NotAllowed
 from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import SweepResult
@@ -591,3 +591,45 @@ def test_production_sweeper_uses_the_kinds_and_the_renderers(world: World, db_ur
     assert SUPERVISOR not in {r.recipient for r in result.sent}
     assert SUPERVISOR in {r.recipient for r in result.cancelled}
     assert "Sopiiko vierailu" in text_of(world.sent_to(HOST2)[-1])  # rendered, not the generic line
+
+
+def test_a_nudge_carries_the_decision_buttons_and_a_press_there_is_the_same_press(bot: Bot) -> None:
+    setup = set_up_people(bot)
+    visit = propose(bot, setup)
+    settle(bot)
+    sweep_for_bot(bot, local(2026, 11, 26, 12, 0))  # two working days later: the first nudges
+    nudge = next(
+        c.body
+        for c in bot.api.of("chat.postMessage")
+        if c.body.get("channel") == SUPERVISOR and "Muistutus" in text_of(c.body)
+    )
+    check_message(nudge)
+    approve = buttons(nudge)[ids.SUPERVISOR_APPROVE]
+    assert ids.SUPERVISOR_DECLINE in buttons(nudge)
+    assert "aiemmassa viestissä" not in text_of(nudge)  # no more "the buttons are elsewhere"
+    host_nudge = next(
+        c.body
+        for c in bot.api.of("chat.postMessage")
+        if c.body.get("channel") == HOST1 and "Påminnelse" in text_of(c.body)
+    )
+    assert any(key.startswith(ids.HOST_ACCEPT) for key in buttons(host_nudge))
+
+    reply = bot.slack.action(
+        ids.SUPERVISOR_APPROVE,
+        approve["value"],
+        user=SUPERVISOR,
+        block_id=f"visit_{visit.id}_supervisor_nudge",
+    )
+    assert reply.status == 200
+    settle(bot)
+    with bot.session_factory() as session:
+        assert session.get(Visit, visit.id).supervisor_state == PartyState.APPROVED
+    said = [c.body for c in bot.api.of("response_url")]
+    assert any(body.get("replace_original") and "päätös on tehty" in body.get("text", "") for body in said)
+    updated = [c.body for c in bot.api.of("chat.update") if c.body.get("channel") == "D" + SUPERVISOR[1:]]
+    assert updated and ids.SUPERVISOR_APPROVE not in buttons(updated[-1])  # the visit's message follows
+    # The same button on the visit's own message now says someone decided; nothing changes twice.
+    bot.slack.action(ids.SUPERVISOR_APPROVE, approve["value"], user=SUPERVISOR)
+    settle(bot)
+    with bot.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(VisitDecision)) == 1
