@@ -521,6 +521,8 @@ class SlackVisitNotifier:
         now: datetime,
     ) -> None:
         summary, location, description = invite_texts(card, t)
+        if change.invite == "tentative":
+            description = f"{t('visits.invite.tentative')}\n\n{description}"
         ics = invites.build_ics(
             invites.Invite(
                 visit_id=card.id,
@@ -531,6 +533,7 @@ class SlackVisitNotifier:
                 description=description,
                 sequence=card.sequence,
                 cancelled=change.invite == "cancel",
+                tentative=change.invite == "tentative",
             ),
             now=now,
         )

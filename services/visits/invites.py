@@ -1,5 +1,6 @@
 """iCalendar invites for agreed visits: Europe/Helsinki with its VTIMEZONE, a stable UID,
-SEQUENCE raised on every change, METHOD:CANCEL when the visit is cancelled."""
+SEQUENCE raised on every change, METHOD:CANCEL when the visit is cancelled, STATUS:TENTATIVE
+while a move waits for consent (the confirmation replaces it)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class Invite:
     sequence: int
     cancelled: bool = False
     domain: str = "vertaisbot"
+    tentative: bool = False  # moved, the new day not yet agreed: said in the description too
 
 
 def uid_of(visit_id: int, domain: str = "vertaisbot", *, day_number: int = 1) -> str:
@@ -63,6 +65,8 @@ def build_ics(invite: Invite, *, now: datetime) -> bytes:
         event.add("summary", invite.summary if days == 1 else f"{invite.summary} ({n}/{days})")
         event.add("location", invite.location)
         event.add("description", invite.description)
-        event.add("status", "CANCELLED" if invite.cancelled else "CONFIRMED")
+        event.add(
+            "status", "CANCELLED" if invite.cancelled else "TENTATIVE" if invite.tentative else "CONFIRMED"
+        )
         cal.add_component(event)
     return cal.to_ical()

@@ -309,6 +309,9 @@ def move(
         ):
             visit.funding_state = PartyState.PENDING
         _record(session, visit, "visitor", actor, "moved", "", now, [old.isoformat(), good[0].isoformat()])
+        if visit.invite_sent:  # calendars follow at once: the new day, tentative until agreed
+            visit.ics_sequence += 1
+            return "moved", "tentative"
         return "moved", None
 
     return _transition(session_factory, visit_id, actor, now, apply)

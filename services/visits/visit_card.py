@@ -172,7 +172,7 @@ class Change:
     card: VisitCard
     event: str
     actor: str
-    invite: str | None = None  # "send" | "cancel" | None
+    invite: str | None = None  # "send" | "cancel" | "tentative" (moved, not yet agreed) | None
     changed: bool = True
     outbox: visit_outbox.Owed | None = None  # what the change owes, claimed by this request
 

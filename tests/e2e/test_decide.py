@@ -371,6 +371,11 @@ def test_move_asks_host_and_supervisor_again_and_funding_only_if_cost_rises(bot:
         PartyState.APPROVED,
     )
     assert moved.round == 2
+    # Calendars follow at once: the new day, tentative (and said so) until it is agreed.
+    tentative = uploads(bot, 10)[5:]
+    assert all("SEQUENCE:1" in ics and "20261216T090000" in ics for ics in tentative)
+    assert all("STATUS:TENTATIVE" in ics for ics in tentative)
+    assert any("SIIRTO ODOTTAA HYVÄKSYNTÄÄ" in ics.replace("\r\n ", "") for ics in tentative)
     # the old round's buttons no longer decide anything
     press(bot, ids.SUPERVISOR_APPROVE, f"{visit.id}:1", SUPERVISOR)
     wait_ephemeral(bot, 2)
@@ -379,8 +384,9 @@ def test_move_asks_host_and_supervisor_again_and_funding_only_if_cost_rises(bot:
     approve(bot, moved, "supervisor")
     wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
     assert str(only_visit(bot.session_factory).chosen_date) == "2026-12-16"
-    icses = uploads(bot, 10)[5:]
-    assert all("SEQUENCE:1" in ics and "20261216T090000" in ics for ics in icses)
+    icses = uploads(bot, 15)[10:]  # the confirmation replaces the tentative invite
+    assert all("SEQUENCE:2" in ics and "20261216T090000" in ics for ics in icses)
+    assert all("STATUS:CONFIRMED" in ics for ics in icses)
 
 
 def test_move_with_a_higher_cost_asks_funding_again(bot: Bot) -> None:
