@@ -98,6 +98,9 @@ TOPIC_SYNONYMS = "topic_synonyms"
 TOPIC_STATUS = "topic_status"
 
 # Seams between features built side by side (each registered by the feature named) -------------
+HAPPENED_YES = "visit_happened_yes"  # after the day: it happened; value: visit:round
+HAPPENED_MOVED = "visit_happened_moved"  # it was moved: the move form
+HAPPENED_NO = "visit_happened_no"  # it did not happen: the visit ends, its budget is released
 WRITEUP_OPEN = "writeup_open"  # "write it up" on nags, status cards and App Home; value: visit id (write-ups)
 REMINDER_SNOOZE = "reminder_snooze"  # "remind me in a week"; value: reminder id (reminders)
 REMINDER_AGAIN = "reminder_again"  # coordinators: nudge the stuck party again; value: reminder id (reminders)

@@ -53,8 +53,10 @@ NOTIFYING_EVENTS = {
     "funding_declined",
     "cancelled",
     "moved",
+    "traveller_withdrew",  # one fewer comes: the host, the supervisors and funding hear it too
+    "not_happened",  # after the day: it did not take place, its budget is released
 }
-VISITOR_EVENTS = {"host_countered", "dates_lapsed", "traveller_withdrew", "colleagues_declined"}
+VISITOR_EVENTS = {"host_countered", "dates_lapsed", "colleagues_declined"}
 TRAVELLER_EVENTS = {"colleagues_declined"}  # the colleagues hear that not all of them go
 HOST_EVENTS = {"redated"}  # the host is asked again, for new dates
 # Slack message metadata event types: a visit message {"visit_id", "role"}; a notice
@@ -437,20 +439,26 @@ class SlackVisitNotifier:
         }
         notified: set[str] = set()
         going = {t.user_id for t in card.going}
+        answering = {t.supervisor_id for t in card.going}  # supervisors with someone still on it
         day = card.chosen_date or (card.shown_dates[0] if card.shown_dates else None)
         send_invite = change.invite is not None and day is not None
         for user, role in people:
             if user in notified or user in done:
                 continue
+            # A colleague who withdrew gets their calendar's cancellation, nobody else an invite.
+            invite_here = send_invite and (change.invite != "withdrawn" or user == change.actor)
             wants_notice = change.event in NOTIFYING_EVENTS or (
                 (change.event in VISITOR_EVENTS and role == "visitor")
                 or (change.event in HOST_EVENTS and role == "host")
                 or (change.event in TRAVELLER_EVENTS and role == "traveller")
             )
-            if not send_invite and (not wants_notice or user == change.actor):
+            if not invite_here and (not wants_notice or user == change.actor):
                 continue  # nothing to send; the one who acted knows what they did
-            if role == "traveller" and user not in going:
-                continue  # a colleague who withdrew keeps an up-to-date message, no more notices
+            off_the_trip = (role == "traveller" and user not in going) or (
+                role == "supervisor" and user not in answering and user != card.supervisor_id
+            )
+            if off_the_trip and not invite_here and change.event != "colleagues_declined":
+                continue  # off the trip: an up-to-date message, no more notices
             notified.add(user)
             if user not in channels or outcome.stopped:  # retried later (with their message)
                 continue
@@ -465,17 +473,17 @@ class SlackVisitNotifier:
                     and owed.may_have_reached(user)
                     and (
                         self._find_invite(channels[user], card, since=owed.since)
-                        if send_invite
+                        if invite_here
                         else self._find(user, NOTICE_EVENT, card.id, "outbox_id", owed.id, since=owed.since)
                     )
                 ):
                     log.info(
                         "visit %s: the %s to %s had reached Slack; not sending it again",
                         card.id,
-                        "invite" if send_invite else "notice",
+                        "invite" if invite_here else "notice",
                         user,
                     )
-                elif send_invite:
+                elif invite_here:
                     self._upload_invite(card, change, day, channels[user], t, text, now)  # type: ignore[arg-type]
                 else:
                     self.poster.chat_postMessage(channel=channels[user], text=text, metadata=notice_metadata)
@@ -532,7 +540,7 @@ class SlackVisitNotifier:
                 location=location,
                 description=description,
                 sequence=card.sequence,
-                cancelled=change.invite == "cancel",
+                cancelled=change.invite in ("cancel", "withdrawn"),
                 tentative=change.invite == "tentative",
             ),
             now=now,

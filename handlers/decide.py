@@ -22,13 +22,14 @@ from handlers.context import t_of
 from handlers.propose import date_of, dates_of, field_errors, notifier_of, text_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
-from models import PartyState
+from models import PartyState, VisitStatus
 from services.common.errors import DomainError, InvalidInput, NotAllowed
-from services.visits import state_machine, visit_card, visit_lists, visit_reminders
+from services.visits import after_the_day, state_machine, visit_card, visit_lists, visit_reminders
 from services.visits.state_machine import AlreadyDecided
 from services.visits.visit_card import Change
 
 log = logging.getLogger(__name__)
+HAPPENED = "_happened"  # the block id's suffix of the "did it happen?" buttons
 DECLINE_BUTTONS = {
     ids.SUPERVISOR_DECLINE: "supervisor",
     ids.HOST_DECLINE: "host",
@@ -75,9 +76,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except DomainError as exc:
             tell(client, body, context, t(exc.key, **exc.params))
             return
-        if str(_action(body).get("block_id") or "").endswith(NUDGE) and context.respond is not None:
+        block = str(_action(body).get("block_id") or "")
+        if block.endswith((NUDGE, HAPPENED)) and context.respond is not None:
             try:
-                context.respond(replace_original=True, text=t("reminders.nudge.done"))
+                done = "reminders.happened.thanks" if block.endswith(HAPPENED) else "reminders.nudge.done"
+                context.respond(replace_original=True, text=t(done))
             except Exception:
                 log.warning("could not mark the reminder done", exc_info=True)
         show(client, body, context, change)
@@ -152,6 +155,22 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         return state_machine.withdraw(deps.session_factory, visit_id, actor=user, now=deps.now())
 
     app.action(ids.VISIT_WITHDRAW)(press_listener(withdraw))
+
+    def happened(yes: bool) -> Transition:
+        def transition(visit_id: int, _round: int, _date: int | None, user: str) -> Change:
+            return after_the_day.answer(
+                deps.session_factory,
+                visit_id,
+                happened=yes,
+                actor=user,
+                is_coordinator=deps.coordinator_scope(user),
+                now=deps.now(),
+            )
+
+        return transition
+
+    app.action(ids.HAPPENED_YES)(press_listener(happened(True)))
+    app.action(ids.HAPPENED_NO)(press_listener(happened(False)))
     for action_id, party in APPROVE_BUTTONS.items():
         app.action(action_id)(press_listener(decide(party)))
     app.action(re.compile(rf"^{ids.HOST_ACCEPT}_\d+$"))(press_listener(decide("host")))
@@ -240,6 +259,21 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         t = t_of(context)
         open_form(client, body, context, "visitor", lambda card: move_modal(t, card))
+
+    @app.action(ids.HAPPENED_MOVED)
+    def on_happened_moved(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """It was moved: the move form, after the day too, while nobody has said it happened."""
+        ack()
+        t = t_of(context)
+
+        def unanswered(card: visit_card.VisitCard) -> bool:
+            return (
+                card.status == VisitStatus.CONFIRMED
+                and card.happened is None
+                and card.chosen_date is not None
+            )
+
+        open_form(client, body, context, "visitor", lambda card: move_modal(t, card), ready=unanswered)
 
     @app.action(ids.VISIT_REDATE)
     def on_redate(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

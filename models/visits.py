@@ -60,6 +60,8 @@ class Visit(Base):
     chosen_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
     invite_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Did the agreed visit take place? Asked of the visitor after the day (None: not answered yet).
+    happened: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()

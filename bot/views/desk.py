@@ -326,6 +326,8 @@ def report_message(report: Report, t: Translator) -> dict[str, Any]:
             t("desk.report.total", count=report.total)
             + "\n"
             + t("desk.report.travellers", count=report.travellers)
+            + "\n"
+            + t("desk.report.not_happened", count=report.not_happened)
         ),
         b.fields(
             f"*{t('desk.report.by_status')}*\n{statuses}", f"*{t('desk.report.by_category')}*\n{categories}"
@@ -366,6 +368,7 @@ def csv_labels(t: Translator) -> dict[str, str]:
         "remaining",
         "writeups",
         "happened",
+        "not_happened",
         "with_writeup",
         "days",
         "median",

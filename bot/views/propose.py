@@ -370,7 +370,7 @@ def move_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
         b.input_block(
             ids.PROPOSE_TICKETS,
             t("visits.form.tickets"),
-            dict(_text_input(ids.PROPOSE_TICKETS, max_length=12), initial_value=str(card.cost.tickets)),
+            dict(_text_input(ids.PROPOSE_TICKETS, max_length=12), initial_value=str(card.cost.ticket_price)),
             optional=True,
         ),
         *([accommodation_block(t, str(card.cost.night_price))] if card.cost.nights else []),

@@ -46,7 +46,9 @@ def decision_stuck(reminder: DueReminder, card: VisitCard, t: Translator) -> dic
     text = t("reminders.stuck", who=who, **facts)
     value = str(reminder.id)
     buttons = [b.button(t("reminders.button.again"), ids.REMINDER_AGAIN, value)]
-    own = involved(reminder.recipient, visitor_id=card.visitor_id, supervisor_id=card.supervisor_id)
+    own = involved(
+        reminder.recipient, visitor_id=card.visitor_id, supervisor_id=card.supervisor_id, others=card.involved
+    )
     if not own:  # nobody takes a decision of their own (or their staff's) visit over
         buttons.append(
             b.button(t("reminders.button.take_over"), ids.REMINDER_TAKE_OVER, value, style="primary")
@@ -75,17 +77,51 @@ def day_before(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[st
     return b.message(title, blocks)
 
 
+def happened_buttons(card: VisitCard, t: Translator) -> b.Block:
+    """It happened / it was moved / it did not happen (the visit and its round in each value)."""
+    value = f"{card.id}:{card.round}"
+    return b.actions(
+        b.button(t("reminders.happened.yes"), ids.HAPPENED_YES, value, style="primary"),
+        b.button(t("reminders.happened.moved"), ids.HAPPENED_MOVED, value),
+        b.button(
+            t("reminders.happened.no"),
+            ids.HAPPENED_NO,
+            value,
+            style="danger",
+            confirm_dialog=b.confirm(
+                t("visits.confirm.title"),
+                t("reminders.happened.no_confirm", **_facts(card, t)),
+                t("visits.confirm.yes"),
+                t("common.back"),
+                danger=True,
+            ),
+        ),
+        block_id=f"visit_{card.id}_happened",
+    )
+
+
 def writeup_nag(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    """The write-up nag. On the first working day after the visit it asks first whether the visit
+    happened; a later one asks that too while nobody has answered."""
     facts = _facts(card, t)
     step = int(reminder.params.get("step", 1))
+    write = b.actions(
+        b.button(t("reminders.button.write_now"), ids.WRITEUP_OPEN, str(card.id), style="primary"),
+        b.button(t("reminders.button.snooze"), ids.REMINDER_SNOOZE, str(reminder.id)),
+    )
+    if card.happened is None and step <= 1:
+        text = t("reminders.happened.ask", **facts)
+        blocks = [
+            b.section(text),
+            happened_buttons(card, t),
+            b.context(t("reminders.happened.then_write")),
+            write,
+        ]
+        return b.message(text, blocks)
     text = t("reminders.writeup.first" if step <= 1 else "reminders.writeup.again", **facts)
-    blocks = [
-        b.section(text),
-        b.actions(
-            b.button(t("reminders.button.write_now"), ids.WRITEUP_OPEN, str(card.id), style="primary"),
-            b.button(t("reminders.button.snooze"), ids.REMINDER_SNOOZE, str(reminder.id)),
-        ),
-    ]
+    blocks = [b.section(text), write]
+    if card.happened is None:  # nobody answered the question yet: the nag asks it as well
+        blocks += [b.context(t("reminders.happened.unanswered")), happened_buttons(card, t)]
     return b.message(text, blocks)
 
 

@@ -86,8 +86,9 @@ def _party_line(card: VisitCard, party: str, t: Translator) -> str:
 def _supervisor_lines(card: VisitCard, t: Translator) -> list[str]:
     """One line for each supervisor, naming the people they consent for (a visit with colleagues)."""
     lines = []
-    for boss in card.supervisors:
-        people = card.staff_of(boss)
+    named = [t for t in card.travellers if t.active or t.consent == PartyState.DECLINED] or list(card.going)
+    for boss in dict.fromkeys([card.supervisor_id, *(t.supervisor_id for t in named)]):
+        people = [t for t in named if t.supervisor_id == boss]  # a declined colleague stays named
         if not people:
             continue
         names = ", ".join(f"<@{p.user_id}>" for p in people)

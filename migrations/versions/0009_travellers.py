@@ -1,6 +1,7 @@
 """Travellers: the colleagues who come along on a visit (each with the supervisor who consents for
 them), the region's passenger supplement setting and the year's passenger rate. Every existing
-visit gets its one traveller, the visitor, with the supervisor's decision as it stands.
+visit gets its one traveller, the visitor, with the supervisor's decision as it stands. And
+whether an agreed visit happened (asked after its day).
 
 Revision ID: 0009
 Revises: 0008
@@ -58,9 +59,25 @@ def upgrade() -> None:
         "kilometre_rates",
         sa.Column("passenger_eur_per_km", sa.Numeric(6, 3), nullable=False, server_default="0.04"),
     )
+    # Did it happen? The visits agreed before this asked nobody: those whose day has passed
+    # happened, as the bot took them to.
+    op.add_column("visits", sa.Column("happened", sa.Boolean(), nullable=True))
+    visits = sa.table(
+        "visits",
+        sa.column("happened", sa.Boolean),
+        sa.column("status", sa.String),
+        sa.column("chosen_date", sa.Date),
+    )
+    op.execute(
+        visits.update()
+        .where(visits.c.status == "confirmed", visits.c.chosen_date < sa.func.current_date())
+        .values(happened=True)
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("visits") as batch:
+        batch.drop_column("happened")
     with op.batch_alter_table("kilometre_rates") as batch:
         batch.drop_column("passenger_eur_per_km")
     with op.batch_alter_table("regions") as batch:

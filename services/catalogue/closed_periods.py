@@ -79,6 +79,8 @@ def parse(text: str, *, today: date) -> tuple[list[Period], Problem | None]:
         end_text = found["end"] or found["start"]
         ends = _day(end_text, None)
         starts = _day(found["start"], ends.year if ends else None)
+        if starts and ends and starts > ends and found["start"].count(".") == 2 and "-" not in found["start"]:
+            starts = _day(found["start"], ends.year - 1)  # 20.12.-6.1.2028: the December before
         if starts is None or ends is None:
             return [], ("offer.error.closed_line", {"line": n})
         if ends < starts:

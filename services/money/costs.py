@@ -312,8 +312,24 @@ def record_actuals(
             raise Conflict("desk.error.not_confirmed")
         from services.money.budget import visit_day
 
-        rate = rate_on(session, visit_day(visit))
-        result = estimate(km.quantize(Decimal("0.1")), rate, tickets, accommodation)
+        day = visit_day(visit)
+        rate = rate_on(session, day)
+        # one car: the driver's allowance carries the passenger supplement as the estimate did
+        going = sum(1 for t in visit.travellers if t.withdrawn_at is None) or 1
+        home = session.get(Library, visit.home_library_id)
+        carried = visit.travel_mode == "car" and pays_passenger_supplement(
+            session, home.region_id if home else None
+        )
+        passengers = going - 1 if carried else 0
+        supplement = passenger_rate_for(session, day.year) if passengers else Decimal("0")
+        result = estimate(
+            km.quantize(Decimal("0.1")),
+            rate,
+            tickets,
+            accommodation,
+            passengers=passengers,
+            passenger_rate=supplement,
+        )
         row = cost_row(session, visit_id)
         row.actual_km = result.km
         row.actual_km_allowance = result.kilometre_allowance

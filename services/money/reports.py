@@ -65,6 +65,7 @@ class Report:
     actual: Decimal = Decimal("0.00")  # recorded actual costs (spent)
     committed: Decimal = Decimal("0.00")
     happened: int = 0  # confirmed visits whose day has passed
+    not_happened: int = 0  # agreed, but the visitor said it did not take place (its budget released)
     with_writeup: int = 0
     days_to_confirm: list[int] = field(default_factory=list)
 
@@ -109,6 +110,8 @@ def build(session: Session, region_id: int, year: int, *, today: date) -> Report
     going = _travellers(session, [v.id for v, _c in rows])
     for visit, cost in rows:
         report.total += 1
+        if visit.happened is False:
+            report.not_happened += 1
         report.by_status[visit.status.value] += 1
         topics[visit.topic_id] += 1
         hosts[visit.host_library_id] += 1
@@ -233,6 +236,7 @@ def to_csv(report: Report, lang: str, labels: dict[str, str]) -> bytes:
     ):
         w.writerow([labels["money"], labels[key], "", "", euros(value)])
     w.writerow([labels["writeups"], labels["happened"], "", report.happened, ""])
+    w.writerow([labels["writeups"], labels["not_happened"], "", report.not_happened, ""])
     w.writerow(
         [labels["writeups"], labels["with_writeup"], euros(report.writeup_share), report.with_writeup, ""]
     )

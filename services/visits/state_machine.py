@@ -17,47 +17,39 @@ Every decision goes into the audit log, and every transition ends with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
     PartyState,
     Visit,
     VisitDate,
-    VisitDecision,
     VisitStatus,
 )
 from services.catalogue import libraries
-from services.common import audit, workdays
-from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from services.common import workdays
+from services.common.errors import InvalidInput, NotAllowed, NotFound
 from services.outbox import visit_outbox
 from services.people.coordinators import Scope, covers
-from services.visits import travellers, visit_reminders
+from services.visits import travellers
 from services.visits.conflicts import conflict_of
-from services.visits.proposing import MAX_TEXT, ProposalInput, check_dates, parse_money
+from services.visits.proposing import ProposalInput, check_dates, parse_money
+from services.visits.transitions import (
+    NOT_YOURS,
+    PARTIES,
+    AlreadyDecided,
+    already,
+    check_open,
+    check_visitor,
+    end,
+    record,
+    transition,
+)
 from services.visits.visit_card import Change, VisitCard, estimate, load, read_card
 
-PARTIES = ("supervisor", "host", "funding")
-
-
-NOT_YOURS = "visits.not_yours"
-
-
 FUNDING_OTHER_REGION = "visits.funding.other_region"
-
-
-class AlreadyDecided(Conflict):
-    """The press came too late: someone decided (or the visit changed) first."""
-
-    key = "visits.already_decided"
-
-    def __init__(self, visit_id: int, key: str | None = None, /, **params: object) -> None:
-        super().__init__(key or type(self).key, **params)
-        self.visit_id = visit_id
 
 
 def check_may_decide(
@@ -102,7 +94,7 @@ def decide(
         if approve and party == "host":
             chosen = next((d for d in visit.dates if d.id == date_id and d.active), None)
             if chosen is None:
-                raise _already(session, visit, party)
+                raise already(session, visit, party)
             if _gone(session, visit, chosen.day, now):
                 return _refuse_or_lapse(session, visit, chosen.day, "visitor", actor, now)
             visit.chosen_date = chosen.day
@@ -110,12 +102,12 @@ def decide(
         setattr(visit, f"{party}_state", PartyState.APPROVED if approve else PartyState.DECLINED)
         if approve and party == "funding":
             visit.funded_cost = estimate(session, visit).total
-        _record(session, visit, party, actor, outcome, reason, now)
+        record(session, visit, party, actor, outcome, reason, now)
         if not approve:
-            return f"{party}_declined", _end(visit, VisitStatus.DECLINED)
+            return f"{party}_declined", end(visit, VisitStatus.DECLINED)
         return _maybe_confirm(session, visit, f"{party}_approved", actor, now)
 
-    return _transition(session_factory, visit_id, actor, now, apply)
+    return transition(session_factory, visit_id, actor, now, apply)
 
 
 def counter(
@@ -151,10 +143,10 @@ def counter(
                 d.active = False
         visit.dates.extend(VisitDate(day=day, source="host", active=True) for day in good)
         visit.host_state = PartyState.COUNTERED
-        _record(session, visit, "host", actor, "countered", reason, now, [d.isoformat() for d in good])
+        record(session, visit, "host", actor, "countered", reason, now, [d.isoformat() for d in good])
         return "host_countered", None
 
-    return _transition(session_factory, visit_id, actor, now, apply)
+    return transition(session_factory, visit_id, actor, now, apply)
 
 
 def pick(
@@ -170,19 +162,19 @@ def pick(
     """The visitor picks one of the host's dates."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        _check_visitor(session, visit, actor, is_coordinator)
+        check_visitor(session, visit, actor, is_coordinator)
         _check_state(session, visit, "visitor", round_)
         chosen = next((d for d in visit.dates if d.id == date_id and d.active and d.source == "host"), None)
         if chosen is None:
-            raise _already(session, visit, "visitor")
+            raise already(session, visit, "visitor")
         if _gone(session, visit, chosen.day, now):
             return _refuse_or_lapse(session, visit, chosen.day, "host", actor, now)
         visit.chosen_date = chosen.day
         visit.host_state = PartyState.APPROVED
-        _record(session, visit, "visitor", actor, "picked", "", now, [chosen.day.isoformat()])
+        record(session, visit, "visitor", actor, "picked", "", now, [chosen.day.isoformat()])
         return _maybe_confirm(session, visit, "visitor_picked", actor, now)
 
-    return _transition(session_factory, visit_id, actor, now, apply)
+    return transition(session_factory, visit_id, actor, now, apply)
 
 
 def cancel(
@@ -197,12 +189,12 @@ def cancel(
     """The visitor or a coordinator calls the visit off, before it happens."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        _check_visitor(session, visit, actor, is_coordinator)
-        _check_open(session, visit, now)
-        _record(session, visit, "visitor", actor, "cancelled", reason, now)
-        return "cancelled", _end(visit, VisitStatus.CANCELLED)
+        check_visitor(session, visit, actor, is_coordinator)
+        check_open(session, visit, now)
+        record(session, visit, "visitor", actor, "cancelled", reason, now)
+        return "cancelled", end(visit, VisitStatus.CANCELLED)
 
-    return _transition(session_factory, visit_id, actor, now, apply)
+    return transition(session_factory, visit_id, actor, now, apply)
 
 
 def redate(
@@ -220,10 +212,10 @@ def redate(
     asked again, in a new round (fresh nudges; the old round's buttons no longer count)."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        _check_visitor(session, visit, actor, is_coordinator)
+        check_visitor(session, visit, actor, is_coordinator)
         _check_state(session, visit, "visitor", round_)
         if visit.host_state != PartyState.LAPSED:
-            raise _already(session, visit, "visitor")
+            raise already(session, visit, "visitor")
         good, errors = check_dates(
             session,
             days,
@@ -238,10 +230,13 @@ def redate(
         visit.dates.extend(VisitDate(day=day, source="visitor", active=True) for day in good)
         visit.round += 1
         visit.host_state = PartyState.PENDING
-        _record(session, visit, "visitor", actor, "redated", "", now, [d.isoformat() for d in good])
+        travellers.ask_again(visit)  # new dates: the supervisors again, funding if it costs more
+        if visit.funded_cost is not None and estimate(session, visit, good[0]).total > visit.funded_cost:
+            visit.funding_state = PartyState.PENDING
+        record(session, visit, "visitor", actor, "redated", "", now, [d.isoformat() for d in good])
         return "redated", None
 
-    return _transition(session_factory, visit_id, actor, now, apply)
+    return transition(session_factory, visit_id, actor, now, apply)
 
 
 def move(
@@ -260,8 +255,8 @@ def move(
     """A new date asks the host and the supervisor again; funding again only if the cost rises."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        _check_visitor(session, visit, actor, is_coordinator)
-        _check_open(session, visit, now)
+        check_visitor(session, visit, actor, is_coordinator)
+        check_open(session, visit, now)
         if visit.chosen_date is None:
             raise AlreadyDecided(visit.id, "visits.error.nothing_to_move")
         good, errors = check_dates(
@@ -308,43 +303,19 @@ def move(
             visit.funded_cost is None or estimate(session, visit, good[0]).total > visit.funded_cost
         ):
             visit.funding_state = PartyState.PENDING
-        _record(session, visit, "visitor", actor, "moved", "", now, [old.isoformat(), good[0].isoformat()])
+        record(session, visit, "visitor", actor, "moved", "", now, [old.isoformat(), good[0].isoformat()])
         if visit.invite_sent:  # calendars follow at once: the new day, tentative until agreed
             visit.ics_sequence += 1
             return "moved", "tentative"
         return "moved", None
 
-    return _transition(session_factory, visit_id, actor, now, apply)
+    return transition(session_factory, visit_id, actor, now, apply)
 
 
 def _night_price(session: Session, visit: Visit) -> str:
     """The price of a night as the move form shows it ("" for a visit without nights)."""
     cost = estimate(session, visit)
     return str(cost.night_price) if cost.nights else ""
-
-
-def _transition(
-    session_factory: sessionmaker[Session],
-    visit_id: int,
-    actor: str,
-    now: datetime,
-    apply: Callable[[Session, Visit], tuple[str, str | None]],
-) -> Change:
-    try:
-        with session_factory.begin() as session:
-            visit = load(session, visit_id, lock=True)
-            event, invite = apply(session, visit)
-            visit.updated_at = now
-            session.flush()
-            visit_reminders.sync(session, visit, now)  # plan or cancel what the new state needs
-            # In the same unit of work: what the change owes its people (see visit_outbox).
-            owed = visit_outbox.owe(session, visit, event=event, actor=actor, invite=invite, now=now)
-            card = read_card(session, visit)
-    except StaleDataError:
-        with session_factory() as session:
-            visit = load(session, visit_id)
-            raise _already(session, visit, None) from None
-    return Change(card, event, actor, invite, outbox=owed)
 
 
 def _check_party(
@@ -387,81 +358,14 @@ def _check_party(
         raise NotAllowed(NOT_YOURS)
 
 
-def _check_visitor(session: Session, visit: Visit, actor: str, is_coordinator: bool | Scope) -> None:
-    if not (actor == visit.visitor_id or covers(is_coordinator, libraries.region_of(session, visit))):
-        raise NotAllowed(NOT_YOURS)
-
-
 def _check_state(session: Session, visit: Visit, party: str, round_: int | None) -> None:
     if visit.status != VisitStatus.PROPOSED or (round_ is not None and round_ != visit.round):
-        raise _already(session, visit, party)
+        raise already(session, visit, party)
     if party == "visitor":
         if visit.host_state not in (PartyState.COUNTERED, PartyState.LAPSED):
-            raise _already(session, visit, party)
+            raise already(session, visit, party)
     elif getattr(visit, f"{party}_state") != PartyState.PENDING:
-        raise _already(session, visit, party)
-
-
-def _check_open(session: Session, visit: Visit, now: datetime) -> None:
-    if visit.status not in (VisitStatus.PROPOSED, VisitStatus.CONFIRMED):
-        raise _already(session, visit, None)
-    if visit.chosen_date is not None and visit.chosen_date <= workdays.local_today(now):
-        raise AlreadyDecided(visit.id, "visits.error.already_happened")
-
-
-def _already(session: Session, visit: Visit, party: str | None) -> AlreadyDecided:
-    """Who decided it first: the party's latest decision, else the visit's latest."""
-    stmt = select(VisitDecision).where(VisitDecision.visit_id == visit.id)
-    if party in PARTIES:
-        stmt = stmt.where(VisitDecision.party == party)
-    last = session.scalar(stmt.order_by(VisitDecision.id.desc()).limit(1))
-    if last is None or last.outcome == "lapsed":
-        return AlreadyDecided(visit.id, "visits.changed")
-    return AlreadyDecided(
-        visit.id, "visits.already_decided", who=f"<@{last.decided_by}>", outcome=last.outcome
-    )
-
-
-def _record(
-    session: Session,
-    visit: Visit,
-    party: str,
-    actor: str,
-    outcome: str,
-    reason: str,
-    now: datetime,
-    dates: list[str] | None = None,
-    *,
-    people: list[str] | None = None,
-) -> None:
-    reason = (reason or "").strip()[:MAX_TEXT]
-    session.add(
-        VisitDecision(
-            visit_id=visit.id,
-            round=visit.round,
-            party=party,
-            decided_by=actor,
-            outcome=outcome,
-            reason=reason,
-            at=now,
-        )
-    )
-    details: dict[str, object] = {"party": party, "outcome": outcome, "round": visit.round}
-    if reason:
-        details["reason"] = reason
-    if dates:
-        details["dates"] = dates
-    if people:
-        details["travellers"] = people
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action=f"visit.{outcome}",
-        entity="visit",
-        entity_id=visit.id,
-        details=details,
-    )
+        raise already(session, visit, party)
 
 
 def _consent(
@@ -470,18 +374,29 @@ def _consent(
     """A supervisor decides once for all of their people on the visit. The visitor's supervisor
     declining ends the visit; another declining takes their people off it, and it goes on."""
     if actor not in travellers.waiting_supervisors(visit):
-        raise _already(session, visit, "supervisor")
+        raise already(session, visit, "supervisor")
     ends = not approve and actor == travellers.visitor_of(visit).supervisor_id
     people = travellers.consent(visit, actor, approve=approve, now=now)
-    _record(
+    record(
         session, visit, "supervisor", actor, "approved" if approve else "declined", reason, now, people=people
     )
     if ends:
         visit.supervisor_state = PartyState.DECLINED
-        return "supervisor_declined", _end(visit, VisitStatus.DECLINED)
+        return "supervisor_declined", end(visit, VisitStatus.DECLINED)
     if not approve:
         _recost(session, visit)
-        return _maybe_confirm(session, visit, "colleagues_declined", actor, now)
+        event, invite = _maybe_confirm(session, visit, "colleagues_declined", actor, now)
+        if event != "colleagues_declined":  # the last yes was this: the decline is told on its own
+            params = {
+                "event": "colleagues_declined",
+                "actor": actor,
+                "invite": None,
+                "sequence": visit.ics_sequence,
+            }
+            visit_outbox.owe_row(
+                session, kind=visit_outbox.SYNC, visit_id=visit.id, params=params, now=now, claimed=False
+            )
+        return event, invite
     return _maybe_confirm(session, visit, "supervisor_approved", actor, now)
 
 
@@ -505,16 +420,19 @@ def withdraw(
         mine = next((t for t in travellers.active(visit) if t.user_id == actor and t.position > 0), None)
         if mine is None:
             raise NotAllowed(NOT_YOURS)
-        _check_open(session, visit, now)
+        check_open(session, visit, now)
         mine.withdrawn_at = now
         travellers.settle(visit)
         _recost(session, visit)
-        _record(session, visit, "traveller", actor, "withdrew", "", now, people=[actor])
+        record(session, visit, "traveller", actor, "withdrew", "", now, people=[actor])
         if visit.status == VisitStatus.PROPOSED:
             return _maybe_confirm(session, visit, "traveller_withdrew", actor, now)
+        if visit.invite_sent:  # the one who withdrew has it in their calendar: cancelled for them
+            visit.ics_sequence += 1
+            return "traveller_withdrew", "withdrawn"
         return "traveller_withdrew", None
 
-    return _transition(session_factory, visit_id, actor, now, apply)
+    return transition(session_factory, visit_id, actor, now, apply)
 
 
 def _gone(session: Session, visit: Visit, day: date, now: datetime) -> bool:
@@ -543,7 +461,7 @@ def _lapse(session: Session, visit: Visit, actor: str, now: datetime) -> tuple[s
         d.active = False
     visit.chosen_date = None
     visit.host_state = PartyState.LAPSED
-    _record(session, visit, "dates", actor, "lapsed", "", now, gone)
+    record(session, visit, "dates", actor, "lapsed", "", now, gone)
     return "dates_lapsed", None
 
 
@@ -566,11 +484,3 @@ def _maybe_confirm(
         visit.invite_sent = True
         return "confirmed", "send"
     return event, None
-
-
-def _end(visit: Visit, status: VisitStatus) -> str | None:
-    visit.status = status
-    if visit.invite_sent:
-        visit.ics_sequence += 1
-        return "cancel"
-    return None

@@ -111,11 +111,17 @@ def consent(visit: Visit, supervisor: str, *, approve: bool, now: datetime) -> l
 
 
 def ask_again(visit: Visit) -> None:
-    """A moved visit asks every supervisor again (a visitor's consent for their own staff stands)."""
+    """New dates ask every supervisor again."""
     for traveller in active(visit):
-        if traveller.supervisor_id != visit.visitor_id:
-            traveller.consent = PartyState.PENDING
+        traveller.consent = PartyState.PENDING
+    if visit.supervisor_state != PartyState.DECLINED:
+        visit.supervisor_state = PartyState.PENDING
     settle(visit)
+
+
+def concerned(visit: Visit) -> list[VisitTraveller]:
+    """The travellers a supervisor line names: those going, and those their supervisor declined."""
+    return [t for t in visit.travellers if t.withdrawn_at is None or t.consent == PartyState.DECLINED]
 
 
 def make(visitor_id: str, supervisor_id: str, colleagues: Sequence[tuple[str, str]]) -> list[VisitTraveller]:
@@ -125,13 +131,8 @@ def make(visitor_id: str, supervisor_id: str, colleagues: Sequence[tuple[str, st
             position=0, user_id=visitor_id, supervisor_id=supervisor_id, consent=PartyState.PENDING
         )
     ]
-    rows += [  # a visitor who brings their own staff has consented for them by proposing it
-        VisitTraveller(
-            position=n,
-            user_id=user,
-            supervisor_id=boss,
-            consent=PartyState.APPROVED if boss == visitor_id else PartyState.PENDING,
-        )
+    rows += [  # every consent is asked, a visitor who brings their own staff's too (nothing proves it)
+        VisitTraveller(position=n, user_id=user, supervisor_id=boss, consent=PartyState.PENDING)
         for n, (user, boss) in enumerate(colleagues, start=1)
     ]
     return rows

@@ -91,6 +91,7 @@ class VisitCard:
     region_id: int = 0  # the visit's region: the visitor's home library's (the host's too)
     # The region's coordinators (None where nobody told the unit of work who they are).
     coordinators: tuple[str, ...] | None = None
+    happened: bool | None = None  # after the day: the visitor's answer (None: not given)
     # Who travels: the visitor first, then the colleagues (withdrawn ones too, marked).
     travellers: tuple[TravellerInfo, ...] = ()
 
@@ -307,6 +308,7 @@ def read_card(session: Session, visit: Visit) -> VisitCard:
         region_id=home.region_id,
         coordinators=coordinators.of_region(session, home.region_id),
         travellers=travellers.info_of(visit),
+        happened=visit.happened,
     )
 
 

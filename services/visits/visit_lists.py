@@ -110,10 +110,14 @@ def waiting_for(
         and_(Visit.visitor_id == user_id, Visit.host_state.in_(VISITOR_TURN)),
     ]
     if is_coordinator:
-        funding = [
+        on_it = select(VisitTraveller.visit_id).where(
+            or_(VisitTraveller.user_id == user_id, VisitTraveller.supervisor_id == user_id)
+        )
+        funding = [  # not a visit they travel on, or whose travellers they supervise
             Visit.funding_state == PartyState.PENDING,
             Visit.visitor_id != user_id,
             Visit.supervisor_id != user_id,
+            Visit.id.not_in(on_it),
         ]
         if isinstance(is_coordinator, Scope) and is_coordinator.regions is not None:
             in_region = select(Library.id).where(Library.region_id.in_(sorted(is_coordinator.regions)))

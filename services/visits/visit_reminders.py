@@ -254,6 +254,7 @@ class VisitState:
     supervisor_state: PartyState
     host_state: PartyState
     funding_state: PartyState
+    happened: bool | None = None
 
 
 def _visit(session: Session, reminder: DueReminder) -> VisitState | None:
@@ -268,6 +269,7 @@ def _visit(session: Session, reminder: DueReminder) -> VisitState | None:
             Visit.supervisor_state,
             Visit.host_state,
             Visit.funding_state,
+            Visit.happened,
         ).where(Visit.id == reminder.visit_id)
     ).first()
     return VisitState(*row) if row is not None else None
@@ -314,9 +316,11 @@ def day_before_still_due(session: Session, reminder: DueReminder, now: datetime)
 
 
 def writeup_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
-    """Until the write-up is in, whoever of the travellers writes it (it stops for all)."""
+    """Until the write-up is in, whoever of the travellers writes it (it stops for all); never
+    for a visit that did not happen. The first, on the first working day after the visit, asks
+    whether it happened, and so does every later one until someone answers."""
     visit = _confirmed_for(session, reminder)
-    if visit is None or writeups.has_writeup(session, visit.id):
+    if visit is None or visit.happened is False or writeups.has_writeup(session, visit.id):
         return False
     return reminder.kind != WRITEUP_NAG or not _withdrew(session, visit.id, reminder.recipient)
 
@@ -410,6 +414,7 @@ class Stuck:
     deciders: tuple[str, ...]
     supervisor_id: str
     visitor_id: str = ""
+    others: frozenset[str] = frozenset()  # the colleagues on the trip and their supervisors
 
 
 def _own(session: Session, reminder_id: int, kinds_: tuple[str, ...]) -> Reminder:
@@ -435,7 +440,8 @@ def stuck_decision(
     party = str(reminder.params.get("party"))
     waiting = visit.round == reminder.params.get("round") and party in waiting_parties(visit)
     people = tuple(deciders(session, visit, party, coordinators_of(session, visit, _policy)))
-    return Stuck(visit.id, party, visit.round, people, visit.supervisor_id, visit.visitor_id), waiting
+    others = frozenset(travellers.everyone(visit))
+    return Stuck(visit.id, party, visit.round, people, visit.supervisor_id, visit.visitor_id, others), waiting
 
 
 def take_over(
@@ -444,7 +450,13 @@ def take_over(
     """A coordinator takes a stuck decision over: as `stuck_decision`, but nobody takes over the
     host's side or the funding of their own visit or their staff's (NotAllowed)."""
     stuck, waiting = stuck_decision(session, reminder_id, actor=actor, is_coordinator=is_coordinator)
-    conflict = conflict_of(stuck.party, actor, visitor_id=stuck.visitor_id, supervisor_id=stuck.supervisor_id)
+    conflict = conflict_of(
+        stuck.party,
+        actor,
+        visitor_id=stuck.visitor_id,
+        supervisor_id=stuck.supervisor_id,
+        others=stuck.others,
+    )
     if waiting and conflict:
         raise NotAllowed(conflict)
     return stuck, waiting

@@ -156,6 +156,13 @@ def test_a_pair_in_one_car_with_two_supervisors(bot: Bot) -> None:
     assert after.status == VisitStatus.CONFIRMED
     wait_until(bot, lambda: "Kollega perui osallistumisensa" in notices(bot, VISITOR))
     assert "Et ole enää mukana" in text_of(last_update_for(bot, PAIR))
+    # Their calendar drops the visit; nobody else gets an invite for it.
+    bot.api.wait_for("files.completeUploadExternal", count=8)
+    last = bot.api.of("files.completeUploadExternal")[-1].body
+    assert last.get("channel_id") == "D" + PAIR[1:]
+    assert "METHOD:CANCEL" in [c.body["raw"] for c in bot.api.of("upload")][-1]
+    settle(bot)
+    assert len(bot.api.of("files.completeUploadExternal")) == 8
     assert "66,00 €" in plain(text_of(last_update_for(bot, COORDINATOR)))
 
 
@@ -181,6 +188,7 @@ def test_a_colleagues_supervisor_declining_takes_only_the_colleague_off(bot: Bot
     assert after.status == VisitStatus.PROPOSED  # the visit goes on for the visitor
     assert after.supervisor_state == PartyState.PENDING  # the visitor's own supervisor is still asked
     wait_until(bot, lambda: "ei hyväksynyt kaikkien osallistumista" in notices(bot, VISITOR))
+    wait_until(bot, lambda: "did not approve everyone" in notices(bot, PAIR))  # told too (in English)
     press(bot, ids.SUPERVISOR_APPROVE, value(visit), SUPERVISOR)
     wait_until(bot, lambda: only_visit(bot.session_factory).supervisor_state == PartyState.APPROVED)
 

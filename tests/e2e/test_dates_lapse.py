@@ -126,8 +126,12 @@ def test_a_host_accepting_after_the_dates_have_passed_is_refused_and_the_visitor
     assert len(renewed) == 1
     press(bot, accept["action_id"], accept["value"], HOST1)  # the old button counts no more
     press(bot, renewed[0]["action_id"], renewed[0]["value"], HOST1)
+    wait_until(bot, lambda: only_visit(bot.session_factory).chosen_date == later[5])
+    renewed_visit = only_visit(bot.session_factory)
+    assert renewed_visit.status == VisitStatus.PROPOSED  # the supervisor consents to the new day too
+    assert renewed_visit.funding_state == PartyState.APPROVED  # it costs no more: funding stands
+    press(bot, ids.SUPERVISOR_APPROVE, value(renewed_visit), SUPERVISOR)
     wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
-    assert only_visit(bot.session_factory).chosen_date == later[5]
 
 
 def test_a_passed_date_is_refused_while_another_still_works(bot: Bot) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,7 @@ from tests.e2e.visit_helpers import (
     buttons,
     confirm_directly,
     library,
+    only_visit,
     propose,
     set_up_people,
     settle,
@@ -286,10 +288,17 @@ def test_day_before_write_up_and_invoice_at_their_times(world: World) -> None:
 
     # Write-up: Tuesday 8.12 (first working day after), then 15.12 and 22.12, then coordinators.
     assert world.sweep(local(2026, 12, 8, 8, 59)).sent == []
-    nag = world.sweep(local(2026, 12, 8, 9, 0))
+    nag = world.sweep(local(2026, 12, 8, 9, 0))  # it asks first whether the visit happened
     assert kinds_sent(nag) == [("writeup_nag", VISITOR)]
     message = world.sent_to(VISITOR)[-1]
-    assert set(buttons(message)) == {ids.WRITEUP_OPEN, ids.REMINDER_SNOOZE}
+    assert "Toteutuiko vierailusi" in text_of(message)
+    assert set(buttons(message)) == {
+        ids.HAPPENED_YES,
+        ids.HAPPENED_MOVED,
+        ids.HAPPENED_NO,
+        ids.WRITEUP_OPEN,
+        ids.REMINDER_SNOOZE,
+    }
     assert buttons(message)[ids.WRITEUP_OPEN]["value"] == str(visit_id)
     check_message(message)
 
@@ -473,7 +482,7 @@ def test_write_up_nag_buttons_through_the_app(bot: Bot) -> None:
     result = sweep_for_bot(bot, local(2026, 12, 3, 9, 0))
     nag = next(r for r in result.sent if r.kind == "writeup_nag")
     message = [c.body for c in bot.api.of("chat.postMessage") if c.body.get("channel") == VISITOR][-1]
-    assert "Kirjoittaisitko" in text_of(message)
+    assert "Toteutuiko vierailusi" in text_of(message) and "lyhyt kuvaus" in text_of(message)
     bot.api.calls.clear()
     bot.slack.action(ids.REMINDER_SNOOZE, str(nag.id), user=STRANGER)
     settle(bot)
@@ -633,3 +642,98 @@ def test_a_nudge_carries_the_decision_buttons_and_a_press_there_is_the_same_pres
     settle(bot)
     with bot.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(VisitDecision)) == 1
+
+
+def _happened_ask(bot: Bot) -> dict[str, Any]:
+    return next(
+        c.body
+        for c in bot.api.of("chat.postMessage")
+        if c.body.get("channel") == VISITOR and ids.HAPPENED_NO in buttons(c.body)
+    )
+
+
+def test_did_not_happen_releases_the_budget_and_stops_the_nags(bot: Bot) -> None:
+    from services.money import reports
+    from tests.e2e.test_decide import confirm_visit
+
+    setup = set_up_people(bot)
+    visit = confirm_visit(bot, propose(bot, setup))  # 2.12., 120 km by car: 66,00 committed
+    settle(bot)
+    region = setup["home"].region_id
+    before = reports.report(bot.session_factory, region, 2026, today=date(2026, 12, 3))
+    assert (before.committed, before.not_happened) == (Decimal("66.00"), 0)
+    sent = sweep_for_bot(bot, local(2026, 12, 3, 9, 0))  # the first working day after the visit
+    assert ("writeup_nag", VISITOR) in kinds_sent(sent)
+    ask = _happened_ask(bot)
+    check_message(ask)
+    assert "Toteutuiko vierailusi" in text_of(ask)
+    value = buttons(ask)[ids.HAPPENED_NO]["value"]
+    bot.slack.action(ids.HAPPENED_NO, value, user=STRANGER, block_id=f"visit_{visit.id}_happened")
+    settle(bot)
+    assert only_visit(bot.session_factory).happened is None  # not theirs to answer
+    bot.slack.action(ids.HAPPENED_NO, value, user=VISITOR, block_id=f"visit_{visit.id}_happened")
+    settle(bot)
+    after = only_visit(bot.session_factory)
+    assert (after.status, after.happened) == (VisitStatus.CANCELLED, False)
+    said = [c.body for c in bot.api.of("response_url")]
+    assert any(b.get("replace_original") and "vastauksesi on tallennettu" in b.get("text", "") for b in said)
+    released = reports.report(bot.session_factory, region, 2026, today=date(2026, 12, 3))
+    assert (released.committed, released.not_happened) == (Decimal("0.00"), 1)
+    # Nothing more about a visit that did not happen: no write-up nags, no invoice reminders.
+    later = sweep_for_bot(bot, local(2026, 12, 31, 12, 0))
+    assert not [k for k in kinds_sent(later) if k[0] in ("writeup_nag", "travel_invoice")]
+
+
+def test_it_happened_or_was_moved_and_unanswered_the_nag_asks_too(bot: Bot) -> None:
+    from tests.e2e.test_decide import confirm_visit
+
+    setup = set_up_people(bot)
+    visit = confirm_visit(bot, propose(bot, setup))
+    settle(bot)
+    sweep_for_bot(bot, local(2026, 12, 3, 9, 0))
+    ask = _happened_ask(bot)
+    # Unanswered, the first write-up nag (a week on) asks it as well.
+    nags = sweep_for_bot(bot, local(2026, 12, 10, 12, 0))
+    assert ("writeup_nag", VISITOR) in kinds_sent(nags)
+    nag = [c.body for c in bot.api.of("chat.postMessage") if c.body.get("channel") == VISITOR][-1]
+    assert ids.HAPPENED_YES in buttons(nag) and ids.WRITEUP_OPEN in buttons(nag)
+    # It was moved: the move form opens after the day, and a new day asks the parties again.
+    bot.slack.action(ids.HAPPENED_MOVED, buttons(ask)[ids.HAPPENED_MOVED]["value"], user=VISITOR)
+    opened = bot.api.wait_for("views.open")[-1].body["view"]
+    opened = json.loads(opened) if isinstance(opened, str) else opened
+    assert opened["callback_id"] == ids.MOVE_VIEW
+    values = {
+        f"{ids.PROPOSE_DATE}_1": {
+            f"{ids.PROPOSE_DATE}_1": {"type": "datepicker", "selected_date": "2026-12-16"}
+        }
+    }
+    reply = bot.slack.submit(ids.MOVE_VIEW, values, private_metadata=opened["private_metadata"])
+    assert reply.json() == {"response_action": "clear"}
+    moved = only_visit(bot.session_factory)
+    assert moved.status == VisitStatus.PROPOSED and moved.happened is None
+    assert visit.id == moved.id
+
+
+def test_it_happened(bot: Bot) -> None:
+    from tests.e2e.test_decide import confirm_visit
+
+    setup = set_up_people(bot)
+    visit = confirm_visit(bot, propose(bot, setup))
+    settle(bot)
+    sweep_for_bot(bot, local(2026, 12, 3, 9, 0))
+    ask = _happened_ask(bot)
+    bot.slack.action(
+        ids.HAPPENED_YES,
+        buttons(ask)[ids.HAPPENED_YES]["value"],
+        user=VISITOR,
+        block_id=f"visit_{visit.id}_happened",
+    )
+    settle(bot)
+    assert only_visit(bot.session_factory).happened is True
+    bot.slack.action(ids.HAPPENED_NO, buttons(ask)[ids.HAPPENED_NO]["value"], user=VISITOR)  # once only
+    settle(bot)
+    assert only_visit(bot.session_factory).status == VisitStatus.CONFIRMED
+    nags = sweep_for_bot(bot, local(2026, 12, 10, 12, 0))
+    assert ("writeup_nag", VISITOR) in kinds_sent(nags)
+    nag = [c.body for c in bot.api.of("chat.postMessage") if c.body.get("channel") == VISITOR][-1]
+    assert ids.HAPPENED_YES not in buttons(nag)

@@ -23,6 +23,7 @@ TODAY = date(2026, 11, 24)
             Period(date(2027, 3, 1), date(2027, 3, 19), "remontti ja muutto"),
         ),
         ("20.11.2026–30.11.2026 inventaario", Period(date(2026, 11, 20), date(2026, 11, 30), "inventaario")),
+        ("20.12.–6.1.2028 joulu", Period(date(2027, 12, 20), date(2028, 1, 6), "joulu")),  # over New Year
     ],
 )
 def test_a_line_is_read_the_ways_people_write_it(line: str, period: Period) -> None:

@@ -48,7 +48,13 @@ def test_existing_visits_carry_over_with_their_visitor_as_the_one_traveller(tmp_
             ),
             {"now": now},
         )
-        for visit_id, state in ((1, "approved"), (2, "pending"), (3, "declined")):
+        for visit_id, state in (
+            (1, "approved"),
+            (2, "pending"),
+            (3, "declined"),
+            (4, "approved"),
+            (5, "approved"),
+        ):
             c.execute(
                 text(
                     "INSERT INTO visits (id, visitor_id, home_library_id, host_library_id, topic_id, learn, length, "
@@ -59,8 +65,13 @@ def test_existing_visits_carry_over_with_their_visitor_as_the_one_traveller(tmp_
                 ),
                 {"id": visit_id, "state": state, "now": now},
             )
+        # two agreed visits: one long past (it happened, as the bot took it to), one far ahead
+        c.execute(text("UPDATE visits SET status = 'confirmed', chosen_date = '2020-03-03' WHERE id = 4"))
+        c.execute(text("UPDATE visits SET status = 'confirmed', chosen_date = '2099-03-03' WHERE id = 5"))
     upgrade(engine)
     with engine.connect() as c:
+        happened = c.execute(text("SELECT id, happened FROM visits ORDER BY id")).all()
+        assert [tuple(r) for r in happened] == [(1, None), (2, None), (3, None), (4, 1), (5, None)]
         rows = c.execute(
             text(
                 "SELECT visit_id, position, user_id, supervisor_id, consent FROM visit_travellers ORDER BY visit_id"
@@ -71,6 +82,8 @@ def test_existing_visits_carry_over_with_their_visitor_as_the_one_traveller(tmp_
         (1, 0, "U0V", "U0B", "approved"),
         (2, 0, "U0V", "U0B", "pending"),
         (3, 0, "U0V", "U0B", "declined"),
+        (4, 0, "U0V", "U0B", "approved"),
+        (5, 0, "U0V", "U0B", "approved"),
     ]
     assert not paid  # a region pays the passenger supplement only once a coordinator says so
     engine.dispose()

@@ -77,7 +77,8 @@ def test_a_colleague_is_checked_like_the_visitor(
         propose(session_factory, world, colleagues=[PAIR], unknown_people=frozenset({PAIR}))
     assert refused.value.fields["colleagues"][0] == "visits.error.colleague_unknown"
     brought = propose(session_factory, world, colleagues=[PAIR], colleague_supervisors={PAIR: VISITOR}).card
-    assert brought.travellers[1].consent == PartyState.APPROVED  # the visitor brings their own staff
+    assert brought.travellers[1].consent == PartyState.PENDING  # asked, even of a visitor with staff
+    assert brought.waits_for_supervisor(VISITOR)
 
 
 def test_a_group_costs_one_car_and_tickets_and_nights_each_and_the_report_counts_them(
@@ -126,7 +127,7 @@ def test_a_group_costs_one_car_and_tickets_and_nights_each_and_the_report_counts
     labels = {k: k for k in ("section", "item", "detail", "visits", "euros", "summary", "year", "total")}
     labels |= {k: k for k in ("travellers", "status", "category", "topic", "host", "municipality", "money")}
     labels |= {k: k for k in ("budget", "estimated", "committed", "actual", "remaining", "writeups")}
-    labels |= {k: k for k in ("happened", "with_writeup", "days", "median", "mean", "month")}
+    labels |= {k: k for k in ("happened", "not_happened", "with_writeup", "days", "median", "mean", "month")}
     labels |= {f"status.{s.value}": s.value for s in VisitStatus}
     rows = reports.to_csv(built, "fi", labels).decode("utf-8-sig").splitlines()
     assert "summary;travellers;2;;" in rows and "money;estimated;;;288,00" in rows

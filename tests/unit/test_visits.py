@@ -239,15 +239,16 @@ def test_counter_then_pick_and_move_and_cancel(
         session_factory, card.id, date(2026, 12, 17), actor=COORD, is_coordinator=True, now=HELSINKI_NOON
     )
     assert moved.card.status == VisitStatus.PROPOSED and moved.card.round == 2
+    assert moved.invite == "tentative" and moved.card.sequence == 1  # calendars follow at once
     assert moved.card.funding_state == PartyState.APPROVED  # the cost did not rise
     assert [d.day for d in moved.card.visitor_dates] == [date(2026, 12, 17)]
     decide(session_factory, card.id, "host", HOST, date_id=moved.card.visitor_dates[0].id, round_=2)
     again = decide(session_factory, card.id, "supervisor", BOSS, round_=2)
-    assert again.event == "confirmed" and again.card.sequence == 1
+    assert again.event == "confirmed" and again.card.sequence == 2
     cancelled = state_machine.cancel(
         session_factory, card.id, actor=VISITOR, is_coordinator=False, now=HELSINKI_NOON
     )
-    assert cancelled.invite == "cancel" and cancelled.card.sequence == 2
+    assert cancelled.invite == "cancel" and cancelled.card.sequence == 3
     with pytest.raises(AlreadyDecided):
         state_machine.cancel(session_factory, card.id, actor=VISITOR, is_coordinator=False, now=HELSINKI_NOON)
 
