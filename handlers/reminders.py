@@ -3,6 +3,7 @@ the visitor snoozes a write-up nag for a week. Someone else pressing is told it 
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -12,16 +13,18 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.deps import Deps
+from bot.i18n import translator
 from bot.views import common
 from bot.views.formatting import day_text
-from bot.views.reminders import snoozed_nag
+from bot.views.reminders import handover_modal, snoozed_nag
 from bot.views.visit import visit_message
-from handlers.context import t_of
+from handlers.context import a_person, t_of
+from handlers.propose import notifier_of
 from handlers.replies import reply_to_user, respond_ok
 from handlers.router import CommandRouter
 from services.common import workdays
-from services.common.errors import DomainError
-from services.visits import visit_lists, visit_reminders
+from services.common.errors import DomainError, InvalidInput
+from services.visits import sent_messages, state_machine, visit_lists, visit_reminders
 
 log = logging.getLogger(__name__)
 CLAIMED = {ids.REMINDER_AGAIN, ids.REMINDER_TAKE_OVER, ids.REMINDER_SNOOZE}
@@ -84,17 +87,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         if not waiting:
             tell(client, body, context, t("reminders.no_longer_waiting", visit=stuck.visit_id))
             return
-        if stuck.party == "supervisor":  # only the supervisor may approve their own staff's visit
-            tell(
-                client,
-                body,
-                context,
-                t(
-                    "reminders.take_over.supervisor",
-                    supervisor=f"<@{stuck.supervisor_id}>",
-                    visit=stuck.visit_id,
-                ),
-            )
+        if stuck.party == "supervisor":  # only a supervisor consents: the coordinator names another
+            card = visit_lists.card_of(deps.session_factory, stuck.visit_id)
+            view = handover_modal(t, card, stuck.deciders)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
             return
         # Coordinators may decide for the host, for funding and pick for the visitor: here is the
         # same decision message the party has, with its buttons.
@@ -107,6 +103,54 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             tell(client, body, context, t("reminders.take_over.failed"))
             return
         tell(client, body, context, t("reminders.take_over.sent", visit=stuck.visit_id))
+
+    @app.view(ids.HANDOVER_VIEW)
+    def on_handover(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """The stuck consents go to the supervisor named; the one they were waiting for is told."""
+        t = t_of(context)
+        user = _user(body)
+        values = view.get("state", {}).get("values", {})
+        to = str(((values.get(ids.HANDOVER_TO) or {}).get(ids.HANDOVER_TO) or {}).get("selected_user") or "")
+        try:
+            visit_id = ids.row_id(json.loads(view.get("private_metadata") or "{}").get("visit")) or 0
+            if not a_person(deps.directory, to):
+                raise InvalidInput.one("to", "visits.handover.nobody")
+            change, taken = state_machine.hand_over(
+                deps.session_factory,
+                visit_id,
+                to,
+                actor=user,
+                is_coordinator=deps.coordinator_scope(user),
+                now=deps.now(),
+            )
+        except InvalidInput as exc:
+            key, params = next(iter(exc.fields.values()))
+            ack(response_action="errors", errors={ids.HANDOVER_TO: t(key, **params)})
+            return
+        except (DomainError, ValueError, AttributeError) as exc:
+            key = exc.key if isinstance(exc, DomainError) else "visits.changed"
+            params = exc.params if isinstance(exc, DomainError) else {}
+            ack(response_action="errors", errors={ids.HANDOVER_TO: t(key, **params)})
+            return
+        ack(response_action="clear")
+        notifier_of(deps).publish(change)  # the new supervisor gets the decision with its buttons
+        with deps.session_factory() as session:
+            languages, _known = sent_messages.languages_of(session, taken, settings.default_language)
+        for boss in taken:
+            told = translator(languages.get(boss))
+            text = told(
+                "visits.handover.told",
+                coordinator=f"<@{user}>",
+                to=f"<@{to}>",
+                visit=change.card.topic(told.lang),
+            )
+            try:
+                client.chat_postMessage(channel=boss, text=text)
+            except SlackApiError as exc:
+                log.warning("hand over: could not tell the former supervisor: %s", exc.response.get("error"))
+        reply_to_user(client, None, body, common.ephemeral(t("visits.handover.done", to=f"<@{to}>")))
 
     @app.action(ids.REMINDER_SNOOZE)
     def on_snooze(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

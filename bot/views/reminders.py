@@ -169,3 +169,28 @@ def gone(reminder: DueReminder, t: Translator) -> dict[str, Any]:
     """The visit no longer exists: a short generic line (the sweep normally stops these first)."""
     text = t("reminder.generic", visit=reminder.visit_id or "-")
     return b.message(text, [b.section(text)])
+
+
+def handover_modal(t: Translator, card: VisitCard, waiting: tuple[str, ...]) -> dict[str, Any]:
+    """A coordinator hands a stuck supervisor's decision to another supervisor of the library
+    (they never decide it themselves)."""
+    import json
+
+    people = ", ".join(f"<@{u}>" for u in waiting) or "–"
+    blocks: list[b.Block] = [
+        b.section(t("visits.handover.intro", **{**_facts(card, t), "supervisor": people})),
+        b.input_block(
+            ids.HANDOVER_TO,
+            t("visits.handover.to"),
+            {"type": "users_select", "action_id": ids.HANDOVER_TO},
+            hint=t("visits.handover.hint"),
+        ),
+    ]
+    return b.modal(
+        ids.HANDOVER_VIEW,
+        t("visits.handover.title"),
+        blocks,
+        submit=t("visits.handover.submit"),
+        close=t("common.cancel"),
+        private_metadata=json.dumps({"visit": card.id}),
+    )

@@ -20,10 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import (
     PartyState,
+    StaffProfile,
     Visit,
     VisitDate,
     VisitStatus,
@@ -404,6 +406,46 @@ def _recost(session: Session, visit: Visit) -> None:
     """Fewer travellers cost less: an approved funding follows the new estimate down."""
     if visit.funding_state == PartyState.APPROVED and visit.funded_cost is not None:
         visit.funded_cost = min(visit.funded_cost, estimate(session, visit).total)
+
+
+def hand_over(
+    session_factory: sessionmaker[Session],
+    visit_id: int,
+    to: str,
+    *,
+    actor: str,
+    is_coordinator: bool | Scope,
+    now: datetime,
+) -> tuple[Change, list[str]]:
+    """A coordinator of the region hands the consents still owed to another supervisor of the
+    travellers' library (a supervisor on holiday); never to themselves, nor to anyone on the trip.
+    Returns the change and the supervisors it was taken from (to be told)."""
+    taken: list[str] = []
+
+    def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
+        if not covers(is_coordinator, libraries.region_of(session, visit)):
+            raise NotAllowed(NOT_YOURS)
+        _check_state(session, visit, "supervisor", None)
+        if to == actor:
+            raise InvalidInput.one("to", "visits.handover.not_yourself")
+        if to in {t.user_id for t in visit.travellers}:
+            raise InvalidInput.one("to", "visits.handover.on_the_trip")
+        home = session.scalar(select(StaffProfile.home_library_id).where(StaffProfile.slack_user_id == to))
+        if home is not None and home != visit.home_library_id:  # unknown: taken on the coordinator's word
+            raise InvalidInput.one("to", "visits.handover.other_library")
+        owed = [boss for boss in travellers.waiting_supervisors(visit) if boss != to]
+        if not owed:
+            raise already(session, visit, "supervisor")
+        for traveller in travellers.active(visit):
+            if traveller.supervisor_id in owed and traveller.consent == PartyState.PENDING:
+                traveller.supervisor_id = to
+        if visit.supervisor_id in owed:
+            visit.supervisor_id = to
+        record(session, visit, "supervisor", actor, "handed_over", "", now, people=[*owed, to])
+        taken.extend(owed)
+        return "handed_over", None
+
+    return transition(session_factory, visit_id, actor, now, apply), taken
 
 
 def withdraw(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ids
 from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
-from bot.views.limits import check_message
+from bot.views.limits import check_message, check_view
 from models import LibraryContact, PartyState, Reminder, ReminderStatus, Visit, VisitDecision, VisitStatus
 from services.common.errors import NotAllowed
 from services.outbox import reminders, visit_outbox
@@ -466,10 +466,47 @@ def test_stuck_buttons_remind_again_and_take_over_only_for_coordinators(bot: Bot
     settle(bot)
     to_coordinator = [c.body for c in bot.api.of("chat.postMessage") if c.body.get("channel") == COORDINATOR]
     assert any(ids.HOST_DECLINE in buttons(m) for m in to_coordinator)
-    # Take over a supervisor decision: told whom to contact.
+    # A supervisor's decision is never taken over: the coordinator hands it to another supervisor.
     bot.slack.action(ids.REMINDER_TAKE_OVER, str(supervisor_stuck), user=COORDINATOR)
+    opened = bot.api.wait_for("views.open")[-1].body["view"]
+    opened = json.loads(opened) if isinstance(opened, str) else opened
+    check_view(opened)
+    assert opened["callback_id"] == ids.HANDOVER_VIEW and SUPERVISOR in text_of(opened)
+
+    def hand_to(user: str) -> dict[str, Any]:
+        values = {ids.HANDOVER_TO: {ids.HANDOVER_TO: {"type": "users_select", "selected_user": user}}}
+        reply = bot.slack.submit(
+            ids.HANDOVER_VIEW, values, user=COORDINATOR, private_metadata=opened["private_metadata"]
+        )
+        return reply.json() if reply.text else {}
+
+    assert "yourself" in hand_to(COORDINATOR)["errors"][ids.HANDOVER_TO]  # never decided by themselves
+    assert ids.HANDOVER_TO in hand_to(VISITOR)["errors"]  # the traveller never decides their own trip
+    with bot.session_factory() as session:
+        assert session.get(Visit, visit.id).supervisor_id == SUPERVISOR  # nothing changed
+    deputy = "U0DEPUTY"
+    assert hand_to(deputy) == {"response_action": "clear"}
     settle(bot)
-    assert any(SUPERVISOR in text and "contact them" in text for text in ephemerals(bot))
+    with bot.session_factory() as session:
+        handed = session.get(Visit, visit.id)
+        assert handed.supervisor_id == deputy and handed.travellers[0].supervisor_id == deputy
+    to_deputy = [c.body for c in bot.api.of("chat.postMessage") if c.body.get("channel") == deputy]
+    assert any(ids.SUPERVISOR_APPROVE in buttons(m) for m in to_deputy)  # the request, with its buttons
+    old = [
+        c.body.get("text", "") for c in bot.api.of("chat.postMessage") if c.body.get("channel") == SUPERVISOR
+    ]
+    assert any(deputy in text for text in old)  # the supervisor it waited for is told
+    bot.slack.action(ids.SUPERVISOR_APPROVE, f"{visit.id}:{visit.round}", user=SUPERVISOR)  # no longer theirs
+    settle(bot)
+    bot.slack.action(ids.SUPERVISOR_APPROVE, f"{visit.id}:{visit.round}", user=deputy)
+    settle(bot)
+    with bot.session_factory() as session:
+        assert session.get(Visit, visit.id).supervisor_state == PartyState.APPROVED
+        decided = session.scalars(select(VisitDecision).where(VisitDecision.visit_id == visit.id)).all()
+        assert [(d.outcome, d.decided_by) for d in decided if d.party == "supervisor"] == [
+            ("handed_over", COORDINATOR),
+            ("approved", deputy),
+        ]
 
 
 def test_write_up_nag_buttons_through_the_app(bot: Bot) -> None:

@@ -165,3 +165,35 @@ def test_any_traveller_writes_the_one_write_up_and_the_nags_stop_for_all(
     assert submitted.writeup.authors == (VISITOR, PAIR)  # one write-up, both named
     with session_factory() as session:
         assert not visit_reminders.writeup_still_due(session, due, after)  # for the visitor too
+
+
+def test_a_stuck_consent_is_handed_only_to_a_supervisor_of_the_same_library(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    from services.people import staff
+
+    card = propose(session_factory, world, colleagues=[PAIR], colleague_supervisors={PAIR: PAIR_BOSS}).card
+    with session_factory() as session:
+        other = session.scalars(select(Library.id).where(Library.id != world["home"])).first()
+    staff.update_settings(
+        session_factory,
+        "U0ELSEWHERE",
+        home_library_id=other,
+        language=None,
+        now=HELSINKI_NOON,
+        default_language="fi",
+    )
+    with pytest.raises(InvalidInput) as refused:
+        state_machine.hand_over(
+            session_factory, card.id, "U0ELSEWHERE", actor=COORD, is_coordinator=True, now=HELSINKI_NOON
+        )
+    assert refused.value.fields["to"][0] == "visits.handover.other_library"
+    with pytest.raises(NotAllowed):  # only a coordinator hands decisions over
+        state_machine.hand_over(
+            session_factory, card.id, "U0DEPUTY", actor=BOSS, is_coordinator=False, now=HELSINKI_NOON
+        )
+    change, taken = state_machine.hand_over(
+        session_factory, card.id, "U0DEPUTY", actor=COORD, is_coordinator=True, now=HELSINKI_NOON
+    )
+    assert set(taken) == {BOSS, PAIR_BOSS}  # every consent still owed goes to the deputy
+    assert change.card.supervisors == ("U0DEPUTY",) and change.card.waits_for_supervisor("U0DEPUTY")
