@@ -345,15 +345,18 @@ class SlackVisitNotifier:
         people = recipients(card, tuple(self.coordinators))
         with self.session_factory() as session:
             refs = sent_messages.message_refs(session, card.id)
-            # Funding messages of those who no longer coordinate the region: updated, no buttons.
+            # Funding messages of those who no longer coordinate the region, and supervisor
+            # messages of those whose decision was handed to another: updated, no buttons.
             current = set(people)
             former = [
-                user
+                (user, role)
                 for (user, role), (channel, _ts) in refs.items()
-                if role == "funding" and (user, role) not in current and channel != sent_messages.UNCONFIRMED
+                if role in ("funding", "supervisor")
+                and (user, role) not in current
+                and channel != sent_messages.UNCONFIRMED
             ]
             languages, known = sent_messages.languages_of(
-                session, [user for user, _ in people] + former, self.default_language
+                session, [user for user, _ in people] + [user for user, _ in former], self.default_language
             )
         now = self._now()
         for user in {user for user, _ in people} - known:
@@ -413,18 +416,17 @@ class SlackVisitNotifier:
             except Exception as exc:
                 if outcome.add(exc, f"visit {card.id}: could not show the {role} message"):
                     unanswered.add((user, role))
-        for user in former:
+        for user, role in former:
             if outcome.stopped:
                 break
-            channel, ts = refs[(user, "funding")]
-            message = visit_message(
-                card, "funding", translator(languages.get(user)), today=today, former=True
-            )
-            metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": "funding"}}
+            channel, ts = refs[(user, role)]
+            t = translator(languages.get(user))
+            message = visit_message(card, role, t, today=today, former=role == "funding", reader=user)
+            metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             try:
                 self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)
             except Exception as exc:
-                outcome.add(exc, f"visit {card.id}: could not update a former coordinator's message")
+                outcome.add(exc, f"visit {card.id}: could not update a former {role}'s message")
         # Posts that were never made, or that Slack answered with an error, did not land.
         unmade = [who for who in new if who not in posted and who not in unanswered]
         if unmade:

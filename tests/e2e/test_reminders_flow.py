@@ -496,6 +496,8 @@ def test_stuck_buttons_remind_again_and_take_over_only_for_coordinators(bot: Bot
         c.body.get("text", "") for c in bot.api.of("chat.postMessage") if c.body.get("channel") == SUPERVISOR
     ]
     assert any(deputy in text for text in old)  # the supervisor it waited for is told
+    former = [c.body for c in bot.api.of("chat.update") if c.body.get("channel") == "D" + SUPERVISOR[1:]]
+    assert former and ids.SUPERVISOR_APPROVE not in buttons(former[-1])  # their message loses its buttons
     bot.slack.action(ids.SUPERVISOR_APPROVE, f"{visit.id}:{visit.round}", user=SUPERVISOR)  # no longer theirs
     settle(bot)
     bot.slack.action(ids.SUPERVISOR_APPROVE, f"{visit.id}:{visit.round}", user=deputy)
