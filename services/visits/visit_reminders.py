@@ -105,12 +105,19 @@ def sync(session: Session, visit: Visit, now: datetime) -> None:
     waiting = waiting_parties(visit)
     on = visit.chosen_date.isoformat() if visit.chosen_date else None
     confirmed = visit.status == VisitStatus.CONFIRMED and on is not None
+    owing = set(travellers.waiting_supervisors(visit))
     for reminder in existing:
         if reminder.status != ReminderStatus.PENDING:
             continue
         params = reminder.params or {}
         if reminder.kind in DECISION_KINDS:
             stale = params.get("round") != visit.round or params.get("party") not in waiting
+            # a supervisor who has decided for their people is nudged no more, though others wait
+            stale = stale or (
+                reminder.kind == DECISION_NUDGE
+                and params.get("party") == "supervisor"
+                and reminder.recipient not in owing
+            )
         elif reminder.kind in AFTER_CONFIRMATION:
             stale = not confirmed or params.get("date") != on or params.get("round") != visit.round
         else:

@@ -197,3 +197,25 @@ def test_a_stuck_consent_is_handed_only_to_a_supervisor_of_the_same_library(
     )
     assert set(taken) == {BOSS, PAIR_BOSS}  # every consent still owed goes to the deputy
     assert change.card.supervisors == ("U0DEPUTY",) and change.card.waits_for_supervisor("U0DEPUTY")
+
+
+def test_a_supervisor_who_has_decided_is_nudged_no_more_while_another_still_owes(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    from models import Reminder, ReminderStatus
+    from services.visits import visit_reminders
+
+    card = propose(session_factory, world, colleagues=[PAIR], colleague_supervisors={PAIR: PAIR_BOSS}).card
+
+    def nudged() -> set[str]:
+        with session_factory() as session:
+            rows = session.scalars(
+                select(Reminder).where(
+                    Reminder.kind == visit_reminders.DECISION_NUDGE, Reminder.status == ReminderStatus.PENDING
+                )
+            ).all()
+            return {r.recipient for r in rows if r.params.get("party") == "supervisor"}
+
+    assert nudged() == {BOSS, PAIR_BOSS}
+    decide(session_factory, card.id, "supervisor", BOSS)
+    assert nudged() == {PAIR_BOSS}
