@@ -127,6 +127,14 @@ def parse_proposal(view: dict[str, Any]) -> ProposalInput:
     )
 
 
+def rerender(client: WebClient, view: dict[str, Any], shown: dict[str, Any]) -> None:
+    """Show the open proposal form anew (Slack keeps what was typed in the blocks that stay)."""
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
+    except SlackApiError as exc:  # the form changed meanwhile (hash_conflict): the newer stands
+        log.info("proposal form not re-rendered: %s", exc.response.get("error"))
+
+
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def open_form(
         client: WebClient,
@@ -215,12 +223,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         length = str(((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value") or "")
         if not view.get("id"):
             return
-        try:
-            client.views_update(
-                view_id=view["id"], hash=view.get("hash"), view=with_length(view, t_of(context), length)
-            )
-        except SlackApiError as exc:  # the form changed meanwhile (hash_conflict): the newer stands
-            log.info("proposal form not re-rendered: %s", exc.response.get("error"))
+        rerender(client, view, with_length(view, t_of(context), length))
 
     @app.action(ids.PROPOSE_COLLEAGUES)
     def on_colleagues_changed(
@@ -239,14 +242,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         default = ((_state(view).get(ids.PROPOSE_SUPERVISOR) or {}).get(ids.PROPOSE_SUPERVISOR) or {}).get(
             "selected_user"
         )
-        try:
-            client.views_update(
-                view_id=view["id"],
-                hash=view.get("hash"),
-                view=with_colleagues(view, t, colleagues, str(default) if default else None),
-            )
-        except SlackApiError as exc:
-            log.info("proposal form not re-rendered: %s", exc.response.get("error"))
+        rerender(client, view, with_colleagues(view, t, colleagues, str(default) if default else None))
 
     def _name(user: str, n: int) -> str:
         """A colleague's name for a field's label (labels show no mentions); their number if

@@ -92,8 +92,7 @@ def with_colleagues(
         len(blocks),
     )
     blocks[at:at] = colleague_supervisor_blocks(t, colleagues, default)
-    fields = ("type", "callback_id", "title", "submit", "close", "private_metadata")
-    return {**{k: view[k] for k in fields if k in view}, "blocks": blocks}
+    return _reopened(view, blocks)
 
 
 def host_option(choice: HostChoice, t: Translator) -> dict[str, Any]:
@@ -191,6 +190,12 @@ def _length_block(t: Translator, length: str) -> b.Block:
     return block
 
 
+def _reopened(view: dict[str, Any], blocks: list[b.Block]) -> dict[str, Any]:
+    """The open form (as Slack sent it back) with new blocks, for views.update."""
+    fields = ("type", "callback_id", "title", "submit", "close", "private_metadata")
+    return {**{k: view[k] for k in fields if k in view}, "blocks": blocks}
+
+
 def with_length(view: dict[str, Any], t: Translator, length: str) -> dict[str, Any]:
     """The open proposal form (as Slack sent it back) for a newly chosen length: the night's price
     is asked for a two-day visit only. Slack keeps what was typed in the blocks that stay."""
@@ -205,8 +210,7 @@ def with_length(view: dict[str, Any], t: Translator, length: str) -> dict[str, A
             len(blocks),
         )
         blocks.insert(after, accommodation_block(t))
-    fields = ("type", "callback_id", "title", "submit", "close", "private_metadata")
-    return {**{k: view[k] for k in fields if k in view}, "blocks": blocks}
+    return _reopened(view, blocks)
 
 
 def propose_modal(

@@ -129,15 +129,7 @@ def counter(
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         _check_party(session, visit, "host", actor, is_coordinator)
         _check_state(session, visit, "host", round_)
-        good, errors = check_dates(
-            session,
-            days,
-            host_library_id=visit.host_library_id,
-            today=workdays.local_today(now),
-            months_ahead=months_ahead,
-            length=visit.length,
-            topic_id=visit.topic_id,
-        )
+        good, errors = _check_visit_dates(session, visit, days, now, months_ahead)
         if errors:
             raise InvalidInput(errors)
         for d in visit.dates:
@@ -218,15 +210,7 @@ def redate(
         _check_state(session, visit, "visitor", round_)
         if visit.host_state != PartyState.LAPSED:
             raise already(session, visit, "visitor")
-        good, errors = check_dates(
-            session,
-            days,
-            host_library_id=visit.host_library_id,
-            today=workdays.local_today(now),
-            months_ahead=months_ahead,
-            length=visit.length,
-            topic_id=visit.topic_id,
-        )
+        good, errors = _check_visit_dates(session, visit, days, now, months_ahead)
         if errors:
             raise InvalidInput(errors)
         visit.dates.extend(VisitDate(day=day, source="visitor", active=True) for day in good)
@@ -261,15 +245,7 @@ def move(
         check_open(session, visit, now)
         if visit.chosen_date is None:
             raise AlreadyDecided(visit.id, "visits.error.nothing_to_move")
-        good, errors = check_dates(
-            session,
-            [day],
-            host_library_id=visit.host_library_id,
-            today=workdays.local_today(now),
-            months_ahead=months_ahead,
-            length=visit.length,
-            topic_id=visit.topic_id,
-        )
+        good, errors = _check_visit_dates(session, visit, [day], now, months_ahead)
         if not errors and good and good[0] == visit.chosen_date:
             errors["date_1"] = ("visits.error.date_same", {})
         form = ProposalInput(
@@ -312,6 +288,21 @@ def move(
         return "moved", None
 
     return transition(session_factory, visit_id, actor, now, apply)
+
+
+def _check_visit_dates(
+    session: Session, visit: Visit, days: Sequence[date | None], now: datetime, months_ahead: int
+) -> tuple[list[date], dict[str, tuple[str, dict[str, object]]]]:
+    """`check_dates` for new dates of this visit: its host, length and topic, from today on."""
+    return check_dates(
+        session,
+        days,
+        host_library_id=visit.host_library_id,
+        today=workdays.local_today(now),
+        months_ahead=months_ahead,
+        length=visit.length,
+        topic_id=visit.topic_id,
+    )
 
 
 def _night_price(session: Session, visit: Visit) -> str:

@@ -24,6 +24,7 @@ from tests.e2e.visit_helpers import (
     buttons,
     count,
     last_update_for,
+    notices_to,
     only_visit,
     posted_to,
     proposal_values,
@@ -154,7 +155,7 @@ def test_a_pair_in_one_car_with_two_supervisors(bot: Bot) -> None:
     wait_until(bot, lambda: only_visit(bot.session_factory).funded_cost == Decimal("66.00"))
     after = only_visit(bot.session_factory)
     assert after.status == VisitStatus.CONFIRMED
-    wait_until(bot, lambda: "Kollega perui osallistumisensa" in notices(bot, VISITOR))
+    wait_until(bot, lambda: "Kollega perui osallistumisensa" in notices_to(bot, VISITOR))
     assert "Et ole enää mukana" in text_of(last_update_for(bot, PAIR))
     # Their calendar drops the visit; nobody else gets an invite for it.
     bot.api.wait_for("files.completeUploadExternal", count=8)
@@ -164,13 +165,6 @@ def test_a_pair_in_one_car_with_two_supervisors(bot: Bot) -> None:
     settle(bot)
     assert len(bot.api.of("files.completeUploadExternal")) == 8
     assert "66,00 €" in plain(text_of(last_update_for(bot, COORDINATOR)))
-
-
-def notices(bot: Bot, user: str) -> str:
-    channel = "D" + user[1:]
-    return "\n".join(
-        c.body.get("text", "") for c in bot.api.of("chat.postMessage") if c.body.get("channel") == channel
-    )
 
 
 def test_a_colleagues_supervisor_declining_takes_only_the_colleague_off(bot: Bot) -> None:
@@ -187,8 +181,8 @@ def test_a_colleagues_supervisor_declining_takes_only_the_colleague_off(bot: Bot
     after = only_visit(bot.session_factory)
     assert after.status == VisitStatus.PROPOSED  # the visit goes on for the visitor
     assert after.supervisor_state == PartyState.PENDING  # the visitor's own supervisor is still asked
-    wait_until(bot, lambda: "ei hyväksynyt kaikkien osallistumista" in notices(bot, VISITOR))
-    wait_until(bot, lambda: "did not approve everyone" in notices(bot, PAIR))  # told too (in English)
+    wait_until(bot, lambda: "ei hyväksynyt kaikkien osallistumista" in notices_to(bot, VISITOR))
+    wait_until(bot, lambda: "did not approve everyone" in notices_to(bot, PAIR))  # told too (in English)
     press(bot, ids.SUPERVISOR_APPROVE, value(visit), SUPERVISOR)
     wait_until(bot, lambda: only_visit(bot.session_factory).supervisor_state == PartyState.APPROVED)
 

@@ -21,6 +21,7 @@ from tests.e2e.visit_helpers import (
     VISITOR,
     buttons,
     last_update_for,
+    notices_to,
     only_visit,
     posted_to,
     propose,
@@ -51,14 +52,6 @@ def host_accept_buttons(bot: Bot) -> list[dict]:
     message = posted_to(bot, HOST1)[-1]
     found = buttons(message)
     return [found[key] for key in sorted(found) if key.startswith(ids.HOST_ACCEPT)]
-
-
-def notices_to(bot: Bot, user: str) -> str:
-    """Every notice posted into the person's DM (what notifies them), one per line."""
-    channel = "D" + user[1:]
-    return "\n".join(
-        c.body.get("text", "") for c in bot.api.of("chat.postMessage") if c.body.get("channel") == channel
-    )
 
 
 def days_later(bot: Bot, day: date) -> None:

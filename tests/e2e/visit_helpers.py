@@ -133,6 +133,14 @@ def posted_to(bot: Bot, user: str) -> list[dict[str, Any]]:
     return [c.body for c in bot.api.of("chat.postMessage") if c.body.get("channel") == user]
 
 
+def notices_to(bot: Bot, user: str) -> str:
+    """Every notice posted into the person's DM channel (what notifies them), one per line."""
+    channel = "D" + user[1:]
+    return "\n".join(
+        c.body.get("text", "") for c in bot.api.of("chat.postMessage") if c.body.get("channel") == channel
+    )
+
+
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """action_id -> button element of a message body."""
     found = {}
