@@ -52,6 +52,8 @@ class Region(Base):
     # Does the region's grant pay the kilometre allowance's passenger supplement (per passenger
     # carried in the driver's car)?
     pays_passenger_supplement: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Working days a party has to answer a request before the visitor is asked what to do.
+    answer_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
 
     libraries: Mapped[list[Library]] = relationship(back_populates="region")
 
@@ -352,6 +354,25 @@ class Coordinator(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     added_by: Mapped[str] = mapped_column(String(32))
     added_at: Mapped[datetime] = mapped_column()
+
+
+class Substitute(Base):
+    """A supervisor or host contact away from `starts_on` to `ends_on` (inclusive): meanwhile
+    their decisions go to `substitute_id` (sijainen). `back_told_at`: told of what happened."""
+
+    __tablename__ = "substitutes"
+    __table_args__ = (
+        Index("ix_substitutes_user", "user_id", "ends_on"),
+        Index("ix_substitutes_substitute", "substitute_id", "ends_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    substitute_id: Mapped[str] = mapped_column(String(32))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    back_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Budget(Base):
