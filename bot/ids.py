@@ -63,6 +63,11 @@ DECLINE_REASON = "visit_decline_reason"
 COUNTER_VIEW = "visit_counter"
 MOVE_VIEW = "visit_move_form"
 REDATE_VIEW = "visit_redate_form"
+# A request's deadline passed: the visitor waits longer or sends it on (value: the reminder id).
+DEADLINE_WAIT = "deadline_wait"
+DEADLINE_FORWARD = "deadline_forward"
+FORWARD_VIEW = "visit_forward_form"
+FORWARD_HOST = "forward_host"
 MINE_PAGE = "mine_page"
 HOME_PAGE = "home_visits_page"
 # Finding hosts, offers and the topic catalogue (issue 3) ------------------------------------

@@ -345,13 +345,14 @@ class SlackVisitNotifier:
         people = recipients(card, tuple(self.coordinators))
         with self.session_factory() as session:
             refs = sent_messages.message_refs(session, card.id)
-            # Funding messages of those who no longer coordinate the region, and supervisor
-            # messages of those whose decision was handed to another: updated, no buttons.
+            # Funding messages of those who no longer coordinate the region, supervisor messages
+            # of those whose decision was handed to another, and host messages of a library the
+            # request was sent on from: updated, no buttons.
             current = set(people)
             former = [
                 (user, role)
                 for (user, role), (channel, _ts) in refs.items()
-                if role in ("funding", "supervisor")
+                if role in ("funding", "supervisor", "host")
                 and (user, role) not in current
                 and channel != sent_messages.UNCONFIRMED
             ]
@@ -421,7 +422,9 @@ class SlackVisitNotifier:
                 break
             channel, ts = refs[(user, role)]
             t = translator(languages.get(user))
-            message = visit_message(card, role, t, today=today, former=role == "funding", reader=user)
+            message = visit_message(
+                card, role, t, today=today, former=role in ("funding", "host"), reader=user
+            )
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             try:
                 self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)

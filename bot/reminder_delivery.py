@@ -253,6 +253,7 @@ def visit_renderers(session_factory: sessionmaker[Session]) -> dict[str, Rendere
     return {
         kinds.DECISION_NUDGE: with_card(views.decision_nudge),
         kinds.DECISION_STUCK: with_card(views.decision_stuck),
+        kinds.DECISION_DEADLINE: with_card(views.decision_deadline),
         kinds.DAY_BEFORE: with_card(views.day_before),
         kinds.WRITEUP_NAG: with_card(views.writeup_nag),
         kinds.WRITEUP_OVERDUE: with_card(views.writeup_overdue),

@@ -16,15 +16,22 @@ from bot import ids
 from bot.deps import Deps
 from bot.views import blocks as b
 from bot.views import common
-from bot.views.propose import FIELD_BLOCKS, counter_modal, decline_modal, move_modal, redate_modal
-from bot.views.visit import NUDGE, parse_value
+from bot.views.propose import (
+    FIELD_BLOCKS,
+    counter_modal,
+    decline_modal,
+    forward_modal,
+    move_modal,
+    redate_modal,
+)
+from bot.views.visit import DEADLINE, NUDGE, parse_value
 from handlers.context import t_of
-from handlers.propose import date_of, dates_of, field_errors, notifier_of, text_of
+from handlers.propose import date_of, dates_of, field_errors, notifier_of, option_of, text_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
 from models import PartyState, VisitStatus
 from services.common.errors import DomainError, InvalidInput, NotAllowed
-from services.visits import after_the_day, state_machine, visit_card, visit_lists, visit_reminders
+from services.visits import after_the_day, lapses, state_machine, visit_card, visit_lists, visit_reminders
 from services.visits.state_machine import AlreadyDecided
 from services.visits.visit_card import Change
 
@@ -77,9 +84,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             tell(client, body, context, t(exc.key, **exc.params))
             return
         block = str(_action(body).get("block_id") or "")
-        if block.endswith((NUDGE, HAPPENED)) and context.respond is not None:
+        if block.endswith((NUDGE, HAPPENED, DEADLINE)) and context.respond is not None:
             try:
-                done = "reminders.happened.thanks" if block.endswith(HAPPENED) else "reminders.nudge.done"
+                done = {HAPPENED: "reminders.happened.thanks", DEADLINE: "reminders.deadline.done"}.get(
+                    block[block.rfind("_") :], "reminders.nudge.done"
+                )
                 context.respond(replace_original=True, text=t(done))
             except Exception:
                 log.warning("could not mark the reminder done", exc_info=True)
@@ -280,10 +289,26 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         t = t_of(context)
 
-        def lapsed(card: visit_card.VisitCard) -> bool:
-            return card.asks("visitor") and card.host_state == PartyState.LAPSED
+        def lapsed(card: visit_card.VisitCard) -> bool:  # or the host has not answered (its deadline)
+            waiting = card.asks("host") and card.chosen_date is None
+            return waiting or (card.asks("visitor") and card.host_state == PartyState.LAPSED)
 
         open_form(client, body, context, "visitor", lambda card: redate_modal(t, card), ready=lapsed)
+
+    @app.action(ids.DEADLINE_FORWARD)
+    def on_forward(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """The host did not answer in time: the form to send the request on (the visitor only)."""
+        ack()
+        t = t_of(context)
+        try:
+            reminder_id = ids.row_id(_action(body).get("value")) or 0
+            card, choices = lapses.forward_form(
+                deps.session_factory, reminder_id, actor=user_of(body), now=deps.now()
+            )
+        except DomainError as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=forward_modal(t, card, choices))
 
     # --- the forms' submissions ---------------------------------------------------------------
     def submit(
@@ -401,6 +426,30 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             )
 
         submit(ack, body, client, context, step)
+
+    @app.view(ids.FORWARD_VIEW)
+    def on_forward_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        def step() -> Change:
+            visit_id, round_, _party = _metadata(view)
+            user = user_of(body)
+            values = view.get("state", {}).get("values", {})
+            return state_machine.forward(
+                deps.session_factory,
+                visit_id,
+                ids.row_id(option_of(values, ids.FORWARD_HOST)),
+                actor=user,
+                is_coordinator=deps.coordinator_scope(user),
+                now=deps.now(),
+                round_=round_,
+                km=text_of(values, ids.PROPOSE_KM),
+            )
+
+        submit(ack, body, client, context, step, FORWARD_BLOCKS)
+
+
+FORWARD_BLOCKS = {"host": ids.FORWARD_HOST, "km": ids.PROPOSE_KM}
 
 
 def _info(t: Any, text: str) -> dict[str, Any]:

@@ -24,10 +24,10 @@ from handlers.replies import reply_to_user, respond_ok
 from handlers.router import CommandRouter
 from services.common import workdays
 from services.common.errors import DomainError, InvalidInput
-from services.visits import sent_messages, state_machine, visit_lists, visit_reminders
+from services.visits import lapses, sent_messages, state_machine, visit_lists, visit_reminders
 
 log = logging.getLogger(__name__)
-CLAIMED = {ids.REMINDER_AGAIN, ids.REMINDER_TAKE_OVER, ids.REMINDER_SNOOZE}
+CLAIMED = {ids.REMINDER_AGAIN, ids.REMINDER_TAKE_OVER, ids.REMINDER_SNOOZE, ids.DEADLINE_WAIT}
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -151,6 +151,29 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             except SlackApiError as exc:
                 log.warning("hand over: could not tell the former supervisor: %s", exc.response.get("error"))
         reply_to_user(client, None, body, common.ephemeral(t("visits.handover.done", to=f"<@{to}>")))
+
+    @app.action(ids.DEADLINE_WAIT)
+    def on_wait(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """The visitor waits longer for a party that did not answer in time: a new deadline, and
+        the party is reminded now; the choices are replaced by what was done."""
+        ack()
+        t = t_of(context)
+        try:
+            with deps.session_factory.begin() as session:
+                by = lapses.wait_longer(session, _reminder_id(body), actor=_user(body), now=deps.now())
+                visit_id = lapses.visit_of(session, _reminder_id(body))
+        except DomainError as exc:
+            tell(client, body, context, t(exc.key, **exc.params))
+            return
+        text = t("reminders.deadline.waiting", date=day_text(by, t))
+        respond = context.respond
+        if (
+            respond is None
+            or not body.get("response_url")
+            or not respond_ok(respond, replace_original=True, text=text)
+        ):
+            tell(client, body, context, text)
+        notifier_of(deps).refresh(visit_id)  # the party's message shows its new deadline
 
     @app.action(ids.REMINDER_SNOOZE)
     def on_snooze(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

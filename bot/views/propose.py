@@ -11,7 +11,7 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
-from models import Topic
+from models import PartyState, Topic
 from services.money import costs
 from services.visits import travellers
 from services.visits.proposing import LENGTHS, MAX_DATES, TRAVEL_MODES
@@ -344,9 +344,11 @@ def counter_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
 
 
 def redate_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
-    """New dates for a visit whose dates lapsed (passed, or the host closed them)."""
+    """New dates for a visit whose dates lapsed (passed, or the host closed them), or that the
+    host has not answered (the new dates replace the old)."""
+    intro = "visits.redate.intro" if card.host_state == PartyState.LAPSED else "visits.redate.intro_waiting"
     blocks = [
-        b.section(t("visits.redate.intro", host=b.escape(card.host_library_name))),
+        b.section(t(intro, host=b.escape(card.host_library_name))),
         *date_inputs(t),
     ]
     return b.modal(
@@ -356,6 +358,43 @@ def redate_modal(t: Translator, card: VisitCard) -> dict[str, Any]:
         submit=t("visits.redate.submit"),
         close=t("common.cancel"),
         private_metadata=_metadata(card, "visitor"),
+    )
+
+
+def forward_modal(t: Translator, card: VisitCard, choices: Sequence[HostChoice]) -> dict[str, Any]:
+    """Send an unanswered request on to another library that offers the topic (the nearest,
+    best-placed first), with the trip's kilometres to check."""
+    options = [
+        b.option(c.name, str(c.library_id), t("visits.forward.km", km=round(c.distance_km)))
+        for c in choices[:100]
+    ]
+    blocks = [
+        b.section(t("visits.forward.intro", host=b.escape(card.host_library_name))),
+        b.input_block(
+            ids.FORWARD_HOST,
+            t("visits.forward.host"),
+            {
+                "type": "static_select",
+                "action_id": ids.FORWARD_HOST,
+                "options": options,
+                "initial_option": options[0],
+            },
+        ),
+        b.input_block(
+            ids.PROPOSE_KM,
+            t("visits.form.km"),
+            dict(_text_input(ids.PROPOSE_KM, max_length=10), initial_value=str(card.cost.km)),
+            hint=t("visits.forward.km_hint"),
+        ),
+        b.context(t("visits.forward.hint")),
+    ]
+    return b.modal(
+        ids.FORWARD_VIEW,
+        t("visits.forward.title"),
+        blocks,
+        submit=t("visits.forward.submit"),
+        close=t("common.cancel"),
+        private_metadata=_metadata(card, "host"),
     )
 
 

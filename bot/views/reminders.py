@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text
-from bot.views.visit import decision_blocks
+from bot.views.visit import DEADLINE, decision_blocks, visit_value
 from models import PartyState
 from services.outbox.reminders import DueReminder
 from services.visits.conflicts import involved
@@ -37,6 +38,48 @@ def decision_nudge(reminder: DueReminder, card: VisitCard, t: Translator) -> dic
     hint = "reminders.nudge.here" if buttons else "reminders.nudge.where"
     blocks = [b.section(text), *buttons, b.context(t(hint, **facts))]
     return b.message(text, blocks)
+
+
+def decision_deadline(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    """To the visitor, when a party did not answer by its deadline: what now? Wait longer, other
+    dates, the next library that offers the topic (for the host's answer), or withdraw."""
+    party = str(reminder.params.get("party", "host"))
+    facts = {**_facts(card, t), "by": day_text(_day(reminder.params.get("deadline")), t)}
+    text = t(f"reminders.deadline.{party}", **facts)
+    value = str(reminder.id)
+    elements = [b.button(t("reminders.deadline.wait"), ids.DEADLINE_WAIT, value, style="primary")]
+    if party == "host":
+        elements.append(b.button(t("reminders.deadline.forward"), ids.DEADLINE_FORWARD, value))
+    if card.chosen_date is None:
+        elements.append(b.button(t("reminders.deadline.redate"), ids.VISIT_REDATE, visit_value(card)))
+    elements.append(
+        b.button(
+            t("visits.button.cancel"),
+            ids.VISIT_CANCEL,
+            visit_value(card),
+            style="danger",
+            confirm_dialog=b.confirm(
+                t("visits.confirm.title"),
+                t("visits.confirm.cancel", topic=facts["topic"]),
+                t("visits.confirm.yes"),
+                t("common.back"),
+                danger=True,
+            ),
+        )
+    )
+    blocks = [
+        b.section(text),
+        b.actions(*elements, block_id=f"visit_{card.id}{DEADLINE}"),
+        b.context(t("reminders.deadline.late_ok")),
+    ]
+    return b.message(text, blocks)
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def decision_stuck(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:

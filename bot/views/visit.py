@@ -68,6 +68,9 @@ def _party_line(card: VisitCard, party: str, t: Translator) -> str:
         word = (
             t("visits.state.pending") if card.status == VisitStatus.PROPOSED else t("visits.state.not_asked")
         )
+        deadline = card.deadline_of(party)
+        if deadline is not None:
+            word += " " + t("visits.state.answer_by", date=day_text(deadline.day, t))
     elif state == PartyState.APPROVED:
         word = t("visits.state.approved", who=who)
     elif state == PartyState.COUNTERED:
@@ -236,6 +239,7 @@ def _may_fund(card: VisitCard) -> bool:
 
 
 NUDGE = "_nudge"  # the block id's suffix of the buttons a reminder carries
+DEADLINE = "_deadline"  # the block id's suffix of the visitor's choices when a deadline passed
 
 
 def decision_blocks(card: VisitCard, role: str, t: Translator, *, reader: str) -> list[b.Block]:
@@ -249,6 +253,20 @@ def decision_blocks(card: VisitCard, role: str, t: Translator, *, reader: str) -
         if "block_id" in block:
             block["block_id"] = f"{block['block_id']}{NUDGE}"
     return blocks
+
+
+def _deadline_note(card: VisitCard, party: str, t: Translator) -> list[b.Block]:
+    """By when the party answers; once that has passed, that a late answer still counts."""
+    deadline = card.deadline_of(party)
+    if deadline is None:
+        return []
+    key = "visits.deadline.passed" if deadline.lapsed else "visits.deadline.answer_by"
+    return [b.context(t(key, date=day_text(deadline.day, t)))]
+
+
+def visit_value(card: VisitCard, extra: int | None = None) -> str:
+    """The ids a visit's button carries (visit, round, and a date where one is chosen)."""
+    return _value(card, extra)
 
 
 def _actions(card: VisitCard, role: str, t: Translator, today: date, reader: str) -> list[b.Block]:
@@ -265,7 +283,8 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date, reader: str
                 b.button(t("visits.button.approve"), ids.SUPERVISOR_APPROVE, _value(card), style="primary"),
                 decline(ids.SUPERVISOR_DECLINE),
                 block_id=f"visit_{card.id}_supervisor",
-            )
+            ),
+            *_deadline_note(card, "supervisor", t),
         ]
     if role == "host" and card.asks("host"):
         accept = [
@@ -283,7 +302,8 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date, reader: str
                 b.button(t("visits.button.counter"), ids.HOST_COUNTER, _value(card)),
                 decline(ids.HOST_DECLINE),
                 block_id=f"visit_{card.id}_host",
-            )
+            ),
+            *_deadline_note(card, "host", t),
         ]
     if role == "funding" and card.asks("funding") and _may_fund(card):
         return [
@@ -291,7 +311,8 @@ def _actions(card: VisitCard, role: str, t: Translator, today: date, reader: str
                 b.button(t("visits.button.fund"), ids.FUNDING_APPROVE, _value(card), style="primary"),
                 decline(ids.FUNDING_DECLINE),
                 block_id=f"visit_{card.id}_funding",
-            )
+            ),
+            *_deadline_note(card, "funding", t),
         ]
     if role == "traveller":
         return _traveller_actions(card, t, today, reader)
@@ -404,7 +425,7 @@ def visit_message(
     blocks += _summary(card, role, t)
     blocks.append(_status_block(card, t, role))
     if former:
-        blocks.append(b.context(t("visits.funding.former")))
+        blocks.append(b.context(t("visits.host.former" if role == "host" else "visits.funding.former")))
     else:
         blocks += _actions(card, role, t, today, reader)
     if role == "funding" and card.invoice_status and not former:

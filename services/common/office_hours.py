@@ -12,7 +12,13 @@ OPENS = time(8, 0)
 CLOSES = time(16, 0)
 
 
-__all__ = ["add_working_days", "is_working_day", "next_office_time", "next_working_day"]
+__all__ = [
+    "add_working_days",
+    "is_working_day",
+    "next_office_time",
+    "next_working_day",
+    "previous_working_day",
+]
 
 
 def next_working_day(day: date) -> date:
@@ -20,6 +26,14 @@ def next_working_day(day: date) -> date:
     day += timedelta(days=1)
     while not is_working_day(day):
         day += timedelta(days=1)
+    return day
+
+
+def previous_working_day(day: date) -> date:
+    """The last working day before `day`."""
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
     return day
 
 

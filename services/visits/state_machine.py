@@ -37,6 +37,7 @@ from services.outbox import visit_outbox
 from services.people.coordinators import Scope, covers
 from services.visits import travellers
 from services.visits.conflicts import conflict_of
+from services.visits.lapses import forward_choices
 from services.visits.proposing import ProposalInput, check_dates, parse_money
 from services.visits.transitions import (
     NOT_YOURS,
@@ -202,17 +203,21 @@ def redate(
     round_: int | None = None,
     months_ahead: int = workdays.MONTHS_AHEAD,
 ) -> Change:
-    """The visitor (or a coordinator) gives new dates (1-3) after the old ones lapsed; the host is
-    asked again, in a new round (fresh nudges; the old round's buttons no longer count)."""
+    """The visitor (or a coordinator) gives new dates (1-3) after the old ones lapsed, or while
+    the host has not answered yet (its deadline passed, say: the new dates replace the old); the
+    host is asked again, in a new round (fresh nudges; the old round's buttons no longer count)."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         check_visitor(session, visit, actor, is_coordinator)
-        _check_state(session, visit, "visitor", round_)
-        if visit.host_state != PartyState.LAPSED:
+        waiting = visit.host_state == PartyState.PENDING and visit.chosen_date is None
+        _check_state(session, visit, "host" if waiting else "visitor", round_)
+        if visit.host_state != PartyState.LAPSED and not waiting:
             raise already(session, visit, "visitor")
         good, errors = _check_visit_dates(session, visit, days, now, months_ahead)
         if errors:
             raise InvalidInput(errors)
+        for d in visit.dates:
+            d.active = False
         visit.dates.extend(VisitDate(day=day, source="visitor", active=True) for day in good)
         visit.round += 1
         visit.host_state = PartyState.PENDING
@@ -286,6 +291,71 @@ def move(
             visit.ics_sequence += 1
             return "moved", "tentative"
         return "moved", None
+
+    return transition(session_factory, visit_id, actor, now, apply)
+
+
+def forward(
+    session_factory: sessionmaker[Session],
+    visit_id: int,
+    library_id: int | None,
+    *,
+    actor: str,
+    is_coordinator: bool | Scope,
+    now: datetime,
+    round_: int | None = None,
+    km: str | None = None,
+) -> Change:
+    """The host did not answer in time: the visitor sends the request on to another library that
+    offers the topic, with its answers so far (the supervisors' consent stands; funding is asked
+    again only if the cost rises). The dates that suit the new host go with it; a new round."""
+
+    def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
+        check_visitor(session, visit, actor, is_coordinator)
+        _check_state(session, visit, "host", round_)
+        if visit.chosen_date is not None:
+            raise already(session, visit, "host")
+        choices = {c.library_id: c for c in forward_choices(session, visit, now)}
+        errors: dict[str, tuple[str, dict[str, object]]] = {}
+        if library_id not in choices:
+            raise InvalidInput({"host": ("visits.forward.not_offered", {})})
+        days = [d.day for d in visit.dates if d.active and d.source == "visitor"]
+        good, _ = check_dates(
+            session,
+            days,
+            host_library_id=library_id,
+            today=workdays.local_today(now),
+            length=visit.length,
+            topic_id=visit.topic_id,
+        )
+        if not good:
+            errors["host"] = ("visits.forward.no_date", {"host": choices[library_id].name})
+        form = ProposalInput(
+            None,
+            None,
+            "",
+            [],
+            None,
+            None,
+            km=str(visit.estimated_km) if km is None else km,
+            tickets="0",
+            accommodation="0",
+        )
+        new_km, _tickets, _night = parse_money(form, errors, length=None)
+        if errors:
+            raise InvalidInput(errors)
+        old = visit.host_library_id
+        for d in visit.dates:
+            d.active = d.active and d.source == "visitor" and d.day in good
+        visit.host_library_id = library_id
+        visit.estimated_km = new_km
+        visit.round += 1
+        if visit.funding_state == PartyState.APPROVED and (
+            visit.funded_cost is None or estimate(session, visit, good[0]).total > visit.funded_cost
+        ):
+            visit.funding_state = PartyState.PENDING
+        record(session, visit, "host", actor, "forwarded", "", now, extra={"from": old, "to": library_id})
+        return "forwarded", None
 
     return transition(session_factory, visit_id, actor, now, apply)
 

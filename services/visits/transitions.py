@@ -98,6 +98,7 @@ def record(
     dates: list[str] | None = None,
     *,
     people: list[str] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> None:
     reason = (reason or "").strip()[:MAX_TEXT]
     session.add(
@@ -118,6 +119,7 @@ def record(
         details["dates"] = dates
     if people:
         details["travellers"] = people
+    details.update(extra or {})
     audit.record(
         session,
         now=now,

@@ -27,7 +27,8 @@ from services.money import budget, costs
 from services.money.budget import BudgetSummary
 from services.outbox import visit_outbox
 from services.people import coordinators
-from services.visits import travellers
+from services.visits import deadlines, travellers
+from services.visits.deadlines import Deadline
 from services.visits.travellers import TravellerInfo
 
 
@@ -94,6 +95,8 @@ class VisitCard:
     happened: bool | None = None  # after the day: the visitor's answer (None: not given)
     # Who travels: the visitor first, then the colleagues (withdrawn ones too, marked).
     travellers: tuple[TravellerInfo, ...] = ()
+    # While it is proposed: by when each party asked in this round answers (`deadlines`).
+    deadlines: tuple[Deadline, ...] = ()
 
     @property
     def going(self) -> tuple[TravellerInfo, ...]:
@@ -102,6 +105,12 @@ class VisitCard:
         if found or self.travellers:
             return found
         return (TravellerInfo(self.visitor_id, self.supervisor_id, self.supervisor_state),)
+
+    def deadline_of(self, party: str) -> Deadline | None:
+        """The deadline of a party the visit waits for now (None: none, or it is not asked)."""
+        if not self.asks(party):
+            return None
+        return next((d for d in self.deadlines if d.party == party), None)
 
     @property
     def colleagues(self) -> tuple[TravellerInfo, ...]:
@@ -309,6 +318,11 @@ def read_card(session: Session, visit: Visit) -> VisitCard:
         coordinators=coordinators.of_region(session, home.region_id),
         travellers=travellers.info_of(visit),
         happened=visit.happened,
+        deadlines=(
+            deadlines.deadlines_of(session, visit.id, visit.round)
+            if visit.status == VisitStatus.PROPOSED
+            else ()
+        ),
     )
 
 

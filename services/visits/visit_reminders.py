@@ -35,13 +35,18 @@ from sqlalchemy.orm import Session
 from models import Library, PartyState, Reminder, ReminderStatus, Visit, VisitStatus, VisitTraveller
 from services.catalogue import libraries
 from services.common.errors import NotAllowed, NotFound
-from services.common.office_hours import add_working_days, is_working_day, next_office_time, next_working_day
+from services.common.office_hours import (
+    add_working_days,
+    next_office_time,
+    next_working_day,
+    previous_working_day,
+)
 from services.ideas import writeups
 from services.money import travel_invoices
 from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import DueReminder, Kinds
 from services.people import coordinators
-from services.visits import travellers
+from services.visits import deadlines, travellers
 from services.visits.conflicts import conflict_of
 
 DECISION_NUDGE = "decision_nudge"
@@ -52,7 +57,8 @@ WRITEUP_OVERDUE = "writeup_overdue"
 TRAVEL_INVOICE = "travel_invoice"
 TIP_REQUEST = "tip_request"  # a declined visitor asks the coordinators who else could teach the topic
 AFTER_CONFIRMATION = (DAY_BEFORE, WRITEUP_NAG, WRITEUP_OVERDUE, TRAVEL_INVOICE)
-DECISION_KINDS = (DECISION_NUDGE, DECISION_STUCK)
+DECISION_DEADLINE = deadlines.DECISION_DEADLINE  # the visitor is asked what to do (`lapses`)
+DECISION_KINDS = (DECISION_NUDGE, DECISION_STUCK, DECISION_DEADLINE)
 
 NUDGE_AFTER = (2, 4)  # working days after the party was asked
 STUCK_AFTER = 6
@@ -168,6 +174,14 @@ def coordinators_of(session: Session, visit: Visit, p: Policy) -> tuple[str, ...
     return coordinators.of_region_or(session, home.region_id if home is not None else None, p.coordinators)
 
 
+def region_coordinators(session: Session, visit: Visit) -> tuple[str, ...]:
+    return coordinators_of(session, visit, _policy)
+
+
+def office_tz() -> ZoneInfo:
+    return _policy.tz
+
+
 def deciders(session: Session, visit: Visit, party: str, coordinators: tuple[str, ...]) -> list[str]:
     """Whose move it is for `party`. Funding: the given coordinators (the visit's region's) less
     the visitor and the visitor's supervisor, who may not decide it."""
@@ -187,19 +201,33 @@ def _at(day: date, tz: ZoneInfo, clock: time = SEND_AT) -> datetime:
 
 def _decision(session: Session, visit: Visit, party: str, now: datetime, p: Policy) -> list[_Want]:
     """Nudges after 2 and 4 working days from now (when the party is first asked in this round),
-    then the coordinators after 6."""
+    then the coordinators after 6. A request of the supervisors, the host or funding has a
+    deadline (`deadlines`): on the working day after it the visitor is asked what to do, the
+    coordinators hear it is stuck no later than that, and no nudge comes after it."""
     local = now.astimezone(p.tz)
     base = {"party": party, "round": visit.round}
     prefix = f"v{visit.id}:r{visit.round}:{party}"
     wants = []
     region = coordinators_of(session, visit, p)
+    lapse_at: datetime | None = None
+    if party in deadlines.PARTIES:
+        by = deadlines.deadline_for(
+            local.date(), deadlines.first_day(visit), deadlines.answer_days(session, visit)
+        )
+        lapse_at = _at(next_working_day(by), p.tz)
+        params = {**base, "deadline": by.isoformat(), "n": 0}
+        wants.append(_Want(f"{prefix}:deadline", DECISION_DEADLINE, visit.visitor_id, lapse_at, params))
     for step, days in enumerate(NUDGE_AFTER, start=1):
         due = _at(add_working_days(local.date(), days), p.tz, local.time())
+        if lapse_at is not None and due >= lapse_at:
+            break
         wants += [
             _Want(f"{prefix}:nudge{step}:{user}", DECISION_NUDGE, user, due, {**base, "step": step})
             for user in deciders(session, visit, party, region)
         ]
     due = _at(add_working_days(local.date(), STUCK_AFTER), p.tz, local.time())
+    if lapse_at is not None:
+        due = min(due, lapse_at)
     wants += [
         _Want(f"{prefix}:stuck:{coordinator}", DECISION_STUCK, coordinator, due, dict(base))
         for coordinator in region
@@ -210,13 +238,6 @@ def _decision(session: Session, visit: Visit, party: str, now: datetime, p: Poli
 def visit_end(visit: Visit) -> date:
     assert visit.chosen_date is not None
     return visit.chosen_date + timedelta(days=1 if visit.length == "two_days" else 0)
-
-
-def previous_working_day(day: date) -> date:
-    day -= timedelta(days=1)
-    while not is_working_day(day):
-        day -= timedelta(days=1)
-    return day
 
 
 def _after_confirmation(session: Session, visit: Visit, p: Policy) -> list[_Want]:
@@ -359,6 +380,7 @@ def kinds() -> Kinds:
     registry = Kinds()
     registry.register(DECISION_NUDGE, decision_still_due)
     registry.register(DECISION_STUCK, decision_still_due)
+    registry.register(DECISION_DEADLINE, decision_still_due)
     registry.register(DAY_BEFORE, day_before_still_due)
     registry.register(WRITEUP_NAG, writeup_still_due)
     registry.register(WRITEUP_OVERDUE, writeup_still_due)

@@ -209,10 +209,15 @@ def test_decision_nudges_at_two_and_four_working_days_then_coordinators_told(wor
     second = world.sweep(local(2026, 11, 30, 12, 0))  # Monday: 4 working days
     assert kinds_sent(second) == sorted(("decision_nudge", who) for who in (HOST1, HOST2, COORDINATOR))
 
-    # The host decides; funding stays: on Wednesday (6 working days) the coordinators hear it is stuck.
+    # The host decides; funding stays. Its deadline is Tuesday 1.12. (5 working days): on Wednesday
+    # morning the visitor is asked what to do and the coordinators hear it is stuck.
     world.decide(visit_id, "host", HOST2)
     third = world.sweep(local(2026, 12, 2, 12, 0))
-    assert kinds_sent(third) == [("decision_stuck", COORDINATOR)]
+    assert kinds_sent(third) == sorted([("decision_deadline", VISITOR), ("decision_stuck", COORDINATOR)])
+    choices = world.sent_to(VISITOR)[-1]
+    assert "1.12." in text_of(choices) and "Rahoituksesta ei päätetty" in text_of(choices)
+    assert set(buttons(choices)) == {ids.DEADLINE_WAIT, ids.VISIT_CANCEL}  # the day is agreed: no new dates
+    check_message(choices)
     stuck = world.sent_to(COORDINATOR)[-1]
     assert f"Visit {visit_id} is stuck" in text_of(stuck)
     assert set(buttons(stuck)) == {ids.REMINDER_AGAIN, ids.REMINDER_TAKE_OVER}
@@ -358,7 +363,7 @@ def test_moving_a_visit_replans_and_cancel_cancels(world: World) -> None:
         world.sf, visit_id, date(2026, 12, 14), actor=VISITOR, is_coordinator=False, now=world.clock()
     )
     pending = world.pending(visit_id)
-    assert {r.kind for r in pending} == {"decision_nudge", "decision_stuck"}
+    assert {r.kind for r in pending} == {"decision_nudge", "decision_stuck", "decision_deadline"}
     assert {r.params["round"] for r in pending} == {2}
     assert {r.recipient for r in pending if r.kind == "decision_nudge"} == {SUPERVISOR, HOST1, HOST2}
     # Round 2's nudges count from the move: Friday 27.11 at 12:00, not from the proposal.
@@ -608,6 +613,7 @@ def test_the_largest_reminders_stay_within_block_kit_limits(world: World) -> Non
     assert {r.kind for r in sent} == {
         "decision_nudge",
         "decision_stuck",
+        "decision_deadline",
         "day_before",
         "writeup_nag",
         "writeup_overdue",

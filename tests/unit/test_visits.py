@@ -494,7 +494,13 @@ def test_a_host_date_picked_after_it_passed_lapses_and_new_dates_ask_the_host_ag
     )
     assert renewed.event == "redated" and renewed.card.asks("host") and renewed.card.round == card.round + 1
     assert [d.day for d in renewed.card.visitor_dates] == [date(2026, 12, 16)]
-    with pytest.raises(AlreadyDecided):  # once is enough
+    with pytest.raises(AlreadyDecided):  # once is enough: the same form sent twice is refused
         state_machine.redate(
-            session_factory, card.id, [date(2026, 12, 17)], actor=VISITOR, is_coordinator=False, now=later
+            session_factory,
+            card.id,
+            [date(2026, 12, 17)],
+            actor=VISITOR,
+            is_coordinator=False,
+            now=later,
+            round_=renewed.card.round - 1,
         )
