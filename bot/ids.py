@@ -108,6 +108,9 @@ HAPPENED_MOVED = "visit_happened_moved"  # it was moved: the move form
 HAPPENED_NO = "visit_happened_no"  # it did not happen: the visit ends, its budget is released
 WRITEUP_OPEN = "writeup_open"  # "write it up" on nags, status cards and App Home; value: visit id (write-ups)
 REMINDER_SNOOZE = "reminder_snooze"  # "remind me in a week"; value: reminder id (reminders)
+# "remind me on ..." (a datepicker on a write-up nag); its block id: SNOOZE_BLOCK + reminder id
+REMINDER_SNOOZE_TO = "reminder_snooze_to"
+SNOOZE_BLOCK = "snooze_"
 REMINDER_AGAIN = "reminder_again"  # coordinators: nudge the stuck party again; value: reminder id (reminders)
 HANDOVER_VIEW = "visit_handover"  # coordinators: hand a stuck supervisor's decision to another supervisor
 HANDOVER_TO = "handover_to"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -27,7 +28,13 @@ from services.common.errors import DomainError, InvalidInput
 from services.visits import lapses, sent_messages, state_machine, visit_lists, visit_reminders
 
 log = logging.getLogger(__name__)
-CLAIMED = {ids.REMINDER_AGAIN, ids.REMINDER_TAKE_OVER, ids.REMINDER_SNOOZE, ids.DEADLINE_WAIT}
+CLAIMED = {
+    ids.REMINDER_AGAIN,
+    ids.REMINDER_TAKE_OVER,
+    ids.REMINDER_SNOOZE,
+    ids.REMINDER_SNOOZE_TO,
+    ids.DEADLINE_WAIT,
+}
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -178,11 +185,34 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.action(ids.REMINDER_SNOOZE)
     def on_snooze(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
+        snooze(body, client, context, _reminder_id(body), None)
+
+    @app.action(ids.REMINDER_SNOOZE_TO)
+    def on_snooze_to(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """ "Remind me on ...": the day picked on the nag (its block id names the reminder)."""
+        ack()
+        action = (body.get("actions") or [{}])[0]
+        block = str(action.get("block_id") or "")
+        reminder_id = (
+            ids.row_id(block.removeprefix(ids.SNOOZE_BLOCK)) if block.startswith(ids.SNOOZE_BLOCK) else None
+        )
+        try:
+            on = date.fromisoformat(str(action.get("selected_date")))
+        except ValueError:
+            on = None
+        if reminder_id is None or on is None:
+            tell(client, body, context, t_of(context)("visits.changed"))
+            return
+        snooze(body, client, context, reminder_id, on)
+
+    def snooze(
+        body: dict[str, Any], client: WebClient, context: BoltContext, reminder_id: int, on: date | None
+    ) -> None:
         t = t_of(context)
         try:
             with deps.session_factory.begin() as session:
                 until = visit_reminders.snooze_writeup(
-                    session, _reminder_id(body), actor=_user(body), now=deps.now()
+                    session, reminder_id, actor=_user(body), now=deps.now(), on=on
                 )
         except DomainError as exc:
             tell(client, body, context, t(exc.key, **exc.params))

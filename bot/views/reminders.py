@@ -8,6 +8,7 @@ from typing import Any
 from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
+from bot.views import limits
 from bot.views.formatting import day_text
 from bot.views.visit import DEADLINE, decision_blocks, visit_value
 from models import PartyState
@@ -151,6 +152,12 @@ def writeup_nag(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[s
     write = b.actions(
         b.button(t("reminders.button.write_now"), ids.WRITEUP_OPEN, str(card.id), style="primary"),
         b.button(t("reminders.button.snooze"), ids.REMINDER_SNOOZE, str(reminder.id)),
+        {
+            "type": "datepicker",
+            "action_id": ids.REMINDER_SNOOZE_TO,
+            "placeholder": b.plain(t("reminders.snooze_to"), limits.PLACEHOLDER),
+        },
+        block_id=f"{ids.SNOOZE_BLOCK}{reminder.id}",
     )
     if card.happened is None and step <= 1:
         text = t("reminders.happened.ask", **facts)
@@ -177,7 +184,8 @@ def snoozed_nag(original: dict[str, Any], text: str) -> dict[str, Any] | None:
         if block.get("type") != "actions":
             blocks.append(block)
             continue
-        elements = [e for e in block.get("elements") or [] if e.get("action_id") != ids.REMINDER_SNOOZE]
+        snoozes = (ids.REMINDER_SNOOZE, ids.REMINDER_SNOOZE_TO)
+        elements = [e for e in block.get("elements") or [] if e.get("action_id") not in snoozes]
         found = found or len(elements) < len(block.get("elements") or [])
         if elements:
             blocks.append({**block, "elements": elements})

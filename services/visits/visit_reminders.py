@@ -526,15 +526,25 @@ def remind_again(
     return stuck, True, len(keys) - len(known)
 
 
-def snooze_writeup(session: Session, reminder_id: int, *, actor: str, now: datetime) -> datetime:
-    """ "Remind me in a week" on a write-up nag: only its recipient may; the next nag moves to a
-    week from now (or a new one is planned if it was the last), once per nag. Returns the new
-    time."""
+SNOOZE_MAX_WEEKS = 8  # "remind me on ...": at most this far ahead
+
+
+def snooze_writeup(
+    session: Session, reminder_id: int, *, actor: str, now: datetime, on: date | None = None
+) -> datetime:
+    """ "Remind me in a week" (or "on `on`", a day after today and at most SNOOZE_MAX_WEEKS
+    ahead, at 9:00) on a write-up nag: only its recipient may; the next nag moves there (or a
+    new one is planned if it was the last), once per nag. Returns the new time."""
     reminder = _own(session, reminder_id, (WRITEUP_NAG,))
     if reminder.recipient != actor:
         raise NotAllowed(NOT_YOURS)
     tz = _policy.tz
     until = now + timedelta(weeks=1)
+    if on is not None:
+        today = now.astimezone(tz).date()
+        if not today < on <= today + timedelta(weeks=SNOOZE_MAX_WEEKS):
+            raise NotAllowed("reminders.snooze_to.range", weeks=SNOOZE_MAX_WEEKS)
+        until = _at(on, tz)
     following = session.scalars(
         select(Reminder)
         .where(

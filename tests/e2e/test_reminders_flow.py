@@ -554,6 +554,61 @@ def test_write_up_nag_buttons_through_the_app(bot: Bot) -> None:
     assert opened["notify_on_close"] is True  # the write-up form, which keeps a draft
 
 
+def test_a_write_up_nag_snoozed_to_a_chosen_day_through_the_app(bot: Bot) -> None:
+    """ "Remind me on ...": the day picked on the nag; a stranger, a day gone or too far ahead
+    changes nothing."""
+    setup = set_up_people(bot)
+    visit = propose(bot, setup)
+    settle(bot)
+    confirm_directly(bot, visit)
+    result = sweep_for_bot(bot, local(2026, 12, 3, 9, 0))
+    nag = next(r for r in result.sent if r.kind == "writeup_nag")
+    message = [c.body for c in bot.api.of("chat.postMessage") if c.body.get("channel") == VISITOR][-1]
+    check_message(message)
+    picker = next(
+        e
+        for block in message["blocks"]
+        if block.get("block_id") == f"{ids.SNOOZE_BLOCK}{nag.id}"
+        for e in block["elements"]
+        if e["action_id"] == ids.REMINDER_SNOOZE_TO
+    )
+    assert picker["type"] == "datepicker"
+    with bot.session_factory() as session:
+        second = session.scalars(
+            select(Reminder)
+            .where(Reminder.kind == "writeup_nag", Reminder.status == ReminderStatus.PENDING)
+            .order_by(Reminder.next_attempt_at)
+        ).first()
+        assert second is not None
+        unchanged = second.next_attempt_at
+
+    def pick(day: str, user: str = VISITOR) -> None:
+        bot.slack.action(
+            ids.REMINDER_SNOOZE_TO,
+            block_id=f"{ids.SNOOZE_BLOCK}{nag.id}",
+            selected_date=day,
+            user=user,
+            message=message,
+        )
+        settle(bot)
+
+    bot.clock.now = local(2026, 12, 3, 10, 0)
+    pick("2026-12-28", STRANGER)
+    pick("2026-12-02")  # a day that has passed
+    pick("2027-03-01")  # more than 8 weeks ahead
+    assert "8 viikon" in ephemerals(bot)[-1]
+    with bot.session_factory() as session:
+        assert session.get(Reminder, second.id).next_attempt_at == unchanged
+    pick("2026-12-28")
+    with bot.session_factory() as session:
+        assert session.get(Reminder, second.id).next_attempt_at == local(2026, 12, 28, 9, 0)
+    update = bot.api.of("response_url")[-1].body
+    assert update.get("replace_original") is True and "28.12." in text_of(update)
+    assert ids.REMINDER_SNOOZE_TO not in json.dumps(update.get("blocks"))  # the picker is gone
+    later = sweep_for_bot(bot, local(2026, 12, 10, 9, 0)).sent
+    assert "writeup_nag" not in {r.kind for r in later}  # the week-later nag moved
+
+
 def test_snooze_only_by_the_recipient(world: World) -> None:
     visit_id = world.propose(date(2026, 12, 7), travel="public")
     world.confirm(visit_id)

@@ -125,12 +125,16 @@ class SlackClient:
         view: dict[str, Any] | None = None,
         state: dict[str, Any] | None = None,
         channel: str | None = None,
+        selected_date: str | None = None,
         **kwargs: Any,
     ) -> Reply:
         payload = fixture("block_actions_home" if where == "home" else "block_actions_message")
         payload["user"].update(id=user, username=user.lower(), name=user.lower())
         payload["trigger_id"] = self._trigger()
         payload["actions"][0].update(action_id=action_id, value=value, block_id=block_id)
+        if selected_date is not None:  # a datepicker: its day, no value
+            payload["actions"][0].pop("value", None)
+            payload["actions"][0].update(type="datepicker", selected_date=selected_date)
         if where != "home":
             payload["response_url"] = self.response_url
             if message is not None:
