@@ -56,9 +56,9 @@ NOTIFYING_EVENTS = {
     "traveller_withdrew",  # one fewer comes: the host, the supervisors and funding hear it too
     "not_happened",  # after the day: it did not take place, its budget is released
 }
-VISITOR_EVENTS = {"host_countered", "dates_lapsed", "colleagues_declined"}
+VISITOR_EVENTS = {"host_countered", "dates_lapsed", "colleagues_declined", "date_gone"}
 TRAVELLER_EVENTS = {"colleagues_declined"}  # the colleagues hear that not all of them go
-HOST_EVENTS = {"redated"}  # the host is asked again, for new dates
+HOST_EVENTS = {"redated", "date_gone"}  # the host is asked again (new dates, or the agreed one passed)
 # Slack message metadata event types: a visit message {"visit_id", "role"}; a notice
 # {"visit_id", "outbox_id"} (the outbox row whose notice it is).
 VISIT_EVENT = "vertais_visit"

@@ -568,6 +568,25 @@ def _lapse(session: Session, visit: Visit, actor: str, now: datetime) -> tuple[s
     return "dates_lapsed", None
 
 
+def _date_gone(session: Session, visit: Visit, actor: str, now: datetime) -> tuple[str, str | None]:
+    """The agreed day no longer works at the last yes. While another given date still does, only
+    the agreed day goes and the day is chosen again among the rest (by the host from the
+    visitor's dates, by the visitor from the host's); else every date lapses."""
+    day = visit.chosen_date
+    assert day is not None
+    source = next((d.source for d in visit.dates if d.active and d.day == day), "visitor")
+    rest = [d for d in visit.dates if d.active and d.source == source and d.day != day]
+    if not any(not _gone(session, visit, d.day, now) for d in rest):
+        return _lapse(session, visit, actor, now)
+    for d in visit.dates:
+        if d.day == day or _gone(session, visit, d.day, now):
+            d.active = False
+    visit.chosen_date = None
+    visit.host_state = PartyState.PENDING if source == "visitor" else PartyState.COUNTERED
+    record(session, visit, "dates", actor, "date_gone", "", now, [day.isoformat()])
+    return "date_gone", None
+
+
 def _maybe_confirm(
     session: Session, visit: Visit, event: str, actor: str, now: datetime
 ) -> tuple[str, str | None]:
@@ -580,7 +599,7 @@ def _maybe_confirm(
         and visit.chosen_date is not None
     ):
         if _gone(session, visit, visit.chosen_date, now):
-            return _lapse(session, visit, actor, now)
+            return _date_gone(session, visit, actor, now)
         visit.status = VisitStatus.CONFIRMED
         if visit.invite_sent:
             visit.ics_sequence += 1

@@ -173,3 +173,33 @@ def test_a_late_last_yes_after_the_agreed_day_does_not_confirm_a_visit_in_the_pa
     assert after.supervisor_state == PartyState.APPROVED  # the supervisor's yes stands
     assert not bot.api.of("files.completeUploadExternal")
     assert after.funding_state == PartyState.APPROVED  # the cost did not change
+
+
+def test_a_late_last_yes_after_the_agreed_day_asks_the_host_again_while_another_date_works(bot: Bot) -> None:
+    """Only the agreed day goes: the host picks again among the visitor's dates that still work,
+    and the visit is confirmed on that day (the yeses given stand)."""
+    setup = set_up_people(bot)
+    first, second, third = working_days(bot, 3)
+    visit = propose(bot, setup, dates=(first.isoformat(), third.isoformat(), None))
+    approve(bot, visit, "host")  # the first date
+    approve(bot, visit, "funding")
+    wait_until(bot, lambda: only_visit(bot.session_factory).funding_state == PartyState.APPROVED)
+    days_later(bot, second)  # the agreed day has passed; the third is ahead
+    press(bot, ids.SUPERVISOR_APPROVE, value(visit), SUPERVISOR)
+    wait_until(bot, lambda: only_visit(bot.session_factory).host_state == PartyState.PENDING)
+    after = only_visit(bot.session_factory)
+    assert after.status == VisitStatus.PROPOSED and after.chosen_date is None
+    assert after.supervisor_state == PartyState.APPROVED and after.funding_state == PartyState.APPROVED
+    assert not bot.api.of("files.completeUploadExternal")
+    wait_until(bot, lambda: "Sovittu päivä ei enää käy" in notices_to(bot, VISITOR))
+    wait_until(bot, lambda: len(host_accept_buttons_updated(bot)) == 1)
+    (accept,) = host_accept_buttons_updated(bot)
+    assert f"{third.day}.{third.month}." in accept["text"]["text"]
+    press(bot, accept["action_id"], accept["value"], HOST1)
+    wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
+    assert only_visit(bot.session_factory).chosen_date == third
+
+
+def host_accept_buttons_updated(bot: Bot) -> list[dict]:
+    found = buttons(last_update_for(bot, HOST1))
+    return [found[key] for key in sorted(found) if key.startswith(ids.HOST_ACCEPT)]
