@@ -49,7 +49,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         )
         mine = visit_lists.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
         parts = visit_lists.parts_of(deps.session_factory, user_id, today=local_today(deps.now()))
-        extra = visit_list_blocks(waiting, mine, t, page_action=ids.HOME_PAGE, parts=parts)
+        owed = visit_lists.owed_cards(deps.session_factory, waiting)  # their buttons right there
+        extra = visit_list_blocks(
+            waiting, mine, t, page_action=ids.HOME_PAGE, parts=parts, owed=owed, reader=user_id
+        )
         with deps.session_factory() as session:
             extra = writeup_home_blocks(writeups.to_submit_for(session, user_id, deps.now()), t) + extra
         extra = desk.home_blocks(deps, user_id, t) + extra

@@ -4,7 +4,7 @@ card, short notices, and the visit lists of App Home and `omat`. All pure: (data
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -242,16 +242,21 @@ NUDGE = "_nudge"  # the block id's suffix of the buttons a reminder carries
 DEADLINE = "_deadline"  # the block id's suffix of the visitor's choices when a deadline passed
 
 
-def decision_blocks(card: VisitCard, role: str, t: Translator, *, reader: str) -> list[b.Block]:
+HOME = "_home"  # the block id's suffix of the buttons App Home shows with a decision owed
+
+
+def decision_blocks(
+    card: VisitCard, role: str, t: Translator, *, reader: str, suffix: str = NUDGE
+) -> list[b.Block]:
     """The buttons of the decision `role` (supervisor, host, funding, visitor) owes now, as its
     visit message has them (the same action ids and values, so a press on either is the same
-    press), for a reminder to carry; their block ids end in NUDGE."""
+    press), for a reminder (or App Home) to carry; their block ids end in `suffix`."""
     if not card.asks(role) or (role == "supervisor" and not card.waits_for_supervisor(reader)):
         return []
     blocks = _actions(card, role, t, date.min, reader)
     for block in blocks:
         if "block_id" in block:
-            block["block_id"] = f"{block['block_id']}{NUDGE}"
+            block["block_id"] = f"{block['block_id']}{suffix}"
     return blocks
 
 
@@ -498,14 +503,26 @@ def line_text(line: VisitLine, t: Translator, *, mine: bool) -> str:
 
 
 def visit_list_blocks(
-    waiting: Page, mine: Page, t: Translator, *, page_action: str, parts: Sequence[tuple[str, Page]] = ()
+    waiting: Page,
+    mine: Page,
+    t: Translator,
+    *,
+    page_action: str,
+    parts: Sequence[tuple[str, Page]] = (),
+    owed: Mapping[int, VisitCard] | None = None,
+    reader: str = "",
 ) -> list[b.Block]:
-    """'Waiting for my decision', 'my visits' (one page, newest first), then each of `parts`
-    that has visits: (title key, page), such as the visits to my library and my staff's. At most
-    27 blocks, and 7 for each part."""
+    """'Waiting for my decision' (the visits in `owed` with their buttons right there), 'my
+    visits' (one page, newest first), then each of `parts` that has visits: (title key, page),
+    such as the visits to my library and my staff's. At most 27 blocks, and 7 for each part,
+    and two more for each visit in `owed`."""
     blocks: list[b.Block] = [b.header(t("visits.list.waiting"))]
     if waiting.lines:
-        blocks += [b.section(line_text(line, t, mine=False)) for line in waiting.lines[:10]]
+        for line in waiting.lines[:10]:
+            blocks.append(b.section(line_text(line, t, mine=False)))
+            card = (owed or {}).get(line.id)
+            if card is not None:
+                blocks += decision_blocks(card, line.waiting_as, t, reader=reader, suffix=HOME)[:2]
         if waiting.total > len(waiting.lines):
             blocks.append(b.context(t("visits.list.more_waiting", count=waiting.total - len(waiting.lines))))
         blocks.append(b.context(t("visits.list.waiting_hint")))

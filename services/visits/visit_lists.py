@@ -143,6 +143,18 @@ def waiting_for(
     return Page(lines, total, 0, limit)
 
 
+OWED_WITH_BUTTONS = 3  # the first decisions owed, on App Home with their buttons right there
+
+
+def owed_cards(
+    session_factory: sessionmaker[Session], waiting: Page, *, limit: int = OWED_WITH_BUTTONS
+) -> dict[int, VisitCard]:
+    """The cards of the first `limit` visits waiting for the user, to render their decision
+    buttons (each card a few statements: only a handful are read)."""
+    with session_factory() as session:
+        return {line.id: read_card(session, load(session, line.id)) for line in waiting.lines[:limit]}
+
+
 def to_my_library(
     session_factory: sessionmaker[Session], user_id: str, *, today: date, limit: int = 5
 ) -> Page:

@@ -222,3 +222,36 @@ def test_host_contact_and_supervisor_see_their_part_upcoming_first(bot: Bot) -> 
 
     stranger = bot.slack.command("omat", user=STRANGER).json()
     assert not part(stranger, "Vierailut kirjastoonne") and not part(stranger, "Henkilöstösi vierailut")
+
+
+def test_a_decision_owed_is_on_top_of_app_home_with_its_buttons_right_there(bot: Bot) -> None:
+    """The supervisor's Home tab has the consent owed with its buttons; a press there is the same
+    press as on the visit's message, and the Home tab follows at once."""
+    from tests.e2e.test_decide import wait_until
+    from tests.e2e.visit_helpers import only_visit, propose
+
+    setup = set_up_people(bot)
+    propose(bot, setup)
+    settle(bot)
+    bot.slack.home_opened(SUPERVISOR)
+    view = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
+    check_view(view)
+    blocks = view["blocks"]
+    waiting = next(i for i, b in enumerate(blocks) if "Odottaa päätöstäni" in text_of({"blocks": [b]}))
+    approve = buttons({"blocks": blocks})[ids.SUPERVISOR_APPROVE]
+    assert ids.SUPERVISOR_DECLINE in buttons({"blocks": blocks})
+    # The buttons sit right under the visit's line, before "my visits".
+    mine = next(i for i, b in enumerate(blocks) if "Omat vierailuni" in text_of({"blocks": [b]}))
+    at = next(i for i, b in enumerate(blocks) if b["type"] == "actions" and "approve" in json_of(b))
+    assert waiting < at < mine
+    bot.slack.action(ids.SUPERVISOR_APPROVE, approve["value"], user=SUPERVISOR, where="home")
+    wait_until(bot, lambda: only_visit(bot.session_factory).supervisor_state == PartyState.APPROVED)
+    republished = jsonish(bot.api.wait_for("views.publish", count=2)[1].body["view"])
+    assert ids.SUPERVISOR_APPROVE not in buttons({"blocks": republished["blocks"]})
+    assert "Mikään ei odota päätöstäsi." in text_of({"blocks": republished["blocks"]})
+
+
+def json_of(block: dict) -> str:
+    import json
+
+    return json.dumps(block)
