@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import LANGUAGES, catalogue, translator
+from bot.i18n import LANGUAGES, catalogue, plural_keys, translator
 from services.people.staff import negotiate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,10 +70,29 @@ def test_every_message_the_code_uses_is_in_the_catalogue(lang: str) -> None:
     assert len(keys) > 40
     messages = catalogue(lang)
     missing = sorted(key for key in keys if key not in messages)
-    missing += sorted(
-        f"{key}.{form}" for key in plurals for form in ("one", "other") if f"{key}.{form}" not in messages
-    )
+    missing += sorted(key for key in plurals if key not in plural_keys(lang))
     assert missing == [], f"{lang} catalogue lacks {missing}"
+
+
+def test_plurals_are_gettext_plural_entries_by_each_language_s_rule() -> None:
+    """No hand-made `.one`/`.other` keys: a count picks its form by the language's plural rule."""
+    for lang in LANGUAGES:
+        assert not [
+            k
+            for k in catalogue(lang)
+            if k.endswith((".one", ".many")) or k.endswith(".other") and k != "visits.travel.other"
+        ]
+        assert plural_keys(lang) == plural_keys("fi")
+    fi, sv, en = (translator(lang) for lang in LANGUAGES)
+    assert fi.plural("find.more", 1) == "…ja vielä 1 kirjasto. Tarkenna hakua, niin näet sen."
+    assert fi.plural("find.more", 0).startswith("…ja vielä 0 kirjastoa")
+    assert fi.plural("find.more", 21).startswith("…ja vielä 21 kirjastoa")
+    assert sv.plural("writeups.export.sent", 2) != sv.plural("writeups.export.sent", 1)
+    assert en.plural("find.more", 1).startswith("…and 1 more library.")
+    assert en.plural("find.more", 2).startswith("…and 2 more libraries.")
+    assert "1 yö ×" in fi.plural("visits.cost.nights", 1, price="80 €", amount="80 €")
+    assert "2 yötä ×" in fi.plural("visits.cost.nights", 2, price="80 €", amount="160 €")
+    assert en.plural("no.such.message", 2) == "no.such.message"
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
