@@ -16,9 +16,9 @@ from __future__ import annotations
 import gettext
 import logging
 from collections.abc import Mapping
-from io import BytesIO
 from dataclasses import dataclass
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -59,7 +59,7 @@ def plurals(lang: str) -> gettext.GNUTranslations:
         with path.open("rb") as handle:
             found = read_po(handle, locale=lang)
         for message in found:
-            if isinstance(message.id, tuple) and all(message.string):
+            if isinstance(message.id, tuple) and isinstance(message.string, tuple) and all(message.string):
                 merged.add(message.id, message.string, flags=message.flags)
     compiled = BytesIO()
     write_mo(compiled, merged)
