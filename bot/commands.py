@@ -40,6 +40,37 @@ ALIASES: dict[str, Sub] = {
     "inställningar": Sub.SETTINGS,
 }
 
+# The words each language's users are shown (help, tips, suggestions); every one of them works.
+WORDS: dict[str, dict[Sub, str]] = {
+    "fi": {sub: sub.value for sub in Sub},
+    "sv": {
+        Sub.HELP: "hjälp",
+        Sub.PROPOSE: "föreslå",
+        Sub.FIND: "sök",
+        Sub.OFFER: "erbjud",
+        Sub.MINE: "mina",
+        Sub.IDEAS: "idéer",
+        Sub.REPORT: "rapport",
+        Sub.SETTINGS: "inställningar",
+    },
+    "en": {
+        Sub.HELP: "help",
+        Sub.PROPOSE: "propose",
+        Sub.FIND: "find",
+        Sub.OFFER: "offer",
+        Sub.MINE: "mine",
+        Sub.IDEAS: "ideas",
+        Sub.REPORT: "report",
+        Sub.SETTINGS: "settings",
+    },
+}
+
+
+def word(sub: Sub, lang: str) -> str:
+    """The subcommand's word in the user's language (Finnish where there is none)."""
+    return WORDS.get(lang, WORDS["fi"]).get(sub, sub.value)
+
+
 MAX_TEXT = 3000
 
 
@@ -49,6 +80,7 @@ class Parsed:
     word: str
     rest: str
     suggestion: Sub | None = None
+    suggested_word: str | None = None  # the known word nearest to the one typed, in its language
 
 
 def parse(text: str | None) -> Parsed:
@@ -61,4 +93,4 @@ def parse(text: str | None) -> Parsed:
     if key in ALIASES:
         return Parsed(ALIASES[key], word, rest.strip())
     close = difflib.get_close_matches(key, list(ALIASES), n=1, cutoff=0.6)
-    return Parsed(None, word, rest.strip(), ALIASES[close[0]] if close else None)
+    return Parsed(None, word, rest.strip(), ALIASES[close[0]] if close else None, close[0] if close else None)

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.commands import Parsed, Sub, parse
+from bot.commands import Parsed, Sub, parse, word
 from bot.deps import Deps
 from bot.i18n import Translator
 from bot.views import common
@@ -64,7 +64,7 @@ class CommandRouter:
         parsed = _parsed(context, body)
         context["subcommand"] = parsed.sub.value if parsed.sub else "unknown"
         if parsed.sub is None:
-            suggestion = parsed.suggestion.value if parsed.suggestion else None
+            suggestion = parsed.suggested_word
             ack(common.did_you_mean(t, command, parsed.word, suggestion))
             return
         invocation = Invocation(
@@ -87,7 +87,7 @@ class CommandRouter:
                 return
         handler = self.handlers.get(parsed.sub)
         if handler is None:
-            ack(common.coming_soon(t, command, parsed.sub.value))
+            ack(common.coming_soon(t, command, word(parsed.sub, t.lang)))
             return
         handler(invocation)
 

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands import Sub
+from bot.commands import Sub, word
 from bot.deps import Deps
 from bot.views import common
 from handlers.context import t_of
@@ -41,6 +41,6 @@ def _coming_soon(command: str, sub: Sub) -> Callable[..., None]:
     ) -> None:
         ack()
         t = t_of(context)
-        reply_to_user(client, respond, body, common.coming_soon(t, command, sub.value), t)
+        reply_to_user(client, respond, body, common.coming_soon(t, command, word(sub, t.lang)), t)
 
     return on_button

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import Sub
+from bot.commands import Sub, word
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.common import home_library_prompt, main_actions
@@ -13,15 +13,15 @@ from services.people.staff import Staff
 
 def help_message(t: Translator, *, command: str, staff: Staff, coordinator: bool) -> dict[str, Any]:
     lines = [
-        t("help.line.find", command=command, word=Sub.FIND.value),
-        t("help.line.propose", command=command, word=Sub.PROPOSE.value),
-        t("help.line.offer", command=command, word=Sub.OFFER.value),
-        t("help.line.mine", command=command, word=Sub.MINE.value),
-        t("help.line.ideas", command=command, word=Sub.IDEAS.value),
-        t("help.line.settings", command=command, word=Sub.SETTINGS.value),
+        t("help.line.find", command=command, word=word(Sub.FIND, t.lang)),
+        t("help.line.propose", command=command, word=word(Sub.PROPOSE, t.lang)),
+        t("help.line.offer", command=command, word=word(Sub.OFFER, t.lang)),
+        t("help.line.mine", command=command, word=word(Sub.MINE, t.lang)),
+        t("help.line.ideas", command=command, word=word(Sub.IDEAS, t.lang)),
+        t("help.line.settings", command=command, word=word(Sub.SETTINGS, t.lang)),
     ]
     if coordinator:
-        lines.append(t("help.line.report", command=command, word=Sub.REPORT.value))
+        lines.append(t("help.line.report", command=command, word=word(Sub.REPORT, t.lang)))
     blocks: list[b.Block] = [b.header(t("help.title")), b.section(t("help.intro"))]
     if not staff.has_home_library:
         blocks.append(home_library_prompt(t))

@@ -49,7 +49,7 @@ def test_help_lists_actions_with_buttons_and_prompts_for_home_library(bot: Bot) 
 def test_coordinators_see_the_report_command_in_help(bot: Bot) -> None:
     set_home(bot, COORDINATOR)
     reply = bot.slack.command("apua", user=COORDINATOR)
-    assert "`/vertais raportti [year]`" in reply.said
+    assert "`/vertais report [year]`" in reply.said  # an English user sees their own word
     assert "Your home library: Kuopion pääkirjasto" in reply.said
 
 

@@ -1,3 +1,7 @@
+import json
+
+import pytest
+
 from bot.commands import Sub, parse
 
 
@@ -31,3 +35,24 @@ def test_huge_input_is_cut() -> None:
     parsed = parse("etsi " + "a" * 10_000)
     assert parsed.sub is Sub.FIND
     assert len(parsed.rest) < 3001
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_help_shows_swedish_and_english_users_their_own_command_words(lang: str) -> None:
+    """Every word help shows works, and none of a Swedish or English user's is Finnish."""
+    from bot.commands import WORDS, Sub, parse
+    from bot.i18n import catalogue, translator
+    from bot.views.help import help_message
+    from services.people.staff import Staff
+
+    t = translator(lang)
+    staff = Staff("U0X", lang, None, None, None, None)
+    text = json.dumps(help_message(t, command="/vertais", staff=staff, coordinator=True), ensure_ascii=False)
+    finnish = {sub.value for sub in Sub}
+    for sub, shown in WORDS[lang].items():
+        assert parse(shown).sub == sub
+        if sub != Sub.HELP:
+            assert f"/vertais {shown}" in text, shown
+    assert not [w for w in finnish if f"/vertais {w}" in text]
+    said = " ".join(catalogue(lang).values())
+    assert not [w for w in finnish if "{command} " + w in said], "a Finnish command word in the catalogue"
