@@ -8,14 +8,14 @@ test fails (`test_every_table_is_filled_or_names_nobody`)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Enum, String, func, select
 
 from bot.replays import SplitReplays
-from models import Base, InvoiceStatus, Region, Visit
+from models import Base, InvoiceStatus, Region, Substitute, Visit
 from services.admin import personal_data
 from services.money import budget, travel_invoices
 from tests.conftest import COORDINATOR, Bot
@@ -104,6 +104,17 @@ def everything_happens(bot: Bot) -> None:
     travel_invoices.set_status(
         sf, visit.id, InvoiceStatus.RECEIVED, actor=COORDINATOR, is_coordinator=True, now=bot.clock()
     )
+    with sf.begin() as session:  # the visitor stands in for their supervisor while away
+        today = bot.clock().date()
+        session.add(
+            Substitute(
+                user_id=SUPERVISOR,
+                substitute_id=VISITOR,
+                starts_on=today,
+                ends_on=today + timedelta(days=7),
+                created_at=bot.clock(),
+            )
+        )
     personal_data.export(sf, VISITOR, now=bot.clock(), actor=COORDINATOR)  # the export is audited
 
 
