@@ -69,7 +69,7 @@ def render_recipient_gone(reminder: DueReminder, t: Translator) -> dict[str, Any
     text = t(
         "reminder.recipient_gone",
         user=f"<@{params.get('recipient', '')}>",
-        visit=reminder.visit_id or "-",
+        visit="–",
         reason=b.escape(str(params.get("reason", ""))),
     )
     return b.message(text, [b.section(text)])
@@ -81,7 +81,7 @@ def render_not_in_channel(reminder: DueReminder, t: Translator) -> dict[str, Any
 
 
 def render_generic(reminder: DueReminder, t: Translator) -> dict[str, Any]:
-    text = t("reminder.generic", visit=reminder.visit_id or "-")
+    text = t("reminder.generic", visit="–")
     return b.message(text, [b.section(text)])
 
 
@@ -259,4 +259,5 @@ def visit_renderers(session_factory: sessionmaker[Session]) -> dict[str, Rendere
         kinds.WRITEUP_OVERDUE: with_card(views.writeup_overdue),
         kinds.TRAVEL_INVOICE: with_card(views.travel_invoice),
         kinds.TIP_REQUEST: with_card(views.tip_request),
+        RECIPIENT_GONE_KIND: with_card(views.recipient_gone),  # a visit's: named by its topic, host, date
     }

@@ -14,17 +14,17 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.deps import Deps
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from bot.views import common
 from bot.views.formatting import day_text
 from bot.views.reminders import handover_modal, snoozed_nag
-from bot.views.visit import visit_message
+from bot.views.visit import visit_message, visit_name
 from handlers.context import a_person, t_of
 from handlers.propose import notifier_of
 from handlers.replies import reply_to_user, respond_ok
 from handlers.router import CommandRouter
 from services.common import workdays
-from services.common.errors import DomainError, InvalidInput
+from services.common.errors import DomainError, InvalidInput, NotFound
 from services.visits import lapses, sent_messages, state_machine, visit_lists, visit_reminders
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     settings = deps.settings
     visit_reminders.configure(coordinators=settings.coordinator_user_ids, tz=settings.tz)
 
+    def name_of(visit_id: int, t: Translator) -> str:
+        try:
+            return visit_name(visit_lists.card_of(deps.session_factory, visit_id), t)
+        except NotFound:
+            return "–"
+
     def tell(client: WebClient, body: dict[str, Any], context: BoltContext, text: str) -> None:
         reply_to_user(client, context.respond, body, common.ephemeral(text), t_of(context))
 
@@ -70,13 +76,15 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             tell(client, body, context, t(exc.key, **exc.params))
             return
         if not waiting:
-            tell(client, body, context, t("reminders.no_longer_waiting", visit=stuck.visit_id))
+            tell(client, body, context, t("reminders.no_longer_waiting", visit=name_of(stuck.visit_id, t)))
             return
         if not planned:
-            tell(client, body, context, t("reminders.again_already", visit=stuck.visit_id))
+            tell(client, body, context, t("reminders.again_already", visit=name_of(stuck.visit_id, t)))
             return
         people = ", ".join(f"<@{p}>" for p in stuck.deciders)
-        tell(client, body, context, t("reminders.again_done", people=people, visit=stuck.visit_id))
+        tell(
+            client, body, context, t("reminders.again_done", people=people, visit=name_of(stuck.visit_id, t))
+        )
 
     @app.action(ids.REMINDER_TAKE_OVER)
     def on_take_over(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -92,7 +100,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             tell(client, body, context, t(exc.key, **exc.params))
             return
         if not waiting:
-            tell(client, body, context, t("reminders.no_longer_waiting", visit=stuck.visit_id))
+            tell(client, body, context, t("reminders.no_longer_waiting", visit=name_of(stuck.visit_id, t)))
             return
         if stuck.party == "supervisor":  # only a supervisor consents: the coordinator names another
             card = visit_lists.card_of(deps.session_factory, stuck.visit_id)
@@ -109,7 +117,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             log.warning("take over: could not post the decision: %s", exc.response.get("error"))
             tell(client, body, context, t("reminders.take_over.failed"))
             return
-        tell(client, body, context, t("reminders.take_over.sent", visit=stuck.visit_id))
+        tell(client, body, context, t("reminders.take_over.sent", visit=name_of(stuck.visit_id, t)))
 
     @app.view(ids.HANDOVER_VIEW)
     def on_handover(

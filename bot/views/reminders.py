@@ -10,7 +10,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from bot.views.formatting import day_text
-from bot.views.visit import DEADLINE, decision_blocks, visit_value
+from bot.views.visit import DEADLINE, decision_blocks, visit_name, visit_value
 from models import PartyState
 from services.outbox.reminders import DueReminder
 from services.visits.conflicts import involved
@@ -19,7 +19,7 @@ from services.visits.visit_card import VisitCard
 
 def _facts(card: VisitCard, t: Translator) -> dict[str, str]:
     return {
-        "visit": str(card.id),
+        "visit": visit_name(card, t),
         "visitor": f"<@{card.visitor_id}>",
         "supervisor": f"<@{card.supervisor_id}>",
         "topic": b.escape(card.topic(t.lang)),
@@ -218,7 +218,19 @@ def tip_request(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[s
 
 def gone(reminder: DueReminder, t: Translator) -> dict[str, Any]:
     """The visit no longer exists: a short generic line (the sweep normally stops these first)."""
-    text = t("reminder.generic", visit=reminder.visit_id or "-")
+    text = t("reminder.generic", visit="–")
+    return b.message(text, [b.section(text)])
+
+
+def recipient_gone(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
+    """To the coordinators: a visit's reminder could not reach its recipient."""
+    params = reminder.params
+    text = t(
+        "reminder.recipient_gone",
+        user=f"<@{params.get('recipient', '')}>",
+        visit=visit_name(card, t),
+        reason=b.escape(str(params.get("reason", ""))),
+    )
     return b.message(text, [b.section(text)])
 
 

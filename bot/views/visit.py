@@ -269,6 +269,12 @@ def _deadline_note(card: VisitCard, party: str, t: Translator) -> list[b.Block]:
     return [b.context(t(key, date=day_text(deadline.day, t)))]
 
 
+def visit_name(card: VisitCard, t: Translator) -> str:
+    """How a person reads which visit is meant: its topic, host and date (never an id)."""
+    day = card.chosen_date or (card.shown_dates[0] if card.shown_dates else None)
+    return f"{b.escape(card.topic(t.lang))}, {b.escape(card.host_library_name)}, {day_text(day, t)}"
+
+
 def visit_value(card: VisitCard, extra: int | None = None) -> str:
     """The ids a visit's button carries (visit, round, and a date where one is chosen)."""
     return _value(card, extra)
