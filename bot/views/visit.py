@@ -436,7 +436,11 @@ def visit_message(
     blocks += _summary(card, role, t)
     blocks.append(_status_block(card, t, role))
     if former:
-        blocks.append(b.context(t("visits.host.former" if role == "host" else "visits.funding.former")))
+        if role == "host":  # sent on to another library, or no longer a contact of this one
+            sent_on = any(d.outcome == "forwarded" for d in card.decisions)
+            blocks.append(b.context(t("visits.host.former" if sent_on else "visits.host.no_longer_contact")))
+        else:
+            blocks.append(b.context(t("visits.funding.former")))
     else:
         blocks += _actions(card, role, t, today, reader)
     if role == "funding" and card.invoice_status and not former:
