@@ -46,7 +46,7 @@ def test_finds_hosts_in_finnish_best_first_with_propose_buttons(bot: Bot) -> Non
     )
     body = etsi(bot, "karaokea")
     text = json.dumps(body, ensure_ascii=False)
-    assert "Kirjastot, jotka osaavat aiheen “karaokea”" in body["blocks"][0]["text"]["text"]
+    assert "Kirjastot, jotka osaavat aiheen ”karaokea”" in body["blocks"][0]["text"]["text"]
     hosts = [b for b in body["blocks"] if b.get("block_id", "").startswith("host_")]
     assert [h["text"]["text"].split("*")[1] for h in hosts] == ["Siilinjärven kirjasto", "Varkauden kirjasto"]
     assert "20 km" in hosts[0]["text"]["text"] and "65 km" in hosts[1]["text"]["text"]

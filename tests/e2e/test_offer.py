@@ -286,7 +286,7 @@ def test_suggested_topic_is_approved_into_the_catalogue_and_the_offer(bot: Bot) 
     suggestion = suggest_topic(bot)
     dm = suggestion_dm(bot)
     text = json.dumps(dm, ensure_ascii=False)
-    assert "Uusi aihe-ehdotus:* “Sirkuskoulu”" in text and f"<@{HOST}>" in text
+    assert "Uusi aihe-ehdotus:* ”Sirkuskoulu”" in text and f"<@{HOST}>" in text
     actions = next(b for b in dm["blocks"] if b["type"] == "actions")
     assert [e["action_id"] for e in actions["elements"]] == [
         ids.SUGGESTION_APPROVE,
@@ -302,7 +302,7 @@ def test_suggested_topic_is_approved_into_the_catalogue_and_the_offer(bot: Bot) 
 
     select_action(bot, ids.SUGGESTION_APPROVE, actions["block_id"], category, user=COORDINATOR)
     updated = bot.api.wait_for("chat.update")[-1].body
-    assert "Hyväksytty aiheeksi “Sirkuskoulu”" in json.dumps(updated, ensure_ascii=False)
+    assert "Hyväksytty aiheeksi ”Sirkuskoulu”" in json.dumps(updated, ensure_ascii=False)
     with bot.session_factory() as s:
         topic = s.scalar(select(Topic).where(Topic.name_fi == "Sirkuskoulu"))
         assert topic is not None and topic.status == TopicStatus.ACTIVE

@@ -63,7 +63,7 @@ def test_coordinator_adds_renames_and_retires_topics(bot: Bot) -> None:
         user=COORDINATOR,
     ).json()
     assert answer["response_action"] == "update"
-    assert "Aihe “Sirkuskoulu” on tallennettu" in json.dumps(answer, ensure_ascii=False)
+    assert "Aihe ”Sirkuskoulu” on tallennettu" in json.dumps(answer, ensure_ascii=False)
     with bot.session_factory() as s:
         new = s.scalar(select(Topic).where(Topic.name_fi == "Sirkuskoulu"))
         assert new.name_sv == "Sirkuskoulu" and new.synonyms == "sirkus\njongleeraus"

@@ -140,3 +140,10 @@ def test_no_message_is_defined_in_two_files(lang: str) -> None:
                         clashes.append((message.id, seen[message.id], path.name))
                     seen[message.id] = path.name
     assert clashes == []
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_finnish_and_swedish_quote_with_the_same_mark_on_both_sides(lang: str) -> None:
+    """”…” in Finnish and Swedish (never “…”, „…“ or straight quotes)."""
+    wrong = {key: text for key, text in catalogue(lang).items() if any(q in text for q in '“„"')}
+    assert wrong == {}
