@@ -10,7 +10,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from bot.views.formatting import day_text
-from bot.views.visit import DEADLINE, decision_blocks, visit_name, visit_value
+from bot.views.visit import DEADLINE, decision_blocks, kilometres, visit_name, visit_value
 from models import PartyState
 from services.outbox.reminders import DueReminder
 from services.visits.conflicts import involved
@@ -201,7 +201,7 @@ def writeup_overdue(reminder: DueReminder, card: VisitCard, t: Translator) -> di
 
 def travel_invoice(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
     facts = _facts(card, t)
-    text = t("reminders.invoice", km=f"{card.cost.km:n}", **facts)
+    text = t("reminders.invoice", km=kilometres(card.cost.km, t), **facts)
     return b.message(text, [b.section(text), b.context(t("reminders.invoice.how"))])
 
 

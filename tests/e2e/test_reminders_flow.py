@@ -312,7 +312,8 @@ def test_day_before_write_up_and_invoice_at_their_times(world: World) -> None:
     assert world.sweep(local(2026, 12, 9, 8, 59)).sent == []
     invoice = world.sweep(local(2026, 12, 9, 9, 0))
     assert kinds_sent(invoice) == [("travel_invoice", VISITOR)]
-    assert "matkalaskun" in text_of(world.sent_to(VISITOR)[-1])
+    said = text_of(world.sent_to(VISITOR)[-1])
+    assert "matkalaskun" in said and re.search(r"arviolta \d+(,\d)? km", said), said  # Finnish numbers
     assert kinds_sent(world.sweep(local(2026, 12, 15, 9, 0))) == [("writeup_nag", VISITOR)]
     assert kinds_sent(world.sweep(local(2026, 12, 16, 9, 0))) == [("travel_invoice", VISITOR)]
     assert kinds_sent(world.sweep(local(2026, 12, 22, 9, 0))) == [("writeup_nag", VISITOR)]
