@@ -98,7 +98,10 @@ def record(
     dates: list[str] | None = None,
     *,
     people: list[str] | None = None,
+    on_behalf_of: str | None = None,
 ) -> None:
+    """The decision and its audit entry. `on_behalf_of`: the person away whose decision
+    `actor`, their substitute, took."""
     reason = (reason or "").strip()[:MAX_TEXT]
     session.add(
         VisitDecision(
@@ -109,6 +112,7 @@ def record(
             outcome=outcome,
             reason=reason,
             at=now,
+            on_behalf_of=on_behalf_of,
         )
     )
     details: dict[str, object] = {"party": party, "outcome": outcome, "round": visit.round}
@@ -118,6 +122,8 @@ def record(
         details["dates"] = dates
     if people:
         details["travellers"] = people
+    if on_behalf_of:
+        details["on_behalf_of"] = on_behalf_of
     audit.record(
         session,
         now=now,
