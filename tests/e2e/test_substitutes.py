@@ -7,7 +7,7 @@ what was decided for them."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -17,7 +17,7 @@ from bot import ids
 from bot.startup import reminder_sweeper
 from bot.views.limits import check_message, check_view
 from models import AuditEntry, PartyState, Reminder, ReminderStatus, Substitute, Visit, VisitDecision
-from services.common.office_hours import next_working_day
+from services.common.office_hours import add_working_days, next_working_day
 from services.common.workdays import HELSINKI, local_today
 from tests.conftest import Bot, make_settings
 from tests.dates import visit_dates
@@ -207,3 +207,59 @@ def test_after_the_period_the_substitute_may_not_and_nothing_decided_sends_no_dm
         row = session.scalars(select(Reminder).where(Reminder.kind == "substitute_back")).one()
         assert row.status == ReminderStatus.CANCELLED
     assert json.dumps([m.get("text", "") for m in messages_to(bot, SUPERVISOR)]).count("Tervetuloa") == 0
+
+
+def test_a_new_request_and_its_nudge_go_to_the_substitute_and_removing_brings_them_back(
+    bot: Bot, db_url: str
+) -> None:
+    setup = set_up_people(bot)
+    bot.api.locales[DEPUTY] = "fi-FI"
+    today = local_today(bot.clock())
+    nudge_day = add_working_days(today, 2)  # the first nudge: two working days after the request
+    assert submit_away(bot, SUPERVISOR, today, nudge_day, DEPUTY) == {"response_action": "clear"}
+    settle(bot)
+    first, second = visit_dates(bot.clock(), 2)
+    visit = propose(bot, setup, dates=(first, second, None))
+    settle(bot)
+    # A request made during the period reaches the substitute at once, with its buttons.
+    to_deputy = [m for m in messages_to(bot, DEPUTY) if ids.SUPERVISOR_APPROVE in buttons(m)]
+    assert to_deputy and "sijaisena" in text_of(to_deputy[-1])
+    # Their Home tab lists it among the decisions waiting for them.
+    before = len(bot.api.of("views.publish"))
+    bot.slack.home_opened(user=DEPUTY)
+    home = jsonish(bot.api.wait_for("views.publish", count=before + 1)[-1].body["view"])
+    assert home and bot.api.of("views.publish")[-1].body["user_id"] == DEPUTY
+    assert "Odottaa päätöstäni" in text_of(home) and f"<@{SUPERVISOR}>" in text_of(home)
+
+    # The nudge due to the supervisor away goes to the substitute, once, with the same buttons.
+    run = sweeper(bot, db_url)
+    nudge_at = datetime.combine(nudge_day, time(12, 0), tzinfo=HELSINKI)
+    sweep_at(bot, run, nudge_at + timedelta(minutes=1))
+    sweep_at(bot, run, nudge_at + timedelta(minutes=2))
+    with bot.session_factory() as session:
+        nudges = session.scalars(
+            select(Reminder).where(Reminder.kind == "decision_nudge", Reminder.status == ReminderStatus.SENT)
+        ).all()
+    assert [r.recipient for r in nudges if r.params.get("party") == "supervisor"] == [DEPUTY]
+    nudge = [m for m in messages_to(bot, DEPUTY) if "metadata" in m and "vertais_reminder" in json.dumps(m)]
+    assert nudge and ids.SUPERVISOR_APPROVE in buttons(nudge[-1])
+
+    # The supervisor takes the period back on their Home tab: the decision is theirs alone again.
+    with bot.session_factory() as session:
+        period = session.scalars(select(Substitute)).one()
+    bot.slack.action(ids.AWAY_REMOVE, str(period.id), user=DEPUTY, where="home")  # not theirs
+    settle(bot)
+    with bot.session_factory() as session:
+        assert session.get(Substitute, period.id) is not None
+        assert session.get(Substitute, period.id).ends_on == nudge_day
+    bot.slack.action(ids.AWAY_REMOVE, str(period.id), user=SUPERVISOR, where="home")
+    settle(bot)
+    with bot.session_factory() as session:
+        assert session.get(Substitute, period.id).ends_on == nudge_day - timedelta(days=1)
+    sweep_at(bot, run, bot.clock() + timedelta(minutes=1))
+    settle(bot)
+    assert ids.SUPERVISOR_APPROVE not in buttons(last_update_for(bot, DEPUTY))
+    bot.slack.action(ids.SUPERVISOR_APPROVE, f"{visit.id}:{visit.round}", user=DEPUTY)
+    settle(bot)
+    with bot.session_factory() as session:
+        assert session.get(Visit, visit.id).supervisor_state == PartyState.PENDING

@@ -148,3 +148,51 @@ def test_a_host_contacts_substitute_decides_the_host_side_under_the_conflict_rul
         row = session.scalars(select(VisitDecision).where(VisitDecision.party == "host")).one()
         assert (row.decided_by, row.on_behalf_of) == (DEPUTY, HOST)
     assert VISITOR not in change.card.stand_ins("host", TODAY)
+
+
+def test_the_messages_say_on_whose_behalf_in_every_language(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    from bot.i18n import translator
+    from bot.views.limits import check_message
+    from bot.views.reminders import substitute_back
+    from bot.views.visit import visit_message
+    from services.visits.substitution import BackReport, Decided
+
+    card = propose(session_factory, world, colleagues=[PAIR], colleague_supervisors={PAIR: PAIR_BOSS}).card
+    away(session_factory, PAIR_BOSS, DEPUTY, TODAY, TODAY + timedelta(days=3))
+    with session_factory() as session:
+        from services.visits import visit_card
+
+        card = visit_card.read_card(session, visit_card.load(session, card.id))
+    assert card.stand_ins("supervisor", TODAY) == {DEPUTY: (PAIR_BOSS,)}
+    waiting = visit_message(
+        card, "supervisor", translator("fi"), today=TODAY, reader=DEPUTY, on_behalf=(PAIR_BOSS,)
+    )
+    assert "sijaisena henkilön" in str(waiting) and f"<@{PAIR}>" in str(waiting)
+    assert "supervisor_approve" in str(waiting)
+    card = decide(session_factory, card.id, "supervisor", DEPUTY).card
+    expected = {
+        "fi": f"<@{DEPUTY}> (henkilön <@{PAIR_BOSS}> sijaisena)",
+        "sv": f"<@{DEPUTY}> (ersättare för <@{PAIR_BOSS}>)",
+        "en": f"<@{DEPUTY}> on behalf of <@{PAIR_BOSS}>",
+    }
+    for lang, words in expected.items():
+        message = visit_message(card, "visitor", translator(lang), today=TODAY)
+        check_message(message)
+        assert words in str(message), lang
+    decided = tuple(
+        Decided(
+            card.id,
+            {"fi": "x" * 200, "sv": "x", "en": "x"},
+            "Joroisten kirjasto",
+            "host",
+            "approved",
+            DEPUTY,
+            HELSINKI_NOON,
+        )
+        for _ in range(60)
+    )
+    back = BackReport(substitutes.Away(1, BOSS, DEPUTY, TODAY, TODAY), decided)
+    for lang in ("fi", "sv", "en"):
+        check_message(substitute_back(back, translator(lang)))
