@@ -430,7 +430,7 @@ def visit_message(
     blocks.append(_status_block(card, t, role))
     if former:
         blocks.append(
-            b.context(t("visits.funding.former" if role == "funding" else "visits.substitute.former"))
+            b.context(t("visits.funding.former" if role == "funding" else "visits.former"))
         )
     else:
         blocks += _actions(card, role, t, today, reader)

@@ -8,7 +8,7 @@ test fails (`test_every_table_is_filled_or_names_nobody`)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from bot.replays import SplitReplays
 from models import Base, InvoiceStatus, Region, Visit
 from services.admin import personal_data
 from services.money import budget, travel_invoices
+from services.visits import substitution
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_offer import HOST as OFFERER
 from tests.e2e.test_offer import suggest_topic
@@ -104,6 +105,8 @@ def everything_happens(bot: Bot) -> None:
     travel_invoices.set_status(
         sf, visit.id, InvoiceStatus.RECEIVED, actor=COORDINATOR, is_coordinator=True, now=bot.clock()
     )
+    today = bot.clock().astimezone(TZ).date()  # a period away, its substitute and its reminders
+    substitution.set_away(sf, SUPERVISOR, HOST2, today, today + timedelta(days=3), now=bot.clock(), tz=TZ)
     personal_data.export(sf, VISITOR, now=bot.clock(), actor=COORDINATOR)  # the export is audited
 
 
