@@ -429,9 +429,7 @@ def visit_message(
     blocks += _summary(card, role, t)
     blocks.append(_status_block(card, t, role))
     if former:
-        blocks.append(
-            b.context(t("visits.funding.former" if role == "funding" else "visits.former"))
-        )
+        blocks.append(b.context(t("visits.funding.former" if role == "funding" else "visits.former")))
     else:
         blocks += _actions(card, role, t, today, reader)
     if role == "funding" and card.invoice_status and not former:
