@@ -37,7 +37,7 @@ def home_view(
     return {"type": "home", "callback_id": ids.HOME_VIEW, "blocks": blocks}
 
 
-AWAY_SHOWN = 10  # periods listed on Home at most (each is a section with its button)
+AWAY_SHOWN = 5  # periods listed on Home at most (each is a section with its button)
 
 
 def _period(away: Away, t: Translator) -> str:

@@ -426,6 +426,11 @@ def visit_message(
         blocks.append(b.section(t(f"visits.intro.{role}", visitor=f"<@{card.visitor_id}>")))
     if on_behalf and not former:
         blocks.append(b.context(substitute_line(card, on_behalf, t, today)))
+    elif role in ("supervisor", "host") and not former:
+        mine = next((a for a in card.away if a.user_id == reader and a.on(today)), None)
+        if mine is not None and mine.substitute_id in card.stand_ins(role, today):
+            substitute, until = f"<@{mine.substitute_id}>", day_text(mine.ends_on, t)
+            blocks.append(b.context(t("visits.substitute.yours", substitute=substitute, until=until)))
     blocks += _summary(card, role, t)
     blocks.append(_status_block(card, t, role))
     if former:

@@ -132,6 +132,10 @@ def test_a_supervisors_substitute_approves_on_their_behalf(bot: Bot, db_url: str
     check_message(to_deputy[-1])
     assert "sijaisena" in text_of(to_deputy[-1]) and SUPERVISOR in text_of(to_deputy[-1])
 
+    # The supervisor's own message says who decides meanwhile (they may still decide too).
+    own = [m for m in messages_to(bot, SUPERVISOR) if ids.SUPERVISOR_APPROVE in buttons(m)]
+    assert own and "sijaisesi" in text_of(own[-1]) and DEPUTY in text_of(own[-1])
+
     # A stranger still may not; the substitute may.
     bot.slack.action(ids.SUPERVISOR_APPROVE, f"{visit.id}:{visit.round}", user=STRANGER)
     settle(bot)
