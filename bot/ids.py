@@ -121,6 +121,14 @@ TICKETS_BOUGHT = (
     "tickets_bought"  # coordinators: tickets bought for a confirmed visit; value: visit id (desk)
 )
 
+# Substitutes (sijainen), on App Home (issue 19) --------------------------------------------
+AWAY_OPEN = "away_open"  # "I'll be away": opens the form
+AWAY_REMOVE = "away_remove"  # take a period back; value: its id
+AWAY_VIEW = "away"  # the form
+AWAY_FROM = "away_from"
+AWAY_TO = "away_to"
+AWAY_SUBSTITUTE = "away_substitute"
+
 # Write-ups and the idea bank (issue 6) ---------------------------------------------------------
 WRITEUP_VIEW = "writeup"  # the modal; private_metadata: {"visit": id}
 WRITEUP_SAVED_VIEW = "writeup_saved"

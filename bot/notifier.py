@@ -224,10 +224,13 @@ def _from_ts(ts: str) -> datetime:
         return datetime.fromtimestamp(0, UTC)
 
 
-def recipients(card: VisitCard, coordinators: Iterable[str]) -> list[tuple[str, str]]:
+def recipients(
+    card: VisitCard, coordinators: Iterable[str], today: date | None = None
+) -> list[tuple[str, str]]:
     """(user id, role) of everyone with a message about the visit: the visitor, each colleague who
     comes along (`traveller`, a withdrawn one's message kept current), each supervisor once, the
-    host's contacts, the coordinators who may decide the funding.
+    host's contacts, the coordinators who may decide the funding, and (`today` given) the
+    substitutes of the supervisors and host contacts away today whose decision the visit awaits.
 
     The funding message goes to the coordinators of the visit's region who may decide it
     (`card.funding_deciders`: not the visitor, not the visitor's supervisor, who see the visit in
@@ -242,6 +245,9 @@ def recipients(card: VisitCard, coordinators: Iterable[str]) -> list[tuple[str, 
     if deciders is None:
         deciders = tuple(u for u in coordinators if u not in card.involved)
     result += [(user, "funding") for user in deciders]
+    if today is not None:
+        for role in ("supervisor", "host"):
+            result += [(user, role) for user in card.stand_ins(role, today)]
     return list(dict.fromkeys(result))
 
 
@@ -342,12 +348,15 @@ class SlackVisitNotifier:
             )
         outcome = Outcome()
         done = owed.done if owed is not None else set()
-        people = recipients(card, tuple(self.coordinators))
+        now = self._now()
+        today = workdays.local_today(now)
+        people = recipients(card, tuple(self.coordinators), today)
         with self.session_factory() as session:
             refs = sent_messages.message_refs(session, card.id)
             # Funding messages of those who no longer coordinate the region, supervisor messages
-            # of those whose decision was handed to another, and host messages of a library the
-            # request was sent on from: updated, no buttons.
+            # of those whose decision was handed to another, host messages of a library the request
+            # was sent on from, and the messages of substitutes whose period is over or whose
+            # decision is taken: updated, no buttons.
             current = set(people)
             former = [
                 (user, role)
@@ -359,7 +368,6 @@ class SlackVisitNotifier:
             languages, known = sent_messages.languages_of(
                 session, [user for user, _ in people] + [user for user, _ in former], self.default_language
             )
-        now = self._now()
         for user in {user for user, _ in people} - known:
             try:  # first contact with this person: learn their language from the platform
                 languages[user] = staff.identify(
@@ -371,7 +379,7 @@ class SlackVisitNotifier:
                 ).language
             except Exception:
                 log.warning("visit %s: could not identify a recipient", card.id, exc_info=True)
-        today = workdays.local_today(now)
+        stand_ins = {role: card.stand_ins(role, today) for role in ("supervisor", "host")}
         channels: dict[str, str] = {}
         # New posts are noted before they are made (one write), so that a post left unanswered
         # (a time-out, a lost connection, a crash) is looked for in Slack before it is made again.
@@ -383,7 +391,8 @@ class SlackVisitNotifier:
         posted: set[tuple[str, str]] = set()
         for user, role in people:
             t = translator(languages.get(user))
-            message = visit_message(card, role, t, today=today, reader=user)
+            behalf = stand_ins.get(role, {}).get(user, ())
+            message = visit_message(card, role, t, today=today, reader=user, on_behalf=behalf)
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             ref = refs.get((user, role))
             if ref is not None and ref[0] != sent_messages.UNCONFIRMED:
@@ -422,9 +431,7 @@ class SlackVisitNotifier:
                 break
             channel, ts = refs[(user, role)]
             t = translator(languages.get(user))
-            message = visit_message(
-                card, role, t, today=today, former=role in ("funding", "host"), reader=user
-            )
+            message = visit_message(card, role, t, today=today, former=role != "supervisor", reader=user)
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             try:
                 self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)

@@ -29,7 +29,7 @@ from services.common.ports import DeliveryError
 from services.outbox.reminders import NOT_IN_CHANNEL, DueReminder
 from services.outbox.reminders import RECIPIENT_GONE as RECIPIENT_GONE_KIND
 from services.people.staff import negotiate
-from services.visits import visit_lists
+from services.visits import substitution, visit_lists
 from services.visits import visit_reminders as kinds
 from services.visits.visit_card import VisitCard
 
@@ -240,6 +240,12 @@ VisitRenderer = Callable[[DueReminder, VisitCard, Translator], dict[str, Any]]
 def visit_renderers(session_factory: sessionmaker[Session]) -> dict[str, Renderer]:
     """The renderers of the visit reminder kinds: each reads the visit as it is now."""
 
+    def back(reminder: DueReminder, t: Translator) -> dict[str, Any]:
+        report = substitution.back_report(session_factory, reminder, reminder.due_at)
+        if report is None:
+            return render_generic(reminder, t)
+        return views.substitute_back(report, t)
+
     def with_card(view: VisitRenderer) -> Renderer:
         def render(reminder: DueReminder, t: Translator) -> dict[str, Any]:
             try:
@@ -260,4 +266,5 @@ def visit_renderers(session_factory: sessionmaker[Session]) -> dict[str, Rendere
         kinds.TRAVEL_INVOICE: with_card(views.travel_invoice),
         kinds.TIP_REQUEST: with_card(views.tip_request),
         RECIPIENT_GONE_KIND: with_card(views.recipient_gone),  # a visit's: named by its topic, host, date
+        substitution.SUBSTITUTE_BACK: back,
     }

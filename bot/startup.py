@@ -103,7 +103,7 @@ def reminder_sweeper(
     from bot.reminder_delivery import SlackReminderDelivery, visit_renderers
     from services.outbox import visit_outbox
     from services.outbox.reminders import sweep
-    from services.visits import visit_reminders
+    from services.visits import substitution, visit_reminders
 
     if notifier is None or publisher is None or suggestions is None:
         from bot.app import install_notifiers
@@ -124,6 +124,7 @@ def reminder_sweeper(
             visit_outbox.SYNC: notifier.deliver_owed,
             visit_outbox.WRITEUP_SYNC: publisher.deliver_owed,
             visit_outbox.SUGGESTION_SYNC: suggestions.deliver_owed,
+            substitution.SUBSTITUTE_SYNC: lambda row: substitution.sync_period(session_factory, row, clock()),
         },
     )
 

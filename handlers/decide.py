@@ -240,6 +240,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                     actor=user,
                     is_coordinator=deps.coordinator_scope(user),
                     round_=round_,
+                    now=deps.now(),
                 )
         except AlreadyDecided as exc:
             tell(client, body, context, t(exc.key, **exc.params))

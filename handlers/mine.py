@@ -16,6 +16,7 @@ from handlers.context import t_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
 from services.common.workdays import local_today
+from services.people import substitutes
 from services.visits import visit_lists
 
 PAGE_SIZE = 10
@@ -23,8 +24,10 @@ PAGE_SIZE = 10
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def render(user_id: str, context: BoltContext, page: int) -> dict[str, Any]:
+        with deps.session_factory() as session:  # also the decisions of those they stand in for
+            away = substitutes.standing_in_for(session, user_id, local_today(deps.now()))
         waiting = visit_lists.waiting_for(
-            deps.session_factory, user_id, is_coordinator=deps.coordinator_scope(user_id)
+            deps.session_factory, user_id, is_coordinator=deps.coordinator_scope(user_id), also_for=away
         )
         mine = visit_lists.my_visits(deps.session_factory, user_id, page=page, page_size=PAGE_SIZE)
         parts = visit_lists.parts_of(deps.session_factory, user_id, today=local_today(deps.now()))

@@ -129,6 +129,8 @@ class VisitDecision(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # approved | declined | countered | picked | ...
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column()
+    # A substitute (sijainen) decided: the person away whose decision it was (`decided_by` took it).
+    on_behalf_of: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     visit: Mapped[Visit] = relationship(back_populates="decisions")
 

@@ -10,10 +10,12 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
 from bot.views.formatting import day_text
-from bot.views.visit import DEADLINE, decision_blocks, kilometres, visit_name, visit_value
+from bot.views.visit import DEADLINE, decision_blocks, kilometres, substitute_line, visit_name, visit_value
 from models import PartyState
+from services.common import workdays
 from services.outbox.reminders import DueReminder
 from services.visits.conflicts import involved
+from services.visits.substitution import BackReport
 from services.visits.visit_card import VisitCard
 
 
@@ -35,9 +37,13 @@ def decision_nudge(reminder: DueReminder, card: VisitCard, t: Translator) -> dic
     facts = _facts(card, t)
     lapsed = party == "visitor" and card.host_state == PartyState.LAPSED  # new dates, not a pick
     text = t("reminders.nudge.redate" if lapsed else f"reminders.nudge.{party}", **facts)
-    buttons = decision_blocks(card, party, t, reader=reminder.recipient)
+    principal = reminder.params.get("for")  # a substitute's nudge: the buttons of the one away
+    buttons = decision_blocks(card, party, t, reader=str(principal or reminder.recipient))
     hint = "reminders.nudge.here" if buttons else "reminders.nudge.where"
     blocks = [b.section(text), *buttons, b.context(t(hint, **facts))]
+    if principal:
+        today = workdays.local_today(reminder.due_at)
+        blocks.insert(1, b.context(substitute_line(card, (str(principal),), t, today)))
     return b.message(text, blocks)
 
 
@@ -257,3 +263,39 @@ def handover_modal(t: Translator, card: VisitCard, waiting: tuple[str, ...]) -> 
         close=t("common.cancel"),
         private_metadata=json.dumps({"visit": card.id}),
     )
+
+
+BACK_LINES = 15  # decisions per section of the back DM (a section holds 3000 characters)
+BACK_MAX = 45  # decisions listed at most (a message holds 50 blocks)
+
+
+def substitute_back(report: BackReport, t: Translator) -> dict[str, Any]:
+    """Back from a period away: what the substitute decided on the person's behalf."""
+    away = report.away
+    text = t(
+        "substitutes.back.intro",
+        substitute=f"<@{away.substitute_id}>",
+        start=day_text(away.starts_on, t),
+        end=day_text(away.ends_on, t),
+    )
+    lines = []
+    for decided in report.decided[:BACK_MAX]:
+        topic = decided.topic_names.get(t.lang) or decided.topic_names.get("fi", "")
+        outcome = f"substitutes.outcome.{decided.outcome}"
+        lines.append(
+            t(
+                "substitutes.back.line",
+                topic=b.escape(topic),
+                host=b.escape(decided.host_library_name),
+                party=t(f"reminders.party.{decided.party}"),
+                outcome=t(outcome) if t.has(outcome) else decided.outcome,
+                date=day_text(workdays.local_today(decided.at), t),
+            )
+        )
+    blocks: list[b.Block] = [b.section(text)]
+    for start in range(0, len(lines), BACK_LINES):
+        blocks.append(b.section("\n".join(lines[start : start + BACK_LINES])))
+    if len(report.decided) > BACK_MAX:
+        blocks.append(b.context(t("substitutes.back.more", count=len(report.decided) - BACK_MAX)))
+    blocks.append(b.context(t("substitutes.back.where")))
+    return b.message(text, blocks)

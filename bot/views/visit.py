@@ -16,7 +16,7 @@ from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.formatting import day_text, money
 from models import PartyState, VisitStatus
-from services.visits.visit_card import VisitCard
+from services.visits.visit_card import DecisionInfo, VisitCard
 from services.visits.visit_lists import Page, VisitLine
 
 ROLES = ("visitor", "traveller", "supervisor", "host", "funding")  # traveller: a colleague who comes along
@@ -54,10 +54,17 @@ def _danger(t: Translator, label: str, action_id: str, value: str, question: str
     )
 
 
+def who_decided(decision: DecisionInfo, t: Translator) -> str:
+    """Who took a decision: the person, or "X on behalf of Y" when a substitute took it."""
+    if decision.on_behalf_of:
+        return t("visits.on_behalf", who=f"<@{decision.decided_by}>", user=f"<@{decision.on_behalf_of}>")
+    return f"<@{decision.decided_by}>"
+
+
 def _party_line(card: VisitCard, party: str, t: Translator) -> str:
     state = card.state_of(party)
     last = card.last_decision(party)
-    who = f"<@{last.decided_by}>" if last else ""
+    who = who_decided(last, t) if last else ""
     if party == "supervisor":
         label = t("visits.party.supervisor", user=f"<@{card.supervisor_id}>")
     elif party == "host":
@@ -97,10 +104,21 @@ def _supervisor_lines(card: VisitCard, t: Translator) -> list[str]:
         names = ", ".join(f"<@{p.user_id}>" for p in people)
         label = t("visits.party.supervisor_of", user=f"<@{boss}>", people=names)
         states = {p.consent for p in people}
+        by_substitute = next(
+            (
+                d
+                for d in reversed(card.decisions)
+                if d.party == "supervisor"
+                and d.on_behalf_of == boss
+                and d.outcome in ("approved", "declined")
+            ),
+            None,
+        )
+        who = who_decided(by_substitute, t) if by_substitute else f"<@{boss}>"
         if PartyState.DECLINED in states:
-            word = t("visits.state.declined", who=f"<@{boss}>")
+            word = t("visits.state.declined", who=who)
         elif states == {PartyState.APPROVED}:
-            word = t("visits.state.approved", who=f"<@{boss}>")
+            word = t("visits.state.approved", who=who)
         elif card.status == VisitStatus.PROPOSED:
             word = t("visits.state.pending")
         else:
@@ -250,7 +268,9 @@ def decision_blocks(
 ) -> list[b.Block]:
     """The buttons of the decision `role` (supervisor, host, funding, visitor) owes now, as its
     visit message has them (the same action ids and values, so a press on either is the same
-    press), for a reminder (or App Home) to carry; their block ids end in `suffix`."""
+    press), for a reminder (or App Home) to carry; their block ids end in `suffix`. (A
+    substitute's nudge is rendered for the person they stand in for: the buttons are the same,
+    the server checks.)"""
     if not card.asks(role) or (role == "supervisor" and not card.waits_for_supervisor(reader)):
         return []
     blocks = _actions(card, role, t, date.min, reader)
@@ -414,13 +434,17 @@ def visit_message(
     today: date,
     former: bool = False,
     reader: str | None = None,
+    on_behalf: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The one message a person has about a visit, re-rendered from state after every change.
     `reader`: whose message it is (a supervisor decides for their own people; a colleague
     withdraws alone); the visitor's supervisor when not given. `former`: the funding message of
-    someone who no longer coordinates the visit's region (removed, or moved to another region):
-    kept current, without the coordinators' buttons."""
+    someone who no longer coordinates the visit's region (removed, or moved to another region),
+    or the host message of a substitute who no longer decides it: kept current, without buttons.
+    `on_behalf`: those away today whom the reader decides for as their substitute."""
     reader = reader or (card.supervisor_id if role == "supervisor" else card.visitor_id)
+    if role == "supervisor" and on_behalf and not card.waits_for_supervisor(reader):
+        reader = next((p for p in on_behalf if card.waits_for_supervisor(p)), reader)
     topic = card.topic(t.lang)
     title = t(f"visits.title.{role}", topic=topic)
     blocks: list[b.Block] = [b.header(title)]
@@ -433,14 +457,20 @@ def visit_message(
         )
     else:
         blocks.append(b.section(t(f"visits.intro.{role}", visitor=f"<@{card.visitor_id}>")))
+    if on_behalf and not former:
+        blocks.append(b.context(substitute_line(card, on_behalf, t, today)))
+    elif role in ("supervisor", "host") and not former:
+        mine = next((a for a in card.away if a.user_id == reader and a.on(today)), None)
+        if mine is not None and mine.substitute_id in card.stand_ins(role, today):
+            substitute, until = f"<@{mine.substitute_id}>", day_text(mine.ends_on, t)
+            blocks.append(b.context(t("visits.substitute.yours", substitute=substitute, until=until)))
     blocks += _summary(card, role, t)
     blocks.append(_status_block(card, t, role))
     if former:
-        if role == "host":  # sent on to another library, or no longer a contact of this one
-            sent_on = any(d.outcome == "forwarded" for d in card.decisions)
-            blocks.append(b.context(t("visits.host.former" if sent_on else "visits.host.no_longer_contact")))
+        if role == "host" and any(d.outcome == "forwarded" for d in card.decisions):
+            blocks.append(b.context(t("visits.host.former")))  # the request went to another library
         else:
-            blocks.append(b.context(t("visits.funding.former")))
+            blocks.append(b.context(t("visits.funding.former" if role == "funding" else "visits.former")))
     else:
         blocks += _actions(card, role, t, today, reader)
     if role == "funding" and card.invoice_status and not former:
@@ -450,6 +480,13 @@ def visit_message(
     if role in ("funding", "visitor", "traveller", "supervisor"):
         blocks.append(b.context(t("visits.form.per_diem")))
     return b.message(f"{title}: {t(f'visits.status.{card.status.value}')}", blocks)
+
+
+def substitute_line(card: VisitCard, on_behalf: tuple[str, ...], t: Translator, today: date) -> str:
+    """ "You decide this on behalf of Y (away until 20.7.)" on a substitute's message or nudge."""
+    people = ", ".join(f"<@{user}>" for user in on_behalf)
+    until = max((card.away_until(user, today) or today for user in on_behalf), default=today)
+    return t("visits.substitute.acting", people=people, until=day_text(until, t))
 
 
 def notice(card: VisitCard, event: str, t: Translator) -> str:

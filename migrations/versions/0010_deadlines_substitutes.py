@@ -37,9 +37,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_substitutes_user", "substitutes", ["user_id", "ends_on"])
     op.create_index("ix_substitutes_substitute", "substitutes", ["substitute_id", "ends_on"])
+    # A decision a substitute took: whose it was (the person away).
+    op.add_column("visit_decisions", sa.Column("on_behalf_of", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("visit_decisions", "on_behalf_of")
     op.drop_index("ix_substitutes_substitute", table_name="substitutes")
     op.drop_index("ix_substitutes_user", table_name="substitutes")
     op.drop_table("substitutes")

@@ -34,8 +34,9 @@ from services.catalogue import libraries
 from services.common import workdays
 from services.common.errors import InvalidInput, NotAllowed, NotFound
 from services.outbox import visit_outbox
+from services.people import substitutes
 from services.people.coordinators import Scope, covers
-from services.visits import travellers
+from services.visits import substitution, travellers
 from services.visits.conflicts import conflict_of
 from services.visits.lapses import forward_choices
 from services.visits.proposing import ProposalInput, check_dates, parse_money
@@ -53,6 +54,7 @@ from services.visits.transitions import (
 from services.visits.visit_card import Change, VisitCard, estimate, load, read_card
 
 FUNDING_OTHER_REGION = "visits.funding.other_region"
+SUBSTITUTE_OWN_TRIP = "visits.substitute.own_trip"
 
 
 def check_may_decide(
@@ -63,11 +65,12 @@ def check_may_decide(
     actor: str,
     is_coordinator: bool | Scope,
     round_: int | None = None,
+    now: datetime,
 ) -> VisitCard:
     """Raise NotAllowed / AlreadyDecided now (before opening a form); return the visit."""
     with session_factory() as session:
         visit = load(session, visit_id)
-        _check_party(session, visit, party, actor, is_coordinator)
+        _check_party(session, visit, party, actor, is_coordinator, now)
         _check_state(session, visit, party, round_)
         return read_card(session, visit)
 
@@ -90,10 +93,10 @@ def decide(
         raise NotFound()
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        _check_party(session, visit, party, actor, is_coordinator)
+        behalf = _check_party(session, visit, party, actor, is_coordinator, now)
         _check_state(session, visit, party, round_)
         if party == "supervisor":
-            return _consent(session, visit, actor, approve=approve, reason=reason, now=now)
+            return _consent(session, visit, actor, behalf, approve=approve, reason=reason, now=now)
         if approve and party == "host":
             chosen = next((d for d in visit.dates if d.id == date_id and d.active), None)
             if chosen is None:
@@ -105,7 +108,7 @@ def decide(
         setattr(visit, f"{party}_state", PartyState.APPROVED if approve else PartyState.DECLINED)
         if approve and party == "funding":
             visit.funded_cost = estimate(session, visit).total
-        record(session, visit, party, actor, outcome, reason, now)
+        record(session, visit, party, actor, outcome, reason, now, on_behalf_of=_first(behalf))
         if not approve:
             return f"{party}_declined", end(visit, VisitStatus.DECLINED)
         return _maybe_confirm(session, visit, f"{party}_approved", actor, now)
@@ -128,7 +131,7 @@ def counter(
     """The host proposes other dates (1-3); the visitor then picks one."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        _check_party(session, visit, "host", actor, is_coordinator)
+        behalf = _check_party(session, visit, "host", actor, is_coordinator, now)
         _check_state(session, visit, "host", round_)
         good, errors = _check_visit_dates(session, visit, days, now, months_ahead)
         if errors:
@@ -138,7 +141,17 @@ def counter(
                 d.active = False
         visit.dates.extend(VisitDate(day=day, source="host", active=True) for day in good)
         visit.host_state = PartyState.COUNTERED
-        record(session, visit, "host", actor, "countered", reason, now, [d.isoformat() for d in good])
+        record(
+            session,
+            visit,
+            "host",
+            actor,
+            "countered",
+            reason,
+            now,
+            [d.isoformat() for d in good],
+            on_behalf_of=_first(behalf),
+        )
         return "host_countered", None
 
     return transition(session_factory, visit_id, actor, now, apply)
@@ -381,17 +394,39 @@ def _night_price(session: Session, visit: Visit) -> str:
     return str(cost.night_price) if cost.nights else ""
 
 
+def _first(people: list[str]) -> str | None:
+    return people[0] if people else None
+
+
 def _check_party(
-    session: Session, visit: Visit, party: str, actor: str, is_coordinator: bool | Scope
-) -> None:
+    session: Session, visit: Visit, party: str, actor: str, is_coordinator: bool | Scope, now: datetime
+) -> list[str]:
     """Who may act for `party`. A coordinator acts only on the visits of their own region. Nobody
     decides the host's side or the funding of a visit they make or whose visitor they supervise
-    (not even as the host's contact or a coordinator)."""
+    (not even as the host's contact or a coordinator). A substitute (sijainen) decides for a
+    supervisor or host contact away today, under the same rules; returns those they stand in for
+    (empty: the actor decides as themselves)."""
+    today = workdays.local_today(now)
+    behalf = substitution.stands_in(session, visit, party, actor, today)
     if party == "supervisor":  # each supervisor for their own people on the visit
-        allowed = actor in travellers.supervisors_of(visit)
+        allowed = actor in travellers.supervisors_of(visit) or bool(behalf)
+        if not allowed and substitutes.on_behalf_of(
+            session, actor, travellers.waiting_supervisors(visit), today
+        ):
+            raise NotAllowed(SUBSTITUTE_OWN_TRIP)  # a substitute never consents to their own trip
     elif party == "host":
-        allowed = libraries.is_contact(session, visit.host_library_id, actor) or covers(
-            is_coordinator, libraries.region_of(session, visit)
+        contact = libraries.is_contact(session, visit.host_library_id, actor)
+        if contact:
+            behalf = []
+        allowed = (
+            contact
+            or bool(behalf)
+            or covers(is_coordinator, libraries.region_of(session, visit))
+            or bool(
+                substitutes.on_behalf_of(
+                    session, actor, libraries.contacts_of(session, visit.host_library_id), today
+                )
+            )
         )
         conflict = conflict_of(
             party,
@@ -419,6 +454,7 @@ def _check_party(
         allowed = actor == visit.visitor_id or covers(is_coordinator, libraries.region_of(session, visit))
     if not allowed:
         raise NotAllowed(NOT_YOURS)
+    return behalf
 
 
 def _check_state(session: Session, visit: Visit, party: str, round_: int | None) -> None:
@@ -432,17 +468,37 @@ def _check_state(session: Session, visit: Visit, party: str, round_: int | None)
 
 
 def _consent(
-    session: Session, visit: Visit, actor: str, *, approve: bool, reason: str, now: datetime
+    session: Session,
+    visit: Visit,
+    actor: str,
+    behalf: list[str],
+    *,
+    approve: bool,
+    reason: str,
+    now: datetime,
 ) -> tuple[str, str | None]:
-    """A supervisor decides once for all of their people on the visit. The visitor's supervisor
-    declining ends the visit; another declining takes their people off it, and it goes on."""
-    if actor not in travellers.waiting_supervisors(visit):
+    """A supervisor decides once for all of their people on the visit (a substitute for those of
+    each supervisor they stand in for). The visitor's supervisor declining ends the visit;
+    another declining takes their people off it, and it goes on."""
+    waiting = travellers.waiting_supervisors(visit)
+    bosses = [boss for boss in [actor, *behalf] if boss in waiting]
+    if not bosses:
         raise already(session, visit, "supervisor")
-    ends = not approve and actor == travellers.visitor_of(visit).supervisor_id
-    people = travellers.consent(visit, actor, approve=approve, now=now)
-    record(
-        session, visit, "supervisor", actor, "approved" if approve else "declined", reason, now, people=people
-    )
+    ends = not approve and travellers.visitor_of(visit).supervisor_id in bosses
+    outcome = "approved" if approve else "declined"
+    for boss in bosses:
+        people = travellers.consent(visit, boss, approve=approve, now=now)
+        record(
+            session,
+            visit,
+            "supervisor",
+            actor,
+            outcome,
+            reason,
+            now,
+            people=people,
+            on_behalf_of=None if boss == actor else boss,
+        )
     if ends:
         visit.supervisor_state = PartyState.DECLINED
         return "supervisor_declined", end(visit, VisitStatus.DECLINED)

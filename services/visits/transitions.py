@@ -99,7 +99,10 @@ def record(
     *,
     people: list[str] | None = None,
     extra: dict[str, object] | None = None,
+    on_behalf_of: str | None = None,
 ) -> None:
+    """The decision and its audit entry. `on_behalf_of`: the person away whose decision
+    `actor`, their substitute, took."""
     reason = (reason or "").strip()[:MAX_TEXT]
     session.add(
         VisitDecision(
@@ -110,6 +113,7 @@ def record(
             outcome=outcome,
             reason=reason,
             at=now,
+            on_behalf_of=on_behalf_of,
         )
     )
     details: dict[str, object] = {"party": party, "outcome": outcome, "round": visit.round}
@@ -120,6 +124,8 @@ def record(
     if people:
         details["travellers"] = people
     details.update(extra or {})
+    if on_behalf_of:
+        details["on_behalf_of"] = on_behalf_of
     audit.record(
         session,
         now=now,

@@ -21,12 +21,14 @@ from models import (
     VisitStatus,
 )
 from services.catalogue import libraries
+from services.common import workdays
 from services.common.errors import NotFound
 from services.find import matching
 from services.money import budget, costs
 from services.money.budget import BudgetSummary
 from services.outbox import visit_outbox
-from services.people import coordinators
+from services.people import coordinators, substitutes
+from services.people.substitutes import Away
 from services.visits import deadlines, travellers
 from services.visits.deadlines import Deadline
 from services.visits.travellers import TravellerInfo
@@ -46,6 +48,7 @@ class DecisionInfo:
     reason: str
     at: datetime
     round: int
+    on_behalf_of: str | None = None  # a substitute decided: whose decision it was
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class VisitCard:
     travellers: tuple[TravellerInfo, ...] = ()
     # While it is proposed: by when each party asked in this round answers (`deadlines`).
     deadlines: tuple[Deadline, ...] = ()
+    # The deciders' periods away (sijainen) not over when the visit last changed.
+    away: tuple[Away, ...] = ()
 
     @property
     def going(self) -> tuple[TravellerInfo, ...]:
@@ -144,6 +149,28 @@ class VisitCard:
         if self.coordinators is None:
             return None
         return tuple(c for c in self.coordinators if c not in self.involved)
+
+    def stand_ins(self, party: str, today: date) -> dict[str, tuple[str, ...]]:
+        """Substitute -> those they decide `party` (supervisor or host) for today: the visit
+        waits for the person away, and the substitute is not barred (never their own trip; the
+        host's side never by anyone the trip involves)."""
+        if party == "supervisor":
+            owing = [s for s in self.supervisors if self.waits_for_supervisor(s)]
+            barred = {t.user_id for t in self.travellers} | {self.visitor_id}
+        elif party == "host" and self.asks("host"):
+            owing, barred = list(self.host_contacts), set(self.involved)
+        else:
+            return {}
+        found: dict[str, tuple[str, ...]] = {}
+        for away in self.away:
+            if away.user_id in owing and away.on(today) and away.substitute_id not in barred:
+                if away.substitute_id != away.user_id:
+                    found[away.substitute_id] = (*found.get(away.substitute_id, ()), away.user_id)
+        return found
+
+    def away_until(self, user: str, today: date) -> date | None:
+        """The last day of `user`'s period away under way today (None: not away)."""
+        return next((a.ends_on for a in self.away if a.user_id == user and a.on(today)), None)
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -281,6 +308,7 @@ def read_card(session: Session, visit: Visit) -> VisitCard:
         next_hosts = tuple(c for c in offering if c.library_id != host.id)[:3]
     active = [d for d in visit.dates if d.active]
     desk = _desk_state(session, visit)
+    contacts = libraries.contacts_of(session, host.id)
     return VisitCard(
         id=visit.id,
         visitor_id=visit.visitor_id,
@@ -304,9 +332,10 @@ def read_card(session: Session, visit: Visit) -> VisitCard:
         visitor_dates=tuple(DateChoice(d.id, d.day) for d in active if d.source == "visitor"),
         host_dates=tuple(DateChoice(d.id, d.day) for d in active if d.source == "host"),
         decisions=tuple(
-            DecisionInfo(d.party, d.decided_by, d.outcome, d.reason, d.at, d.round) for d in decisions
+            DecisionInfo(d.party, d.decided_by, d.outcome, d.reason, d.at, d.round, d.on_behalf_of)
+            for d in decisions
         ),
-        host_contacts=tuple(libraries.contacts_of(session, host.id)),
+        host_contacts=tuple(contacts),
         sequence=visit.ics_sequence,
         next_hosts=next_hosts,
         budget=_budget_for(session, visit, home.region_id),
@@ -323,7 +352,17 @@ def read_card(session: Session, visit: Visit) -> VisitCard:
             if visit.status == VisitStatus.PROPOSED
             else ()
         ),
+        away=_away(session, visit, contacts),
     )
+
+
+def _away(session: Session, visit: Visit, contacts: list[str]) -> tuple[Away, ...]:
+    """The periods away of the visit's supervisors and host contacts, while it waits for them."""
+    if visit.status != VisitStatus.PROPOSED:
+        return ()
+    people = [visit.supervisor_id, *(t.supervisor_id for t in visit.travellers), *contacts]
+    since = workdays.local_today(visit.updated_at)
+    return tuple(substitutes.periods_of(session, people, since=since))
 
 
 def _desk_state(session: Session, visit: Visit) -> tuple[str | None, str, bool]:

@@ -4,6 +4,7 @@ version."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -93,14 +94,21 @@ def my_visits(
 
 
 def waiting_for(
-    session_factory: sessionmaker[Session], user_id: str, *, is_coordinator: bool | Scope, limit: int = 10
+    session_factory: sessionmaker[Session],
+    user_id: str,
+    *,
+    is_coordinator: bool | Scope,
+    limit: int = 10,
+    also_for: Sequence[str] = (),
 ) -> Page:
     """Visits that wait for this user's decision (as supervisor, host contact, coordinator or
-    visitor). A coordinator's funding decisions are those of their region, less their own visits
-    and their staff's (see `_check_party`)."""
-    host_libraries = select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id)
+    visitor; also those of `also_for`, the people away today they stand in for). A coordinator's
+    funding decisions are those of their region, less their own visits and their staff's (see
+    `_check_party`)."""
+    deciders = [user_id, *also_for]
+    host_libraries = select(LibraryContact.library_id).where(LibraryContact.slack_user_id.in_(deciders))
     consents_owed = select(VisitTraveller.visit_id).where(
-        VisitTraveller.supervisor_id == user_id,
+        VisitTraveller.supervisor_id.in_(deciders),
         VisitTraveller.consent == PartyState.PENDING,
         VisitTraveller.withdrawn_at.is_(None),
     )

@@ -46,7 +46,7 @@ from services.money import travel_invoices
 from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import DueReminder, Kinds
 from services.people import coordinators
-from services.visits import deadlines, travellers
+from services.visits import deadlines, substitution, travellers
 from services.visits.conflicts import conflict_of
 
 DECISION_NUDGE = "decision_nudge"
@@ -123,6 +123,7 @@ def sync(session: Session, visit: Visit, now: datetime) -> None:
                 reminder.kind == DECISION_NUDGE
                 and params.get("party") == "supervisor"
                 and reminder.recipient not in owing
+                and params.get("for") not in owing  # a substitute's nudge: for whom
             )
         elif reminder.kind in AFTER_CONFIRMATION:
             stale = not confirmed or params.get("date") != on or params.get("round") != visit.round
@@ -308,7 +309,10 @@ def decision_still_due(session: Session, reminder: DueReminder, now: datetime) -
     visit = _visit(session, reminder)
     if visit is None or visit.round != reminder.params.get("round"):
         return False
-    return str(reminder.params.get("party")) in waiting_parties(visit)
+    if str(reminder.params.get("party")) not in waiting_parties(visit):
+        return False
+    # someone away: their nudge goes to their substitute instead (see substitution)
+    return substitution.redirect_nudge(session, reminder, now, _policy.tz)
 
 
 def _confirmed_for(session: Session, reminder: DueReminder) -> VisitState | None:
@@ -387,6 +391,7 @@ def kinds() -> Kinds:
     registry.register(TRAVEL_INVOICE, invoice_still_due)
     registry.register(TIP_REQUEST, tip_still_due)
     visit_outbox.register(registry)
+    substitution.register(registry)
     return registry
 
 

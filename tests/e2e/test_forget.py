@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import JSON, Enum, String, func, select
 
 from bot.replays import SplitReplays
-from models import Base, InvoiceStatus, Region, Substitute, Visit
+from models import Base, InvoiceStatus, Region, Visit
 from services.admin import personal_data
 from services.money import budget, travel_invoices
+from services.visits import substitution
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_offer import HOST as OFFERER
 from tests.e2e.test_offer import suggest_topic
@@ -104,17 +105,8 @@ def everything_happens(bot: Bot) -> None:
     travel_invoices.set_status(
         sf, visit.id, InvoiceStatus.RECEIVED, actor=COORDINATOR, is_coordinator=True, now=bot.clock()
     )
-    with sf.begin() as session:  # the visitor stands in for their supervisor while away
-        today = bot.clock().date()
-        session.add(
-            Substitute(
-                user_id=SUPERVISOR,
-                substitute_id=VISITOR,
-                starts_on=today,
-                ends_on=today + timedelta(days=7),
-                created_at=bot.clock(),
-            )
-        )
+    today = bot.clock().astimezone(TZ).date()  # a period away, its substitute and its reminders
+    substitution.set_away(sf, SUPERVISOR, HOST2, today, today + timedelta(days=3), now=bot.clock(), tz=TZ)
     personal_data.export(sf, VISITOR, now=bot.clock(), actor=COORDINATOR)  # the export is audited
 
 
