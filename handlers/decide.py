@@ -31,7 +31,15 @@ from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
 from models import PartyState, VisitStatus
 from services.common.errors import DomainError, InvalidInput, NotAllowed
-from services.visits import after_the_day, lapses, state_machine, visit_card, visit_lists, visit_reminders
+from services.visits import (
+    after_the_day,
+    lapses,
+    replanning,
+    state_machine,
+    visit_card,
+    visit_lists,
+    visit_reminders,
+)
 from services.visits.state_machine import AlreadyDecided
 from services.visits.visit_card import Change
 
@@ -422,7 +430,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         def step() -> Change:
             visit_id, round_, _party = _metadata(view)
             user = user_of(body)
-            return state_machine.redate(
+            return replanning.redate(
                 deps.session_factory,
                 visit_id,
                 dates_of(view.get("state", {}).get("values", {})),
@@ -443,7 +451,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             visit_id, round_, _party = _metadata(view)
             user = user_of(body)
             values = view.get("state", {}).get("values", {})
-            return state_machine.forward(
+            return replanning.forward(
                 deps.session_factory,
                 visit_id,
                 ids.row_id(option_of(values, ids.FORWARD_HOST)),

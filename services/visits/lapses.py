@@ -1,6 +1,6 @@
 """When a request's deadline passes (`deadlines`), the visitor chooses: wait longer (a new
-deadline, and the party is reminded now), give other dates (`state_machine.redate`), send the
-request on to the next library that offers the topic (`state_machine.forward`, with the answers
+deadline, and the party is reminded now), give other dates (`replanning.redate`), send the
+request on to the next library that offers the topic (`replanning.forward`, with the answers
 so far), or withdraw (`state_machine.cancel`). This module holds the first and the choice of
 libraries to send it to; the others are transitions of the state machine."""
 

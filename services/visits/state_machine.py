@@ -5,9 +5,9 @@
     anyone declines --> declined;  the visitor or a coordinator cancels --> cancelled
     move (visitor or coordinator): a new date asks the host and the supervisor again, and funding
     again only if the estimated cost rises.
-    lapse: a date is never confirmed once it has passed or the host has closed it since. A press
-    on such a date is refused while another given date still works; when none does, the dates
-    lapse (host `lapsed`) and the visitor gives new ones (`redate`), which asks the host again.
+    lapse (`services.visits.replanning`): a date is never confirmed once it has passed or the
+    host has closed it since; the visitor gives new dates (`redate`) or, when the host does not
+    answer in time, sends the request on to another library (`forward`).
 
 Every transition runs in one unit of work that locks the visit row (`SELECT ... FOR UPDATE`)
 and is guarded by the `version` column, so two presses at once yield exactly one decision.
@@ -18,7 +18,7 @@ Every decision goes into the audit log, and every transition ends with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,14 +38,15 @@ from services.people import substitutes
 from services.people.coordinators import Scope, covers
 from services.visits import substitution, travellers
 from services.visits.conflicts import conflict_of
-from services.visits.lapses import forward_choices
-from services.visits.proposing import ProposalInput, check_dates, parse_money
+from services.visits.proposing import ProposalInput, parse_money
+from services.visits.replanning import check_visit_dates, date_gone, gone, refuse_or_lapse
 from services.visits.transitions import (
     NOT_YOURS,
     PARTIES,
     AlreadyDecided,
     already,
     check_open,
+    check_state,
     check_visitor,
     end,
     record,
@@ -71,7 +72,7 @@ def check_may_decide(
     with session_factory() as session:
         visit = load(session, visit_id)
         _check_party(session, visit, party, actor, is_coordinator, now)
-        _check_state(session, visit, party, round_)
+        check_state(session, visit, party, round_)
         return read_card(session, visit)
 
 
@@ -94,15 +95,15 @@ def decide(
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         behalf = _check_party(session, visit, party, actor, is_coordinator, now)
-        _check_state(session, visit, party, round_)
+        check_state(session, visit, party, round_)
         if party == "supervisor":
             return _consent(session, visit, actor, behalf, approve=approve, reason=reason, now=now)
         if approve and party == "host":
             chosen = next((d for d in visit.dates if d.id == date_id and d.active), None)
             if chosen is None:
                 raise already(session, visit, party)
-            if _gone(session, visit, chosen.day, now):
-                return _refuse_or_lapse(session, visit, chosen.day, "visitor", actor, now)
+            if gone(session, visit, chosen.day, now):
+                return refuse_or_lapse(session, visit, chosen.day, "visitor", actor, now)
             visit.chosen_date = chosen.day
         outcome = "approved" if approve else "declined"
         setattr(visit, f"{party}_state", PartyState.APPROVED if approve else PartyState.DECLINED)
@@ -132,8 +133,8 @@ def counter(
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         behalf = _check_party(session, visit, "host", actor, is_coordinator, now)
-        _check_state(session, visit, "host", round_)
-        good, errors = _check_visit_dates(session, visit, days, now, months_ahead)
+        check_state(session, visit, "host", round_)
+        good, errors = check_visit_dates(session, visit, days, now, months_ahead)
         if errors:
             raise InvalidInput(errors)
         for d in visit.dates:
@@ -171,12 +172,12 @@ def pick(
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         check_visitor(session, visit, actor, is_coordinator)
-        _check_state(session, visit, "visitor", round_)
+        check_state(session, visit, "visitor", round_)
         chosen = next((d for d in visit.dates if d.id == date_id and d.active and d.source == "host"), None)
         if chosen is None:
             raise already(session, visit, "visitor")
-        if _gone(session, visit, chosen.day, now):
-            return _refuse_or_lapse(session, visit, chosen.day, "host", actor, now)
+        if gone(session, visit, chosen.day, now):
+            return refuse_or_lapse(session, visit, chosen.day, "host", actor, now)
         visit.chosen_date = chosen.day
         visit.host_state = PartyState.APPROVED
         record(session, visit, "visitor", actor, "picked", "", now, [chosen.day.isoformat()])
@@ -205,44 +206,6 @@ def cancel(
     return transition(session_factory, visit_id, actor, now, apply)
 
 
-def redate(
-    session_factory: sessionmaker[Session],
-    visit_id: int,
-    days: Sequence[date | None],
-    *,
-    actor: str,
-    is_coordinator: bool | Scope,
-    now: datetime,
-    round_: int | None = None,
-    months_ahead: int = workdays.MONTHS_AHEAD,
-) -> Change:
-    """The visitor (or a coordinator) gives new dates (1-3) after the old ones lapsed, or while
-    the host has not answered yet (its deadline passed, say: the new dates replace the old); the
-    host is asked again, in a new round (fresh nudges; the old round's buttons no longer count)."""
-
-    def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        check_visitor(session, visit, actor, is_coordinator)
-        waiting = visit.host_state == PartyState.PENDING and visit.chosen_date is None
-        _check_state(session, visit, "host" if waiting else "visitor", round_)
-        if visit.host_state != PartyState.LAPSED and not waiting:
-            raise already(session, visit, "visitor")
-        good, errors = _check_visit_dates(session, visit, days, now, months_ahead)
-        if errors:
-            raise InvalidInput(errors)
-        for d in visit.dates:
-            d.active = False
-        visit.dates.extend(VisitDate(day=day, source="visitor", active=True) for day in good)
-        visit.round += 1
-        visit.host_state = PartyState.PENDING
-        travellers.ask_again(visit)  # new dates: the supervisors again, funding if it costs more
-        if visit.funded_cost is not None and estimate(session, visit, good[0]).total > visit.funded_cost:
-            visit.funding_state = PartyState.PENDING
-        record(session, visit, "visitor", actor, "redated", "", now, [d.isoformat() for d in good])
-        return "redated", None
-
-    return transition(session_factory, visit_id, actor, now, apply)
-
-
 def move(
     session_factory: sessionmaker[Session],
     visit_id: int,
@@ -263,7 +226,7 @@ def move(
         check_open(session, visit, now)
         if visit.chosen_date is None:
             raise AlreadyDecided(visit.id, "visits.error.nothing_to_move")
-        good, errors = _check_visit_dates(session, visit, [day], now, months_ahead)
+        good, errors = check_visit_dates(session, visit, [day], now, months_ahead)
         if not errors and good and good[0] == visit.chosen_date:
             errors["date_1"] = ("visits.error.date_same", {})
         form = ProposalInput(
@@ -306,86 +269,6 @@ def move(
         return "moved", None
 
     return transition(session_factory, visit_id, actor, now, apply)
-
-
-def forward(
-    session_factory: sessionmaker[Session],
-    visit_id: int,
-    library_id: int | None,
-    *,
-    actor: str,
-    is_coordinator: bool | Scope,
-    now: datetime,
-    round_: int | None = None,
-    km: str | None = None,
-) -> Change:
-    """The host did not answer in time: the visitor sends the request on to another library that
-    offers the topic, with its answers so far (the supervisors' consent stands; funding is asked
-    again only if the cost rises). The dates that suit the new host go with it; a new round."""
-
-    def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
-        check_visitor(session, visit, actor, is_coordinator)
-        _check_state(session, visit, "host", round_)
-        if visit.chosen_date is not None:
-            raise already(session, visit, "host")
-        choices = {c.library_id: c for c in forward_choices(session, visit, now)}
-        errors: dict[str, tuple[str, dict[str, object]]] = {}
-        if library_id not in choices:
-            raise InvalidInput({"host": ("visits.forward.not_offered", {})})
-        days = [d.day for d in visit.dates if d.active and d.source == "visitor"]
-        good, _ = check_dates(
-            session,
-            days,
-            host_library_id=library_id,
-            today=workdays.local_today(now),
-            length=visit.length,
-            topic_id=visit.topic_id,
-        )
-        if not good:
-            errors["host"] = ("visits.forward.no_date", {"host": choices[library_id].name})
-        form = ProposalInput(
-            None,
-            None,
-            "",
-            [],
-            None,
-            None,
-            km=str(visit.estimated_km) if km is None else km,
-            tickets="0",
-            accommodation="0",
-        )
-        new_km, _tickets, _night = parse_money(form, errors, length=None)
-        if errors:
-            raise InvalidInput(errors)
-        old = visit.host_library_id
-        for d in visit.dates:
-            d.active = d.active and d.source == "visitor" and d.day in good
-        visit.host_library_id = library_id
-        visit.estimated_km = new_km
-        visit.round += 1
-        if visit.funding_state == PartyState.APPROVED and (
-            visit.funded_cost is None or estimate(session, visit, good[0]).total > visit.funded_cost
-        ):
-            visit.funding_state = PartyState.PENDING
-        record(session, visit, "host", actor, "forwarded", "", now, extra={"from": old, "to": library_id})
-        return "forwarded", None
-
-    return transition(session_factory, visit_id, actor, now, apply)
-
-
-def _check_visit_dates(
-    session: Session, visit: Visit, days: Sequence[date | None], now: datetime, months_ahead: int
-) -> tuple[list[date], dict[str, tuple[str, dict[str, object]]]]:
-    """`check_dates` for new dates of this visit: its host, length and topic, from today on."""
-    return check_dates(
-        session,
-        days,
-        host_library_id=visit.host_library_id,
-        today=workdays.local_today(now),
-        months_ahead=months_ahead,
-        length=visit.length,
-        topic_id=visit.topic_id,
-    )
 
 
 def _night_price(session: Session, visit: Visit) -> str:
@@ -455,16 +338,6 @@ def _check_party(
     if not allowed:
         raise NotAllowed(NOT_YOURS)
     return behalf
-
-
-def _check_state(session: Session, visit: Visit, party: str, round_: int | None) -> None:
-    if visit.status != VisitStatus.PROPOSED or (round_ is not None and round_ != visit.round):
-        raise already(session, visit, party)
-    if party == "visitor":
-        if visit.host_state not in (PartyState.COUNTERED, PartyState.LAPSED):
-            raise already(session, visit, party)
-    elif getattr(visit, f"{party}_state") != PartyState.PENDING:
-        raise already(session, visit, party)
 
 
 def _consent(
@@ -542,7 +415,7 @@ def hand_over(
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         if not covers(is_coordinator, libraries.region_of(session, visit)):
             raise NotAllowed(NOT_YOURS)
-        _check_state(session, visit, "supervisor", None)
+        check_state(session, visit, "supervisor", None)
         if to == actor:
             raise InvalidInput.one("to", "visits.handover.not_yourself")
         if to in {t.user_id for t in visit.travellers}:
@@ -594,55 +467,6 @@ def withdraw(
     return transition(session_factory, visit_id, actor, now, apply)
 
 
-def _gone(session: Session, visit: Visit, day: date, now: datetime) -> bool:
-    """Can `day` no longer be the visit's day? It has come or passed, or the host has since
-    closed it (a closed period on either day of a two-day visit)."""
-    if day <= workdays.local_today(now):
-        return True
-    days = [day, day + timedelta(days=1)] if visit.length == "two_days" else [day]
-    return any(libraries.closed_period_on(session, visit.host_library_id, d) is not None for d in days)
-
-
-def _refuse_or_lapse(
-    session: Session, visit: Visit, day: date, source: str, actor: str, now: datetime
-) -> tuple[str, str | None]:
-    """A press on a day that no longer works: refused (nothing changes) while another of the
-    dates given by `source` still works; else the dates lapse and the visitor gives new ones."""
-    others = [d for d in visit.dates if d.active and d.source == source and d.day != day]
-    if any(not _gone(session, visit, d.day, now) for d in others):
-        raise AlreadyDecided(visit.id, "visits.error.date_gone", date=f"{day.day}.{day.month}.")
-    return _lapse(session, visit, actor, now)
-
-
-def _lapse(session: Session, visit: Visit, actor: str, now: datetime) -> tuple[str, str | None]:
-    gone = [d.day.isoformat() for d in visit.dates if d.active]
-    for d in visit.dates:
-        d.active = False
-    visit.chosen_date = None
-    visit.host_state = PartyState.LAPSED
-    record(session, visit, "dates", actor, "lapsed", "", now, gone)
-    return "dates_lapsed", None
-
-
-def _date_gone(session: Session, visit: Visit, actor: str, now: datetime) -> tuple[str, str | None]:
-    """The agreed day no longer works at the last yes. While another given date still does, only
-    the agreed day goes and the day is chosen again among the rest (by the host from the
-    visitor's dates, by the visitor from the host's); else every date lapses."""
-    day = visit.chosen_date
-    assert day is not None
-    source = next((d.source for d in visit.dates if d.active and d.day == day), "visitor")
-    rest = [d for d in visit.dates if d.active and d.source == source and d.day != day]
-    if not any(not _gone(session, visit, d.day, now) for d in rest):
-        return _lapse(session, visit, actor, now)
-    for d in visit.dates:
-        if d.day == day or _gone(session, visit, d.day, now):
-            d.active = False
-    visit.chosen_date = None
-    visit.host_state = PartyState.PENDING if source == "visitor" else PartyState.COUNTERED
-    record(session, visit, "dates", actor, "date_gone", "", now, [day.isoformat()])
-    return "date_gone", None
-
-
 def _maybe_confirm(
     session: Session, visit: Visit, event: str, actor: str, now: datetime
 ) -> tuple[str, str | None]:
@@ -654,8 +478,8 @@ def _maybe_confirm(
         and visit.funding_state == PartyState.APPROVED
         and visit.chosen_date is not None
     ):
-        if _gone(session, visit, visit.chosen_date, now):
-            return _date_gone(session, visit, actor, now)
+        if gone(session, visit, visit.chosen_date, now):
+            return date_gone(session, visit, actor, now)
         visit.status = VisitStatus.CONFIRMED
         if visit.invite_sent:
             visit.ics_sequence += 1

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import Visit, VisitDecision, VisitStatus
+from models import PartyState, Visit, VisitDecision, VisitStatus
 from services.catalogue import libraries
 from services.common import audit, workdays
 from services.common.errors import Conflict, NotAllowed
@@ -143,3 +143,13 @@ def end(visit: Visit, status: VisitStatus) -> str | None:
         visit.ics_sequence += 1
         return "cancel"
     return None
+
+
+def check_state(session: Session, visit: Visit, party: str, round_: int | None) -> None:
+    if visit.status != VisitStatus.PROPOSED or (round_ is not None and round_ != visit.round):
+        raise already(session, visit, party)
+    if party == "visitor":
+        if visit.host_state not in (PartyState.COUNTERED, PartyState.LAPSED):
+            raise already(session, visit, party)
+    elif getattr(visit, f"{party}_state") != PartyState.PENDING:
+        raise already(session, visit, party)

@@ -23,7 +23,7 @@ from models import (
 from services.common.errors import InvalidInput, NotAllowed
 from services.find import matching
 from services.money import costs
-from services.visits import proposing, state_machine, visit_card, visit_lists
+from services.visits import proposing, replanning, state_machine, visit_card, visit_lists
 from services.visits.proposing import ProposalInput
 from services.visits.state_machine import AlreadyDecided
 from tests.conftest import HELSINKI_NOON
@@ -483,20 +483,20 @@ def test_a_host_date_picked_after_it_passed_lapses_and_new_dates_ask_the_host_ag
     with pytest.raises(AlreadyDecided):  # the host has nothing to accept until the new dates come
         decide(session_factory, card.id, "host", HOST, date_id=countered.card.host_dates[0].id)
     with pytest.raises(NotAllowed):
-        state_machine.redate(
+        replanning.redate(
             session_factory, card.id, [date(2026, 12, 16)], actor=HOST, is_coordinator=False, now=later
         )
     with pytest.raises(InvalidInput):  # a day that has passed is no new date
-        state_machine.redate(
+        replanning.redate(
             session_factory, card.id, [date(2026, 12, 2)], actor=VISITOR, is_coordinator=False, now=later
         )
-    renewed = state_machine.redate(
+    renewed = replanning.redate(
         session_factory, card.id, [date(2026, 12, 16)], actor=VISITOR, is_coordinator=False, now=later
     )
     assert renewed.event == "redated" and renewed.card.asks("host") and renewed.card.round == card.round + 1
     assert [d.day for d in renewed.card.visitor_dates] == [date(2026, 12, 16)]
     with pytest.raises(AlreadyDecided):  # once is enough: the same form sent twice is refused
-        state_machine.redate(
+        replanning.redate(
             session_factory,
             card.id,
             [date(2026, 12, 17)],
