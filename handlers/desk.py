@@ -36,7 +36,7 @@ from services.admin import appointments
 from services.catalogue import topics
 from services.common import workdays
 from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from services.money import budget, costs, reports, travel_invoices
+from services.money import budget, costs, report_files, reports, travel_invoices
 from services.people import coordinators
 from services.people.coordinators import ONLY_COORDINATORS
 from services.visits import visit_card, visit_lists
@@ -148,13 +148,16 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         if region_id is None:
             client.chat_postMessage(channel=user_id, **common.ephemeral(t("desk.no_region")))
             return
-        data = reports.report(deps.session_factory, region_id, year, today=today())
+        tz = deps.settings.tz  # the configured TIMEZONE decides the days, not a hard-coded zone
+        data = reports.report(
+            deps.session_factory, region_id, year, today=deps.now().astimezone(tz).date(), tz=tz
+        )
         message = views.report_message(data, t)
         if respond is None or not respond_ok(
             respond, response_type="ephemeral", replace_original=False, **message
         ):
             client.chat_postMessage(channel=user_id, **message)
-        labels = views.csv_labels(t)
+        labels = views.csv_labels(t, year=year, region=data.region_name)
         try:
             upload_files(client, user_id, t, year, data, labels)
         except SLACK_FAILURES as exc:
@@ -177,12 +180,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             initial_comment=t("desk.report.files", year=year),
             file_uploads=[
                 {
-                    "content": reports.to_csv(data, t.lang, labels),
+                    "content": report_files.to_csv(data, t.lang, labels),
                     "filename": f"vertaisoppiminen-{year}.csv",
                     "title": t("desk.report.csv_title", year=year),
                 },
                 {
-                    "content": reports.chart_png(data, labels),
+                    "content": report_files.chart_png(data, labels),
                     "filename": f"vertaisoppiminen-{year}.png",
                     "title": t("desk.report.chart_title", year=year),
                 },
