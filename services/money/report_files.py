@@ -137,6 +137,10 @@ def _cumulative(values: Sequence[Decimal]) -> list[float]:
 
 
 def chart_png(report: Report, labels: dict[str, str]) -> bytes:
+    return _png(chart_figure(report, labels))
+
+
+def chart_figure(report: Report, labels: dict[str, str]) -> Figure:
     """Visits per month (bars: going ahead, and the cancelled and declined stacked on them in
     grey) and the cumulative spend, committed included, against the budget (line). The legends
     sit under the plots, where they cover nothing; a year without visits says so in words."""
@@ -147,13 +151,13 @@ def chart_png(report: Report, labels: dict[str, str]) -> bytes:
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     locale = labels["chart.locale"]
-    fig = Figure(figsize=(10, 5.2), dpi=100, layout="constrained")
+    fig = Figure(figsize=(11, 5.4), dpi=100, layout="constrained")
     fig.suptitle(labels["chart.title"], fontsize=13)
     if report.total == 0:
         axes = fig.subplots()
         axes.set_axis_off()
         axes.text(0.5, 0.55, labels["chart.empty"], ha="center", va="center", fontsize=16, color="#444444")
-        return _png(fig)
+        return fig
     left, right = fig.subplots(1, 2)
     months = list(range(1, 13))  # numbers, not strings: matplotlib logs a notice for each string axis
     names = [labels[f"month.{m}"] for m in months]
@@ -191,7 +195,7 @@ def chart_png(report: Report, labels: dict[str, str]) -> bytes:
     )
     right.set_title(labels["chart.money"])
     right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=9)
-    return _png(fig)
+    return fig
 
 
 def _png(fig: Figure) -> bytes:
