@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import get_month_names
+from babel.numbers import format_decimal
 
 from bot import ids
 from bot.i18n import Translator
@@ -18,6 +19,7 @@ from services.money.budget import BudgetSummary
 from services.money.reports import DeskLine, DeskOverview, Report
 from services.visits.visit_card import VisitCard
 
+LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}  # as bot/views/formatting.py writes money
 LIST_LIMIT = 5  # lines per list on App Home (keeps the Home tab under 100 blocks)
 
 
@@ -182,7 +184,11 @@ def rates_modal(
     if pays_supplement:
         supplement["initial_options"] = [yes]
     table = "\n".join(
-        t("desk.rates.row", year=y, rate=f"{r:.2f}".replace(".", ",") if t.lang != "en" else f"{r:.2f}")
+        t(
+            "desk.rates.row",
+            year=y,
+            rate=format_decimal(r, format="0.00", locale=LOCALES.get(t.lang, "fi_FI")),
+        )
         for y, r in sorted(rates.items())
     )
     blocks: list[b.Block] = [
@@ -284,10 +290,10 @@ def _pairs(items: list[tuple[str, int]], t: Translator, limit: int = 10) -> str:
 
 
 def _num(value: Decimal | None, t: Translator) -> str:
+    """A share or a number of days, one decimal, by the reader's language (Babel)."""
     if value is None:
         return "–"
-    text = f"{value:.1f}"
-    return text if t.lang == "en" else text.replace(".", ",")
+    return format_decimal(value, format="0.0", locale=LOCALES.get(t.lang, "fi_FI"))
 
 
 def report_message(report: Report, t: Translator) -> dict[str, Any]:
@@ -384,7 +390,6 @@ CHART_WORDS = (
     "budget",
     "money",
 )
-LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}
 
 
 def csv_labels(t: Translator, *, year: int, region: str = "") -> dict[str, str]:

@@ -208,3 +208,18 @@ def test_every_csv_column_holds_what_its_header_says(
         assert cells("days", "median") == {"visits": "0"}
         assert cells("money", "remaining") == {"detail": labels["no_budget"]}
         assert cells("money", "committed") == {"euros": "0,00"}
+
+
+def test_the_write_up_share_is_no_number_before_any_visit_has_happened(
+    session_factory: sessionmaker[Session],
+) -> None:
+    sf = session_factory
+    _fixed_data_set(sf)
+    t = translator("fi")
+    before = reports.report(sf, region_id(sf), YEAR, today=date(YEAR, 3, 1), tz=HELSINKI)  # nothing yet
+    assert (before.happened, before.writeup_share) == (0, None)
+    text = "\n".join(_texts(report_message(before, t)))
+    assert t("desk.report.writeups_none") in text and "0 %" not in text
+    after = reports.report(sf, region_id(sf), YEAR, today=date(YEAR, 12, 31), tz=HELSINKI)
+    assert (after.happened, after.with_writeup, after.writeup_share) == (2, 0, Decimal("0.0"))
+    assert "*Vierailukertomus:* 0,0 % (0/2" in "\n".join(_texts(report_message(after, t)))  # Babel's comma
