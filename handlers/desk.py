@@ -34,7 +34,6 @@ from handlers.router import CommandRouter, Invocation
 from models import Region
 from services.admin import appointments
 from services.catalogue import topics
-from services.common import workdays
 from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.money import budget, costs, report_files, reports, travel_invoices
 from services.people import coordinators
@@ -104,7 +103,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         return deps.coordinators.region_of(user_id) or staff_of(context).region_id
 
     def today() -> date:
-        return workdays.local_today(deps.now())
+        return deps.now().astimezone(deps.settings.tz).date()  # the configured TIMEZONE
 
     def refresh_home(client: WebClient, user_id: str, context: BoltContext) -> None:
         publish = deps.extras.get("publish_home")
@@ -148,10 +147,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         if region_id is None:
             client.chat_postMessage(channel=user_id, **common.ephemeral(t("desk.no_region")))
             return
-        tz = deps.settings.tz  # the configured TIMEZONE decides the days, not a hard-coded zone
-        data = reports.report(
-            deps.session_factory, region_id, year, today=deps.now().astimezone(tz).date(), tz=tz
-        )
+        data = reports.report(deps.session_factory, region_id, year, today=today(), tz=deps.settings.tz)
         message = views.report_message(data, t)
         if respond is None or not respond_ok(
             respond, response_type="ephemeral", replace_original=False, **message
@@ -546,5 +542,7 @@ def home_blocks(deps: Deps, user_id: str, t: Translator) -> list[b.Block]:
     region_id = deps.coordinators.region_of(user_id)
     if region_id is None:
         return [b.section(t("desk.no_region"))]
-    data = reports.overview(deps.session_factory, region_id, today=workdays.local_today(deps.now()))
+    data = reports.overview(
+        deps.session_factory, region_id, today=deps.now().astimezone(deps.settings.tz).date()
+    )
     return views.home_section(data, t, command=deps.settings.vertais_command)

@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete
@@ -223,3 +224,24 @@ def test_the_write_up_share_is_no_number_before_any_visit_has_happened(
     after = reports.report(sf, region_id(sf), YEAR, today=date(YEAR, 12, 31), tz=HELSINKI)
     assert (after.happened, after.with_writeup, after.writeup_share) == (2, 0, Decimal("0.0"))
     assert "*Vierailukertomus:* 0,0 % (0/2" in "\n".join(_texts(report_message(after, t)))  # Babel's comma
+
+
+def test_the_report_counts_days_in_the_configured_timezone(session_factory: sessionmaker[Session]) -> None:
+    """A visit proposed at 23:30 UTC on 1 Feb is proposed on 2 Feb in Helsinki: the TIMEZONE
+    setting, not a hard-coded zone, decides how many days its confirmation took."""
+    sf = session_factory
+    with sf.begin() as s:
+        add_visit(
+            s,
+            home="iisalmi",
+            host="joroinen",
+            topic=topics(s)["A1"],
+            status=VisitStatus.CONFIRMED,
+            day=date(YEAR, 3, 10),
+            funded="100.00",
+            created=datetime(YEAR, 2, 1, 23, 30, tzinfo=NOW.tzinfo),
+            confirmed_at=datetime(YEAR, 2, 5, 12, 0, tzinfo=NOW.tzinfo),
+        )
+    utc = reports.report(sf, region_id(sf), YEAR, today=TODAY, tz=ZoneInfo("UTC"))
+    helsinki = reports.report(sf, region_id(sf), YEAR, today=TODAY, tz=HELSINKI)
+    assert (utc.days_to_confirm, helsinki.days_to_confirm) == ([4], [3])
