@@ -143,8 +143,7 @@ def import_command(settings: Settings, file: Path, region: str) -> int:
 def report_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot.i18n import translator
     from bot.views.desk import csv_labels
-    from services.common import workdays
-    from services.money import reports
+    from services.money import report_files, reports
 
     try:
         _engine, session_factory = open_database(settings)
@@ -155,16 +154,17 @@ def report_command(settings: Settings, args: argparse.Namespace) -> int:
     if region_id is None:
         return fail(f"no region {region_key!r}")
     t = translator(args.lang or settings.default_language)
-    data = reports.report(session_factory, region_id, args.year, today=workdays.local_today(utc_now()))
-    labels = csv_labels(t)
-    content = reports.to_csv(data, t.lang, labels)
+    tz = settings.tz
+    data = reports.report(session_factory, region_id, args.year, today=utc_now().astimezone(tz).date(), tz=tz)
+    labels = csv_labels(t, year=args.year, region=data.region_name)
+    content = report_files.to_csv(data, t.lang, labels)
     if str(args.csv) == "-":
         sys.stdout.buffer.write(content)
     else:
         args.csv.write_bytes(content)
         print(f"wrote {args.csv}: {data.total} visits in {args.year}")
     if args.chart:
-        args.chart.write_bytes(reports.chart_png(data, labels))
+        args.chart.write_bytes(report_files.chart_png(data, labels))
     return 0
 
 

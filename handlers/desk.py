@@ -34,9 +34,8 @@ from handlers.router import CommandRouter, Invocation
 from models import Region
 from services.admin import appointments
 from services.catalogue import topics
-from services.common import workdays
 from services.common.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from services.money import budget, costs, reports, travel_invoices
+from services.money import budget, costs, report_files, reports, travel_invoices
 from services.people import coordinators
 from services.people.coordinators import ONLY_COORDINATORS
 from services.visits import visit_card, visit_lists
@@ -104,7 +103,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         return deps.coordinators.region_of(user_id) or staff_of(context).region_id
 
     def today() -> date:
-        return workdays.local_today(deps.now())
+        return deps.now().astimezone(deps.settings.tz).date()  # the configured TIMEZONE
 
     def refresh_home(client: WebClient, user_id: str, context: BoltContext) -> None:
         publish = deps.extras.get("publish_home")
@@ -148,13 +147,13 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         if region_id is None:
             client.chat_postMessage(channel=user_id, **common.ephemeral(t("desk.no_region")))
             return
-        data = reports.report(deps.session_factory, region_id, year, today=today())
+        data = reports.report(deps.session_factory, region_id, year, today=today(), tz=deps.settings.tz)
         message = views.report_message(data, t)
         if respond is None or not respond_ok(
             respond, response_type="ephemeral", replace_original=False, **message
         ):
             client.chat_postMessage(channel=user_id, **message)
-        labels = views.csv_labels(t)
+        labels = views.csv_labels(t, year=year, region=data.region_name)
         try:
             upload_files(client, user_id, t, year, data, labels)
         except SLACK_FAILURES as exc:
@@ -177,12 +176,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             initial_comment=t("desk.report.files", year=year),
             file_uploads=[
                 {
-                    "content": reports.to_csv(data, t.lang, labels),
+                    "content": report_files.to_csv(data, t.lang, labels),
                     "filename": f"vertaisoppiminen-{year}.csv",
                     "title": t("desk.report.csv_title", year=year),
                 },
                 {
-                    "content": reports.chart_png(data, labels),
+                    "content": report_files.chart_png(data, labels),
                     "filename": f"vertaisoppiminen-{year}.png",
                     "title": t("desk.report.chart_title", year=year),
                 },
@@ -543,5 +542,7 @@ def home_blocks(deps: Deps, user_id: str, t: Translator) -> list[b.Block]:
     region_id = deps.coordinators.region_of(user_id)
     if region_id is None:
         return [b.section(t("desk.no_region"))]
-    data = reports.overview(deps.session_factory, region_id, today=workdays.local_today(deps.now()))
+    data = reports.overview(
+        deps.session_factory, region_id, today=deps.now().astimezone(deps.settings.tz).date()
+    )
     return views.home_section(data, t, command=deps.settings.vertais_command)

@@ -7,6 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import get_month_names
+from babel.numbers import format_decimal
+
 from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
@@ -16,36 +19,37 @@ from services.money.budget import BudgetSummary
 from services.money.reports import DeskLine, DeskOverview, Report
 from services.visits.visit_card import VisitCard
 
+LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}  # as bot/views/formatting.py writes money
 LIST_LIMIT = 5  # lines per list on App Home (keeps the Home tab under 100 blocks)
 
 
-def _money(value: Decimal | None, t: Translator) -> str:
-    return money(value, t) if value is not None else t("desk.budget.none")
+def money_texts(summary: BudgetSummary, t: Translator) -> dict[str, str]:
+    """The year's budget, committed, spent and remaining as every screen writes them (the
+    funding card, the desk, the report): where the year has no budget, its budget and remaining
+    say so in words instead of a number."""
+    none = t("desk.budget.no_budget", year=summary.year)
+    return {
+        "budget": none if summary.budget is None else money(summary.budget, t),
+        "committed": money(summary.committed, t),
+        "spent": money(summary.spent, t),
+        "remaining": none if summary.remaining is None else money(summary.remaining, t),
+    }
 
 
 def budget_lines(summary: BudgetSummary, t: Translator) -> str:
-    return t(
-        "desk.budget.glance",
-        year=summary.year,
-        budget=_money(summary.budget, t),
-        committed=money(summary.committed, t),
-        spent=money(summary.spent, t),
-        remaining=money(summary.remaining, t),
-    )
+    texts = money_texts(summary, t)
+    if summary.budget is None:
+        return t("desk.budget.glance_none", year=summary.year, **texts)
+    return t("desk.budget.glance", year=summary.year, **texts)
 
 
 def funding_budget_blocks(summary: BudgetSummary, cost: Decimal, t: Translator) -> list[b.Block]:
     """Shown to coordinators on a funding decision: the year's money, and a warning (never a
     prohibition) when this visit would take it over budget."""
     blocks: list[b.Block] = [b.section(budget_lines(summary, t))]
-    if summary.budget is None:
-        blocks.append(b.context(t("desk.budget.warn_none", year=summary.year)))
-    elif summary.would_exceed(cost):
-        blocks.append(
-            b.section(
-                t("desk.budget.warn_over", amount=money(cost, t), over=money(cost - summary.remaining, t))
-            )
-        )
+    over = summary.over_by(cost)  # None without a budget: the lines above say there is none
+    if over is not None:
+        blocks.append(b.section(t("desk.budget.warn_over", amount=money(cost, t), over=money(over, t))))
     return blocks
 
 
@@ -180,7 +184,11 @@ def rates_modal(
     if pays_supplement:
         supplement["initial_options"] = [yes]
     table = "\n".join(
-        t("desk.rates.row", year=y, rate=f"{r:.2f}".replace(".", ",") if t.lang != "en" else f"{r:.2f}")
+        t(
+            "desk.rates.row",
+            year=y,
+            rate=format_decimal(r, format="0.00", locale=LOCALES.get(t.lang, "fi_FI")),
+        )
         for y, r in sorted(rates.items())
     )
     blocks: list[b.Block] = [
@@ -282,10 +290,10 @@ def _pairs(items: list[tuple[str, int]], t: Translator, limit: int = 10) -> str:
 
 
 def _num(value: Decimal | None, t: Translator) -> str:
+    """A share or a number of days, one decimal, by the reader's language (Babel)."""
     if value is None:
         return "–"
-    text = f"{value:.1f}"
-    return text if t.lang == "en" else text.replace(".", ",")
+    return format_decimal(value, format="0.0", locale=LOCALES.get(t.lang, "fi_FI"))
 
 
 def report_message(report: Report, t: Translator) -> dict[str, Any]:
@@ -295,13 +303,14 @@ def report_message(report: Report, t: Translator) -> dict[str, Any]:
     )
     categories = _pairs([(names.get(lang) or names["fi"], n) for names, n in report.by_category], t)
     topics = _pairs([(names.get(lang) or names["fi"], n) for _c, names, n in report.by_topic], t)
+    texts = money_texts(report.summary, t)
     money_lines = t(
-        "desk.report.money",
-        budget=_money(report.budget, t),
+        "desk.report.money_none" if report.summary.budget is None else "desk.report.money",
+        budget=texts["budget"],
         estimated=money(report.estimated, t),
-        committed=money(report.committed, t),
-        actual=money(report.actual, t),
-        remaining=money(report.remaining, t) if report.budget is not None else "–",
+        committed=texts["committed"],
+        actual=texts["spent"],
+        remaining=texts["remaining"],
     )
     share = report.writeup_share
     writeups = (
@@ -344,43 +353,62 @@ def report_message(report: Report, t: Translator) -> dict[str, Any]:
     return b.message(title, blocks)
 
 
-def csv_labels(t: Translator) -> dict[str, str]:
-    keys = [
-        "section",
-        "item",
-        "detail",
-        "visits",
-        "euros",
-        "summary",
-        "year",
-        "total",
-        "travellers",
-        "status",
-        "category",
-        "topic",
-        "host",
-        "municipality",
-        "money",
-        "budget",
-        "estimated",
-        "committed",
-        "actual",
-        "remaining",
-        "writeups",
-        "happened",
-        "not_happened",
-        "with_writeup",
-        "days",
-        "median",
-        "mean",
-        "month",
-    ]
-    labels = {k: t(f"desk.csv.{k}") for k in keys}
-    from models import VisitStatus
+CSV_WORDS = (
+    "summary",
+    "region",
+    "year",
+    "total",
+    "travellers",
+    "status",
+    "category",
+    "topic",
+    "host",
+    "municipality",
+    "money",
+    "budget",
+    "estimated",
+    "committed",
+    "actual",
+    "remaining",
+    "writeups",
+    "happened",
+    "not_happened",
+    "with_writeup",
+    "nothing_happened",
+    "days",
+    "median",
+    "mean",
+    "month",
+)
+CHART_WORDS = (
+    "visits",
+    "visits_axis",
+    "going",
+    "cancelled",
+    "declined",
+    "spend",
+    "budget",
+    "money",
+)
 
+
+def csv_labels(t: Translator, *, year: int, region: str = "") -> dict[str, str]:
+    """Every word of the report's CSV and chart, in the reader's language."""
+    from services.money.report_files import COLUMNS
+
+    labels = {f"column.{c}": t(f"desk.csv.column.{c}") for c in COLUMNS}
+    labels.update({k: t(f"desk.csv.{k}") for k in CSV_WORDS})
+    labels["no_budget"] = t("desk.budget.no_budget", year=year)
     labels.update({f"status.{s.value}": t(f"visits.status.{s.value}") for s in VisitStatus})
-    for k in ("visits", "month", "spend", "budget", "money"):
+    for k in CHART_WORDS:
         labels[f"chart.{k}"] = t(f"desk.chart.{k}")
+    labels["chart.no_budget"] = t("desk.budget.no_budget", year=year)
+    labels["chart.title"] = t("desk.report.title", year=year, region=region)
+    labels["chart.empty"] = t("desk.chart.empty", year=year)
+    locale = LOCALES.get(t.lang, "fi_FI")
+    labels["chart.locale"] = locale
+    for number, name in get_month_names("abbreviated", context="stand-alone", locale=locale).items():
+        labels[f"month.{number}"] = name
     return labels
 
 

@@ -3,7 +3,12 @@
 - committed = the approved estimates (`Visit.funded_cost`) of visits whose funding is approved,
   that are neither cancelled/declined nor settled;
 - spent = the actual costs recorded for settled visits (whatever their status);
-- remaining = budget - committed - spent.
+- remaining = budget - committed - spent, and *no number at all* while the year has no budget
+  (every screen then says "no budget set for <year>": a remaining of 0 or of minus the
+  committed would be a number nobody decided).
+
+`summarize` is the one place these are computed: the funding card, the coordinator's desk and
+the yearly report (its message and its CSV) all read the `BudgetSummary` it returns.
 
 A visit belongs to the year of its agreed date (else its first proposed date) and to the region
 of the visitor's home library, the one whose grant pays the travel. Money is Decimal only."""
@@ -39,12 +44,23 @@ class BudgetSummary:
     spent: Decimal
 
     @property
-    def remaining(self) -> Decimal:
-        return (self.budget or ZERO) - self.committed - self.spent
+    def remaining(self) -> Decimal | None:
+        """What is left of the budget; None while the year has no budget."""
+        if self.budget is None:
+            return None
+        return self.budget - self.committed - self.spent
 
     def would_exceed(self, amount: Decimal) -> bool:
         """Would committing `amount` more take the year over its budget (or is there none)?"""
-        return self.budget is None or amount > self.remaining
+        remaining = self.remaining
+        return remaining is None or amount > remaining
+
+    def over_by(self, amount: Decimal) -> Decimal | None:
+        """How far committing `amount` more would go over the budget (None: not over, or no budget)."""
+        remaining = self.remaining
+        if remaining is None or amount <= remaining:
+            return None
+        return amount - remaining
 
 
 def visit_day(visit: Visit) -> date:

@@ -1,16 +1,8 @@
-"""The yearly report of a region's peer-learning visits, the coordinator's desk overview, the
-CSV file for the annual report and the chart.
-
-CSV format (documented for the ministry's spreadsheet): UTF-8 **with a BOM** (so Excel opens
-the Finnish letters right), `;` as the separator and a decimal comma in euro amounts (Finnish
-Excel's defaults), `\\r\\n` line ends. Columns: section; item; detail; visits; euros. The
-number of travellers (visitors and colleagues together) is the summary's "travellers" row, in
-its detail column."""
+"""The yearly report of a region's peer-learning visits and the coordinator's desk overview
+(the report's CSV file and chart: services/money/report_files.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,7 +30,6 @@ from services.ideas import writeups
 from services.money import budget as budgets
 from services.money.travel_invoices import status_of
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
 STATUSES = tuple(s.value for s in VisitStatus)
 # A write-up is overdue on App Home this many days after the visit (the write-ups feature may
 # own this number once merged).
@@ -49,6 +40,8 @@ WRITEUP_GRACE_DAYS = 14
 class Report:
     year: int
     region_name: str
+    # budget, committed, spent, remaining: the one summary every screen reads (budget.summarize)
+    summary: budgets.BudgetSummary
     total: int = 0
     travellers: int = (
         0  # people on the visits that are going ahead (proposed or agreed): the visitor and colleagues
@@ -59,19 +52,31 @@ class Report:
     by_host: list[tuple[str, int]] = field(default_factory=list)
     by_municipality: list[tuple[str, int]] = field(default_factory=list)
     per_month: list[int] = field(default_factory=lambda: [0] * 12)
+    declined_per_month: list[int] = field(default_factory=lambda: [0] * 12)
+    cancelled_per_month: list[int] = field(default_factory=lambda: [0] * 12)
     spend_per_month: list[Decimal] = field(default_factory=lambda: [Decimal("0.00")] * 12)
-    budget: Decimal | None = None
     estimated: Decimal = Decimal("0.00")  # approved estimates of every funded, not cancelled visit
-    actual: Decimal = Decimal("0.00")  # recorded actual costs (spent)
-    committed: Decimal = Decimal("0.00")
     happened: int = 0  # confirmed visits whose day has passed
     not_happened: int = 0  # agreed, but the visitor said it did not take place (its budget released)
     with_writeup: int = 0
     days_to_confirm: list[int] = field(default_factory=list)
 
     @property
-    def remaining(self) -> Decimal:
-        return (self.budget or Decimal("0.00")) - self.committed - self.actual
+    def budget(self) -> Decimal | None:
+        return self.summary.budget
+
+    @property
+    def committed(self) -> Decimal:
+        return self.summary.committed
+
+    @property
+    def actual(self) -> Decimal:
+        """The recorded actual costs (the summary's "spent")."""
+        return self.summary.spent
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return self.summary.remaining
 
     @property
     def writeup_share(self) -> Decimal | None:
@@ -96,11 +101,15 @@ def _names(row: Topic | TopicCategory) -> dict[str, str]:
     return {"fi": row.name_fi, "sv": row.name_sv, "en": row.name_en}
 
 
-def build(session: Session, region_id: int, year: int, *, today: date) -> Report:
+def build(session: Session, region_id: int, year: int, *, today: date, tz: ZoneInfo) -> Report:
+    """The year's report; `tz` (the configured TIMEZONE) decides which day a moment fell on."""
     region = session.get(Region, region_id)
-    report = Report(year=year, region_name=region.name if region else "")
+    report = Report(
+        year=year,
+        region_name=region.name if region else "",
+        summary=budgets.summarize(session, region_id, year),
+    )
     rows = budgets.region_visits(session, region_id, year)
-    report.budget = budgets.summarize(session, region_id, year).budget
     report.by_status = dict.fromkeys(STATUSES, 0)
     topics: Counter[int] = Counter()
     hosts: Counter[int] = Counter()
@@ -121,10 +130,13 @@ def build(session: Session, region_id: int, year: int, *, today: date) -> Report
         if visit.status in (VisitStatus.PROPOSED, VisitStatus.CONFIRMED):
             report.per_month[month] += 1
             report.travellers += going.get(visit.id, 1)
+        elif visit.status == VisitStatus.DECLINED:
+            report.declined_per_month[month] += 1
+        else:
+            report.cancelled_per_month[month] += 1
+        # The same two functions budget.summarize adds up, so the months add up to its totals.
         committed = budgets.committed_amount(visit, cost)
         spent = budgets.spent_amount(cost)
-        report.committed += committed
-        report.actual += spent
         report.spend_per_month[month] += committed + spent
         if (
             visit.funded_cost is not None
@@ -139,8 +151,8 @@ def build(session: Session, region_id: int, year: int, *, today: date) -> Report
                     report.with_writeup += 1
             at = confirmed_at.get(visit.id)
             if at is not None:
-                start = visit.created_at.astimezone(HELSINKI).date()
-                report.days_to_confirm.append((at.astimezone(HELSINKI).date() - start).days)
+                start = visit.created_at.astimezone(tz).date()
+                report.days_to_confirm.append((at.astimezone(tz).date() - start).days)
     topic_rows = {t.id: t for t in session.scalars(select(Topic).where(Topic.id.in_(list(topics))))}
     categories = {c.id: c for c in session.scalars(select(TopicCategory))}
     per_category: Counter[int] = Counter()
@@ -194,101 +206,16 @@ def _confirmed_at(session: Session, visit_ids: list[int]) -> dict[int, datetime]
     return found
 
 
-def report(session_factory: sessionmaker[Session], region_id: int, year: int, *, today: date) -> Report:
+def report(
+    session_factory: sessionmaker[Session], region_id: int, year: int, *, today: date, tz: ZoneInfo
+) -> Report:
     with session_factory() as session:
-        return build(session, region_id, year, today=today)
+        return build(session, region_id, year, today=today, tz=tz)
 
 
 def region_id_of(session_factory: sessionmaker[Session], key: str) -> int | None:
     with session_factory() as session:
         return session.scalar(select(Region.id).where(Region.key == key))
-
-
-# --- CSV -------------------------------------------------------------------------------------
-def euros(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}".replace(".", ",")
-
-
-def to_csv(report: Report, lang: str, labels: dict[str, str]) -> bytes:
-    """The report as CSV bytes (UTF-8 with BOM, `;`, decimal comma). `labels` names the sections."""
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    w.writerow([labels["section"], labels["item"], labels["detail"], labels["visits"], labels["euros"]])
-    w.writerow([labels["summary"], labels["year"], report.region_name, report.year, ""])
-    w.writerow([labels["summary"], labels["total"], "", report.total, ""])
-    w.writerow([labels["summary"], labels["travellers"], report.travellers, "", ""])
-    for status, n in report.by_status.items():
-        w.writerow([labels["status"], labels[f"status.{status}"], "", n, ""])
-    for names, n in report.by_category:
-        w.writerow([labels["category"], names.get(lang) or names["fi"], "", n, ""])
-    for cat, names, n in report.by_topic:
-        w.writerow([labels["topic"], names.get(lang) or names["fi"], cat.get(lang) or cat["fi"], n, ""])
-    for name, n in report.by_host:
-        w.writerow([labels["host"], name, "", n, ""])
-    for name, n in report.by_municipality:
-        w.writerow([labels["municipality"], name, "", n, ""])
-    for key, value in (
-        ("budget", report.budget),
-        ("estimated", report.estimated),
-        ("committed", report.committed),
-        ("actual", report.actual),
-        ("remaining", report.remaining if report.budget is not None else None),
-    ):
-        w.writerow([labels["money"], labels[key], "", "", euros(value)])
-    w.writerow([labels["writeups"], labels["happened"], "", report.happened, ""])
-    w.writerow([labels["writeups"], labels["not_happened"], "", report.not_happened, ""])
-    w.writerow(
-        [labels["writeups"], labels["with_writeup"], euros(report.writeup_share), report.with_writeup, ""]
-    )
-    w.writerow([labels["days"], labels["median"], euros(report.median_days), len(report.days_to_confirm), ""])
-    w.writerow([labels["days"], labels["mean"], euros(report.mean_days), len(report.days_to_confirm), ""])
-    for month in range(12):
-        w.writerow(
-            [
-                labels["month"],
-                f"{report.year}-{month + 1:02d}",
-                "",
-                report.per_month[month],
-                euros(report.spend_per_month[month]),
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-# --- Chart -------------------------------------------------------------------------------------
-def chart_png(report: Report, labels: dict[str, str]) -> bytes:
-    """Visits per month (bars) and cumulative spend, committed included, against the budget (line)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    fig = Figure(figsize=(9, 4.5), dpi=100)
-    left, right = fig.subplots(1, 2)
-    months = list(range(1, 13))  # numbers, not strings: matplotlib logs a notice for each string axis
-    for axes in (left, right):
-        axes.set_xticks(months)
-    left.bar(months, report.per_month, color="#2a6f97")
-    left.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole visits
-    left.set_title(labels["chart.visits"])
-    left.set_xlabel(labels["chart.month"])
-    cumulative: list[float] = []
-    running = Decimal("0")
-    for value in report.spend_per_month:
-        running += value
-        cumulative.append(float(running))  # plotting only: the numbers themselves stay Decimal
-    right.plot(months, cumulative, marker="o", color="#c05746", label=labels["chart.spend"])
-    if report.budget is not None:
-        right.axhline(float(report.budget), color="#333333", linestyle="--", label=labels["chart.budget"])
-    right.set_title(labels["chart.money"])
-    right.set_xlabel(labels["chart.month"])
-    right.legend(loc="upper left")
-    fig.suptitle(f"{report.region_name} {report.year}")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 # --- The desk overview on App Home ------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_funding_decision_says_when_no_budget_is_set(bot: Bot) -> None:
     setup = set_up_people(bot)
     propose(bot, setup, km="10")
     text = text_of(posted_to(bot, COORDINATOR)[-1])
-    assert "Budget 2026:* not set" in text and "No budget has been set for 2026 yet." in text
+    assert "*No budget set for 2026*" in text and "Remaining" not in text
     # The visitor's own status card shows no budget.
     assert "Budget 2026" not in text_of(posted_to(bot, "U0VISITOR")[-1])
 
@@ -342,8 +342,8 @@ def test_report_command_answers_with_message_csv_and_chart(bot: Bot) -> None:
     assert complete["channel_id"] == "D0COORD"
     data = next(u.body["bytes"] for u in uploads if u.body["bytes"].startswith(b"\xef\xbb\xbf"))
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["section", "item", "detail", "visits", "euros"]
-    assert ["host library", "Joroisten kirjasto", "", "1", ""] in rows
+    assert rows[0] == ["section", "item", "detail", "visits", "people", "days", "per cent", "euros"]
+    assert ["host library", "Joroisten kirjasto", "", "1", "", "", "", ""] in rows
     assert any(u.body["bytes"].startswith(b"\x89PNG") for u in uploads)
     assert json.loads(json.dumps(rows))  # plain strings only
 

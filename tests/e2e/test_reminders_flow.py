@@ -764,7 +764,9 @@ def test_did_not_happen_releases_the_budget_and_stops_the_nags(bot: Bot) -> None
     visit = confirm_visit(bot, propose(bot, setup))  # 2.12., 120 km by car: 66,00 committed
     settle(bot)
     region = setup["home"].region_id
-    before = reports.report(bot.session_factory, region, 2026, today=date(2026, 12, 3))
+    before = reports.report(
+        bot.session_factory, region, 2026, today=date(2026, 12, 3), tz=bot.deps.settings.tz
+    )
     assert (before.committed, before.not_happened) == (Decimal("66.00"), 0)
     sent = sweep_for_bot(bot, local(2026, 12, 3, 9, 0))  # the first working day after the visit
     assert ("writeup_nag", VISITOR) in kinds_sent(sent)
@@ -781,7 +783,9 @@ def test_did_not_happen_releases_the_budget_and_stops_the_nags(bot: Bot) -> None
     assert (after.status, after.happened) == (VisitStatus.CANCELLED, False)
     said = [c.body for c in bot.api.of("response_url")]
     assert any(b.get("replace_original") and "vastauksesi on tallennettu" in b.get("text", "") for b in said)
-    released = reports.report(bot.session_factory, region, 2026, today=date(2026, 12, 3))
+    released = reports.report(
+        bot.session_factory, region, 2026, today=date(2026, 12, 3), tz=bot.deps.settings.tz
+    )
     assert (released.committed, released.not_happened) == (Decimal("0.00"), 1)
     # Nothing more about a visit that did not happen: no write-up nags, no invoice reminders.
     later = sweep_for_bot(bot, local(2026, 12, 31, 12, 0))

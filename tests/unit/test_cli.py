@@ -191,8 +191,18 @@ def test_report_forget_and_export_commands(tmp_path: Path) -> None:
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv_module.reader(data.decode("utf-8-sig").splitlines(), delimiter=";"))
-    assert rows[0] == ["osio", "kohta", "tarkenne", "vierailuja", "euroa"]
-    assert ["talous", "jäljellä", "", "", ""] in rows  # no budget set: remaining is empty
+    assert rows[0] == [
+        "osio",
+        "kohta",
+        "tarkenne",
+        "vierailuja",
+        "henkilöitä",
+        "päiviä",
+        "prosenttia",
+        "euroa",
+    ]
+    # no budget set: remaining is no number, and the detail says why
+    assert ["talous", "jäljellä", "Vuodelle 2026 ei ole asetettu budjettia", "", "", "", "", ""] in rows
     assert (tmp_path / "k.png").read_bytes().startswith(b"\x89PNG")
     assert (
         run_bot(tmp_path, "report", "--year", "2026", "--csv", "x.csv", "--region", "nowhere").returncode == 2

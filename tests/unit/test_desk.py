@@ -9,6 +9,7 @@ import io
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -31,11 +32,12 @@ from models import (
 from services.admin import personal_data
 from services.admin.appointments import add_coordinator
 from services.common.errors import InvalidInput, NotAllowed
-from services.money import budget, costs, reports, travel_invoices
+from services.money import budget, costs, report_files, reports, travel_invoices
 from services.people.coordinators import CoordinatorDirectory
 from tests.desk_support import COORD, STRANGER, add_visit, lib, region_id, topics
 
 NOW = datetime(2027, 1, 5, 10, 0, tzinfo=UTC)
+HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
 def _set_budget(
@@ -542,7 +544,7 @@ def _fixed_data_set(sf: sessionmaker[Session]) -> dict[str, int]:
 def test_report_numbers_on_a_fixed_data_set(session_factory: sessionmaker[Session]) -> None:
     sf = session_factory
     _fixed_data_set(sf)
-    r = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1))
+    r = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1), tz=HELSINKI)
     with sf() as s:
         tp = topics(s)
         names = {k: v.name_fi for k, v in tp.items()}
@@ -582,7 +584,7 @@ def test_report_uses_has_writeup(
     sf = session_factory
     ids = _fixed_data_set(sf)
     monkeypatch.setattr(reports.writeups, "has_writeup", lambda _s, visit_id: visit_id == ids["v1"])
-    r = reports.report(sf, region_id(sf), 2027, today=date(2027, 12, 31))
+    r = reports.report(sf, region_id(sf), 2027, today=date(2027, 12, 31), tz=HELSINKI)
     assert (r.happened, r.with_writeup, r.writeup_share) == (2, 1, Decimal("50.0"))
 
 
@@ -590,20 +592,20 @@ def test_report_uses_has_writeup(
 def test_report_csv_opens_cleanly_and_message_fits(session_factory: sessionmaker[Session], lang: str) -> None:
     sf = session_factory
     _fixed_data_set(sf)
-    r = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1))
+    r = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1), tz=HELSINKI)
     t = translator(lang)
-    data = reports.to_csv(r, lang, csv_labels(t))
+    data = report_files.to_csv(r, lang, csv_labels(t, year=2027))
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the Finnish letters right
     text = data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert all(len(row) == 5 for row in rows)
+    assert all(len(row) == 8 for row in rows)
     flat = "\n".join(";".join(row) for row in rows)
     assert "Joroisten kirjasto" in flat and "Kaavin kirjasto" in flat
     if lang == "fi":
-        assert ["talous", "jäljellä", "", "", "400,00"] in rows
-        assert ["talous", "toteutuneet kulut", "", "", "250,00"] in rows
-        assert ["vierailijan kunta", "Kuopio", "", "3", ""] in rows
-        assert ["kuukausi", "2027-03", "", "1", "250,00"] in rows
+        assert ["talous", "jäljellä", "", "", "", "", "", "400,00"] in rows
+        assert ["talous", "toteutuneet kulut", "", "", "", "", "", "250,00"] in rows
+        assert ["vierailijan kunta", "Kuopio", "", "3", "", "", "", ""] in rows
+        assert ["kuukausi", "2027-03", "maalis", "1", "", "", "", "250,00"] in rows
     message = report_message(r, t)
     check_message(message)
     assert "400" in json.dumps(message, ensure_ascii=False)
@@ -612,8 +614,8 @@ def test_report_csv_opens_cleanly_and_message_fits(session_factory: sessionmaker
 def test_report_chart_is_a_png(session_factory: sessionmaker[Session]) -> None:
     sf = session_factory
     _fixed_data_set(sf)
-    r = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1))
-    png = reports.chart_png(r, csv_labels(translator("fi")))
+    r = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1), tz=HELSINKI)
+    png = report_files.chart_png(r, csv_labels(translator("fi"), year=2027))
     assert png.startswith(b"\x89PNG") and len(png) > 5000
 
 
@@ -630,7 +632,7 @@ def test_forget_user_keeps_the_reports_numbers(session_factory: sessionmaker[Ses
                 updated_at=NOW,
             )
         )
-    before = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1))
+    before = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1), tz=HELSINKI)
     exported = personal_data.export(sf, "U0VISITOR", now=NOW)
     assert exported["tables"]["staff_profiles"]["slack_user_id"][0]["display_name"] == "Maija Meikäläinen"
     assert len(exported["tables"]["visits"]["visitor_id"]) == 6
@@ -638,7 +640,7 @@ def test_forget_user_keeps_the_reports_numbers(session_factory: sessionmaker[Ses
 
     pseudonym, rows = personal_data.forget(sf, "U0VISITOR", now=NOW)
     assert rows >= 7
-    after = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1))
+    after = reports.report(sf, region_id(sf), 2027, today=date(2027, 4, 1), tz=HELSINKI)
     assert after == before
     with sf() as s:
         assert s.scalar(select(func.count()).select_from(StaffProfile)) == 0

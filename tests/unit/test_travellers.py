@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.i18n import translator
+from bot.views.desk import csv_labels
 from models import Library, PartyState, Region, VisitStatus
 from services.common.errors import InvalidInput, NotAllowed
-from services.money import reports
+from services.money import report_files, reports
 from services.visits import state_machine
 from services.visits.state_machine import AlreadyDecided
 from tests.conftest import HELSINKI_NOON
@@ -122,15 +125,14 @@ def test_a_group_costs_one_car_and_tickets_and_nights_each_and_the_report_counts
         home = session.get(Library, world["home"])
         assert home is not None
         region_id = home.region_id
-    built = reports.report(session_factory, region_id, 2026, today=date(2026, 11, 24))
+    built = reports.report(
+        session_factory, region_id, 2026, today=date(2026, 11, 24), tz=ZoneInfo("Europe/Helsinki")
+    )
     assert built.travellers == 2 and built.estimated == Decimal("288.00")
-    labels = {k: k for k in ("section", "item", "detail", "visits", "euros", "summary", "year", "total")}
-    labels |= {k: k for k in ("travellers", "status", "category", "topic", "host", "municipality", "money")}
-    labels |= {k: k for k in ("budget", "estimated", "committed", "actual", "remaining", "writeups")}
-    labels |= {k: k for k in ("happened", "not_happened", "with_writeup", "days", "median", "mean", "month")}
-    labels |= {f"status.{s.value}": s.value for s in VisitStatus}
-    rows = reports.to_csv(built, "fi", labels).decode("utf-8-sig").splitlines()
-    assert "summary;travellers;2;;" in rows and "money;estimated;;;288,00" in rows
+    labels = csv_labels(translator("en"), year=2026)
+    rows = report_files.to_csv(built, "en", labels).decode("utf-8-sig").splitlines()
+    assert "summary;travellers (visitors and colleagues);;;2;;;" in rows
+    assert "money;approved estimates;;;;;;288,00" in rows
 
 
 def test_any_traveller_writes_the_one_write_up_and_the_nags_stop_for_all(
