@@ -78,6 +78,20 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         """Do one transition; a late or foreign press is told why and changes nothing. A press on
         a reminder's buttons is the same press; the reminder then says it is done (the visit's
         own message is re-rendered as after any press)."""
+        try:
+            press(client, body, context, step)
+        finally:
+            if (body.get("view") or {}).get("type") == "home":  # pressed on App Home: it follows
+                publish_home = deps.extras.get("publish_home")
+                if callable(publish_home):
+                    try:
+                        publish_home(client, user_of(body), context, 0)
+                    except Exception:
+                        log.warning("could not republish the Home tab", exc_info=True)
+
+    def press(
+        client: WebClient, body: dict[str, Any], context: BoltContext, step: Callable[[], Change]
+    ) -> None:
         t = t_of(context)
         try:
             change = step()
@@ -101,13 +115,6 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             except Exception:
                 log.warning("could not mark the reminder done", exc_info=True)
         show(client, body, context, change)
-        if (body.get("view") or {}).get("type") == "home":  # pressed on App Home: it follows
-            publish_home = deps.extras.get("publish_home")
-            if callable(publish_home):
-                try:
-                    publish_home(client, user_of(body), context, 0)
-                except Exception:
-                    log.warning("could not republish the Home tab", exc_info=True)
 
     def show(client: WebClient, body: dict[str, Any], context: BoltContext, change: Change) -> None:
         """Show the change on Slack; if that cannot be done now (it is saved, and the messages

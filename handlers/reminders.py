@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
 
 from bot import ids
 from bot.deps import Deps
@@ -173,10 +174,17 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         the party is reminded now; the choices are replaced by what was done."""
         ack()
         t = t_of(context)
-        try:
+
+        def wait() -> tuple[date, int]:
             with deps.session_factory.begin() as session:
                 by = lapses.wait_longer(session, _reminder_id(body), actor=_user(body), now=deps.now())
-                visit_id = lapses.visit_of(session, _reminder_id(body))
+                return by, lapses.visit_of(session, _reminder_id(body))
+
+        try:
+            try:
+                by, visit_id = wait()
+            except IntegrityError:  # the same press at once on another replica: its deadline holds
+                by, visit_id = wait()
         except DomainError as exc:
             tell(client, body, context, t(exc.key, **exc.params))
             return
@@ -208,8 +216,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             on = date.fromisoformat(str(action.get("selected_date")))
         except ValueError:
             on = None
-        if reminder_id is None or on is None:
+        if reminder_id is None:
             tell(client, body, context, t_of(context)("visits.changed"))
+            return
+        if on is None:  # not a day: the picker's range, nothing changed
+            weeks = visit_reminders.SNOOZE_MAX_WEEKS
+            tell(client, body, context, t_of(context)("reminders.snooze_to.range", weeks=weeks))
             return
         snooze(body, client, context, reminder_id, on)
 

@@ -58,6 +58,8 @@ def plurals(lang: str) -> gettext.GNUTranslations:
     for path in sorted(folder.glob("*.po")):
         with path.open("rb") as handle:
             found = read_po(handle, locale=lang)
+        if path.name == "core.po":  # its header's Plural-Forms is the rule (not Babel's own data)
+            merged.mime_headers = found.mime_headers
         for message in found:
             if isinstance(message.id, tuple) and isinstance(message.string, tuple) and all(message.string):
                 merged.add(message.id, message.string, flags=message.flags)

@@ -57,7 +57,7 @@ def decision_deadline(reminder: DueReminder, card: VisitCard, t: Translator) -> 
     elements = [b.button(t("reminders.deadline.wait"), ids.DEADLINE_WAIT, value, style="primary")]
     if party == "host":
         elements.append(b.button(t("reminders.deadline.forward"), ids.DEADLINE_FORWARD, value))
-    if card.chosen_date is None:
+    if card.chosen_date is None and card.host_state in (PartyState.PENDING, PartyState.LAPSED):
         elements.append(b.button(t("reminders.deadline.redate"), ids.VISIT_REDATE, visit_value(card)))
     elements.append(
         b.button(

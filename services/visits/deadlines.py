@@ -36,7 +36,7 @@ MAX_WAITS = 3  # how many times the visitor may choose to wait longer for one pa
 class Deadline:
     party: str
     day: date  # answer by the end of this day
-    lapsed: bool  # the day has passed and the visitor was asked what to do
+    lapsed: bool  # the day has passed and the visitor has been asked what to do (it was sent)
     waits: int = 0  # how many times the visitor chose to wait longer
 
 
@@ -93,5 +93,5 @@ def deadlines_of(session: Session, visit_id: int, round_: int) -> tuple[Deadline
             continue
         waits = int(params.get("n", 0))
         if party not in latest or waits >= latest[party].waits:
-            latest[party] = Deadline(party, day, status != ReminderStatus.PENDING, waits)
+            latest[party] = Deadline(party, day, status == ReminderStatus.SENT, waits)
     return tuple(latest[p] for p in PARTIES if p in latest)

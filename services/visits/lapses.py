@@ -32,7 +32,8 @@ def lapsed_request(session: Session, reminder_id: int, *, actor: str) -> tuple[R
         raise NotFound()
     if reminder.recipient != actor:
         raise NotAllowed(NOT_YOURS)
-    visit = session.get(Visit, reminder.visit_id)
+    # The visit row locked: a press at once elsewhere, or a decision, waits for this one.
+    visit = session.scalar(select(Visit).where(Visit.id == reminder.visit_id).with_for_update())
     if visit is None:
         raise NotFound()
     party = str((reminder.params or {}).get("party", ""))

@@ -21,7 +21,7 @@ from services.catalogue import libraries
 from services.common import workdays
 from services.common.errors import InvalidInput
 from services.people.coordinators import Scope
-from services.visits import travellers
+from services.visits import deadlines, travellers
 from services.visits.lapses import forward_choices
 from services.visits.proposing import ProposalInput, check_dates, parse_money
 from services.visits.transitions import (
@@ -96,6 +96,7 @@ def date_gone(session: Session, visit: Visit, actor: str, now: datetime) -> tupl
     visit.chosen_date = None
     visit.host_state = PartyState.PENDING if source == "visitor" else PartyState.COUNTERED
     record(session, visit, "dates", actor, "date_gone", "", now, [day.isoformat()])
+    visit.round += 1  # asked again: fresh nudges and a deadline, the old buttons count no more
     return "date_gone", None
 
 
@@ -116,7 +117,12 @@ def redate(
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         check_visitor(session, visit, actor, is_coordinator)
-        waiting = visit.host_state == PartyState.PENDING and visit.chosen_date is None
+        # the host has not answered in time (a deadline has passed): the new dates replace the old
+        waiting = (
+            visit.host_state == PartyState.PENDING
+            and visit.chosen_date is None
+            and _lapsed(session, visit, deadlines.PARTIES)
+        )
         check_state(session, visit, "host" if waiting else "visitor", round_)
         if visit.host_state != PartyState.LAPSED and not waiting:
             raise already(session, visit, "visitor")
@@ -155,8 +161,8 @@ def forward(
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         check_visitor(session, visit, actor, is_coordinator)
         check_state(session, visit, "host", round_)
-        if visit.chosen_date is not None:
-            raise already(session, visit, "host")
+        if visit.chosen_date is not None or not _lapsed(session, visit, ("host",)):
+            raise already(session, visit, "host")  # sent on only once the host's time has passed
         choices = {c.library_id: c for c in forward_choices(session, visit, now)}
         errors: dict[str, tuple[str, dict[str, object]]] = {}
         if library_id not in choices:
@@ -200,3 +206,10 @@ def forward(
         return "forwarded", None
 
     return transition(session_factory, visit_id, actor, now, apply)
+
+
+def _lapsed(session: Session, visit: Visit, parties: Sequence[str]) -> bool:
+    """Has the deadline of one of these parties passed in the visit's round?"""
+    return any(
+        d.lapsed and d.party in parties for d in deadlines.deadlines_of(session, visit.id, visit.round)
+    )

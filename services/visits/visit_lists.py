@@ -22,6 +22,7 @@ from models import (
     VisitStatus,
     VisitTraveller,
 )
+from services.common.errors import NotFound
 from services.people.coordinators import Scope
 from services.visits.visit_card import VisitCard, load, read_card
 
@@ -159,8 +160,14 @@ def owed_cards(
 ) -> dict[int, VisitCard]:
     """The cards of the first `limit` visits waiting for the user, to render their decision
     buttons (each card a few statements: only a handful are read)."""
+    cards: dict[int, VisitCard] = {}
     with session_factory() as session:
-        return {line.id: read_card(session, load(session, line.id)) for line in waiting.lines[:limit]}
+        for line in waiting.lines[:limit]:
+            try:
+                cards[line.id] = read_card(session, load(session, line.id))
+            except NotFound:  # removed since the list was read
+                continue
+    return cards
 
 
 def to_my_library(

@@ -567,7 +567,7 @@ def snooze_writeup(
         # A nag snoozes once: pressed again (no answer came, or the request was delivered twice),
         # it answers with the time already set and moves nothing.
         already = (following.params or {}).get("snoozed") == reminder.id
-        if following.next_attempt_at < until and not already:
+        if (on is not None or following.next_attempt_at < until) and not already:  # a day picked: that day
             reminders.snooze(session, following.id, actor, until, tz)
             following.params = {**(following.params or {}), "snoozed": reminder.id}
         nag_at = following.next_attempt_at

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot import ids
-from models import ClosedPeriod, PartyState, VisitStatus
+from models import ClosedPeriod, PartyState, Reminder, ReminderStatus, VisitStatus
 from services.common import workdays
 from tests.conftest import Bot
 from tests.e2e.test_decide import approve, ephemerals, press, value, wait_until
@@ -192,6 +193,16 @@ def test_a_late_last_yes_after_the_agreed_day_asks_the_host_again_while_another_
     assert after.supervisor_state == PartyState.APPROVED and after.funding_state == PartyState.APPROVED
     assert not bot.api.of("files.completeUploadExternal")
     wait_until(bot, lambda: "Sovittu päivä ei enää käy" in notices_to(bot, VISITOR))
+    # The host is asked afresh: a new round with its own nudges and deadline.
+    assert after.round == visit.round + 1
+    with bot.session_factory() as session:
+        planned = session.scalars(
+            select(Reminder).where(Reminder.visit_id == visit.id, Reminder.status == ReminderStatus.PENDING)
+        ).all()
+    host_asks = {
+        r.kind for r in planned if r.params.get("party") == "host" and r.params.get("round") == after.round
+    }
+    assert {"decision_deadline", "decision_stuck"} <= host_asks  # a near day: no nudge after the deadline
     wait_until(bot, lambda: len(host_accept_buttons_updated(bot)) == 1)
     (accept,) = host_accept_buttons_updated(bot)
     assert f"{third.day}.{third.month}." in accept["text"]["text"]

@@ -243,16 +243,16 @@ def test_a_decision_owed_is_on_top_of_app_home_with_its_buttons_right_there(bot:
     assert ids.SUPERVISOR_DECLINE in buttons({"blocks": blocks})
     # The buttons sit right under the visit's line, before "my visits".
     mine = next(i for i, b in enumerate(blocks) if "Omat vierailuni" in text_of({"blocks": [b]}))
-    at = next(i for i, b in enumerate(blocks) if b["type"] == "actions" and "approve" in json_of(b))
+    at = next(
+        i
+        for i, b in enumerate(blocks)
+        if b["type"] == "actions"
+        and b.get("block_id", "").endswith("_home")
+        and any(e.get("action_id") == ids.SUPERVISOR_APPROVE for e in b["elements"])
+    )
     assert waiting < at < mine
     bot.slack.action(ids.SUPERVISOR_APPROVE, approve["value"], user=SUPERVISOR, where="home")
     wait_until(bot, lambda: only_visit(bot.session_factory).supervisor_state == PartyState.APPROVED)
     republished = jsonish(bot.api.wait_for("views.publish", count=2)[1].body["view"])
     assert ids.SUPERVISOR_APPROVE not in buttons({"blocks": republished["blocks"]})
     assert "Mikään ei odota päätöstäsi." in text_of({"blocks": republished["blocks"]})
-
-
-def json_of(block: dict) -> str:
-    import json
-
-    return json.dumps(block)

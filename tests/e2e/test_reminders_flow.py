@@ -596,9 +596,16 @@ def test_a_write_up_nag_snoozed_to_a_chosen_day_through_the_app(bot: Bot) -> Non
 
     bot.clock.now = local(2026, 12, 3, 10, 0)
     pick("2026-12-28", STRANGER)
+    assert "This button is not yours" in ephemerals(bot)[-1]
     pick("2026-12-02")  # a day that has passed
+    assert "8 viikon" in ephemerals(bot)[-1]
     pick("2027-03-01")  # more than 8 weeks ahead
     assert "8 viikon" in ephemerals(bot)[-1]
+    pick("2026-13-99")  # not a day at all
+    assert "8 viikon" in ephemerals(bot)[-1]
+    bot.slack.action(ids.REMINDER_SNOOZE_TO, block_id="snooze_x", selected_date="2026-12-28", user=VISITOR)
+    settle(bot)
+    assert len(ephemerals(bot)) == 5  # a tampered block id: answered, nothing moved
     with bot.session_factory() as session:
         assert session.get(Reminder, second.id).next_attempt_at == unchanged
     pick("2026-12-28")

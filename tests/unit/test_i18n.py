@@ -147,3 +147,25 @@ def test_finnish_and_swedish_quote_with_the_same_mark_on_both_sides(lang: str) -
     """”…” in Finnish and Swedish (never “…”, „…“ or straight quotes)."""
     wrong = {key: text for key, text in catalogue(lang).items() if any(q in text for q in '“„"')}
     assert wrong == {}
+
+
+def test_the_plural_form_follows_the_catalogue_s_plural_forms_header(tmp_path: Path, monkeypatch) -> None:
+    """The rule is the .po header's (here an odd one), not a table of Babel's own."""
+    import bot.i18n as i18n
+
+    folder = tmp_path / "fi" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "core.po").write_text(
+        'msgid ""\nmsgstr ""\n"Language: fi\\n"\n"Plural-Forms: nplurals=2; plural=(n > 5);\\n"\n'
+        '"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        '#, python-brace-format\nmsgid "x.count"\nmsgid_plural "x.count.plural"\n'
+        'msgstr[0] "few {count}"\nmsgstr[1] "many {count}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    i18n.plurals.cache_clear()
+    try:
+        t = i18n.Translator("fi")
+        assert t.plural("x.count", 2) == "few 2" and t.plural("x.count", 6) == "many 6"
+    finally:
+        i18n.plurals.cache_clear()
