@@ -17,19 +17,21 @@ deadlines for its messages; it plans nothing itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Library, Region, Reminder, ReminderStatus, Visit
-from services.common.office_hours import add_working_days, previous_working_day
+from services.common.office_hours import add_working_days, next_working_day, previous_working_day
 
 DECISION_DEADLINE = "decision_deadline"
 PARTIES = ("supervisor", "host", "funding")  # whose requests have a deadline
 DEFAULT_DAYS = 5
 MARGIN = 2  # working days before the first candidate date: time to arrange the trip
 MAX_WAITS = 3  # how many times the visitor may choose to wait longer for one party in a round
+LAPSES_AT = time(9, 0)  # on the working day after the deadline, the visitor is asked
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ def deadline_for(asked_on: date, first: date | None, days: int) -> date:
     if first is not None:
         by = min(by, latest_for(first))
     return max(by, asked_on)
+
+
+def lapse_time(by: date, tz: ZoneInfo) -> datetime:
+    """When a request answerable by the end of `by` lapses: the next working day's morning."""
+    return datetime.combine(next_working_day(by), LAPSES_AT, tzinfo=tz)
 
 
 def first_day(visit: Visit) -> date | None:

@@ -15,7 +15,6 @@ from models import Reminder, Visit
 from services.catalogue import libraries
 from services.common import workdays
 from services.common.errors import NotAllowed, NotFound
-from services.common.office_hours import next_working_day
 from services.outbox import reminders
 from services.visits import deadlines, visit_reminders
 from services.visits.visit_card import HostChoice, VisitCard, load, offering_hosts, read_card
@@ -77,7 +76,7 @@ def wait_longer(session: Session, reminder_id: int, *, actor: str, now: datetime
         key=key,
         kind=deadlines.DECISION_DEADLINE,
         recipient=visit.visitor_id,
-        due_at=datetime.combine(next_working_day(by), visit_reminders.SEND_AT, tzinfo=tz),
+        due_at=deadlines.lapse_time(by, tz),
         now=now,
         tz=tz,
         visit_id=visit.id,

@@ -215,7 +215,7 @@ def _decision(session: Session, visit: Visit, party: str, now: datetime, p: Poli
         by = deadlines.deadline_for(
             local.date(), deadlines.first_day(visit), deadlines.answer_days(session, visit)
         )
-        lapse_at = _at(next_working_day(by), p.tz)
+        lapse_at = deadlines.lapse_time(by, p.tz)
         params = {**base, "deadline": by.isoformat(), "n": 0}
         wants.append(_Want(f"{prefix}:deadline", DECISION_DEADLINE, visit.visitor_id, lapse_at, params))
     for step, days in enumerate(NUDGE_AFTER, start=1):

@@ -18,6 +18,7 @@ from services.common import workdays
 from services.common.office_hours import add_working_days, next_working_day
 from services.visits import deadlines
 from tests.conftest import Bot
+from tests.e2e.test_dates_lapse import working_days
 from tests.e2e.test_decide import approve, ephemerals, press, wait_until
 from tests.e2e.test_reminders_flow import sweep_for_bot
 from tests.e2e.visit_helpers import (
@@ -43,15 +44,6 @@ TERVO = "U0TERVO"
 def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
     yield
     settle(bot)
-
-
-def working_days(bot: Bot, n: int) -> list[date]:
-    day, found = workdays.local_today(bot.clock()), []
-    while len(found) < n:
-        day += timedelta(days=1)
-        if workdays.why_not(day, today=workdays.local_today(bot.clock())) is None:
-            found.append(day)
-    return found
 
 
 def dotted(day: date) -> str:
