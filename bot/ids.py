@@ -199,3 +199,13 @@ def row_id(value: object) -> int | None:
         return None
     number = int(text)
     return number if number <= MAX_ROW_ID else None
+
+
+# A study trip's further stops (bot/views/stops.py; their presses in handlers/decide.py).
+PROPOSE_STOPS = "propose_stops"  # the proposal form's further stops (library and topic pairs)
+STOP_ACCEPT = "stop_accept"  # + "_morning" | "_afternoon": a further stop's host takes a slot
+STOP_DECLINE = "stop_decline"
+STOP_GO_ON = "stop_go_on"  # the visitor goes on without a declined stop
+STOP_REPLACE = "stop_replace"  # the visitor replaces it (opens STOP_REPLACE_VIEW)
+STOP_REPLACE_VIEW = "stop_replace_form"
+STOP_REPLACE_HOST = "stop_replace_host"

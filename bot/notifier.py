@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import Translator, translator
 from bot.reminder_delivery import BOT_REFUSED, _seconds, find_in_channel, find_in_dm, with_file
+from bot.views import stops as stops_view
 from bot.views.visit import invite_texts, notice, visit_message
 from services.common import workdays
 from services.common.errors import NotFound
@@ -56,7 +57,7 @@ NOTIFYING_EVENTS = {
     "traveller_withdrew",  # one fewer comes: the host, the supervisors and funding hear it too
     "not_happened",  # after the day: it did not take place, its budget is released
 }
-VISITOR_EVENTS = {"host_countered", "dates_lapsed", "colleagues_declined", "date_gone"}
+VISITOR_EVENTS = {"host_countered", "dates_lapsed", "colleagues_declined", "date_gone", "stop_declined"}
 TRAVELLER_EVENTS = {"colleagues_declined"}  # the colleagues hear that not all of them go
 HOST_EVENTS = {"redated", "date_gone"}  # the host is asked again (new dates, or the agreed one passed)
 # Slack message metadata event types: a visit message {"visit_id", "role"}; a notice
@@ -241,6 +242,8 @@ def recipients(
     bosses = [card.supervisor_id, *(t.supervisor_id for t in card.travellers)]
     result += [(user, "supervisor") for user in dict.fromkeys(bosses)]
     result += [(user, "host") for user in card.host_contacts]
+    if card.stops_asked:  # a study trip's further stops: their hosts, once the day is agreed
+        result += [(user, stops_view.role_of(s.position)) for s in card.trip_stops for user in s.contacts]
     deciders = card.funding_deciders
     if deciders is None:
         deciders = tuple(u for u in coordinators if u not in card.involved)
@@ -361,7 +364,7 @@ class SlackVisitNotifier:
             former = [
                 (user, role)
                 for (user, role), (channel, _ts) in refs.items()
-                if role in ("funding", "supervisor", "host")
+                if (role in ("funding", "supervisor", "host") or stops_view.position_of(role) is not None)
                 and (user, role) not in current
                 and channel != sent_messages.UNCONFIRMED
             ]

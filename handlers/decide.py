@@ -24,6 +24,7 @@ from bot.views.propose import (
     move_modal,
     redate_modal,
 )
+from bot.views.stops import replace_modal
 from bot.views.visit import DEADLINE, NUDGE, parse_value
 from handlers.context import t_of
 from handlers.propose import date_of, dates_of, field_errors, notifier_of, option_of, text_of
@@ -36,11 +37,13 @@ from services.visits import (
     lapses,
     replanning,
     state_machine,
+    stops,
     visit_card,
     visit_lists,
     visit_reminders,
 )
 from services.visits.state_machine import AlreadyDecided
+from services.visits.stop_info import SLOTS
 from services.visits.visit_card import Change
 
 log = logging.getLogger(__name__)
@@ -470,6 +473,75 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             )
 
         submit(ack, body, client, context, step, FORWARD_BLOCKS)
+
+    # --- a study trip's further stops --------------------------------------------------
+    def stop_answer(slot: str | None) -> Transition:
+        def transition(visit_id: int, round_: int, position: int | None, user: str) -> Change:
+            return stops.decide(
+                deps.session_factory,
+                visit_id,
+                position or 0,
+                slot=slot,
+                actor=user,
+                now=deps.now(),
+                round_=round_,
+            )
+
+        return transition
+
+    def go_on(visit_id: int, round_: int, position: int | None, user: str) -> Change:
+        return stops.go_on(
+            deps.session_factory,
+            visit_id,
+            position or 0,
+            actor=user,
+            is_coordinator=deps.coordinator_scope(user),
+            now=deps.now(),
+            round_=round_,
+        )
+
+    for slot in SLOTS:
+        app.action(f"{ids.STOP_ACCEPT}_{slot}")(press_listener(stop_answer(slot)))
+    app.action(ids.STOP_DECLINE)(press_listener(stop_answer(None)))
+    app.action(ids.STOP_GO_ON)(press_listener(go_on))
+
+    @app.action(ids.STOP_REPLACE)
+    def on_stop_replace(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        """A stop declined: the form listing the libraries that offer its topic (the visitor)."""
+        ack()
+        t = t_of(context)
+        try:
+            visit_id, _round, position = button_value(body)
+            user = user_of(body)
+            card = visit_lists.card_of(deps.session_factory, visit_id)
+            if user != card.visitor_id or card.stop_at(position or 0) not in card.declined_stops:
+                raise NotAllowed("visits.not_yours" if user != card.visitor_id else "visits.changed")
+            choices = stops.replace_choices(deps.session_factory, visit_id, position or 0, now=deps.now())
+        except (DomainError, ValueError) as exc:
+            tell(client, body, context, t(getattr(exc, "key", "visits.changed")))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=replace_modal(t, card, position or 0, choices))
+
+    @app.view(ids.STOP_REPLACE_VIEW)
+    def on_stop_replace_submit(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        def step() -> Change:
+            visit_id, round_, position = parse_value(str(view.get("private_metadata") or ""))
+            user = user_of(body)
+            values = view.get("state", {}).get("values", {})
+            return stops.replace(
+                deps.session_factory,
+                visit_id,
+                position or 0,
+                ids.row_id(option_of(values, ids.STOP_REPLACE_HOST)) or 0,
+                actor=user,
+                is_coordinator=deps.coordinator_scope(user),
+                now=deps.now(),
+                round_=round_,
+            )
+
+        submit(ack, body, client, context, step, {"stop": ids.STOP_REPLACE_HOST})
 
 
 FORWARD_BLOCKS = {"host": ids.FORWARD_HOST, "km": ids.PROPOSE_KM}

@@ -23,6 +23,7 @@ from bot.views.propose import (
     host_options,
     proposal_sent,
     propose_modal,
+    stop_options,
     with_colleagues,
     with_length,
 )
@@ -124,7 +125,20 @@ def parse_proposal(view: dict[str, Any]) -> ProposalInput:
             user: _user_of(values, f"{ids.PROPOSE_COLLEAGUE_SUPERVISOR}_{user}") for user in colleagues
         },
         note=text_of(values, ids.PROPOSE_NOTE),
+        stops=_stops_of(values),
     )
+
+
+def _stops_of(values: dict[str, Any]) -> list[tuple[int, int]]:
+    """The further stops picked: "library:topic" option values, in the order chosen."""
+    chosen = ((values.get(ids.PROPOSE_STOPS) or {}).get(ids.PROPOSE_STOPS) or {}).get("selected_options")
+    found: list[tuple[int, int]] = []
+    for option in chosen or []:
+        library, _, topic = str((option or {}).get("value") or "").partition(":")
+        library_id, topic_id = ids.row_id(library), ids.row_id(topic)
+        if library_id is not None and topic_id is not None:
+            found.append((library_id, topic_id))
+    return found[:10]
 
 
 def rerender(client: WebClient, view: dict[str, Any], shown: dict[str, Any]) -> None:
@@ -210,6 +224,14 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             now=deps.now(),
         )
         ack(host_options(choices, t_of(context)))
+
+    @app.options(ids.PROPOSE_STOPS)
+    def on_stop_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        query = str(body.get("value") or "")[:MAX_QUERY]
+        choices = proposing.stop_choices(
+            deps.session_factory, visitor_library_id=staff_of(context).home_library_id, query=query
+        )
+        ack(stop_options(choices, t_of(context)))
 
     @app.action(ids.PROPOSE_TOPIC)
     def on_topic_changed(ack: Ack) -> None:

@@ -37,6 +37,7 @@ from models.visits import (
     VisitDecision,
     VisitMessage,
     VisitStatus,
+    VisitStop,
     VisitTraveller,
 )
 
@@ -70,6 +71,7 @@ __all__ = [
     "VisitDecision",
     "VisitMessage",
     "VisitStatus",
+    "VisitStop",
     "VisitTraveller",
     "TopicSuggestion",
     "WriteUp",

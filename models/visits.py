@@ -75,6 +75,10 @@ class Visit(Base):
     decisions: Mapped[list[VisitDecision]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="VisitDecision.id"
     )
+    # A study trip's further libraries (stops 2-4; the first is host_library_id and topic_id).
+    stops: Mapped[list[VisitStop]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", order_by="VisitStop.position"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -100,6 +104,35 @@ class VisitTraveller(Base):
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
+
+
+class VisitStop(Base):
+    """A further library of a study trip (position 2-4; the visit's own host is stop 1), with its
+    topic. Its host is asked once the trip's day is agreed with the first host, and accepts a
+    time slot of that day (`slot`) or declines; a declined stop is replaced by the visitor
+    (`library_id` changes, asked again) or left out (`removed_at`): the trip goes on without it."""
+
+    __tablename__ = "visit_stops"
+    __table_args__ = (
+        UniqueConstraint("visit_id", "position"),
+        Index("ix_visit_stops_library", "library_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
+    state: Mapped[PartyState] = mapped_column(str_enum(PartyState), default=PartyState.PENDING)
+    slot: Mapped[str] = mapped_column(String(16), default="")  # morning | afternoon ("" undecided)
+    decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    visit: Mapped[Visit] = relationship(back_populates="stops")
+
+    @property
+    def active(self) -> bool:
+        return self.removed_at is None
 
 
 class VisitDate(Base):

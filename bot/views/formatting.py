@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 from bot.i18n import Translator
 
@@ -23,4 +23,11 @@ def day_text(day: date | None, t: Translator) -> str:
 def money(value: Decimal, t: Translator) -> str:
     return format_currency(
         value, "EUR", locale={"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}.get(t.lang, "fi_FI")
+    )
+
+
+def kilometres(value: Decimal, t: Translator) -> str:
+    """120 or 120,5: the same whether the amount was just typed or read back from the database."""
+    return format_decimal(
+        value, format="#,##0.#", locale={"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}.get(t.lang, "fi_FI")
     )

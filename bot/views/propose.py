@@ -15,6 +15,7 @@ from models import PartyState, Topic
 from services.money import costs
 from services.visits import travellers
 from services.visits.proposing import LENGTHS, MAX_DATES, TRAVEL_MODES
+from services.visits.stop_info import MAX_STOPS, StopChoice
 from services.visits.visit_card import HostChoice, VisitCard
 
 # Service field name -> block id of the proposal modal (for inline errors).
@@ -31,6 +32,7 @@ FIELD_BLOCKS = {
     "supervisor": ids.PROPOSE_SUPERVISOR,
     "note": ids.PROPOSE_NOTE,
     "colleagues": ids.PROPOSE_COLLEAGUES,
+    "stops": ids.PROPOSE_STOPS,
 }
 COLLEAGUE_SUPERVISOR_FIELD = "colleague_supervisor_"  # the service's field, + the colleague's id
 
@@ -213,6 +215,36 @@ def with_length(view: dict[str, Any], t: Translator, length: str) -> dict[str, A
     return _reopened(view, blocks)
 
 
+def _stops_block(t: Translator) -> b.Block:
+    """A study trip's further libraries (up to three), each with the topic it offers."""
+    return b.input_block(
+        ids.PROPOSE_STOPS,
+        t("visits.form.stops"),
+        {
+            "type": "multi_external_select",
+            "action_id": ids.PROPOSE_STOPS,
+            "min_query_length": 0,
+            "max_selected_items": MAX_STOPS - 1,
+            "placeholder": b.plain(t("visits.form.stops_placeholder"), limits.PLACEHOLDER),
+        },
+        optional=True,
+        hint=t("visits.form.stops_hint"),
+    )
+
+
+def stop_options(choices: Sequence[StopChoice], t: Translator) -> dict[str, Any]:
+    """The further stops to pick from: a library and a topic it offers, nearest first."""
+    options = [
+        b.option(
+            f"{c.library_name} – {c.topic(t.lang)}",
+            f"{c.library_id}:{c.topic_id}",
+            t("visits.host.distance", km=round(c.distance_km)) if c.distance_km else None,
+        )
+        for c in choices[: limits.SELECT_OPTIONS]
+    ]
+    return {"options": options}
+
+
 def propose_modal(
     t: Translator,
     *,
@@ -235,6 +267,7 @@ def propose_modal(
         b.input_block(
             ids.PROPOSE_HOST_SELECT, t("visits.form.host"), host_select, hint=t("visits.form.host_hint")
         ),
+        _stops_block(t),
         b.input_block(
             ids.PROPOSE_LEARN, t("visits.form.learn"), _text_input(ids.PROPOSE_LEARN, multiline=True)
         ),

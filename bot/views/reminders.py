@@ -9,8 +9,8 @@ from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views import limits
-from bot.views.formatting import day_text
-from bot.views.visit import DEADLINE, decision_blocks, kilometres, substitute_line, visit_name, visit_value
+from bot.views.formatting import day_text, kilometres
+from bot.views.visit import DEADLINE, decision_blocks, substitute_line, visit_name, visit_value
 from models import PartyState
 from services.common import workdays
 from services.outbox.reminders import DueReminder

@@ -6,27 +6,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
-
-from babel.numbers import format_decimal
 
 from bot import ids
 from bot.i18n import Translator
 from bot.views import blocks as b
-from bot.views.formatting import day_text, money
+from bot.views import stops as stops_view
+from bot.views.formatting import day_text, kilometres, money
 from models import PartyState, VisitStatus
 from services.visits.visit_card import DecisionInfo, VisitCard
 from services.visits.visit_lists import Page, VisitLine
 
 ROLES = ("visitor", "traveller", "supervisor", "host", "funding")  # traveller: a colleague who comes along
-
-
-def kilometres(value: Decimal, t: Translator) -> str:
-    """120 or 120,5: the same whether the amount was just typed or read back from the database."""
-    return format_decimal(
-        value, format="#,##0.#", locale={"fi": "fi_FI", "sv": "sv_FI", "en": "en_IE"}.get(t.lang, "fi_FI")
-    )
 
 
 def _value(card: VisitCard, extra: int | None = None) -> str:
@@ -193,6 +184,7 @@ def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
         ),
         t("visits.card.host", host=b.escape(card.host_library_name)),
         t("visits.card.topic", topic=b.escape(card.topic(t.lang))),
+        *stops_view.summary_lines(card, t),
         t("visits.card.dates" if card.chosen_date is None else "visits.card.date", dates=dates),
     ]
     if card.host_dates and card.chosen_date is None:
@@ -208,6 +200,7 @@ def _summary(card: VisitCard, role: str, t: Translator) -> list[b.Block]:
         blocks.append(b.section(t("visits.card.note", note=b.escape(card.note_to_host))))
     if role in ("funding", "visitor", "traveller", "supervisor"):
         blocks.append(_cost_fields(card, t))
+        blocks += stops_view.route_hint(card, t)
     if role == "funding" and card.budget is not None:
         from bot.views.desk import funding_budget_blocks
 
@@ -442,6 +435,9 @@ def visit_message(
     someone who no longer coordinates the visit's region (removed, or moved to another region),
     or the host message of a substitute who no longer decides it: kept current, without buttons.
     `on_behalf`: those away today whom the reader decides for as their substitute."""
+    position = stops_view.position_of(role)
+    if position is not None:  # a study trip's further stop: its host's own message
+        return stops_view.stop_message(card, position, t, former=former)
     reader = reader or (card.supervisor_id if role == "supervisor" else card.visitor_id)
     if role == "supervisor" and on_behalf and not card.waits_for_supervisor(reader):
         reader = next((p for p in on_behalf if card.waits_for_supervisor(p)), reader)
@@ -472,6 +468,8 @@ def visit_message(
         else:
             blocks.append(b.context(t("visits.funding.former" if role == "funding" else "visits.former")))
     else:
+        if role == "visitor":
+            blocks += stops_view.visitor_choices(card, t)
         blocks += _actions(card, role, t, today, reader)
     if role == "funding" and card.invoice_status and not former:
         from bot.views.desk import funding_desk_blocks
@@ -504,7 +502,10 @@ def invite_texts(card: VisitCard, t: Translator) -> tuple[str, str, str]:
     """(summary, location, description) of the calendar invite."""
     summary = t("visits.invite.summary", topic=card.topic(t.lang), host=card.host_library_name)
     description = t("visits.invite.description", learn=card.learn)
-    return summary, card.host_library_name, description
+    places = [card.host_library_name, *(s.library_name for s in card.trip_stops)]
+    if card.trip_stops:  # a study trip: every stop and its slot in the description
+        description += "\n\n" + "\n".join(stops_view.summary_lines(card, t))
+    return summary, "; ".join(places), description
 
 
 # --- Lists ------------------------------------------------------------------------------------

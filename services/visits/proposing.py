@@ -29,6 +29,7 @@ from services.common.errors import InvalidInput
 from services.common.text import visible
 from services.money import costs
 from services.outbox import visit_outbox
+from services.visits import stop_info as stops
 from services.visits import travellers, visit_reminders
 from services.visits.visit_card import Change, HostChoice, host_order, read_card
 
@@ -66,6 +67,7 @@ class ProposalInput:
     colleagues: Sequence[str] = ()  # 0-5 who come along
     colleague_supervisors: Mapping[str, str | None] = field(default_factory=dict)  # else the visitor's
     unknown_people: frozenset[str] = frozenset()  # ids the chat platform says are no one to ask
+    stops: Sequence[tuple[int, int]] = ()  # a study trip's further (library, topic) stops, 0-3
 
 
 def host_choices(
@@ -85,6 +87,14 @@ def host_choices(
     if words:
         ordered = [c for c in ordered if all(w in c.name.lower() for w in words)]
     return ordered[:limit]
+
+
+def stop_choices(
+    session_factory: sessionmaker[Session], *, visitor_library_id: int | None, query: str = ""
+) -> list[stops.StopChoice]:
+    """A study trip's further stops to pick from (`stop_info.choices`)."""
+    with session_factory() as session:
+        return stops.choices(session, visitor_library_id=visitor_library_id, query=query)
 
 
 def active_topics(session_factory: sessionmaker[Session]) -> list[Topic]:
@@ -257,6 +267,24 @@ def propose(
             topic_id=topic.id if topic else None,
         )
         errors.update(date_errors)
+        further, stop_error = stops.check(
+            session, form.stops, home=home, host_library_id=host.id if host else None
+        )
+        if stop_error is not None:
+            errors["stops"] = stop_error
+        for library, stop_topic in further:  # every day of the trip suits every stop
+            _, stop_date_errors = check_dates(
+                session,
+                form.dates,
+                host_library_id=library.id,
+                today=today,
+                required=False,
+                months_ahead=months_ahead,
+                length=form.length,
+                topic_id=stop_topic.id,
+            )
+            for name in stop_date_errors:
+                errors.setdefault(name, ("visits.error.date_stop", {"library": library.name}))
         if form.length not in LENGTHS:
             errors["length"] = ("visits.error.length", {})
         if form.travel_mode not in TRAVEL_MODES:
@@ -303,6 +331,7 @@ def propose(
             updated_at=now,
             dates=[VisitDate(day=day, source="visitor", active=True) for day in days],
             travellers=travellers.make(visitor_id, form.supervisor_id, colleagues),
+            stops=stops.make(further),
         )
         session.add(visit)
         session.flush()
@@ -318,6 +347,7 @@ def propose(
                 "topic": topic.id,
                 "dates": [d.isoformat() for d in days],
                 "colleagues": [user for user, _ in colleagues],
+                "stops": [[library.id, stop_topic.id] for library, stop_topic in further],
             },
         )
         visit_reminders.sync(session, visit, now)

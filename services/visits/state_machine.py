@@ -37,9 +37,10 @@ from services.outbox import visit_outbox
 from services.people import substitutes
 from services.people.coordinators import Scope, covers
 from services.visits import substitution, travellers
+from services.visits.confirming import maybe_confirm
 from services.visits.conflicts import conflict_of
 from services.visits.proposing import ProposalInput, parse_money
-from services.visits.replanning import check_visit_dates, date_gone, gone, refuse_or_lapse
+from services.visits.replanning import check_visit_dates, gone, refuse_or_lapse
 from services.visits.transitions import (
     NOT_YOURS,
     PARTIES,
@@ -112,7 +113,7 @@ def decide(
         record(session, visit, party, actor, outcome, reason, now, on_behalf_of=_first(behalf))
         if not approve:
             return f"{party}_declined", end(visit, VisitStatus.DECLINED)
-        return _maybe_confirm(session, visit, f"{party}_approved", actor, now)
+        return maybe_confirm(session, visit, f"{party}_approved", actor, now)
 
     return transition(session_factory, visit_id, actor, now, apply)
 
@@ -181,7 +182,7 @@ def pick(
         visit.chosen_date = chosen.day
         visit.host_state = PartyState.APPROVED
         record(session, visit, "visitor", actor, "picked", "", now, [chosen.day.isoformat()])
-        return _maybe_confirm(session, visit, "visitor_picked", actor, now)
+        return maybe_confirm(session, visit, "visitor_picked", actor, now)
 
     return transition(session_factory, visit_id, actor, now, apply)
 
@@ -377,7 +378,7 @@ def _consent(
         return "supervisor_declined", end(visit, VisitStatus.DECLINED)
     if not approve:
         _recost(session, visit)
-        event, invite = _maybe_confirm(session, visit, "colleagues_declined", actor, now)
+        event, invite = maybe_confirm(session, visit, "colleagues_declined", actor, now)
         if event != "colleagues_declined":  # the last yes was this: the decline is told on its own
             params = {
                 "event": "colleagues_declined",
@@ -389,7 +390,7 @@ def _consent(
                 session, kind=visit_outbox.SYNC, visit_id=visit.id, params=params, now=now, claimed=False
             )
         return event, invite
-    return _maybe_confirm(session, visit, "supervisor_approved", actor, now)
+    return maybe_confirm(session, visit, "supervisor_approved", actor, now)
 
 
 def _recost(session: Session, visit: Visit) -> None:
@@ -458,31 +459,10 @@ def withdraw(
         _recost(session, visit)
         record(session, visit, "traveller", actor, "withdrew", "", now, people=[actor])
         if visit.status == VisitStatus.PROPOSED:
-            return _maybe_confirm(session, visit, "traveller_withdrew", actor, now)
+            return maybe_confirm(session, visit, "traveller_withdrew", actor, now)
         if visit.invite_sent:  # the one who withdrew has it in their calendar: cancelled for them
             visit.ics_sequence += 1
             return "traveller_withdrew", "withdrawn"
         return "traveller_withdrew", None
 
     return transition(session_factory, visit_id, actor, now, apply)
-
-
-def _maybe_confirm(
-    session: Session, visit: Visit, event: str, actor: str, now: datetime
-) -> tuple[str, str | None]:
-    """Confirm when every party has said yes, unless the agreed day no longer works by now (a
-    late last yes): then the dates lapse instead."""
-    if (
-        visit.supervisor_state == PartyState.APPROVED
-        and visit.host_state == PartyState.APPROVED
-        and visit.funding_state == PartyState.APPROVED
-        and visit.chosen_date is not None
-    ):
-        if gone(session, visit, visit.chosen_date, now):
-            return date_gone(session, visit, actor, now)
-        visit.status = VisitStatus.CONFIRMED
-        if visit.invite_sent:
-            visit.ics_sequence += 1
-        visit.invite_sent = True
-        return "confirmed", "send"
-    return event, None

@@ -18,7 +18,7 @@ from services.common import audit, workdays
 from services.common.errors import Conflict, NotAllowed
 from services.outbox import visit_outbox
 from services.people.coordinators import Scope, covers
-from services.visits import visit_reminders
+from services.visits import stop_info, visit_reminders
 from services.visits.proposing import MAX_TEXT
 from services.visits.visit_card import Change, load, read_card
 
@@ -46,7 +46,10 @@ def transition(
     try:
         with session_factory.begin() as session:
             visit = load(session, visit_id, lock=True)
+            day = visit.chosen_date
             event, invite = apply(session, visit)
+            if visit.chosen_date != day:  # a study trip's further stops are asked for the new day
+                stop_info.reask(visit)
             visit.updated_at = now
             session.flush()
             visit_reminders.sync(session, visit, now)  # plan or cancel what the new state needs

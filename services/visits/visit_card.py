@@ -29,8 +29,9 @@ from services.money.budget import BudgetSummary
 from services.outbox import visit_outbox
 from services.people import coordinators, substitutes
 from services.people.substitutes import Away
-from services.visits import deadlines, travellers
+from services.visits import deadlines, stop_info, travellers
 from services.visits.deadlines import Deadline
+from services.visits.stop_info import StopInfo
 from services.visits.travellers import TravellerInfo
 
 
@@ -102,6 +103,37 @@ class VisitCard:
     deadlines: tuple[Deadline, ...] = ()
     # The deciders' periods away (sijainen) not over when the visit last changed.
     away: tuple[Away, ...] = ()
+    # A study trip's further stops (2-4), left-out ones too (`active` False).
+    stops: tuple[StopInfo, ...] = ()
+    straight_km: float = 0.0  # the route's legs as the crow flies (a hint beside the visitor's km)
+
+    @property
+    def trip_stops(self) -> tuple[StopInfo, ...]:
+        """The further stops still on the trip."""
+        return tuple(s for s in self.stops if s.active)
+
+    @property
+    def stops_asked(self) -> bool:
+        """Are the further stops' hosts asked (the day agreed with the first host)?"""
+        return (
+            bool(self.stops)
+            and self.chosen_date is not None
+            and self.status
+            in (
+                VisitStatus.PROPOSED,
+                VisitStatus.CONFIRMED,
+            )
+        )
+
+    def stop_at(self, position: int) -> StopInfo | None:
+        return next((s for s in self.stops if s.position == position), None)
+
+    @property
+    def declined_stops(self) -> tuple[StopInfo, ...]:
+        """Further stops whose host declined, waiting for the visitor's choice."""
+        if self.status != VisitStatus.PROPOSED:
+            return ()
+        return tuple(s for s in self.trip_stops if s.state == PartyState.DECLINED)
 
     @property
     def going(self) -> tuple[TravellerInfo, ...]:
@@ -260,7 +292,7 @@ def load(session: Session, visit_id: int, *, lock: bool = False) -> Visit:
     stmt = (
         select(Visit)
         .where(Visit.id == visit_id)
-        .options(selectinload(Visit.dates), selectinload(Visit.travellers))
+        .options(selectinload(Visit.dates), selectinload(Visit.travellers), selectinload(Visit.stops))
     )
     if lock:
         stmt = stmt.with_for_update(of=Visit).execution_options(populate_existing=True)
@@ -353,6 +385,8 @@ def read_card(session: Session, visit: Visit) -> VisitCard:
             else ()
         ),
         away=_away(session, visit, contacts),
+        stops=stop_info.infos(session, visit),
+        straight_km=stop_info.straight_line_km(session, visit) if visit.stops else 0.0,
     )
 
 

@@ -1,0 +1,219 @@
+"""A study trip to several libraries: the proposal names further stops (a library and a topic it
+offers), their hosts are asked once the day is agreed with the first host and each takes a slot
+of the day or declines; a declined stop is replaced by another library offering its topic, and
+the trip is confirmed when every stop has said yes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from bot import ids
+from bot.views.limits import check_message, check_view
+from models import Library, PartyState, Visit, VisitStatus, VisitStop
+from tests.conftest import Bot
+from tests.e2e.test_decide import approve, press, uploads, value, wait_until
+from tests.e2e.visit_helpers import (
+    SUPERVISOR,
+    VISITOR,
+    buttons,
+    decisions,
+    jsonish,
+    library,
+    only_visit,
+    posted_to,
+    proposal_values,
+    set_up_people,
+    settle,
+    text_of,
+)
+from tests.find_support import add_offer
+
+RANTA, TERVO, SIILI = "U0RANTA", "U0TERVO", "U0SIILI"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_at_the_end(bot: Bot) -> Iterator[None]:
+    yield
+    settle(bot)
+
+
+def stops_value(*pairs: tuple[int, int]) -> dict[str, Any]:
+    options = [
+        {"text": {"type": "plain_text", "text": "x"}, "value": f"{lib}:{topic}"} for lib, topic in pairs
+    ]
+    return {ids.PROPOSE_STOPS: {"type": "multi_external_select", "selected_options": options}}
+
+
+def propose_trip(bot: Bot, setup: dict[str, Any], *pairs: tuple[int, int]) -> Any:
+    values = proposal_values(setup["topic"].id, setup["host"].id, km="260")
+    values[ids.PROPOSE_STOPS] = stops_value(*pairs)
+    return bot.slack.submit(ids.PROPOSE_VIEW, values)
+
+
+def trip_setup(bot: Bot) -> dict[str, Any]:
+    setup = set_up_people(bot)
+    key = setup["topic"].key
+    for library_key, contact in (("rantasalmi", RANTA), ("tervo", TERVO), ("siilinjarvi", SIILI)):
+        add_offer(bot.session_factory, library_key, [key], bot.clock(), contacts=(contact,))
+    setup.update(
+        ranta=library(bot.session_factory, "rantasalmi"),
+        tervo=library(bot.session_factory, "tervo"),
+        siili=library(bot.session_factory, "siilinjarvi"),
+    )
+    return setup
+
+
+def stops_of(bot: Bot) -> list[tuple[str, PartyState, str, bool]]:
+    with bot.session_factory() as session:
+        rows = session.scalars(select(VisitStop).order_by(VisitStop.position)).all()
+        keys = {lib.id: lib.key for lib in session.scalars(select(Library))}
+        return [(keys[s.library_id], s.state, s.slot, s.removed_at is None) for s in rows]
+
+
+def latest_to(bot: Bot, user: str) -> dict[str, Any]:
+    """The newest version of the person's visit message (posted or updated)."""
+    channel = "D" + user[1:]
+    bodies = [
+        c.body
+        for c in bot.api.calls
+        if c.method in ("chat.postMessage", "chat.update")
+        and c.body.get("channel") in (user, channel)
+        and jsonish(c.body.get("blocks"))
+    ]
+    assert bodies, f"no message to {user}"
+    return bodies[-1]
+
+
+def test_the_stops_are_offered_as_library_and_topic_pairs(bot: Bot) -> None:
+    setup = trip_setup(bot)
+    reply = bot.slack.suggest(ids.PROPOSE_STOPS, "tervo", callback_id=ids.PROPOSE_VIEW)
+    options = reply.json()["options"]
+    assert [o["value"] for o in options] == [f"{setup['tervo'].id}:{setup['topic'].id}"]
+    assert options[0]["text"]["text"].startswith("Tervon kirjasto – ")
+
+
+def test_a_trip_with_three_stops_where_one_declines_and_is_replaced(bot: Bot) -> None:
+    setup = trip_setup(bot)
+    topic = setup["topic"].id
+    reply = propose_trip(bot, setup, (setup["ranta"].id, topic), (setup["tervo"].id, topic))
+    assert reply.json()["response_action"] == "update", reply.text
+    bot.api.wait_for("chat.postMessage", count=5)
+    visit = only_visit(bot.session_factory)
+    assert stops_of(bot) == [
+        ("rantasalmi", PartyState.PENDING, "", True),
+        ("tervo", PartyState.PENDING, "", True),
+    ]
+    assert not posted_to(bot, RANTA)  # asked only once the day is agreed with the first host
+
+    for party in ("supervisor", "host", "funding"):
+        approve(bot, visit, party)
+    wait_until(bot, lambda: posted_to(bot, RANTA) and posted_to(bot, TERVO))
+    assert only_visit(bot.session_factory).status == VisitStatus.PROPOSED  # the stops have not answered
+    message = latest_to(bot, RANTA)
+    check_message({"text": message["text"], "blocks": jsonish(message["blocks"])})
+    assert {f"{ids.STOP_ACCEPT}_morning", f"{ids.STOP_ACCEPT}_afternoon", ids.STOP_DECLINE} <= set(
+        buttons(message)
+    )
+    stop2, stop3 = value(visit, 2), value(visit, 3)
+
+    press(bot, f"{ids.STOP_ACCEPT}_morning", stop2, TERVO)  # not Tervo's stop: refused, nothing changes
+    bot.api.wait_for("response_url")
+    assert stops_of(bot)[0][1] == PartyState.PENDING
+
+    press(bot, f"{ids.STOP_ACCEPT}_morning", stop2, RANTA)
+    wait_until(bot, lambda: stops_of(bot)[0][1] == PartyState.APPROVED)
+    press(bot, ids.STOP_DECLINE, stop3, TERVO)
+    wait_until(bot, lambda: stops_of(bot)[1][1] == PartyState.DECLINED)
+    assert only_visit(bot.session_factory).status == VisitStatus.PROPOSED  # a declined stop does not sink it
+    wait_until(bot, lambda: ids.STOP_REPLACE in buttons(latest_to(bot, VISITOR)))
+    card = latest_to(bot, VISITOR)
+    assert "Tämä kohde ei voi ottaa vastaan: Tervon kirjasto." in text_of(card)
+    assert {ids.STOP_GO_ON, ids.STOP_REPLACE, ids.VISIT_CANCEL} <= set(buttons(card))
+
+    press(bot, ids.STOP_REPLACE, stop3, SUPERVISOR)  # only the visitor replaces a stop
+    bot.api.wait_for("response_url", count=2)
+    press(bot, ids.STOP_REPLACE, stop3, VISITOR)
+    form = bot.api.wait_for("views.open")[0].body["view"]
+    form = json.loads(form) if isinstance(form, str) else form
+    check_view(form)
+    offered = [o["value"] for o in form["blocks"][1]["element"]["options"]]
+    assert offered == [str(setup["siili"].id)]  # offers the topic, not on the trip already
+
+    reply = bot.slack.submit(
+        ids.STOP_REPLACE_VIEW,
+        {
+            ids.STOP_REPLACE_HOST: {
+                ids.STOP_REPLACE_HOST: {"selected_option": {"value": str(setup["tervo"].id)}}
+            }
+        },
+        private_metadata=form["private_metadata"],
+    )
+    assert "errors" in reply.json()  # Tervo declined: it cannot be chosen again
+    reply = bot.slack.submit(
+        ids.STOP_REPLACE_VIEW,
+        {
+            ids.STOP_REPLACE_HOST: {
+                ids.STOP_REPLACE_HOST: {"selected_option": {"value": str(setup["siili"].id)}}
+            }
+        },
+        private_metadata=form["private_metadata"],
+    )
+    assert reply.status == 200 and "errors" not in (reply.json() if reply.text else {}), reply.text
+    wait_until(bot, lambda: stops_of(bot)[1] == ("siilinjarvi", PartyState.PENDING, "", True))
+    wait_until(bot, lambda: posted_to(bot, SIILI))
+    wait_until(bot, lambda: "no longer on the trip" in text_of(latest_to(bot, TERVO)))  # English
+    assert ids.STOP_DECLINE not in buttons(latest_to(bot, TERVO))
+
+    press(bot, f"{ids.STOP_ACCEPT}_afternoon", stop3, SIILI)
+    wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
+    assert stops_of(bot) == [
+        ("rantasalmi", PartyState.APPROVED, "morning", True),
+        ("siilinjarvi", PartyState.APPROVED, "afternoon", True),
+    ]
+    assert [d[:3] for d in decisions(bot.session_factory)][-4:] == [
+        ("stop", RANTA, "approved"),
+        ("stop", TERVO, "declined"),
+        ("visitor", VISITOR, "stop_replaced"),
+        ("stop", SIILI, "approved"),
+    ]
+    invites = [Calendar.from_ical(raw) for raw in uploads(bot, 1)]
+    location = str(invites[0].walk("VEVENT")[0]["LOCATION"])
+    assert location == "Joroisten kirjasto; Rantasalmen kirjasto; Siilinjärven kirjasto"
+
+
+def test_a_stop_left_out_lets_the_trip_go_on(bot: Bot) -> None:
+    setup = trip_setup(bot)
+    topic = setup["topic"].id
+    propose_trip(bot, setup, (setup["tervo"].id, topic))
+    bot.api.wait_for("chat.postMessage", count=5)
+    visit = only_visit(bot.session_factory)
+    for party in ("supervisor", "host", "funding"):
+        approve(bot, visit, party)
+    wait_until(bot, lambda: posted_to(bot, TERVO))
+    press(bot, ids.STOP_DECLINE, value(visit, 2), TERVO)
+    wait_until(bot, lambda: stops_of(bot)[0][1] == PartyState.DECLINED)
+    press(bot, ids.STOP_GO_ON, value(visit, 2), SUPERVISOR)  # only the visitor (or a coordinator) chooses
+    bot.api.wait_for("response_url")
+    assert stops_of(bot)[0][3] is True
+    press(bot, ids.STOP_GO_ON, value(visit, 2), VISITOR)
+    wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
+    assert stops_of(bot) == [("tervo", PartyState.DECLINED, "", False)]
+
+
+def test_a_proposal_refuses_a_stop_that_does_not_offer_its_topic_or_comes_twice(bot: Bot) -> None:
+    setup = trip_setup(bot)
+    topic = setup["topic"].id
+    suonenjoki = library(bot.session_factory, "suonenjoki")
+    reply = propose_trip(bot, setup, (suonenjoki.id, topic))
+    errors = reply.json()["errors"]
+    assert errors[ids.PROPOSE_STOPS] == "Kirjasto ei tarjoa valittua aihetta: Suonenjoen kirjasto."
+    reply = propose_trip(bot, setup, (setup["tervo"].id, topic), (setup["tervo"].id, topic))
+    assert reply.json()["errors"][ids.PROPOSE_STOPS] == "Sama kirjasto on matkalla kahdesti: Tervon kirjasto."
+    with bot.session_factory() as session:
+        assert session.scalars(select(Visit)).first() is None  # nothing saved
