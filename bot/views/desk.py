@@ -336,6 +336,8 @@ def report_message(report: Report, t: Translator) -> dict[str, Any]:
             + "\n"
             + t("desk.report.travellers", count=report.travellers)
             + "\n"
+            + t("desk.report.library_visits", count=report.library_visits)
+            + "\n"
             + t("desk.report.not_happened", count=report.not_happened)
         ),
         b.fields(
@@ -359,6 +361,7 @@ CSV_WORDS = (
     "year",
     "total",
     "travellers",
+    "library_visits",
     "status",
     "category",
     "topic",

@@ -264,9 +264,13 @@ def decision_blocks(
     press), for a reminder (or App Home) to carry; their block ids end in `suffix`. (A
     substitute's nudge is rendered for the person they stand in for: the buttons are the same,
     the server checks.)"""
-    if not card.asks(role) or (role == "supervisor" and not card.waits_for_supervisor(reader)):
+    position = stops_view.position_of(role)
+    if position is not None:  # a study trip's further stop: the buttons of its host's message
+        blocks = [blk for blk in stops_view.stop_message(card, position, t)["blocks"] if blk["type"] == "actions"]
+    elif not card.asks(role) or (role == "supervisor" and not card.waits_for_supervisor(reader)):
         return []
-    blocks = _actions(card, role, t, date.min, reader)
+    else:
+        blocks = _actions(card, role, t, date.min, reader)
     for block in blocks:
         if "block_id" in block:
             block["block_id"] = f"{block['block_id']}{suffix}"
@@ -524,6 +528,8 @@ def next_step(line: VisitLine, t: Translator) -> str:
             )
             if state == PartyState.PENDING
         ]
+        if not waiting:  # a study trip: its further stops have yet to answer
+            return t("visits.next.stops")
         return t("visits.next.waiting", parties=", ".join(waiting))
     if line.status == VisitStatus.CONFIRMED:
         return t("visits.next.confirmed", date=day_text(line.chosen_date, t))

@@ -243,6 +243,11 @@ def channel_message(w: WriteUpView, t: Translator) -> dict[str, Any]:
             )
         ),
     ]
+    if w.stops:  # a study trip: every further stop and its topic
+        places = "; ".join(
+            f"{inline(name)} – {inline(names.get(t.lang) or names.get('fi', ''))}" for name, names in w.stops
+        )
+        blocks.append(b.context(t("writeups.post.stops", stops=places)))
     blocks += _labelled(t("writeups.field.learned"), w.learned)
     blocks += _labelled(t("writeups.field.try_at_home"), w.try_at_home)
     blocks += _labelled(t("writeups.field.tips"), w.tips)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import Library, Topic, Visit, WriteUp, WriteUpStatus
 from services.common.words import MAX_QUERY_CHARS, MAX_QUERY_WORDS, words
-from services.ideas.writeups import HELSINKI, PAGE_SIZE, SearchResult, WriteUpView, view_of
+from services.ideas.writeups import HELSINKI, PAGE_SIZE, SearchResult, WriteUpView, stop_tags, view_of
 from services.people.coordinators import Scope, require
 
 
@@ -60,7 +60,8 @@ def _views(session: Session, rows: Sequence[WriteUp]) -> list[WriteUpView]:
     for w in rows:
         v = visits[w.visit_id]
         home, host = libraries[v.home_library_id], libraries[v.host_library_id]
-        result.append(view_of(w, v, home.name, host.name, topics[v.topic_id], home.region_id))
+        stops = stop_tags(session, v) if v.stops else ()
+        result.append(view_of(w, v, home.name, host.name, topics[v.topic_id], home.region_id, stops))
     return result
 
 

@@ -11,6 +11,7 @@ the topic's names, written when the write-up is submitted.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -152,6 +153,8 @@ class WriteUpView:
     published_at: datetime | None
     region_id: int | None = None  # the visit's region (its visitor's home library's)
     authors: tuple[str, ...] = ()  # who travelled: any of them may write it, all are named
+    # A study trip's further stops, tagged on the write-up: (library name, topic names).
+    stops: tuple[tuple[str, dict[str, str]], ...] = ()
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -191,8 +194,24 @@ def _names(topic: Topic) -> dict[str, str]:
     return {"fi": topic.name_fi, "sv": topic.name_sv or topic.name_fi, "en": topic.name_en or topic.name_fi}
 
 
+def stop_tags(session: Session, visit: Visit) -> tuple[tuple[str, dict[str, str]], ...]:
+    """A study trip's further stops still on it: (library name, topic names), in order."""
+    found = []
+    for stop in visit.stops:
+        library, topic = session.get(Library, stop.library_id), session.get(Topic, stop.topic_id)
+        if stop.removed_at is None and library is not None and topic is not None:
+            found.append((library.name, _names(topic)))
+    return tuple(found)
+
+
 def view_of(
-    w: WriteUp, visit: Visit, home: str, host: str, topic: Topic, region_id: int | None
+    w: WriteUp,
+    visit: Visit,
+    home: str,
+    host: str,
+    topic: Topic,
+    region_id: int | None,
+    stops: tuple[tuple[str, dict[str, str]], ...] = (),
 ) -> WriteUpView:
     return WriteUpView(
         id=w.id,
@@ -218,6 +237,7 @@ def view_of(
         published_at=w.published_at,
         region_id=region_id,
         authors=tuple(t.user_id for t in visit.travellers if t.withdrawn_at is None) or (w.author_id,),
+        stops=stops,
     )
 
 
@@ -230,7 +250,7 @@ def _load_view(session: Session, writeup_id: int) -> WriteUpView:
     host = session.get(Library, visit.host_library_id)
     topic = session.get(Topic, visit.topic_id)
     assert home is not None and host is not None and topic is not None
-    return view_of(w, visit, home.name, host.name, topic, home.region_id)
+    return view_of(w, visit, home.name, host.name, topic, home.region_id, stop_tags(session, visit))
 
 
 def get(session: Session, writeup_id: int) -> WriteUpView:
@@ -326,7 +346,9 @@ class Submitted:
     author_notice: str | None = None  # a coordinator's "hidden" | "published": the author is told
 
 
-def _terms(w: WriteUp, topic: Topic) -> str:
+def _terms(w: WriteUp, topic: Topic, places: Sequence[str] = ()) -> str:
+    """What the write-up is found by: its texts, its topics' names, and its libraries (a study
+    trip's every stop and topic: `places`)."""
     parts = (
         w.title,
         w.learned,
@@ -336,6 +358,7 @@ def _terms(w: WriteUp, topic: Topic) -> str:
         topic.name_sv,
         topic.name_en,
         topic.synonyms,
+        *places,
     )
     text = " ".join(part or "" for part in parts)
     return index_text(text)
@@ -354,7 +377,12 @@ def submit(
             setattr(w, name, getattr(clean, name))
         topic = session.get(Topic, visit.topic_id)
         assert topic is not None
-        w.search_terms = _terms(w, topic)
+        host = session.get(Library, visit.host_library_id)
+        places = [
+            host.name if host else "",
+            *(f"{name} {' '.join(names.values())}" for name, names in stop_tags(session, visit)),
+        ]
+        w.search_terms = _terms(w, topic, places)
         w.draft = None
         w.submitted_at = w.submitted_at or now
         w.updated_at = now

@@ -83,6 +83,7 @@ def to_csv(report: Report, lang: str, labels: dict[str, str]) -> bytes:
     row("summary", labels["year"], str(report.year))
     row("summary", labels["total"], visits=report.total)
     row("summary", labels["travellers"], people=report.travellers)
+    row("summary", labels["library_visits"], visits=report.library_visits)
     for status, n in report.by_status.items():
         row("status", labels[f"status.{status}"], visits=n)
     for names, n in report.by_category:

@@ -46,6 +46,8 @@ class Report:
     travellers: int = (
         0  # people on the visits that are going ahead (proposed or agreed): the visitor and colleagues
     )
+    # libraries visited on the visits going ahead: each study trip's every stop still on it
+    library_visits: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     by_category: list[tuple[dict[str, str], int]] = field(default_factory=list)
     by_topic: list[tuple[dict[str, str], dict[str, str], int]] = field(default_factory=list)
@@ -122,14 +124,18 @@ def build(session: Session, region_id: int, year: int, *, today: date, tz: ZoneI
         if visit.happened is False:
             report.not_happened += 1
         report.by_status[visit.status.value] += 1
-        topics[visit.topic_id] += 1
+        further = [stop for stop in visit.stops if stop.removed_at is None]
+        # a study trip counts once for each of its hosts and each of its topics
+        topics.update({visit.topic_id, *(stop.topic_id for stop in further)})
         hosts[visit.host_library_id] += 1
+        hosts.update(stop.library_id for stop in further)
         homes[visit.home_library_id] += 1
         day = budgets.visit_day(visit)
         month = day.month - 1
         if visit.status in (VisitStatus.PROPOSED, VisitStatus.CONFIRMED):
             report.per_month[month] += 1
             report.travellers += going.get(visit.id, 1)
+            report.library_visits += 1 + len(further)
         elif visit.status == VisitStatus.DECLINED:
             report.declined_per_month[month] += 1
         else:

@@ -20,6 +20,7 @@ from models import (
     VisitDate,
     VisitMessage,
     VisitStatus,
+    VisitStop,
     VisitTraveller,
 )
 from services.common.errors import NotFound
@@ -113,9 +114,15 @@ def waiting_for(
         VisitTraveller.consent == PartyState.PENDING,
         VisitTraveller.withdrawn_at.is_(None),
     )
+    stops_owed = select(VisitStop.visit_id).where(  # a study trip's further stop, once the day is agreed
+        VisitStop.library_id.in_(host_libraries),
+        VisitStop.state == PartyState.PENDING,
+        VisitStop.removed_at.is_(None),
+    )
     conditions = [
         and_(Visit.supervisor_state == PartyState.PENDING, Visit.id.in_(consents_owed)),
         and_(Visit.host_library_id.in_(host_libraries), Visit.host_state == PartyState.PENDING),
+        and_(Visit.id.in_(stops_owed), Visit.chosen_date.is_not(None)),
         and_(Visit.visitor_id == user_id, Visit.host_state.in_(VISITOR_TURN)),
     ]
     if is_coordinator:
@@ -146,6 +153,15 @@ def waiting_for(
                 role = "host"
             elif visit.visitor_id == user_id and visit.host_state in VISITOR_TURN:
                 role = "visitor"
+            elif stop := next(
+                (
+                    st
+                    for st in visit.stops
+                    if st.library_id in contact_of and st.state == PartyState.PENDING and st.removed_at is None
+                ),
+                None,
+            ):
+                role = f"stop{stop.position}"
             else:
                 role = "funding"
             lines.append(_replace_role(line, role))
@@ -173,11 +189,13 @@ def owed_cards(
 def to_my_library(
     session_factory: sessionmaker[Session], user_id: str, *, today: date, limit: int = 5
 ) -> Page:
-    """Visits to the libraries where the user is a contact (not their own trips), upcoming first."""
+    """Visits to the libraries where the user is a contact (a study trip's further stops too; not
+    their own trips), upcoming first."""
     libraries_of = select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id)
+    stops = select(VisitStop.visit_id).where(VisitStop.library_id.in_(libraries_of), VisitStop.removed_at.is_(None))
     return _part(
         session_factory,
-        and_(Visit.host_library_id.in_(libraries_of), Visit.visitor_id != user_id),
+        and_(or_(Visit.host_library_id.in_(libraries_of), Visit.id.in_(stops)), Visit.visitor_id != user_id),
         today,
         limit,
     )

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
 from bot import ids
+from bot.i18n import translator
+from bot.views.desk import csv_labels
 from bot.views.limits import check_message, check_view
 from models import Library, PartyState, Visit, VisitStatus, VisitStop
-from tests.conftest import Bot
+from services.money import report_files, reports
+from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_decide import approve, press, uploads, value, wait_until
 from tests.e2e.visit_helpers import (
     SUPERVISOR,
@@ -185,6 +190,35 @@ def test_a_trip_with_three_stops_where_one_declines_and_is_replaced(bot: Bot) ->
     invites = [Calendar.from_ical(raw) for raw in uploads(bot, 1)]
     location = str(invites[0].walk("VEVENT")[0]["LOCATION"])
     assert location == "Joroisten kirjasto; Rantasalmen kirjasto; Siilinjärven kirjasto"
+
+    # The funding card, the report and the CSV: one traveller, 260 km by car at 0,55 €/km (2026),
+    # three libraries visited, each host counted once (Tervo, which declined, not at all).
+    funding = text_of(latest_to(bot, COORDINATOR))  # the coordinator reads English
+    assert "143.00" in funding and "Study trip, 3 stops" in funding
+    day = only_visit(bot.session_factory).chosen_date
+    assert day is not None
+    built = reports.report(
+        bot.session_factory, setup["home"].region_id, day.year, today=day, tz=ZoneInfo("Europe/Helsinki")
+    )
+    assert (built.total, built.travellers, built.library_visits) == (1, 1, 3)
+    assert built.estimated == Decimal("143.00")
+    assert sorted(built.by_host) == [
+        ("Joroisten kirjasto", 1),
+        ("Rantasalmen kirjasto", 1),
+        ("Siilinjärven kirjasto", 1),
+    ]
+    rows = report_files.to_csv(built, "fi", csv_labels(translator("fi"), year=day.year))
+    lines = rows.decode("utf-8-sig").splitlines()
+    for line in (
+        "yhteenveto;kirjastokäyntejä (opintomatkan jokainen kohde);;3;;;;",
+        "aihe;lukukoiratoiminta;Lapset ja nuoret;1;;;;",  # the trip's one topic, once
+        "kohdekirjasto;Siilinjärven kirjasto;;1;;;;",
+        "talous;hyväksytyt arviot;;;;;;143,00",
+    ):
+        assert line in lines, line
+    month = next(line for line in lines if line.startswith(f"kuukausi;{day.year}-{day.month:02d};"))
+    assert month.endswith(";1;;;;143,00")
+    assert not [line for line in lines if "Tervon kirjasto" in line]
 
 
 def test_a_stop_left_out_lets_the_trip_go_on(bot: Bot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,12 +17,15 @@ from bot.views.propose import (
     move_modal,
     propose_modal,
     redate_modal,
+    stop_options,
     with_colleagues,
     with_length,
 )
+from bot.views.stops import replace_modal
 from bot.views.visit import mine_message, visit_message
 from models import PartyState, Topic, VisitStatus
 from services.money import costs
+from services.visits.stop_info import StopChoice, StopInfo
 from services.visits.travellers import TravellerInfo
 from services.visits.visit_card import DateChoice, DecisionInfo, HostChoice, VisitCard
 from services.visits.visit_lists import Page, VisitLine
@@ -192,3 +196,65 @@ def test_a_stuck_notice_offers_no_take_over_of_ones_own_visit(
     assert (ids.REMINDER_TAKE_OVER in pressed) is offered
     said = " ".join(str(block) for block in message["blocks"])
     assert (translator(lang)("reminders.stuck.own_visit") in said) is not offered
+
+
+LONG_LIBRARY = "Kuopion kaupunginkirjasto – Maakuntakirjasto"
+LONG_TOPIC = "Omatoimikirjaston käyttöönotto ja asiakasopastus"
+
+
+def trip_stops(name: str, topic: str, states: tuple[PartyState, ...]) -> tuple[StopInfo, ...]:
+    return tuple(
+        StopInfo(
+            position=n,
+            library_id=10 + n,
+            library_name=f"{name} {n}",
+            topic_id=20 + n,
+            topic_names={"fi": topic, "sv": topic, "en": topic},
+            state=state,
+            slot="morning" if state == PartyState.APPROVED else "",
+            contacts=(f"U0STOP{n}",),
+        )
+        for n, state in enumerate(states, start=2)
+    )
+
+
+TRIP_STATES = (PartyState.APPROVED, PartyState.DECLINED, PartyState.PENDING)
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+@pytest.mark.parametrize(
+    "role", ["visitor", "traveller", "supervisor", "host", "funding", "stop2", "stop3", "stop4"]
+)
+@pytest.mark.parametrize("name", ["N" * 200, LONG_LIBRARY])
+def test_a_trip_of_six_travellers_and_four_stops_at_its_largest(lang: str, role: str, name: str) -> None:
+    t = translator(lang)
+    card = big_card(
+        travellers=SIX,
+        cost=SIX_COST,
+        chosen_date=date(2026, 12, 3),
+        host_library_name=name,
+        stops=trip_stops(name, LONG_TOPIC, TRIP_STATES),
+        straight_km=612.4,
+    )
+    message = visit_message(card, role, t, today=date(2026, 11, 24))
+    check_message(message)
+    said = json.dumps(message["blocks"], ensure_ascii=False)
+    if name == LONG_LIBRARY:  # every stop is named whole, with its topic
+        for n in (2, 3, 4):
+            assert f"{LONG_LIBRARY} {n} – {LONG_TOPIC}" in said
+    if role == "visitor":  # the declined stop's choices
+        assert said.count('"stop_go_on"') == 1 and said.count('"stop_replace"') == 1
+    if role == "stop4":  # the stop still waiting has its buttons; the others do not
+        assert '"stop_accept_morning"' in said and '"stop_decline"' in said
+    if role in ("stop2", "stop3"):
+        assert '"stop_accept_morning"' not in said
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_the_replace_form_at_its_largest(lang: str) -> None:
+    t = translator(lang)
+    card = big_card(stops=trip_stops("N" * 200, "T" * 200, TRIP_STATES), chosen_date=date(2026, 12, 3))
+    check_view(replace_modal(t, card, 3, [HostChoice(i, "N" * 300, 12.0) for i in range(150)]))
+    check_view(replace_modal(t, card, 3, []))
+    choices = [StopChoice(i, "N" * 300, i, {"fi": "T" * 200}, 12.0) for i in range(150)]
+    assert len(stop_options(choices, t)["options"]) == 100
