@@ -157,7 +157,9 @@ def waiting_for(
                 (
                     st
                     for st in visit.stops
-                    if st.library_id in contact_of and st.state == PartyState.PENDING and st.removed_at is None
+                    if st.library_id in contact_of
+                    and st.state == PartyState.PENDING
+                    and st.removed_at is None
                 ),
                 None,
             ):
@@ -192,7 +194,9 @@ def to_my_library(
     """Visits to the libraries where the user is a contact (a study trip's further stops too; not
     their own trips), upcoming first."""
     libraries_of = select(LibraryContact.library_id).where(LibraryContact.slack_user_id == user_id)
-    stops = select(VisitStop.visit_id).where(VisitStop.library_id.in_(libraries_of), VisitStop.removed_at.is_(None))
+    stops = select(VisitStop.visit_id).where(
+        VisitStop.library_id.in_(libraries_of), VisitStop.removed_at.is_(None)
+    )
     return _part(
         session_factory,
         and_(or_(Visit.host_library_id.in_(libraries_of), Visit.id.in_(stops)), Visit.visitor_id != user_id),
