@@ -44,14 +44,17 @@ def lines(lang: str) -> list[tuple[str, str, str]]:
 
 
 def offences(lang: str, words: dict[str, list[str]], catalogue: list[tuple[str, str, str]]) -> list[str]:
-    said = []
+    said: dict[tuple[str, str, str, int], str] = {}  # one line for a word two patterns catch
     for use, retired in words.items():
         for word in retired:
             rule = pattern(word)
             for file, key, text in catalogue:
                 for hit in rule.finditer(text):
-                    said.append(f"{lang}/{file} {key}: {hit.group(0)!r} (the glossary says {use!r})")
-    return said
+                    said.setdefault(
+                        (file, key, text, hit.start()),
+                        f"{lang}/{file} {key}: {hit.group(0)!r} (the glossary says {use!r})",
+                    )
+    return list(said.values())
 
 
 def test_the_glossary_names_every_language():
