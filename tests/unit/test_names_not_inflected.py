@@ -86,7 +86,7 @@ INFLECTED_HEAD = re.compile(rf"(?i)(?<![\w-])(?:{'|'.join(HEADS)})[a-zäö]*$")
 
 class Fill(dict):
     def __missing__(self, key: str) -> str:
-        return "lukupiirit" if key == "topic" else "ke 9.12." if key in ("date", "dates") else "3"
+        return "lukupiirit" if key == "topic" else "ke 9.12.2026" if key in ("date", "dates") else "3"
 
 
 def name_messages(lang: str) -> list[tuple[str, str]]:
