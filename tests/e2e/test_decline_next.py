@@ -109,7 +109,7 @@ def test_with_no_other_library_offering_the_topic_the_visitor_asks_the_coordinat
     press(bot, ids.ASK_TIP, tip["value"], VISITOR)
     press(bot, ids.ASK_TIP, tip["value"], VISITOR)  # a second press asks nobody twice
     bot.api.wait_for("response_url", count=3)
-    assert "Kysyin vinkkiä alueen koordinaattoreilta." in bot.api.of("response_url")[-1].body["text"]
+    assert "Kysyin vinkkiä alueen informaatikoilta." in bot.api.of("response_url")[-1].body["text"]
     with bot.session_factory() as session:
         asked = session.scalars(select(Reminder).where(Reminder.kind == "tip_request")).all()
     assert [(r.recipient, r.status) for r in asked] == [(COORDINATOR, ReminderStatus.PENDING)]
