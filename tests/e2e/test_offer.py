@@ -268,7 +268,7 @@ def suggest_topic(bot: Bot, text: str = "Sirkuskoulu") -> int:
         bot, offer_values(bot, **{ids.OFFER_TOPICS: multi([]), ids.OFFER_SUGGESTION: text_value(text)})
     )
     assert answer["response_action"] == "update"
-    assert "lähetetty koordinaattoreille" in json.dumps(answer, ensure_ascii=False)
+    assert "lähetetty informaatikoille" in json.dumps(answer, ensure_ascii=False)
     with bot.session_factory() as s:
         return s.scalar(select(TopicSuggestion.id))
 

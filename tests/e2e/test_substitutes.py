@@ -150,7 +150,7 @@ def test_a_supervisors_substitute_approves_on_their_behalf(bot: Bot, db_url: str
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "visit.approved")).one()
         assert entry.actor == DEPUTY and entry.details["on_behalf_of"] == SUPERVISOR
     card = last_update_for(bot, VISITOR)  # the visitor's status card says who, on whose behalf
-    assert f"<@{DEPUTY}> (henkilön <@{SUPERVISOR}> sijaisena)" in text_of(card)
+    assert f"<@{DEPUTY}> sijaisena (poissa: <@{SUPERVISOR}>)" in text_of(card)
     assert ids.SUPERVISOR_APPROVE not in buttons(last_update_for(bot, DEPUTY))  # decided: no buttons
 
     # Back: on the first working day after the period, at 9:00, the supervisor hears what was decided.

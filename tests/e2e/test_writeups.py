@@ -441,7 +441,7 @@ def test_coordinator_gets_the_export_file(bot: Bot) -> None:
     submit(bot, visit_id, form_values(title="Lukukoira & <lapset>"))
     settle(bot)
     refused = bot.slack.command("ideat vienti 2026-11-01", user=VISITOR)
-    assert "koordinaattorit" in refused.said.lower()
+    assert "informaatikot" in refused.said.lower()
     reply = bot.slack.command("ideat vienti 2026-11-01 html", user=COORDINATOR)
     assert reply.status == 200 and "1" in reply.said
     bot.api.wait_for("files.completeUploadExternal")

@@ -223,7 +223,7 @@ def test_the_write_up_share_is_no_number_before_any_visit_has_happened(
     assert t("desk.report.writeups_none") in text and "0 %" not in text
     after = reports.report(sf, region_id(sf), YEAR, today=date(YEAR, 12, 31), tz=HELSINKI)
     assert (after.happened, after.with_writeup, after.writeup_share) == (2, 0, Decimal("0.0"))
-    assert "*Vierailukertomus:* 0,0 % (0/2" in "\n".join(_texts(report_message(after, t)))  # Babel's comma
+    assert "*Kuvaukset:* 0,0 % (0/2" in "\n".join(_texts(report_message(after, t)))  # Babel's comma
 
 
 def test_the_report_counts_days_in_the_configured_timezone(session_factory: sessionmaker[Session]) -> None:

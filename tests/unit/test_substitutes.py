@@ -169,11 +169,11 @@ def test_the_messages_say_on_whose_behalf_in_every_language(
     waiting = visit_message(
         card, "supervisor", translator("fi"), today=TODAY, reader=DEPUTY, on_behalf=(PAIR_BOSS,)
     )
-    assert "sijaisena henkilön" in str(waiting) and f"<@{PAIR}>" in str(waiting)
+    assert "Päätät tästä sijaisena" in str(waiting) and f"<@{PAIR}>" in str(waiting)
     assert "supervisor_approve" in str(waiting)
     card = decide(session_factory, card.id, "supervisor", DEPUTY).card
     expected = {
-        "fi": f"<@{DEPUTY}> (henkilön <@{PAIR_BOSS}> sijaisena)",
+        "fi": f"<@{DEPUTY}> sijaisena (poissa: <@{PAIR_BOSS}>)",
         "sv": f"<@{DEPUTY}> (ersättare för <@{PAIR_BOSS}>)",
         "en": f"<@{DEPUTY}> on behalf of <@{PAIR_BOSS}>",
     }
