@@ -266,7 +266,9 @@ def decision_blocks(
     the server checks.)"""
     position = stops_view.position_of(role)
     if position is not None:  # a study trip's further stop: the buttons of its host's message
-        blocks = [blk for blk in stops_view.stop_message(card, position, t)["blocks"] if blk["type"] == "actions"]
+        blocks = [
+            blk for blk in stops_view.stop_message(card, position, t)["blocks"] if blk["type"] == "actions"
+        ]
     elif not card.asks(role) or (role == "supervisor" and not card.waits_for_supervisor(reader)):
         return []
     else:
