@@ -199,3 +199,8 @@ def row_id(value: object) -> int | None:
         return None
     number = int(text)
     return number if number <= MAX_ROW_ID else None
+
+
+# My data (issue 21): one's own export and a request to be forgotten ---------------------------
+PRIVACY_FORGET_ASK = "privacy_forget_ask"  # the person asks to be forgotten (with a confirm dialog)
+PRIVACY_FORGET_CONFIRM = "privacy_forget_confirm"  # coordinators: erase now; value: request id
