@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Enum, String, func, select
 
 from bot.replays import SplitReplays
 from models import Base, InvoiceStatus, Region, Visit
-from services.admin import personal_data
+from services.admin import forget_requests, personal_data
 from services.money import budget, travel_invoices
 from services.visits import substitution
 from tests.conftest import COORDINATOR, Bot
@@ -108,6 +108,10 @@ def everything_happens(bot: Bot) -> None:
     today = bot.clock().astimezone(TZ).date()  # a period away, its substitute and its reminders
     substitution.set_away(sf, SUPERVISOR, HOST2, today, today + timedelta(days=3), now=bot.clock(), tz=TZ)
     personal_data.export(sf, VISITOR, now=bot.clock(), actor=COORDINATOR)  # the export is audited
+    asked = forget_requests.ask(  # a request to be forgotten, and the coordinators' messages of it
+        sf, HOST2, lang="fi", now=bot.clock(), default_region_key="savo", configured=(COORDINATOR,)
+    )
+    forget_requests.remember_posted(sf, asked.request_id, [{"channel": "D0COORD", "ts": "1.2", "lang": "en"}])
 
 
 def test_every_table_is_filled_or_names_nobody(bot: Bot) -> None:
