@@ -242,3 +242,27 @@ def test_two_presses_at_once_erase_once(bot: Bot) -> None:
     assert sum("poistettu" in c.body.get("text", "") for c in done) == 1
     answers = " ".join(text_of(c.body) for c in bot.api.of("response_url"))
     assert re.search(r"already been erased|jo poistettu", answers)
+
+
+def test_a_forged_press_erases_nothing(bot: Bot) -> None:
+    with_two_coordinators(bot)
+    request_id, to = ask_to_be_forgotten(bot)
+    before = dump(bot)
+    forged = bot.slack.action(
+        ids.PRIVACY_FORGET_CONFIRM,
+        str(request_id),
+        user=COORDINATOR,
+        message=to[COORDINATOR],
+        signature="v0=" + "0" * 64,
+    )
+    stale = bot.slack.action(
+        ids.PRIVACY_FORGET_CONFIRM,
+        str(request_id),
+        user=COORDINATOR,
+        message=to[COORDINATOR],
+        timestamp=int(bot.clock().timestamp()) - 3600,
+    )
+    settle(bot)
+    assert (forged.status, stale.status) == (401, 401)
+    assert dump(bot) == before
+    assert not audit(bot, "person.forgotten")
