@@ -71,7 +71,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             default_region_key=settings.default_region,
             configured=tuple(settings.coordinator_user_ids),
         )
-        if asked.new:
+        reached = asked.posted
+        if not asked.posted:  # a new request, or one whose messages never went: send them now
             posted: list[dict[str, str]] = []
             lang = languages(list(asked.coordinators))
             for coordinator in asked.coordinators:
@@ -92,7 +93,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 }
                 posted.append(ref)
             forget_requests.remember_posted(deps.session_factory, asked.request_id, posted)
-        answer = views.asked(t, new=asked.new, anyone=bool(asked.coordinators))
+            reached = bool(posted)
+        answer = views.asked(t, new=asked.new, anyone=bool(asked.coordinators), reached=reached)
         reply_to_user(client, context.respond, body, answer, t)
 
     @app.action(ids.PRIVACY_FORGET_CONFIRM)

@@ -45,10 +45,12 @@ def export_failed(t: Translator) -> dict[str, Any]:
     return ephemeral(t("privacy.export.failed"))
 
 
-def asked(t: Translator, *, new: bool, anyone: bool) -> dict[str, Any]:
-    """The person's answer after asking to be forgotten."""
+def asked(t: Translator, *, new: bool, anyone: bool, reached: bool = True) -> dict[str, Any]:
+    """The person's answer after asking to be forgotten (`reached`: a coordinator got it)."""
     if not anyone:
         return ephemeral(t("privacy.forget.nobody"))
+    if not reached:
+        return ephemeral(t("privacy.forget.not_sent"))
     return ephemeral(t("privacy.forget.asked" if new else "privacy.forget.already_asked"))
 
 

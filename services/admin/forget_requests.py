@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import ForgetRequest, Region, StaffProfile
@@ -36,6 +36,7 @@ class Asked:
     request_id: int
     new: bool  # False: one of theirs was already waiting (nobody is asked twice)
     coordinators: tuple[str, ...]
+    posted: bool = False  # the coordinators' messages about it were sent (else: send them now)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def ask(
         )
         if waiting is not None:
             people = coordinators.of_region_or(session, waiting.region_id, configured)
-            return Asked(waiting.id, False, people)
+            return Asked(waiting.id, False, _others(people, user_id), bool(_messages(waiting.posted)))
         region_id = region_of(session, user_id, default_region_key)
         request = ForgetRequest(
             requester=user_id, region_id=region_id, lang=lang, status=PENDING, requested_at=now, posted={}
@@ -94,7 +95,12 @@ def ask(
             entity_id=request.id,
         )
         people = coordinators.of_region_or(session, region_id, configured)
-        return Asked(request.id, True, tuple(p for p in people if p != user_id))
+        return Asked(request.id, True, _others(people, user_id))
+
+
+def _others(people: tuple[str, ...], user_id: str) -> tuple[str, ...]:
+    """Whom to ask: the region's coordinators, but not the person asking."""
+    return tuple(p for p in people if p != user_id)
 
 
 def remember_posted(
@@ -133,6 +139,13 @@ def confirm(
         requester = request.requester
         request.status, request.done_by, request.done_at = DONE, actor, now
         session.flush()
+        # Any other request of theirs (asked twice at once) is done with this one: after this
+        # commit it names only their pseudonym, and nobody is to be forgotten twice.
+        session.execute(
+            update(ForgetRequest)
+            .where(ForgetRequest.requester == requester, ForgetRequest.status == PENDING)
+            .values(status=DONE, done_by=actor, done_at=now)
+        )
         pseudonym, rows = personal_data.forget_in(session, requester, now=now, actor=actor)
         audit.record(
             session,

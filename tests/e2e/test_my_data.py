@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot import ids
 from models import AuditEntry, ForgetRequest, Region, StaffProfile
+from services.admin import forget_requests
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_forget import dump, whole
 from tests.e2e.test_regions import SECOND, _add_coordinator
@@ -32,6 +33,7 @@ from tests.e2e.visit_helpers import (
     settle,
     text_of,
 )
+from tests.fakes.slack_api import server_error
 
 OTHERS = (SUPERVISOR, HOST1, HOST2, COORDINATOR, SECOND, STRANGER)
 
@@ -266,3 +268,48 @@ def test_a_forged_press_erases_nothing(bot: Bot) -> None:
     assert (forged.status, stale.status) == (401, 401)
     assert dump(bot) == before
     assert not audit(bot, "person.forgotten")
+
+
+def test_a_request_that_reached_no_coordinator_is_sent_when_asked_again(bot: Bot) -> None:
+    with_two_coordinators(bot)
+    _said, _data, _name, dm = my_export(bot)
+    told = len(bot.api.of("response_url"))
+    bot.api.fail_while(server_error(), "chat.postMessage")
+    bot.slack.action(ids.PRIVACY_FORGET_ASK, "forget", user=VISITOR, message=dm)
+    answer = bot.api.wait_for("response_url", count=told + 1)[-1].body
+    assert "ei nyt saatu lähetettyä" in answer["text"]
+    settle(bot)
+    bot.api.heal()
+    bot.slack.action(ids.PRIVACY_FORGET_ASK, "forget", user=VISITOR, message=dm)
+    answer = bot.api.wait_for("response_url", count=told + 2)[-1].body
+    assert "Olet jo pyytänyt" in answer["text"]
+    settle(bot)
+    asked = {
+        c.body["channel"]
+        for c in bot.api.delivered("chat.postMessage")
+        if ids.PRIVACY_FORGET_CONFIRM in buttons(c.body)
+    }
+    assert asked == {COORDINATOR, SECOND}
+    with bot.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(ForgetRequest)) == 1
+
+
+def test_a_second_request_of_the_same_person_is_done_with_the_first(bot: Bot) -> None:
+    """Two requests asked at once (two replicas): confirming one closes both, so that nobody is
+    asked to erase a pseudonym."""
+    set_up_people(bot)
+    sf = bot.session_factory
+    now = bot.clock()
+    first = forget_requests.ask(
+        sf, VISITOR, lang="fi", now=now, default_region_key="savo", configured=(COORDINATOR,)
+    )
+    with sf.begin() as session:
+        session.add(
+            ForgetRequest(
+                requester=VISITOR, region_id=None, lang="fi", status="pending", requested_at=now, posted={}
+            )
+        )
+    done = forget_requests.confirm(sf, first.request_id, actor=COORDINATOR, is_coordinator=True, now=now)
+    assert done.erased_now and done.requester == VISITOR
+    with sf() as session:
+        assert set(session.scalars(select(ForgetRequest.status))) == {"done"}

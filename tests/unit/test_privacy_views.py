@@ -37,6 +37,7 @@ def test_every_message_fits_and_is_translated(lang: str) -> None:
         privacy.asked(t, new=True, anyone=True),
         privacy.asked(t, new=False, anyone=True),
         privacy.asked(t, new=True, anyone=False),
+        privacy.asked(t, new=True, anyone=True, reached=False),
         privacy.coordinator_request(t, "U0VISITOR", 12),
         privacy.coordinator_done(t, "U0COORD", day, told=True),
         privacy.coordinator_done(t, "U0COORD", day, told=False),
