@@ -13,6 +13,14 @@ from bot.views.common import ephemeral
 from bot.views.formatting import day_text
 
 
+def _asked_first(
+    t: Translator, label: str, dialog: tuple[str, str, str, str], action_id: str, value: str
+) -> dict[str, Any]:
+    """A red button that asks "are you sure?" first (`dialog`: the keys of its title, text, yes, no)."""
+    confirm = b.confirm(*(t(key) for key in dialog), danger=True)
+    return b.button(t(label), action_id, value, style="danger", confirm_dialog=confirm)
+
+
 def export_filename(day: date) -> str:
     return f"vertaisbot-omat-tiedot-{day.isoformat()}.json"
 
@@ -25,18 +33,17 @@ def export_sending(t: Translator) -> dict[str, Any]:
 def export_message(t: Translator, rows: int) -> dict[str, Any]:
     """The DM beside the file: what it holds, and the way to ask to be forgotten."""
     text = t.plural("privacy.export.ready", rows) if rows else t("privacy.export.empty")
-    ask = b.button(
-        t("privacy.forget.button"),
+    ask = _asked_first(
+        t,
+        "privacy.forget.button",
+        (
+            "privacy.forget.confirm.title",
+            "privacy.forget.confirm.text",
+            "privacy.forget.confirm.yes",
+            "privacy.forget.confirm.no",
+        ),
         ids.PRIVACY_FORGET_ASK,
         "forget",
-        style="danger",
-        confirm_dialog=b.confirm(
-            t("privacy.forget.confirm.title"),
-            t("privacy.forget.confirm.text"),
-            t("privacy.forget.confirm.yes"),
-            t("privacy.forget.confirm.no"),
-            danger=True,
-        ),
     )
     return b.message(text, [b.section(text), b.context(t("privacy.export.note")), b.actions(ask)])
 
@@ -57,18 +64,17 @@ def asked(t: Translator, *, new: bool, anyone: bool, reached: bool = True) -> di
 def coordinator_request(t: Translator, requester: str, request_id: int) -> dict[str, Any]:
     """What a coordinator of the person's region gets: who asks, and the button to erase."""
     text = t("privacy.coordinator.request", person=f"<@{requester}>")
-    erase = b.button(
-        t("privacy.coordinator.erase"),
+    erase = _asked_first(
+        t,
+        "privacy.coordinator.erase",
+        (
+            "privacy.coordinator.confirm.title",
+            "privacy.coordinator.confirm.text",
+            "privacy.coordinator.confirm.yes",
+            "privacy.coordinator.confirm.no",
+        ),
         ids.PRIVACY_FORGET_CONFIRM,
         str(request_id),
-        style="danger",
-        confirm_dialog=b.confirm(
-            t("privacy.coordinator.confirm.title"),
-            t("privacy.coordinator.confirm.text"),
-            t("privacy.coordinator.confirm.yes"),
-            t("privacy.coordinator.confirm.no"),
-            danger=True,
-        ),
     )
     return b.message(text, [b.section(text), b.context(t("privacy.coordinator.how")), b.actions(erase)])
 
