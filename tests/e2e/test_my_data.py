@@ -19,7 +19,7 @@ from models import AuditEntry, ForgetRequest, Region, StaffProfile
 from services.admin import forget_requests
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_forget import dump, whole
-from tests.e2e.test_regions import SECOND, _add_coordinator
+from tests.e2e.test_regions import NORTH_COORD, NORTH_VISITOR, SECOND, _add_coordinator, _north
 from tests.e2e.visit_helpers import (
     HOST1,
     HOST2,
@@ -318,3 +318,27 @@ def test_a_second_request_of_the_same_person_is_done_with_the_first(bot: Bot) ->
     assert done.erased_now and done.requester == VISITOR
     with sf() as session:
         assert set(session.scalars(select(ForgetRequest.status))) == {"done"}
+
+
+def test_the_request_goes_to_the_persons_region_and_only_its_coordinators_erase(bot: Bot) -> None:
+    with_two_coordinators(bot)
+    north = _north(bot)
+    _add_coordinator(bot, NORTH_COORD, north["region"])
+    request_id, to = ask_to_be_forgotten(bot)  # a Savo visitor: Savo's coordinators only
+    assert not [c for c in bot.api.of("chat.postMessage") if c.body.get("channel") == NORTH_COORD]
+    bot.slack.command("help", user=NORTH_COORD)  # known to the bot before the press
+    settle(bot)
+    before = data_of(bot)
+    refused = press(bot, NORTH_COORD, request_id, to[COORDINATOR])
+    assert "another region" in refused
+    assert data_of(bot) == before
+
+    _said, _data, _name, dm = my_export(bot, "my data", user=NORTH_VISITOR)
+    bot.slack.action(ids.PRIVACY_FORGET_ASK, "forget", user=NORTH_VISITOR, message=dm)
+    settle(bot)
+    asked = [
+        c.body["channel"]
+        for c in bot.api.of("chat.postMessage")
+        if ids.PRIVACY_FORGET_CONFIRM in buttons(c.body) and f"<@{NORTH_VISITOR}>" in c.body.get("text", "")
+    ]
+    assert asked == [NORTH_COORD]
