@@ -24,6 +24,7 @@ from handlers import help as help_feature
 from handlers import home as home_feature
 from handlers import mine as mine_feature
 from handlers import offer as offer_feature
+from handlers import privacy as privacy_feature
 from handlers import propose as propose_feature
 from handlers import reminders as reminders_feature
 from handlers import settings as settings_feature
@@ -164,6 +165,7 @@ def build_app(settings: Settings, deps: Deps, client: WebClient | None = None) -
         writeups_feature,
         reminders_feature,
         desk_feature,
+        privacy_feature,
     ):
         feature.register(app, deps, router)
     claimed = {ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_MINE, ids.OPEN_FIND, ids.OPEN_OFFER}

@@ -32,6 +32,7 @@ ALIASES: dict[str, Sub] = {
     "erbjud": Sub.OFFER,
     "mine": Sub.MINE,
     "mina": Sub.MINE,
+    "my": Sub.MINE,  # `/vertais my data`
     "ideas": Sub.IDEAS,
     "idéer": Sub.IDEAS,
     "report": Sub.REPORT,
@@ -64,6 +65,21 @@ WORDS: dict[str, dict[Sub, str]] = {
         Sub.SETTINGS: "settings",
     },
 }
+
+
+# `/vertais omat tiedot`: one's own data, a word after MINE's (any language's works).
+DATA_WORDS = {"fi": "tiedot", "sv": "uppgifter", "en": "data"}
+MY_DATA = {"fi": "omat tiedot", "sv": "mina uppgifter", "en": "my data"}
+
+
+def is_my_data(rest: str) -> bool:
+    """Is what follows `omat` / `mina` / `mine` / `my` a word for one's own data?"""
+    first = (rest or "").strip().split(" ", 1)[0].lower()
+    return first in DATA_WORDS.values()
+
+
+def my_data_words(lang: str) -> str:
+    return MY_DATA.get(lang, MY_DATA["fi"])
 
 
 def word(sub: Sub, lang: str) -> str:

@@ -209,3 +209,7 @@ STOP_GO_ON = "stop_go_on"  # the visitor goes on without a declined stop
 STOP_REPLACE = "stop_replace"  # the visitor replaces it (opens STOP_REPLACE_VIEW)
 STOP_REPLACE_VIEW = "stop_replace_form"
 STOP_REPLACE_HOST = "stop_replace_host"
+
+# My data (issue 21): one's own export and a request to be forgotten ---------------------------
+PRIVACY_FORGET_ASK = "privacy_forget_ask"  # the person asks to be forgotten (with a confirm dialog)
+PRIVACY_FORGET_CONFIRM = "privacy_forget_confirm"  # coordinators: erase now; value: request id

@@ -9,10 +9,11 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.commands import Sub
+from bot.commands import Sub, is_my_data
 from bot.deps import Deps
 from bot.views.visit import mine_message
 from handlers.context import t_of
+from handlers.privacy import send_my_data
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter, Invocation
 from services.common.workdays import local_today
@@ -34,6 +35,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         return mine_message(waiting, mine, t_of(context), parts=parts)
 
     def on_subcommand(inv: Invocation) -> None:
+        if is_my_data(inv.rest):  # `/vertais omat tiedot`: one's own data (handlers/privacy.py)
+            send_my_data(inv)
+            return
         inv.ack(render(inv.user_id, inv.context, 0))
 
     router.add(Sub.MINE, on_subcommand)

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.commands import Parsed, Sub, parse, word
+from bot.commands import Parsed, Sub, is_my_data, parse, word
 from bot.deps import Deps
 from bot.i18n import Translator
 from bot.views import common
@@ -81,7 +81,8 @@ class CommandRouter:
             context=context,
             deps=self.deps,
         )
-        if not invocation.staff.has_home_library and parsed.sub not in WITHOUT_HOME_LIBRARY:
+        my_data = parsed.sub is Sub.MINE and is_my_data(parsed.rest)  # one's data needs no library
+        if not invocation.staff.has_home_library and parsed.sub not in WITHOUT_HOME_LIBRARY and not my_data:
             if self.first_time is not None:
                 self.first_time(invocation, parsed.sub.value)
                 return

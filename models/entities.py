@@ -493,3 +493,23 @@ __all__ = [
     "WriteUpStatus",
     "offer_topics",
 ]
+
+
+class ForgetRequest(Base):
+    """A person asks to be forgotten; a coordinator of their region confirms (services.admin.
+    forget_requests). Forgetting them writes their pseudonym in `requester` like everywhere else.
+    `posted`: the coordinators' messages about it ({"messages": [{"channel", "ts"}]}), updated
+    when it is done. `status`: pending, then done."""
+
+    __tablename__ = "forget_requests"
+    __table_args__ = (Index("ix_forget_requests_requester", "requester", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester: Mapped[str] = mapped_column(String(32))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), nullable=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_at: Mapped[datetime] = mapped_column()
+    done_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    done_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    posted: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import Sub, word
+from bot.commands import Sub, my_data_words, word
 from bot.i18n import Translator
 from bot.views import blocks as b
 from bot.views.common import home_library_prompt, main_actions
@@ -17,6 +17,7 @@ def help_message(t: Translator, *, command: str, staff: Staff, coordinator: bool
         t("help.line.propose", command=command, word=word(Sub.PROPOSE, t.lang)),
         t("help.line.offer", command=command, word=word(Sub.OFFER, t.lang)),
         t("help.line.mine", command=command, word=word(Sub.MINE, t.lang)),
+        t("help.line.my_data", command=command, words=my_data_words(t.lang)),
         t("help.line.ideas", command=command, word=word(Sub.IDEAS, t.lang)),
         t("help.line.settings", command=command, word=word(Sub.SETTINGS, t.lang)),
     ]

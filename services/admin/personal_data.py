@@ -90,31 +90,59 @@ def export(
     return data
 
 
+# A Slack user id as a whole word (bot/ids.SLACK_USER's shape): in one's own export, the ids of
+# the other people in the same rows are masked.
+SLACK_USER = re.compile(r"(?<![A-Za-z0-9])[UW][A-Z0-9]{2,30}(?![A-Za-z0-9])")
+SOMEONE_ELSE = "(someone else)"
+
+
+def own_export(session_factory: sessionmaker[Session], user_id: str, *, now: datetime) -> dict[str, Any]:
+    """What a person is given when they ask for their own data: `export`, with every other
+    person's Slack id in those rows masked (a visit names its supervisor and hosts too)."""
+    data = export(session_factory, user_id, now=now, actor=user_id)
+    return _masked(data, user_id)
+
+
+def _masked(value: Any, user_id: str) -> Any:
+    if isinstance(value, str):
+        return SLACK_USER.sub(lambda m: m.group(0) if m.group(0) == user_id else SOMEONE_ELSE, value)
+    if isinstance(value, dict):
+        return {_masked(k, user_id): _masked(v, user_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, user_id) for v in value]
+    return value
+
+
 def forget(
     session_factory: sessionmaker[Session], user_id: str, *, now: datetime, actor: str = "cli"
 ) -> tuple[str, int]:
     """Forget a person. Returns (their pseudonym, rows changed)."""
+    with session_factory.begin() as session:
+        return forget_in(session, user_id, now=now, actor=actor)
+
+
+def forget_in(session: Session, user_id: str, *, now: datetime, actor: str) -> tuple[str, int]:
+    """`forget` inside the caller's unit of work (a confirmed request: services.admin.forget_requests)."""
     pseudonym = "X" + secrets.token_hex(6).upper()
     changed = 0
-    with session_factory.begin() as session:
-        session.execute(
-            update(Reminder)
-            .where(Reminder.recipient == user_id, Reminder.status == ReminderStatus.PENDING)
-            .values(status=ReminderStatus.CANCELLED)
-        )
-        for column in DELETED:
-            changed += _count(session.execute(delete(column.class_).where(column == user_id)))
-        changed += topics.forget_dms(session, user_id)
-        changed += _replace(session, user_id, pseudonym)
-        audit.record(
-            session,
-            now=now,
-            actor=actor,
-            action="person.forgotten",
-            entity="person",
-            entity_id=pseudonym,
-            details={"rows": changed},
-        )
+    session.execute(
+        update(Reminder)
+        .where(Reminder.recipient == user_id, Reminder.status == ReminderStatus.PENDING)
+        .values(status=ReminderStatus.CANCELLED)
+    )
+    for column in DELETED:
+        changed += _count(session.execute(delete(column.class_).where(column == user_id)))
+    changed += topics.forget_dms(session, user_id)
+    changed += _replace(session, user_id, pseudonym)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="person.forgotten",
+        entity="person",
+        entity_id=pseudonym,
+        details={"rows": changed},
+    )
     return pseudonym, changed
 
 

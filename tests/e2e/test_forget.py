@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import JSON, Enum, String, func, select
 
 from bot.replays import SplitReplays
-from models import Base, InvoiceStatus, Region, Visit
-from services.admin import personal_data
+from models import Base, InvoiceStatus, Library, PartyState, Region, Visit, VisitStop
+from services.admin import forget_requests, personal_data
 from services.money import budget, travel_invoices
 from services.visits import substitution
 from tests.conftest import COORDINATOR, Bot
@@ -84,6 +84,20 @@ def everything_happens(bot: Bot) -> None:
     sweep_for_bot(bot, datetime(2026, 11, 26, 12, 30, tzinfo=TZ).astimezone(UTC))  # the nudges
     confirm_directly(bot, visit)  # every decision and the invite
     settle(bot)
+    with sf.begin() as session:  # a study trip's further stop, its host's answer
+        tervo = session.scalar(select(Library.id).where(Library.key == "tervo"))
+        assert tervo is not None
+        session.add(
+            VisitStop(
+                visit_id=visit.id,
+                position=2,
+                library_id=tervo,
+                topic_id=setup["topic"].id,
+                state=PartyState.APPROVED,
+                slot="morning",
+                decided_by=HOST1,
+            )
+        )
     sweep_for_bot(bot, datetime(2026, 12, 1, 9, 30, tzinfo=TZ).astimezone(UTC))  # the day before
     past = confirmed_visit(bot, setup)
     submit_writeup(bot, past, form_values())
@@ -108,6 +122,10 @@ def everything_happens(bot: Bot) -> None:
     today = bot.clock().astimezone(TZ).date()  # a period away, its substitute and its reminders
     substitution.set_away(sf, SUPERVISOR, HOST2, today, today + timedelta(days=3), now=bot.clock(), tz=TZ)
     personal_data.export(sf, VISITOR, now=bot.clock(), actor=COORDINATOR)  # the export is audited
+    asked = forget_requests.ask(  # a request to be forgotten, and the coordinators' messages of it
+        sf, HOST2, lang="fi", now=bot.clock(), default_region_key="savo", configured=(COORDINATOR,)
+    )
+    forget_requests.remember_posted(sf, asked.request_id, [{"channel": "D0COORD", "ts": "1.2", "lang": "en"}])
 
 
 def test_every_table_is_filled_or_names_nobody(bot: Bot) -> None:
