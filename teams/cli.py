@@ -25,16 +25,24 @@ def package(settings: Settings, output: Path | None) -> Path:
     return build_package(settings, output or DEFAULT_PACKAGE)
 
 
-def serve(settings: Settings, session_factory: sessionmaker[Session]) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn's own handling). Raises ConfigError or ImportError."""
+def require_sdk() -> None:
+    """ConfigError saying how to install the `teams` extra, when it is not installed."""
     try:
-        import uvicorn
-
-        from teams.app import TeamsDeps, build_teams_app
+        import fastapi  # noqa: F401
+        import microsoft_teams.apps  # noqa: F401
+        import uvicorn  # noqa: F401
     except ImportError as exc:
         if (exc.name or "").split(".")[0] in ("microsoft_teams", "uvicorn", "fastapi"):
             raise ConfigError(NO_EXTRA) from None
         raise
+
+
+def serve(settings: Settings, session_factory: sessionmaker[Session]) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn's own handling). Raises ConfigError."""
+    require_sdk()
+    import uvicorn
+
+    from teams.app import TeamsDeps, build_teams_app
 
     async def main() -> None:
         deps = TeamsDeps(session_factory=session_factory, default_language=settings.default_language)
@@ -66,6 +74,7 @@ def run(
         path = package(settings, output)
         print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app)")
         return 0
+    require_sdk()
     _engine, session_factory = open_database(settings)
     serve(settings, session_factory)
     return 0

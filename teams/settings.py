@@ -70,15 +70,16 @@ def resolve(settings: Settings, environ: Mapping[str, str], *, has_token_provide
                 "TEAMS_CLIENT_SECRET is not set: create a client secret for the bot in the Teams "
                 "Developer Portal ('Bot management' > the bot > 'Client secrets') and put it in .env"
             )
-    # What the SDK is given for each name; where that is empty, it reads the environment instead.
-    ours = {
-        "CLIENT_ID": client_id,
-        "CLIENT_SECRET": secret or ("(a token provider)" if has_token_provider else ""),
-        "TENANT_ID": tenant_id,
-        "MANAGED_IDENTITY_CLIENT_ID": "",
+    # Where we give the SDK nothing, it reads its own name from the environment (a CLIENT_SECRET
+    # there even beats a token provider; MANAGED_IDENTITY_CLIENT_ID counts without secret or token).
+    read_by_sdk = {
+        "CLIENT_ID": not client_id,
+        "CLIENT_SECRET": not secret,
+        "TENANT_ID": not tenant_id,
+        "MANAGED_IDENTITY_CLIENT_ID": not secret and not has_token_provider,
     }
     for name in SDK_FALLBACKS:
-        if not ours[name] and environ.get(name, "").strip():
+        if read_by_sdk[name] and environ.get(name, "").strip():
             raise ConfigError(
                 f"{name} is set in the environment (or .env) and the Teams SDK would read it: vertaisbot "
                 f"takes its Teams settings only from the TEAMS_* names; unset {name}"

@@ -26,8 +26,8 @@ def teams_settings(sim: Any, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def run(scenario: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
-    return asyncio.run(scenario(*args))
+def run(scenario: Callable[..., Coroutine[Any, Any, Any]], *args: Any, **kwargs: Any) -> Any:
+    return asyncio.run(scenario(*args, **kwargs))
 
 
 async def build(sim: Any, session_factory: sessionmaker[Session], clock: Clock, **overrides: Any) -> TeamsBot:
