@@ -51,9 +51,13 @@ def parser() -> argparse.ArgumentParser:
     forget.add_argument("slack_id")
     export_user = commands.add_parser("export-user", help="print a person's data as JSON")
     export_user.add_argument("slack_id")
-    teams = commands.add_parser("teams", help="Microsoft Teams: serve /api/messages, or build the app package")
+    teams = commands.add_parser(
+        "teams", help="Microsoft Teams: serve /api/messages, or build the app package"
+    )
     teams.add_argument("action", nargs="?", choices=["serve", "package"], default="serve")
-    teams.add_argument("--output", type=Path, default=None, help="the package zip (default var/vertaisbot-teams.zip)")
+    teams.add_argument(
+        "--output", type=Path, default=None, help="the package zip (default var/vertaisbot-teams.zip)"
+    )
     return root
 
 

@@ -6,36 +6,21 @@ uvicorn (teams/cli.py); tests drive it in process through httpx's ASGI transport
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment
 from microsoft_teams.api.auth.credentials import TokenProvider
 from microsoft_teams.apps import App, FastAPIAdapter
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from teams import handlers
+from teams.deps import TeamsDeps
 from teams.guard import InboundGuard
 from teams.settings import resolve
 
 MESSAGING_ENDPOINT = "/api/messages"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class TeamsDeps:
-    """What the Teams handlers need (the Slack side's `bot.deps.Deps` carries Slack's parts)."""
-
-    session_factory: sessionmaker[Session]
-    clock: Callable[[], datetime] = utc_now
-    default_language: str = "fi"
-    extras: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -55,7 +40,9 @@ async def build_teams_app(
     """The Teams bot over `deps`. `cloud` points the token checks elsewhere (tests: a loopback key
     set); `token` replaces MSAL's client-credentials flow (tests: any syntactically valid JWT).
     Raises bot.config.ConfigError when the settings would let the SDK's environment decide."""
-    credentials = resolve(settings, os.environ if environ is None else environ, has_token_provider=token is not None)
+    credentials = resolve(
+        settings, os.environ if environ is None else environ, has_token_provider=token is not None
+    )
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     options: dict[str, object] = {
         "dangerously_allow_unauthenticated_requests": credentials.insecure,

@@ -3,14 +3,14 @@ Every word comes from the catalogues (bot/i18n/locales/*/teams.po and core.po)."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from microsoft_teams.cards import AdaptiveCard, TextBlock
 
 from bot.commands import Sub, word
 from bot.i18n import Translator
 
-CARD_VERSION = "1.5"
+CARD_VERSION: Literal["1.5"] = "1.5"
 
 
 def help_lines(t: Translator, *, coordinator: bool = False) -> list[str]:
@@ -33,8 +33,8 @@ def help_card(t: Translator) -> AdaptiveCard:
         TextBlock(text=t("help.title"), weight="Bolder", size="Medium", wrap=True),
         TextBlock(text=t("help.intro"), wrap=True),
         TextBlock(text="\n\n".join(f"- {line}" for line in help_lines(t)), wrap=True),
-        TextBlock(text=t("teams.help.hint"), wrap=True, isSubtle=True),
-        TextBlock(text=t("help.money"), wrap=True, isSubtle=True, size="Small"),
+        TextBlock(text=t("teams.help.hint"), wrap=True, is_subtle=True),
+        TextBlock(text=t("help.money"), wrap=True, is_subtle=True, size="Small"),
     ]
     return AdaptiveCard(version=CARD_VERSION, body=body, lang=t.lang)
 

@@ -37,18 +37,38 @@ def require_sdk() -> None:
         raise
 
 
+def only_problems(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def keep_sdk_quiet() -> None:
+    """httpx logs every call's URL (the conversation's id) at INFO, and the SDK sets httpx's level
+    to its own each time it makes a client: a filter (which it leaves alone) keeps httpx to
+    problems. The SDK's own loggers stay at INFO or above whatever LOG_LEVEL says (at DEBUG they
+    would log activities)."""
+    httpx_logger = logging.getLogger("httpx")
+    if only_problems not in httpx_logger.filters:
+        httpx_logger.addFilter(only_problems)
+    logging.getLogger("microsoft_teams").setLevel(max(logging.INFO, logging.getLogger().level))
+
+
 def serve(settings: Settings, session_factory: sessionmaker[Session]) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn's own handling). Raises ConfigError."""
     require_sdk()
     import uvicorn
 
-    from teams.app import TeamsDeps, build_teams_app
+    from teams.app import build_teams_app
+    from teams.deps import TeamsDeps
+
+    keep_sdk_quiet()
 
     async def main() -> None:
         deps = TeamsDeps(session_factory=session_factory, default_language=settings.default_language)
         bot = await build_teams_app(settings, deps)
         if settings.teams_dev_insecure:
-            log.warning("TEAMS_DEV_INSECURE=1: requests without a Bot Framework token are accepted (local trial only)")
+            log.warning(
+                "TEAMS_DEV_INSECURE=1: requests without a Bot Framework token are accepted (local trial only)"
+            )
         config = uvicorn.Config(
             bot.asgi,
             host=settings.teams_host,

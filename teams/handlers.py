@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from microsoft_teams.api import InstalledActivity, MessageActivity
+from microsoft_teams.api.activities.install_update import InstalledActivity
+from microsoft_teams.api.activities.message import MessageActivity
 from microsoft_teams.apps import ActivityContext, App
 
 from bot.commands import Sub, parse, word
 from bot.i18n import negotiate, translator
 from services.people import chat_accounts
 from teams.cards import help_card, text_card
-
-if TYPE_CHECKING:
-    from teams.app import TeamsDeps
+from teams.deps import TeamsDeps
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
@@ -72,10 +71,14 @@ def register(app: App, deps: TeamsDeps) -> None:
         if parsed.sub is Sub.HELP:
             await ctx.send(help_card(t))
         elif parsed.sub is not None:
-            await ctx.send(text_card(t("teams.not_yet", help=help_word, word=word(parsed.sub, t.lang)), t.lang))
+            await ctx.send(
+                text_card(t("teams.not_yet", help=help_word, word=word(parsed.sub, t.lang)), t.lang)
+            )
         elif parsed.suggestion is not None:
             suggestion = word(parsed.suggestion, t.lang)
-            await ctx.send(text_card(t("teams.did_you_mean", word=parsed.word[:40], suggestion=suggestion), t.lang))
+            await ctx.send(
+                text_card(t("teams.did_you_mean", word=parsed.word[:40], suggestion=suggestion), t.lang)
+            )
         else:
             await ctx.send(text_card(t("teams.unknown", word=parsed.word[:40], help=help_word), t.lang))
         log.info("teams message answered: %s", parsed.sub.name if parsed.sub else "unknown word")

@@ -20,9 +20,7 @@ from bot.i18n import Translator, translator
 APP_PACKAGE = Path(__file__).parent / "appPackage"
 MANIFEST_VERSION = "1.22"
 SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
-LOCALIZATION_SCHEMA = (
-    f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.Localization.schema.json"
-)
+LOCALIZATION_SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.Localization.schema.json"
 APP_VERSION = "1.0.0"
 ACCENT_COLOR = "#1F6E8C"
 COLOR_ICON, OUTLINE_ICON = "color.png", "outline.png"
@@ -160,7 +158,9 @@ def icons() -> dict[str, bytes]:
 
 def build_package(settings: Settings, output: Path) -> Path:
     """Write the zip Teams sideloads (manifest.json, the icons, sv.json, en.json at its root)."""
-    files: dict[str, bytes] = {"manifest.json": json.dumps(manifest(settings), ensure_ascii=False, indent=2).encode()}
+    files: dict[str, bytes] = {
+        "manifest.json": json.dumps(manifest(settings), ensure_ascii=False, indent=2).encode()
+    }
     files.update(icons())
     for lang in LANGUAGE_TAGS:
         files[f"{lang}.json"] = json.dumps(localization(lang), ensure_ascii=False, indent=2).encode()

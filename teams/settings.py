@@ -42,7 +42,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def resolve(settings: Settings, environ: Mapping[str, str], *, has_token_provider: bool = False) -> TeamsCredentials:
+def resolve(
+    settings: Settings, environ: Mapping[str, str], *, has_token_provider: bool = False
+) -> TeamsCredentials:
     """Our settings as the SDK's options, or ConfigError saying in one line what to change."""
     client_id = settings.teams_client_id.strip()
     secret = settings.teams_client_secret.get_secret_value() if settings.teams_client_secret else ""

@@ -85,7 +85,9 @@ def export(
             )
         linked = [
             {column.name: _plain(getattr(account, column.name)) for column in ChatAccount.__table__.columns}
-            for account in session.scalars(select(ChatAccount).where(ChatAccount.staff_profile_id.in_(_profile_of(user_id))))
+            for account in session.scalars(
+                select(ChatAccount).where(ChatAccount.staff_profile_id.in_(_profile_of(user_id)))
+            )
         ]
         if linked:  # their accounts on other platforms, linked to the profile (not by the Slack id)
             data["tables"].setdefault(ChatAccount.__tablename__, {})["staff_profile_id"] = linked

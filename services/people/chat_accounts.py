@@ -74,7 +74,9 @@ def matching_profile(session: Session, directory_id: str | None, email: str | No
     """The one staff profile with this directory id, else with this e-mail (any case); None when
     there is none or more than one."""
     if directory_id:
-        found = session.scalars(select(StaffProfile.id).where(StaffProfile.directory_id == directory_id)).all()
+        found = session.scalars(
+            select(StaffProfile.id).where(StaffProfile.directory_id == directory_id)
+        ).all()
         if len(found) == 1:
             return found[0]
     if email:

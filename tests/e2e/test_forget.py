@@ -118,8 +118,13 @@ def link_a_teams_account(bot: Bot, person: str) -> None:
         profile = session.scalars(select(StaffProfile).where(StaffProfile.slack_user_id == person)).one()
         profile.directory_id, profile.email = f"aad-{person}", f"{person.lower()}@kirjasto.example"
     reference = chat_accounts.ChatReference(
-        platform="teams", user_id=f"29:{person}-teams", conversation_id="a:1to1", service_url="https://smba.example/emea/",
-        directory_id=f"aad-{person}", tenant_id="tenant", display_name="Visitor In Teams",
+        platform="teams",
+        user_id=f"29:{person}-teams",
+        conversation_id="a:1to1",
+        service_url="https://smba.example/emea/",
+        directory_id=f"aad-{person}",
+        tenant_id="tenant",
+        display_name="Visitor In Teams",
     )
     chat_accounts.remember(bot.session_factory, reference, now=bot.clock())
 

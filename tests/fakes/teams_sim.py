@@ -93,8 +93,15 @@ class TeamsSim:
     def headers(self, body: dict[str, Any], **claims: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.sign(body, **claims)}", "Content-Type": "application/json"}
 
-    def message(self, text: str, *, locale: str | None = "fi-FI", user: str = "29:user-1",
-                aad: str | None = "aad-object-1", conversation_type: str = "personal") -> dict[str, Any]:
+    def message(
+        self,
+        text: str,
+        *,
+        locale: str | None = "fi-FI",
+        user: str = "29:user-1",
+        aad: str | None = "aad-object-1",
+        conversation_type: str = "personal",
+    ) -> dict[str, Any]:
         """A message to the bot as Teams sends it (TEAMS.md §2.5), from a 1:1 chat by default."""
         body: dict[str, Any] = {
             "type": "message",
@@ -104,10 +111,16 @@ class TeamsSim:
             "serviceUrl": self.service_url,
             "from": {"id": user, "name": "Testi Käyttäjä", **({"aadObjectId": aad} if aad else {})},
             "recipient": {"id": f"28:{self.client_id}", "name": "vertaisbot"},
-            "conversation": {"id": f"a:{user}-chat", "conversationType": conversation_type, "tenantId": self.tenant_id},
+            "conversation": {
+                "id": f"a:{user}-chat",
+                "conversationType": conversation_type,
+                "tenantId": self.tenant_id,
+            },
             "text": text,
             "textFormat": "plain",
-            "entities": [{"type": "clientInfo", "locale": locale or "", "country": "FI", "timezone": "Europe/Helsinki"}],
+            "entities": [
+                {"type": "clientInfo", "locale": locale or "", "country": "FI", "timezone": "Europe/Helsinki"}
+            ],
             "channelData": {"tenant": {"id": self.tenant_id}},
         }
         if locale:
@@ -117,7 +130,9 @@ class TeamsSim:
     # --- the connector's side ------------------------------------------------------------------
     def sent(self) -> list[ConnectorCall]:
         with self.lock:
-            return [call for call in self.calls if call.method == "POST" and call.path.endswith("/activities")]
+            return [
+                call for call in self.calls if call.method == "POST" and call.path.endswith("/activities")
+            ]
 
     def wait_sent(self, count: int = 1, timeout: float = 5.0) -> list[ConnectorCall]:
         deadline = time.monotonic() + timeout
@@ -153,8 +168,14 @@ class TeamsSim:
 
             def do_GET(self) -> None:
                 if self.path == "/v1/.well-known/openidconfiguration":
-                    self.reply(200, {"issuer": ISSUER, "jwks_uri": f"{sim.url}/v1/.well-known/keys",
-                                     "id_token_signing_alg_values_supported": ["RS256"]})
+                    self.reply(
+                        200,
+                        {
+                            "issuer": ISSUER,
+                            "jwks_uri": f"{sim.url}/v1/.well-known/keys",
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                        },
+                    )
                 elif self.path == "/v1/.well-known/keys":
                     self.reply(200, sim.jwks)
                 else:

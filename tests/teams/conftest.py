@@ -22,7 +22,7 @@ with TemporaryDirectory() as _empty:
     finally:
         os.chdir(_before)
 
-from tests.fakes.teams_sim import TeamsSim  # noqa: E402
+from tests.fakes.teams_sim import TeamsSim
 
 SDK_ENVIRONMENT = (
     "CLIENT_ID",

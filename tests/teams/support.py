@@ -11,7 +11,8 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from teams.app import TeamsBot, TeamsDeps, build_teams_app
+from teams.app import TeamsBot, build_teams_app
+from teams.deps import TeamsDeps
 from tests.conftest import Clock
 
 

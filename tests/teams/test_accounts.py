@@ -41,7 +41,9 @@ def test_a_reference_is_stored_once_and_refreshed(session_factory, clock):
     first = chat_accounts.remember(session_factory, reference(), now=clock())
     clock.advance(days=1)
     again = chat_accounts.remember(
-        session_factory, reference(service_url="https://smba.trafficmanager.net/emea2/", directory_id=None), now=clock()
+        session_factory,
+        reference(service_url="https://smba.trafficmanager.net/emea2/", directory_id=None),
+        now=clock(),
     )
     assert first == again
     with session_factory() as session:
@@ -56,18 +58,25 @@ def test_an_account_is_linked_by_entra_object_id_else_by_email(session_factory, 
     by_email = add_profile(session_factory, clock, "U0MAIL", email="Bea@Kirjasto.example")
     chat_accounts.remember(session_factory, reference(), now=clock())
     chat_accounts.remember(
-        session_factory, reference(user_id="29:bea", directory_id="aad-2", email="bea@kirjasto.example"), now=clock()
+        session_factory,
+        reference(user_id="29:bea", directory_id="aad-2", email="bea@kirjasto.example"),
+        now=clock(),
     )
     chat_accounts.remember(session_factory, reference(user_id="29:nobody", directory_id="aad-3"), now=clock())
     with session_factory() as session:
-        links = {row.user_id: row.staff_profile_id for row in session.execute(select(ChatAccount.user_id, ChatAccount.staff_profile_id))}
+        links = {
+            row.user_id: row.staff_profile_id
+            for row in session.execute(select(ChatAccount.user_id, ChatAccount.staff_profile_id))
+        }
     assert links == {"29:abc": by_directory, "29:bea": by_email, "29:nobody": None}
 
 
 def test_two_profiles_with_the_same_email_link_neither(session_factory, clock):
     add_profile(session_factory, clock, "U0ONE", email="same@kirjasto.example")
     add_profile(session_factory, clock, "U0TWO", email="same@kirjasto.example")
-    chat_accounts.remember(session_factory, reference(directory_id=None, email="same@kirjasto.example"), now=clock())
+    chat_accounts.remember(
+        session_factory, reference(directory_id=None, email="same@kirjasto.example"), now=clock()
+    )
     with session_factory() as session:
         assert session.scalars(select(ChatAccount.staff_profile_id)).one() is None
 
@@ -82,7 +91,9 @@ def test_migration_0011_goes_up_and_down_on_sqlite(tmp_path: Path):
         command.downgrade(config, "0010")
     tables = inspect(engine)
     assert "chat_accounts" not in tables.get_table_names()
-    assert {"email", "directory_id"}.isdisjoint({column["name"] for column in tables.get_columns("staff_profiles")})
+    assert {"email", "directory_id"}.isdisjoint(
+        {column["name"] for column in tables.get_columns("staff_profiles")}
+    )
     upgrade(engine)
     assert "chat_accounts" in inspect(engine).get_table_names()
     engine.dispose()

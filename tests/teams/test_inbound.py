@@ -31,7 +31,9 @@ def card_text(card: dict[str, Any]) -> str:
     return "\n".join(block.get("text", "") for block in card.get("body", []))
 
 
-async def post(sim: Any, session_factory: Any, clock: Any, body: Any, headers: dict[str, str], **kw: Any) -> Any:
+async def post(
+    sim: Any, session_factory: Any, clock: Any, body: Any, headers: dict[str, str], **kw: Any
+) -> Any:
     bot = await build(sim, session_factory, clock)
     async with client(bot) as http:
         content = body if isinstance(body, (bytes, str)) else json.dumps(body)
@@ -149,12 +151,20 @@ def malformed(sim: Any) -> dict[str, Any]:
     }
 
 
-
-
 MALFORMED = [
-    "not JSON", "empty object", "a JSON list", "a JSON string", "unknown activity type", "no type",
-    "invoke without a name", "no serviceUrl", "from is a number", "1 MB of text", "1 MB not JSON",
-    "deep nesting", "not UTF-8",
+    "not JSON",
+    "empty object",
+    "a JSON list",
+    "a JSON string",
+    "unknown activity type",
+    "no type",
+    "invoke without a name",
+    "no serviceUrl",
+    "from is a number",
+    "1 MB of text",
+    "1 MB not JSON",
+    "deep nesting",
+    "not UTF-8",
 ]
 
 

@@ -19,7 +19,17 @@ from teams.package import build_package
 
 CLIENT_ID = "0f6a3c1e-2b4d-4e8f-9a1b-3c5d7e9f1a2b"
 WEBSITE = "https://vertaisbot.example.org/teams"
-REQUIRED = ("$schema", "manifestVersion", "version", "id", "developer", "name", "description", "icons", "accentColor")
+REQUIRED = (
+    "$schema",
+    "manifestVersion",
+    "version",
+    "id",
+    "developer",
+    "name",
+    "description",
+    "icons",
+    "accentColor",
+)
 
 
 def settings(**overrides: str) -> Settings:
@@ -41,7 +51,9 @@ def test_the_package_holds_a_valid_manifest_and_two_icons(tmp_path: Path) -> Non
     for field in REQUIRED:
         assert manifest.get(field), field
     version = manifest["manifestVersion"]
-    assert re.fullmatch(r"1\.\d+", version) and manifest["$schema"].endswith(f"/v{version}/MicrosoftTeams.schema.json")
+    assert re.fullmatch(r"1\.\d+", version) and manifest["$schema"].endswith(
+        f"/v{version}/MicrosoftTeams.schema.json"
+    )
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
     assert manifest["id"] == CLIENT_ID
     assert re.fullmatch(r"#[0-9A-Fa-f]{6}", manifest["accentColor"])
@@ -90,14 +102,21 @@ def test_the_command_list_is_localized(tmp_path: Path, lang: str, tag: str) -> N
 
 @pytest.mark.parametrize(
     ("overrides", "named"),
-    [({"teams_client_id": ""}, "TEAMS_CLIENT_ID"), ({"teams_website_url": "http://plain.example"}, "TEAMS_WEBSITE_URL")],
+    [
+        ({"teams_client_id": ""}, "TEAMS_CLIENT_ID"),
+        ({"teams_website_url": "http://plain.example"}, "TEAMS_WEBSITE_URL"),
+    ],
 )
-def test_the_package_needs_a_bot_id_and_an_https_website(tmp_path: Path, overrides: dict[str, str], named: str) -> None:
+def test_the_package_needs_a_bot_id_and_an_https_website(
+    tmp_path: Path, overrides: dict[str, str], named: str
+) -> None:
     with pytest.raises(ConfigError, match=named):
         build_package(settings(**overrides), tmp_path / "app.zip")
 
 
-def test_python_m_bot_teams_package_writes_the_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_python_m_bot_teams_package_writes_the_zip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
     monkeypatch.chdir(tmp_path)  # no .env here
     monkeypatch.setenv("TEAMS_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("TEAMS_WEBSITE_URL", WEBSITE)

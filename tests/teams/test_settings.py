@@ -17,7 +17,9 @@ from tests.teams.support import build, client, run, teams_settings
 EVIL = "11111111-2222-3333-4444-555555555555"
 
 
-def test_the_sdk_s_environment_variables_cannot_change_our_settings(teamssim, session_factory, clock, monkeypatch):
+def test_the_sdk_s_environment_variables_cannot_change_our_settings(
+    teamssim, session_factory, clock, monkeypatch
+):
     # What `load_dotenv` at the SDK's import would put in the environment from a .env.
     monkeypatch.setenv("CLIENT_ID", EVIL)
     monkeypatch.setenv("TENANT_ID", EVIL)
@@ -30,8 +32,12 @@ def test_the_sdk_s_environment_variables_cannot_change_our_settings(teamssim, se
         bot = await build(teamssim, session_factory, clock)
         body = teamssim.message("apua")
         async with client(bot) as http:
-            signed = await http.post("/api/messages", content=json.dumps(body), headers=teamssim.headers(body))
-            unsigned = await http.post("/api/messages", content=json.dumps(body), headers={"Content-Type": "application/json"})
+            signed = await http.post(
+                "/api/messages", content=json.dumps(body), headers=teamssim.headers(body)
+            )
+            unsigned = await http.post(
+                "/api/messages", content=json.dumps(body), headers={"Content-Type": "application/json"}
+            )
         return bot, signed.status_code, unsigned.status_code
 
     bot, signed, unsigned = run(scenario)
@@ -47,18 +53,23 @@ def test_the_sdk_s_environment_variables_cannot_change_our_settings(teamssim, se
 def test_our_client_secret_wins_over_the_sdk_s(teamssim, session_factory, clock, monkeypatch):
     monkeypatch.setenv("CLIENT_ID", EVIL)
     monkeypatch.setenv("CLIENT_SECRET", "evil-secret")
-    from teams.app import TeamsDeps, build_teams_app
+    from teams.app import build_teams_app
+    from teams.deps import TeamsDeps
 
     async def scenario() -> object:
         settings = teams_settings(teamssim, teams_client_secret="our-secret")
-        return await build_teams_app(settings, TeamsDeps(session_factory=session_factory, clock=clock), cloud=teamssim.cloud)
+        return await build_teams_app(
+            settings, TeamsDeps(session_factory=session_factory, clock=clock), cloud=teamssim.cloud
+        )
 
     credentials = run(scenario).app.credentials
     assert (credentials.client_id, credentials.client_secret) == (teamssim.client_id, "our-secret")
 
 
 @pytest.mark.parametrize("name", ["CLIENT_ID", "CLIENT_SECRET", "TENANT_ID"])
-def test_an_sdk_variable_that_would_fill_an_empty_setting_is_refused(teamssim, session_factory, clock, monkeypatch, name):
+def test_an_sdk_variable_that_would_fill_an_empty_setting_is_refused(
+    teamssim, session_factory, clock, monkeypatch, name
+):
     monkeypatch.setenv(name, EVIL)
     overrides = {"teams_tenant_id": ""} if name == "TENANT_ID" else {}
     if name == "CLIENT_ID":
@@ -67,7 +78,9 @@ def test_an_sdk_variable_that_would_fill_an_empty_setting_is_refused(teamssim, s
         run(build, teamssim, session_factory, clock, **overrides)
 
 
-def test_unauthenticated_mode_is_refused_unless_teams_dev_insecure(teamssim, session_factory, clock, monkeypatch):
+def test_unauthenticated_mode_is_refused_unless_teams_dev_insecure(
+    teamssim, session_factory, clock, monkeypatch
+):
     monkeypatch.setenv("DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS", "1")
     with pytest.raises(ConfigError, match="TEAMS_DEV_INSECURE=1"):
         run(build, teamssim, session_factory, clock)
@@ -86,10 +99,13 @@ def test_production_refuses_to_start_without_credentials(teamssim, session_facto
 
 
 def test_no_client_secret_and_no_token_provider_is_refused(teamssim, session_factory, clock):
-    from teams.app import TeamsDeps, build_teams_app
+    from teams.app import build_teams_app
+    from teams.deps import TeamsDeps
 
     async def scenario() -> None:
-        await build_teams_app(teams_settings(teamssim), TeamsDeps(session_factory=session_factory, clock=clock))
+        await build_teams_app(
+            teams_settings(teamssim), TeamsDeps(session_factory=session_factory, clock=clock)
+        )
 
     with pytest.raises(ConfigError, match="TEAMS_CLIENT_SECRET is not set"):
         run(scenario)
@@ -100,7 +116,9 @@ def test_insecure_dev_mode_on_loopback_accepts_an_unsigned_message(teamssim, ses
         bot = await build(teamssim, session_factory, clock, teams_client_id="", teams_dev_insecure=True)
         body = teamssim.message("apua")
         async with client(bot) as http:
-            response = await http.post("/api/messages", content=json.dumps(body), headers={"Content-Type": "application/json"})
+            response = await http.post(
+                "/api/messages", content=json.dumps(body), headers={"Content-Type": "application/json"}
+            )
         return response.status_code
 
     assert run(scenario) == 200
@@ -126,6 +144,8 @@ def test_the_slack_bot_runs_without_the_teams_sdk(repo_root: Path, tmp_path: Pat
         "TEAMS_WEBSITE_URL": "https://vertaisbot.example.org/",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "pip install '.[teams]'" in done.stderr
