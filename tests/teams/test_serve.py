@@ -30,7 +30,9 @@ def post(url: str, body: bytes) -> int:
         return int(error.code)
 
 
-def test_python_m_bot_teams_serves_api_messages_on_the_configured_port(teamssim, repo_root: Path, tmp_path: Path):
+def test_python_m_bot_teams_serves_api_messages_on_the_configured_port(
+    teamssim, repo_root: Path, tmp_path: Path
+):
     port = free_port()
     env = {
         "PATH": "/usr/bin:/bin",
@@ -63,7 +65,10 @@ def test_python_m_bot_teams_serves_api_messages_on_the_configured_port(teamssim,
         assert status == 400  # the guard runs in the served app too
         assert post(url, json.dumps(teamssim.message("help", locale="en-US")).encode()) == 200
         (sent,) = teamssim.wait_sent(1)
-        assert sent.body["attachments"][0]["content"]["body"][0]["text"] == "Peer learning: what would you like to do?"
+        assert (
+            sent.body["attachments"][0]["content"]["body"][0]["text"]
+            == "Peer learning: what would you like to do?"
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
