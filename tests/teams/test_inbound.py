@@ -182,3 +182,42 @@ def test_a_malformed_body_gets_400_or_401_never_5xx(teamssim, session_factory, c
     time.sleep(0.05)
     assert teamssim.calls == []
     assert count_accounts(session_factory) == 0
+
+
+def test_an_install_stores_the_reference_and_sends_the_welcome_card(teamssim, session_factory, clock):
+    body = teamssim.message("", locale="sv-FI", user="29:installer")
+    body.pop("text")
+    body.update({"type": "installationUpdate", "action": "add"})
+    response = run(post, teamssim, session_factory, clock, body, teamssim.headers(body))
+    assert response.status_code == 200, response.text
+    assert card_of(teamssim.wait_sent(1)[0])["body"][0]["text"] == "Kollegialt lärande: vad vill du göra?"
+    with session_factory() as session:
+        assert session.scalars(select(ChatAccount.user_id)).all() == ["29:installer"]
+
+
+def test_a_mention_in_a_channel_is_answered_there_and_stores_no_1_1_reference(
+    teamssim, session_factory, clock
+):
+    body = teamssim.message("<at>vertaisbot</at> apua", conversation_type="channel")
+    body["entities"].append(
+        {
+            "type": "mention",
+            "text": "<at>vertaisbot</at>",
+            "mentioned": {"id": f"28:{teamssim.client_id}", "name": "vertaisbot"},
+        }
+    )
+    response = run(post, teamssim, session_factory, clock, body, teamssim.headers(body))
+    assert response.status_code == 200, response.text
+    assert card_of(teamssim.wait_sent(1)[0])["body"][0]["text"] == "Vertaisoppiminen: mitä haluat tehdä?"
+    assert count_accounts(session_factory) == 0
+
+
+def test_a_misspelt_word_gets_a_suggestion_and_a_known_one_says_it_is_in_slack_for_now(
+    teamssim, session_factory, clock
+):
+    for text in ("etis", "omat"):
+        body = teamssim.message(text)
+        assert run(post, teamssim, session_factory, clock, body, teamssim.headers(body)).status_code == 200
+    first, second = (card_text(card_of(call)) for call in teamssim.wait_sent(2))
+    assert "etis" in first and "**etsi**" in first
+    assert "**omat**" in second and "Slack" in second
