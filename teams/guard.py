@@ -5,7 +5,7 @@ FastAPI route parses JSON before checking the token, and an activity its models 
 In order: a request without a bearer token gets 401 (unless unauthenticated dev mode), a body over
 MAX_BODY, not JSON, not an object, without a `serviceUrl` (the SDK checks the token's `serviceurl`
 claim only against a present one) or refused by the SDK's own public `ActivityTypeAdapter` gets
-400. Everything else goes on to the SDK, which checks the token's signature, issuer, audience,
+400, and so does a sign-in invoke (the bot has none). Everything else goes on to the SDK, which checks the token's signature, issuer, audience,
 lifetime and `serviceurl`. Nothing here logs a body or a header's value.
 """
 
@@ -19,6 +19,9 @@ from typing import Any
 from microsoft_teams.api import ActivityTypeAdapter
 from pydantic import ValidationError
 
+# Sign-in invokes go to the SDK's own OAuth handlers, which call the Bot Framework token service
+# and answer 500 when that fails; vertaisbot has no sign-in (no OAuth connection), so they are refused.
+SIGN_IN_PREFIX = "signin/"
 MAX_BODY = 256 * 1024  # Teams' own activities are far smaller (a card message is at most ~100 KB)
 
 Scope = MutableMapping[str, Any]
@@ -52,6 +55,8 @@ def check_activity(body: bytes) -> dict[str, Any]:
         ActivityTypeAdapter.validate_python(parsed)
     except (ValidationError, ValueError, TypeError, RecursionError):
         raise BadRequest(400, "not an activity") from None
+    if parsed.get("type") == "invoke" and str(parsed.get("name", "")).startswith(SIGN_IN_PREFIX):
+        raise BadRequest(400, "no sign-in")
     return parsed
 
 

@@ -221,3 +221,70 @@ def test_a_misspelt_word_gets_a_suggestion_and_a_known_one_says_it_is_in_slack_f
     first, second = (card_text(card_of(call)) for call in teamssim.wait_sent(2))
     assert "etis" in first and "**etsi**" in first
     assert "**omat**" in second and "Slack" in second
+
+
+def signed_kinds(sim: Any) -> dict[str, dict[str, Any]]:
+    """Well-signed activities of every kind Teams sends (some not handled yet): none may get 5xx."""
+    m = sim.message("apua")
+    without_text = {key: value for key, value in m.items() if key != "text"}
+    execute = {
+        "action": {"type": "Action.Execute", "verb": "approve", "data": {"visit_id": 42}},
+        "trigger": "manual",
+    }
+    return {
+        "Action.Submit": {**without_text, "value": {"action": "approve", "visit_id": 42}},
+        "Action.Execute": {**m, "type": "invoke", "name": "adaptiveCard/action", "value": execute},
+        "task/fetch": {**m, "type": "invoke", "name": "task/fetch", "value": {"data": {}}},
+        "task/submit": {**m, "type": "invoke", "name": "task/submit", "value": {"data": {}}},
+        "application/search": {
+            **m,
+            "type": "invoke",
+            "name": "application/search",
+            "value": {"queryText": "kirja", "kind": "search", "dataset": "libraries"},
+        },
+        "an unknown invoke": {**m, "type": "invoke", "name": "zzz/zzz", "value": {}},
+        "signin/verifyState": {**m, "type": "invoke", "name": "signin/verifyState", "value": {"state": "1"}},
+        "signin/tokenExchange": {
+            **m,
+            "type": "invoke",
+            "name": "signin/tokenExchange",
+            "value": {"id": "1", "connectionName": "graph", "token": "x"},
+        },
+        "conversationUpdate": {**m, "type": "conversationUpdate", "membersAdded": [{"id": "29:x"}]},
+        "typing": {**m, "type": "typing"},
+        "messageReaction": {**m, "type": "messageReaction", "reactionsAdded": [{"type": "like"}]},
+        "uninstall": {**m, "type": "installationUpdate", "action": "remove"},
+        "messageDelete": {**m, "type": "messageDelete"},
+        "no locale": {key: value for key, value in m.items() if key not in ("locale", "entities")},
+        "no from": {key: value for key, value in m.items() if key != "from"},
+        "text is a number": {**m, "text": 5},
+        "a NUL in the text": {**m, "text": "apua\u0000"},
+    }
+
+
+SIGNED_KINDS = [
+    "Action.Submit",
+    "Action.Execute",
+    "task/fetch",
+    "task/submit",
+    "application/search",
+    "an unknown invoke",
+    "signin/verifyState",
+    "signin/tokenExchange",
+    "conversationUpdate",
+    "typing",
+    "messageReaction",
+    "uninstall",
+    "messageDelete",
+    "no locale",
+    "no from",
+    "text is a number",
+    "a NUL in the text",
+]
+
+
+@pytest.mark.parametrize("kind", SIGNED_KINDS)
+def test_no_signed_activity_of_any_kind_gets_5xx(teamssim, session_factory, clock, kind):
+    body = signed_kinds(teamssim)[kind]
+    response = run(post, teamssim, session_factory, clock, body, teamssim.headers(body))
+    assert response.status_code < 500, (response.status_code, response.text[:200])
