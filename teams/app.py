@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment
 from microsoft_teams.api.auth.credentials import TokenProvider
-from microsoft_teams.apps import App, FastAPIAdapter
+from microsoft_teams.apps import App, AppOptions, FastAPIAdapter
 
 from bot.config import Settings
 from teams import handlers
@@ -44,7 +44,7 @@ async def build_teams_app(
         settings, os.environ if environ is None else environ, has_token_provider=token is not None
     )
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    options: dict[str, object] = {
+    options: AppOptions = {
         "dangerously_allow_unauthenticated_requests": credentials.insecure,
         "http_server_adapter": FastAPIAdapter(app=web),
         "messaging_endpoint": MESSAGING_ENDPOINT,
@@ -59,7 +59,7 @@ async def build_teams_app(
         options["tenant_id"] = credentials.tenant_id
     if token is not None:
         options["token"] = token
-    app = App(**options)  # type: ignore[arg-type]  # AppOptions is a TypedDict of these names
+    app = App(**options)
     handlers.register(app, deps)
     await app.initialize()
     web.add_middleware(InboundGuard, path=MESSAGING_ENDPOINT, require_bearer=not credentials.insecure)
