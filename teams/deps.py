@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,4 +21,3 @@ class TeamsDeps:
     session_factory: sessionmaker[Session]
     clock: Callable[[], datetime] = utc_now
     default_language: str = "fi"
-    extras: dict[str, object] = field(default_factory=dict)
