@@ -1,5 +1,5 @@
 """`python -m bot [run|health|manifest|sweep|db upgrade|import libraries FILE|export writeups|report|
-forget-user|export-user]` (also the `vertaisbot` script). Serving is in bot/serving.py, what
+forget-user|export-user|teams [serve|package]]` (also the `vertaisbot` script). Serving is in bot/serving.py, what
 every command shares (logging, the database, Slack reached once) in bot/startup.py."""
 
 from __future__ import annotations
@@ -51,6 +51,13 @@ def parser() -> argparse.ArgumentParser:
     forget.add_argument("slack_id")
     export_user = commands.add_parser("export-user", help="print a person's data as JSON")
     export_user.add_argument("slack_id")
+    teams = commands.add_parser(
+        "teams", help="Microsoft Teams: serve /api/messages, or build the app package"
+    )
+    teams.add_argument("action", nargs="?", choices=["serve", "package"], default="serve")
+    teams.add_argument(
+        "--output", type=Path, default=None, help="the package zip (default var/vertaisbot-teams.zip)"
+    )
     return root
 
 
@@ -79,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_command(settings, args)
     if command in ("forget-user", "export-user"):
         return person_command(settings, command, args.slack_id)
+    if command == "teams":
+        return teams_command(settings, args.action, args.output)
     if command == "health":
         from bot.serving import health
 
@@ -86,6 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.serving import run
 
     return run(settings)
+
+
+def teams_command(settings: Settings, action: str, output: Path | None) -> int:
+    """The Teams side (teams/cli.py), only here: the Slack bot never imports it."""
+    from teams.cli import run
+
+    try:
+        return run(settings, action, output, open_database)
+    except ConfigError as exc:
+        return fail(str(exc))
 
 
 def db_command(settings: Settings, action: str) -> int:

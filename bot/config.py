@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     health_file: Path = Path("var") / "health"
 
+    # Microsoft Teams (`python -m bot teams`, the `teams` extra); see teams/ and the README.
+    teams_client_id: str = ""
+    teams_client_secret: SecretStr | None = None
+    teams_tenant_id: str = ""
+    teams_dev_insecure: bool = False
+    teams_host: str = "127.0.0.1"
+    teams_port: int = Field(default=3978, ge=0, le=65535)
+    teams_service_url: str = "https://smba.trafficmanager.net/teams/"
+    teams_website_url: str = ""
+
     @field_validator("coordinator_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

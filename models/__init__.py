@@ -1,5 +1,6 @@
 """The database: typed ORM classes, engine and session factory."""
 
+from models.accounts import ChatAccount
 from models.db import create_engine_for, make_session_factory
 from models.entities import (
     AuditEntry,
@@ -44,6 +45,7 @@ from models.visits import (
 
 __all__ = [
     "AuditEntry",
+    "ChatAccount",
     "Base",
     "Budget",
     "CacheGeneration",

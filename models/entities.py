@@ -157,6 +157,10 @@ class StaffProfile(Base):
     slack_locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
     locale_checked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Who the person is in the organisation's directory, for linking their accounts on other
+    # platforms (models/accounts.py): the e-mail and the Entra object id, when known.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True, index=True)
+    directory_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
 

@@ -6,7 +6,8 @@ or details, in an outbox row's parameters or in a text, and a new table that sto
 covered the day it is made. `export` lists every row that names the person, by table and column.
 `forget` deletes the rows that are only about the person (their profile: name, language, locale;
 their library-contact and coordinator rows; the visits' message references; the suggested
-topics' DMs to them), cancels their pending reminders, and writes one random pseudonym wherever
+topics' DMs to them; their accounts on other platforms linked to the profile, such as a Teams
+conversation reference), cancels their pending reminders, and writes one random pseudonym wherever
 the id is still named, so that their visits, decisions and texts stay counted but no longer point
 at them. Both actions are written to the audit log (the export's row names the person until they
 are forgotten)."""
@@ -38,6 +39,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from models import (
     Base,
+    ChatAccount,
     Coordinator,
     LibraryContact,
     Reminder,
@@ -81,6 +83,14 @@ def export(
             data["tables"].setdefault(table.name, {}).setdefault(column.name, []).append(
                 {key: _plain(value) for key, value in row.items()}
             )
+        linked = [
+            {column.name: _plain(getattr(account, column.name)) for column in ChatAccount.__table__.columns}
+            for account in session.scalars(
+                select(ChatAccount).where(ChatAccount.staff_profile_id.in_(_profile_of(user_id)))
+            )
+        ]
+        if linked:  # their accounts on other platforms, linked to the profile (not by the Slack id)
+            data["tables"].setdefault(ChatAccount.__tablename__, {})["staff_profile_id"] = linked
         dms = topics.dms_to(session, user_id)
         if dms:  # the suggestions' DMs that went to them (`messages` names the recipient)
             data["tables"].setdefault(TopicSuggestion.__tablename__, {})["messages"] = dms
@@ -130,6 +140,8 @@ def forget_in(session: Session, user_id: str, *, now: datetime, actor: str) -> t
         .where(Reminder.recipient == user_id, Reminder.status == ReminderStatus.PENDING)
         .values(status=ReminderStatus.CANCELLED)
     )
+    linked = delete(ChatAccount).where(ChatAccount.staff_profile_id.in_(_profile_of(user_id)))
+    changed += _count(session.execute(linked))  # before the profile goes (its link would be NULLed)
     for column in DELETED:
         changed += _count(session.execute(delete(column.class_).where(column == user_id)))
     changed += topics.forget_dms(session, user_id)
@@ -144,6 +156,10 @@ def forget_in(session: Session, user_id: str, *, now: datetime, actor: str) -> t
         details={"rows": changed},
     )
     return pseudonym, changed
+
+
+def _profile_of(user_id: str) -> Any:
+    return select(StaffProfile.id).where(StaffProfile.slack_user_id == user_id).scalar_subquery()
 
 
 def _count(result: Any) -> int:

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import JSON, Enum, String, func, select
 
 from bot.replays import SplitReplays
-from models import Base, InvoiceStatus, Library, PartyState, Region, Visit, VisitStop
+from models import Base, ChatAccount, InvoiceStatus, Library, PartyState, Region, StaffProfile, Visit, VisitStop
 from services.admin import forget_requests, personal_data
 from services.money import budget, travel_invoices
+from services.people import chat_accounts
 from services.visits import substitution
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_offer import HOST as OFFERER
@@ -126,6 +127,24 @@ def everything_happens(bot: Bot) -> None:
         sf, HOST2, lang="fi", now=bot.clock(), default_region_key="savo", configured=(COORDINATOR,)
     )
     forget_requests.remember_posted(sf, asked.request_id, [{"channel": "D0COORD", "ts": "1.2", "lang": "en"}])
+    link_a_teams_account(bot, VISITOR)
+
+
+def link_a_teams_account(bot: Bot, person: str) -> None:
+    """The person's Teams conversation reference, linked to their profile by the Entra object id."""
+    with bot.session_factory.begin() as session:
+        profile = session.scalars(select(StaffProfile).where(StaffProfile.slack_user_id == person)).one()
+        profile.directory_id, profile.email = f"aad-{person}", f"{person.lower()}@kirjasto.example"
+    reference = chat_accounts.ChatReference(
+        platform="teams",
+        user_id=f"29:{person}-teams",
+        conversation_id="a:1to1",
+        service_url="https://smba.example/emea/",
+        directory_id=f"aad-{person}",
+        tenant_id="tenant",
+        display_name="Visitor In Teams",
+    )
+    chat_accounts.remember(bot.session_factory, reference, now=bot.clock())
 
 
 def test_every_table_is_filled_or_names_nobody(bot: Bot) -> None:
@@ -153,8 +172,12 @@ def test_export_lists_every_row_that_names_the_person_and_forget_leaves_no_trace
     with bot.session_factory() as session:
         visits = session.scalar(select(func.count()).select_from(Visit))
 
+    teams = personal_data.export(bot.session_factory, VISITOR, now=bot.clock())["tables"]["chat_accounts"]
+    assert [row["display_name"] for row in teams["staff_profile_id"]] == ["Visitor In Teams"]
     for person in PEOPLE:
         personal_data.forget(bot.session_factory, person, now=bot.clock())
+    with bot.session_factory() as session:  # the linked Teams account went with the profile
+        assert session.scalar(select(func.count()).select_from(ChatAccount)) == 0
     after = dump(bot)
     for person in PEOPLE:
         left = sorted(f"{table} {text}" for (table, _k), text in after.items() if whole(person).search(text))

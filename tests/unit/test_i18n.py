@@ -14,7 +14,7 @@ from services.people.staff import negotiate
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
-SOURCE_DIRS = ("bot", "handlers", "services", "scheduler")
+SOURCE_DIRS = ("bot", "handlers", "services", "scheduler", "teams")
 
 
 def used_keys() -> tuple[set[str], set[str]]:
