@@ -15,7 +15,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import JSON, Enum, String, func, select
 
 from bot.replays import SplitReplays
-from models import Base, ChatAccount, InvoiceStatus, Library, PartyState, Region, StaffProfile, Visit, VisitStop
+from models import (
+    Base,
+    ChatAccount,
+    InvoiceStatus,
+    Library,
+    PartyState,
+    Region,
+    StaffProfile,
+    Visit,
+    VisitStop,
+)
 from services.admin import forget_requests, personal_data
 from services.money import budget, travel_invoices
 from services.people import chat_accounts
