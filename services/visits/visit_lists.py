@@ -144,6 +144,16 @@ def waiting_for(
         total = session.scalar(select(func.count(Visit.id)).where(where)) or 0
         contact_of = set(session.scalars(host_libraries))
         owed = set(session.scalars(consents_owed))
+        stops_of: dict[int, int] = {}  # visit -> the further stop of a study trip a library of theirs owes
+        if contact_of:
+            found = session.execute(
+                select(VisitStop.visit_id, VisitStop.position).where(
+                    VisitStop.library_id.in_(contact_of),
+                    VisitStop.state == PartyState.PENDING,
+                    VisitStop.removed_at.is_(None),
+                )
+            )
+            stops_of = {visit_id: position for visit_id, position in found}
         stmt = _line_query().where(where).order_by(Visit.created_at.asc(), Visit.id.asc()).limit(limit)
         lines = []
         for line, visit in _lines_with(session, stmt):
@@ -153,17 +163,8 @@ def waiting_for(
                 role = "host"
             elif visit.visitor_id == user_id and visit.host_state in VISITOR_TURN:
                 role = "visitor"
-            elif stop := next(
-                (
-                    st
-                    for st in visit.stops
-                    if st.library_id in contact_of
-                    and st.state == PartyState.PENDING
-                    and st.removed_at is None
-                ),
-                None,
-            ):
-                role = f"stop{stop.position}"
+            elif visit.id in stops_of:
+                role = f"stop{stops_of[visit.id]}"
             else:
                 role = "funding"
             lines.append(_replace_role(line, role))

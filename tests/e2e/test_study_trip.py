@@ -251,3 +251,27 @@ def test_a_proposal_refuses_a_stop_that_does_not_offer_its_topic_or_comes_twice(
     assert reply.json()["errors"][ids.PROPOSE_STOPS] == "Sama kirjasto on matkalla kahdesti: Tervon kirjasto."
     with bot.session_factory() as session:
         assert session.scalars(select(Visit)).first() is None  # nothing saved
+
+
+def test_a_stop_host_sees_the_trip_on_home_with_its_buttons_and_decides_there(bot: Bot) -> None:
+    setup = trip_setup(bot)
+    propose_trip(bot, setup, (setup["ranta"].id, setup["topic"].id))
+    bot.api.wait_for("chat.postMessage", count=5)
+    visit = only_visit(bot.session_factory)
+    bot.api.locales[RANTA] = "fi-FI"
+    bot.slack.home_opened(RANTA)  # not asked yet (the day is not agreed): nothing waits for them
+    view = jsonish(bot.api.wait_for("views.publish")[0].body["view"])
+    assert f"{ids.STOP_ACCEPT}_morning" not in buttons({"blocks": view["blocks"]})
+    said = text_of({"blocks": view["blocks"]})
+    assert "Vierailut kirjastoonne" in said and "odottaa matkan muiden kohteiden vastauksia" not in said
+    for party in ("supervisor", "host", "funding"):
+        approve(bot, visit, party)
+    wait_until(bot, lambda: posted_to(bot, RANTA))
+    bot.slack.home_opened(RANTA)
+    view = jsonish(bot.api.wait_for("views.publish", count=2)[1].body["view"])
+    check_view(view)
+    home = {"blocks": view["blocks"]}
+    accept = buttons(home)[f"{ids.STOP_ACCEPT}_afternoon"]
+    bot.slack.action(f"{ids.STOP_ACCEPT}_afternoon", accept["value"], user=RANTA, where="home")
+    wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
+    assert stops_of(bot) == [("rantasalmi", PartyState.APPROVED, "afternoon", True)]
