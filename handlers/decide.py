@@ -514,7 +514,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             visit_id, _round, position = button_value(body)
             user = user_of(body)
             card = visit_lists.card_of(deps.session_factory, visit_id)
-            if user != card.visitor_id or card.stop_at(position or 0) not in card.declined_stops:
+            if user != card.visitor_id or card.stop_at(position or 0) not in card.changeable_stops:
                 raise NotAllowed("visits.not_yours" if user != card.visitor_id else "visits.changed")
             choices = stops.replace_choices(deps.session_factory, visit_id, position or 0, now=deps.now())
         except (DomainError, ValueError) as exc:

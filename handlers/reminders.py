@@ -26,7 +26,14 @@ from handlers.replies import reply_to_user, respond_ok
 from handlers.router import CommandRouter
 from services.common import workdays
 from services.common.errors import DomainError, InvalidInput, NotFound
-from services.visits import lapses, sent_messages, state_machine, visit_lists, visit_reminders
+from services.visits import (
+    lapses,
+    reminder_buttons,
+    sent_messages,
+    state_machine,
+    visit_lists,
+    visit_reminders,
+)
 
 log = logging.getLogger(__name__)
 CLAIMED = {
@@ -66,7 +73,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         user = _user(body)
         try:
             with deps.session_factory.begin() as session:
-                stuck, waiting, planned = visit_reminders.remind_again(
+                stuck, waiting, planned = reminder_buttons.remind_again(
                     session,
                     _reminder_id(body),
                     actor=user,
@@ -94,7 +101,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         user = _user(body)
         try:
             with deps.session_factory() as session:
-                stuck, waiting = visit_reminders.take_over(
+                stuck, waiting = reminder_buttons.take_over(
                     session, _reminder_id(body), actor=user, is_coordinator=deps.coordinator_scope(user)
                 )
         except DomainError as exc:
@@ -220,7 +227,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             tell(client, body, context, t_of(context)("visits.changed"))
             return
         if on is None:  # not a day: the picker's range, nothing changed
-            weeks = visit_reminders.SNOOZE_MAX_WEEKS
+            weeks = reminder_buttons.SNOOZE_MAX_WEEKS
             tell(client, body, context, t_of(context)("reminders.snooze_to.range", weeks=weeks))
             return
         snooze(body, client, context, reminder_id, on)
@@ -231,7 +238,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         t = t_of(context)
         try:
             with deps.session_factory.begin() as session:
-                until = visit_reminders.snooze_writeup(
+                until = reminder_buttons.snooze_writeup(
                     session, reminder_id, actor=_user(body), now=deps.now(), on=on
                 )
         except DomainError as exc:

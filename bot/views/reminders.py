@@ -36,7 +36,8 @@ def decision_nudge(reminder: DueReminder, card: VisitCard, t: Translator) -> dic
     party = str(reminder.params.get("party", "host"))
     facts = _facts(card, t)
     lapsed = party == "visitor" and card.host_state == PartyState.LAPSED  # new dates, not a pick
-    text = t("reminders.nudge.redate" if lapsed else f"reminders.nudge.{party}", **facts)
+    kind = "stop" if party.startswith("stop") else party  # a study trip's further stop
+    text = t("reminders.nudge.redate" if lapsed else f"reminders.nudge.{kind}", **facts)
     principal = reminder.params.get("for")  # a substitute's nudge: the buttons of the one away
     buttons = decision_blocks(card, party, t, reader=str(principal or reminder.recipient))
     hint = "reminders.nudge.here" if buttons else "reminders.nudge.where"
@@ -92,14 +93,15 @@ def _day(value: object) -> date | None:
 def decision_stuck(reminder: DueReminder, card: VisitCard, t: Translator) -> dict[str, Any]:
     party = str(reminder.params.get("party", "host"))
     facts = _facts(card, t)
-    who = t(f"reminders.party.{party}")
+    stop = party.startswith("stop")  # a study trip's further stop: its library, reminded only
+    who = t("reminders.party.stop") if stop else t(f"reminders.party.{party}")
     text = t("reminders.stuck", who=who, **facts)
     value = str(reminder.id)
     buttons = [b.button(t("reminders.button.again"), ids.REMINDER_AGAIN, value)]
     own = involved(
         reminder.recipient, visitor_id=card.visitor_id, supervisor_id=card.supervisor_id, others=card.involved
     )
-    if not own:  # nobody takes a decision of their own (or their staff's) visit over
+    if not own and not stop:  # nobody takes a decision of their own (or their staff's) visit over
         buttons.append(
             b.button(t("reminders.button.take_over"), ids.REMINDER_TAKE_OVER, value, style="primary")
         )

@@ -136,14 +136,19 @@ def stop_message(card: VisitCard, position: int, t: Translator, *, former: bool 
 
 def visitor_choices(card: VisitCard, t: Translator) -> list[b.Block]:
     """On the visitor's message, for each stop that declined: go on without it, or replace it
-    (cancelling the whole trip is the message's own button)."""
+    (cancelling the whole trip is the message's own button); for each stop still silent since
+    the day was agreed, the same two choices, quieter."""
     blocks: list[b.Block] = []
-    for stop in card.declined_stops:
+    for stop in card.changeable_stops:
         value = stop_value(card, stop.position)
-        blocks.append(b.section(t("visits.stop.declined_choice", library=b.escape(stop.library_name))))
+        declined = stop.state == PartyState.DECLINED
+        key = "visits.stop.declined_choice" if declined else "visits.stop.silent_choice"
+        blocks.append(b.section(t(key, library=b.escape(stop.library_name))))
         blocks.append(
             b.actions(
-                b.button(t("visits.stop.go_on"), ids.STOP_GO_ON, value, style="primary"),
+                b.button(
+                    t("visits.stop.go_on"), ids.STOP_GO_ON, value, style="primary" if declined else None
+                ),
                 b.button(t("visits.stop.replace"), ids.STOP_REPLACE, value),
                 block_id=f"visit_{card.id}_stop_choice_{stop.position}",
             )

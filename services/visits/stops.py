@@ -9,7 +9,8 @@ the trip has accepted (and the supervisors and funding have said yes). When the 
 changes, the stops are asked again for the new one (`stop_info.reask`, in every transition).
 
 A declined stop does not end the trip: the visitor goes on without it (`go_on`), replaces it with
-another library that offers its topic (`replace`), or cancels. The route's kilometres are one
+another library that offers its topic (`replace`), or cancels; so may they a stop whose host does
+not answer (its contacts are nudged, and the coordinators told it is stuck, as for any decision). The route's kilometres are one
 figure for the whole trip, entered by the visitor; `straight_line_km` is the sum of the legs as
 the crow flies (`stop_info.straight_line_km`: home, the stops in order, home), shown beside it.
 """
@@ -91,13 +92,17 @@ def decide(
     return transition(session_factory, visit_id, actor, now, apply)
 
 
-def _declined(session: Session, visit: Visit, position: int, round_: int | None) -> VisitStop:
+def _open_to_change(session: Session, visit: Visit, position: int, round_: int | None) -> VisitStop:
+    """A stop the visitor may leave out or replace: one that declined, or one that has not
+    answered since the day was agreed (nobody stalls a trip: the visitor goes on without it)."""
     stop = _stop(session, visit, position)
+    declined = stop.state == PartyState.DECLINED
+    silent = stop.state == PartyState.PENDING and visit.chosen_date is not None
     if (
         visit.status != VisitStatus.PROPOSED
         or (round_ is not None and round_ != visit.round)
         or not stop.active
-        or stop.state != PartyState.DECLINED
+        or not (declined or silent)
     ):
         raise already(session, visit, None)
     return stop
@@ -113,11 +118,11 @@ def go_on(
     now: datetime,
     round_: int | None = None,
 ) -> Change:
-    """The visitor goes on without a declined stop."""
+    """The visitor goes on without a stop that declined or does not answer."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         check_visitor(session, visit, actor, is_coordinator)
-        stop = _declined(session, visit, position, round_)
+        stop = _open_to_change(session, visit, position, round_)
         stop.removed_at = now
         record(session, visit, "visitor", actor, "stop_left_out", "", now, extra={"stop": position})
         return maybe_confirm(session, visit, "stop_left_out", actor, now)
@@ -128,8 +133,8 @@ def go_on(
 def replace_choices(
     session_factory: sessionmaker[Session], visit_id: int, position: int, *, now: datetime
 ) -> list[HostChoice]:
-    """The libraries that could take a declined stop's place: those offering its topic, as `etsi`
-    ranks them, with a contact, none already on the trip."""
+    """The libraries that could take a stop's place: those offering its topic, as `etsi` ranks
+    them, with a contact, none already on the trip."""
     with session_factory() as session:
         visit = session.get(Visit, visit_id)
         if visit is None:
@@ -156,12 +161,12 @@ def replace(
     now: datetime,
     round_: int | None = None,
 ) -> Change:
-    """The visitor replaces a declined stop with another library offering its topic; its host is
-    asked at once (the day is agreed)."""
+    """The visitor replaces a stop that declined or does not answer with another library offering
+    its topic; its host is asked at once (the day is agreed)."""
 
     def apply(session: Session, visit: Visit) -> tuple[str, str | None]:
         check_visitor(session, visit, actor, is_coordinator)
-        stop = _declined(session, visit, position, round_)
+        stop = _open_to_change(session, visit, position, round_)
         if library_id == stop.library_id:
             raise InvalidInput({"stop": ("visits.error.stop_same", {})})
         home = session.get(Library, visit.home_library_id)

@@ -136,6 +136,18 @@ class VisitCard:
         return tuple(s for s in self.trip_stops if s.state == PartyState.DECLINED)
 
     @property
+    def changeable_stops(self) -> tuple[StopInfo, ...]:
+        """Further stops the visitor may leave out or replace: declined, or asked and silent."""
+        if self.status != VisitStatus.PROPOSED:
+            return ()
+        asked = self.chosen_date is not None
+        return tuple(
+            s
+            for s in self.trip_stops
+            if s.state == PartyState.DECLINED or (asked and s.state == PartyState.PENDING)
+        )
+
+    @property
     def going(self) -> tuple[TravellerInfo, ...]:
         """The active travellers (the visitor, when the card was read without them)."""
         found = tuple(t for t in self.travellers if t.active)

@@ -32,12 +32,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Library, PartyState, Reminder, ReminderStatus, Visit, VisitStatus, VisitTraveller
+from models import (
+    Library,
+    PartyState,
+    Reminder,
+    ReminderStatus,
+    Visit,
+    VisitStatus,
+    VisitStop,
+    VisitTraveller,
+)
 from services.catalogue import libraries
 from services.common.errors import NotAllowed, NotFound
 from services.common.office_hours import (
     add_working_days,
-    next_office_time,
     next_working_day,
     previous_working_day,
 )
@@ -47,7 +55,6 @@ from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import DueReminder, Kinds
 from services.people import coordinators
 from services.visits import deadlines, substitution, travellers
-from services.visits.conflicts import conflict_of
 
 DECISION_NUDGE = "decision_nudge"
 DECISION_STUCK = "decision_stuck"
@@ -165,6 +172,14 @@ def waiting_parties(visit: Visit | VisitState) -> list[str]:
     ]
     if visit.host_state in (PartyState.COUNTERED, PartyState.LAPSED):
         parties.append("visitor")
+    if visit.chosen_date is not None:  # a study trip's further stops, asked once the day is agreed
+        if isinstance(visit, Visit):
+            waiting = [
+                s.position for s in visit.stops if s.state == PartyState.PENDING and s.removed_at is None
+            ]
+        else:
+            waiting = list(visit.stops_waiting)
+        parties += [f"{STOP_PARTY}{position}" for position in sorted(waiting)]
     return parties
 
 
@@ -192,11 +207,15 @@ def deciders(session: Session, visit: Visit, party: str, coordinators: tuple[str
         return list(libraries.contacts_of(session, visit.host_library_id))
     if party == "visitor":
         return [visit.visitor_id]
+    if party.startswith(STOP_PARTY):  # a further stop's library's contacts
+        stop = next((s for s in visit.stops if f"{STOP_PARTY}{s.position}" == party), None)
+        return list(libraries.contacts_of(session, stop.library_id)) if stop is not None else []
     involved = travellers.everyone(visit) | {visit.visitor_id, visit.supervisor_id}
     return [c for c in coordinators if c not in involved]
 
 
-def _at(day: date, tz: ZoneInfo, clock: time = SEND_AT) -> datetime:
+def at_office(day: date, tz: ZoneInfo, clock: time = SEND_AT) -> datetime:
+    """The moment on `day` when office messages go out (SEND_AT, or `clock`)."""
     return datetime.combine(day, clock, tzinfo=tz)
 
 
@@ -219,14 +238,14 @@ def _decision(session: Session, visit: Visit, party: str, now: datetime, p: Poli
         params = {**base, "deadline": by.isoformat(), "n": 0}
         wants.append(_Want(f"{prefix}:deadline", DECISION_DEADLINE, visit.visitor_id, lapse_at, params))
     for step, days in enumerate(NUDGE_AFTER, start=1):
-        due = _at(add_working_days(local.date(), days), p.tz, local.time())
+        due = at_office(add_working_days(local.date(), days), p.tz, local.time())
         if lapse_at is not None and due >= lapse_at:
             break
         wants += [
             _Want(f"{prefix}:nudge{step}:{user}", DECISION_NUDGE, user, due, {**base, "step": step})
             for user in deciders(session, visit, party, region)
         ]
-    due = _at(add_working_days(local.date(), STUCK_AFTER), p.tz, local.time())
+    due = at_office(add_working_days(local.date(), STUCK_AFTER), p.tz, local.time())
     if lapse_at is not None:
         due = min(due, lapse_at)
     wants += [
@@ -247,7 +266,7 @@ def _after_confirmation(session: Session, visit: Visit, p: Policy) -> list[_Want
     prefix = f"v{visit.id}:r{visit.round}:{on}"  # moved back to an earlier date: planned afresh
     base = {"date": on, "round": visit.round}
     wants = []
-    the_day_before = _at(previous_working_day(visit.chosen_date), p.tz)
+    the_day_before = at_office(previous_working_day(visit.chosen_date), p.tz)
     going = [t.user_id for t in travellers.active(visit)] or [visit.visitor_id]
     for user in dict.fromkeys([*going, *libraries.contacts_of(session, visit.host_library_id)]):
         role = "visitor" if user in going else "host"
@@ -256,17 +275,17 @@ def _after_confirmation(session: Session, visit: Visit, p: Policy) -> list[_Want
         )
     first = next_working_day(visit_end(visit))
     for step, weeks in enumerate(WRITEUP_WEEKS, start=1):  # to every traveller: any may write it
-        due = _at(first + timedelta(weeks=weeks), p.tz)
+        due = at_office(first + timedelta(weeks=weeks), p.tz)
         for user in going:
             key = f"{prefix}:writeup{step}" if user == visit.visitor_id else f"{prefix}:writeup{step}:{user}"
             wants.append(_Want(key, WRITEUP_NAG, user, due, {**base, "step": step}))
-    overdue = _at(first + timedelta(weeks=WRITEUP_OVERDUE_WEEKS), p.tz)
+    overdue = at_office(first + timedelta(weeks=WRITEUP_OVERDUE_WEEKS), p.tz)
     wants += [
         _Want(f"{prefix}:writeup_overdue:{c}", WRITEUP_OVERDUE, c, overdue, dict(base))
         for c in coordinators_of(session, visit, p)
     ]
     if visit.travel_mode == "car":
-        due = _at(add_working_days(visit_end(visit), INVOICE_AFTER), p.tz)
+        due = at_office(add_working_days(visit_end(visit), INVOICE_AFTER), p.tz)
         wants.append(_Want(f"{prefix}:invoice1", TRAVEL_INVOICE, visit.visitor_id, due, {**base, "n": 1}))
     return wants
 
@@ -284,6 +303,10 @@ class VisitState:
     host_state: PartyState
     funding_state: PartyState
     happened: bool | None = None
+    stops_waiting: tuple[int, ...] = ()  # a study trip's further stops whose hosts are asked
+
+
+STOP_PARTY = "stop"  # + the stop's position (2-4): a study trip's further stop, a party of its own
 
 
 def _visit(session: Session, reminder: DueReminder) -> VisitState | None:
@@ -301,7 +324,16 @@ def _visit(session: Session, reminder: DueReminder) -> VisitState | None:
             Visit.happened,
         ).where(Visit.id == reminder.visit_id)
     ).first()
-    return VisitState(*row) if row is not None else None
+    if row is None:
+        return None
+    waiting = session.scalars(
+        select(VisitStop.position).where(
+            VisitStop.visit_id == reminder.visit_id,
+            VisitStop.state == PartyState.PENDING,
+            VisitStop.removed_at.is_(None),
+        )
+    )
+    return VisitState(*row, stops_waiting=tuple(waiting))
 
 
 def decision_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
@@ -369,7 +401,7 @@ def invoice_still_due(session: Session, reminder: DueReminder, now: datetime) ->
         session,
         kind=TRAVEL_INVOICE,
         recipient=reminder.recipient,
-        due_at=_at(reminder.due_at.astimezone(tz).date() + timedelta(weeks=1), tz),
+        due_at=at_office(reminder.due_at.astimezone(tz).date() + timedelta(weeks=1), tz),
         now=now,
         tz=tz,
         visit_id=visit.id,
@@ -435,169 +467,3 @@ def ask_for_tip(session_factory: Any, visit_id: int, *, actor: str, now: datetim
 def tip_still_due(session: Session, reminder: DueReminder, now: datetime) -> bool:
     visit = session.get(Visit, reminder.visit_id) if reminder.visit_id else None
     return visit is not None and visit.status == VisitStatus.DECLINED
-
-
-# --- buttons ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Stuck:
-    """A stuck decision a coordinator pressed a button on."""
-
-    visit_id: int
-    party: str
-    round: int
-    deciders: tuple[str, ...]
-    supervisor_id: str
-    visitor_id: str = ""
-    others: frozenset[str] = frozenset()  # the colleagues on the trip and their supervisors
-
-
-def _own(session: Session, reminder_id: int, kinds_: tuple[str, ...]) -> Reminder:
-    reminder = session.get(Reminder, reminder_id)
-    if reminder is None or reminder.kind not in kinds_:
-        raise NotFound()
-    return reminder
-
-
-def stuck_decision(
-    session: Session, reminder_id: int, *, actor: str, is_coordinator: bool | coordinators.Scope
-) -> tuple[Stuck, bool]:
-    """The decision a `decision_stuck` reminder is about, and whether it still waits (for the
-    coordinators of the visit's region: another region's are told whose it is)."""
-    if not is_coordinator:
-        raise NotAllowed(NOT_YOURS)
-    reminder = _own(session, reminder_id, (DECISION_STUCK,))
-    visit = session.get(Visit, reminder.visit_id) if reminder.visit_id else None
-    if visit is None:
-        raise NotFound()
-    home = session.get(Library, visit.home_library_id)
-    coordinators.require_region(is_coordinator, home.region_id if home is not None else None)
-    party = str(reminder.params.get("party"))
-    waiting = visit.round == reminder.params.get("round") and party in waiting_parties(visit)
-    people = tuple(deciders(session, visit, party, coordinators_of(session, visit, _policy)))
-    others = frozenset(travellers.everyone(visit))
-    return Stuck(visit.id, party, visit.round, people, visit.supervisor_id, visit.visitor_id, others), waiting
-
-
-def take_over(
-    session: Session, reminder_id: int, *, actor: str, is_coordinator: bool | coordinators.Scope
-) -> tuple[Stuck, bool]:
-    """A coordinator takes a stuck decision over: as `stuck_decision`, but nobody takes over the
-    host's side or the funding of their own visit or their staff's (NotAllowed)."""
-    stuck, waiting = stuck_decision(session, reminder_id, actor=actor, is_coordinator=is_coordinator)
-    conflict = conflict_of(
-        stuck.party,
-        actor,
-        visitor_id=stuck.visitor_id,
-        supervisor_id=stuck.supervisor_id,
-        others=stuck.others,
-    )
-    if waiting and conflict:
-        raise NotAllowed(conflict)
-    return stuck, waiting
-
-
-def remind_again(
-    session: Session,
-    reminder_id: int,
-    *,
-    actor: str,
-    is_coordinator: bool | coordinators.Scope,
-    now: datetime,
-) -> tuple[Stuck, bool, int]:
-    """A coordinator nudges the stuck party again, now (at most once a day per stuck reminder).
-    Returns the decision, whether it still waits, and how many nudges were newly planned (0 when
-    it no longer waits or was already reminded again today)."""
-    stuck, waiting = stuck_decision(session, reminder_id, actor=actor, is_coordinator=is_coordinator)
-    if not waiting:
-        return stuck, False, 0
-    tz = _policy.tz
-    day = now.astimezone(tz).date().isoformat()
-    prefix = f"v{stuck.visit_id}:r{stuck.round}:{stuck.party}:again{reminder_id}:{day}:"
-    keys = {prefix + user: user for user in stuck.deciders}
-    known = set(session.scalars(select(Reminder.dedupe_key).where(Reminder.dedupe_key.in_(list(keys)))))
-    for key, user in keys.items():
-        if key not in known:
-            reminders.add(
-                session,
-                key=key,
-                kind=DECISION_NUDGE,
-                recipient=user,
-                due_at=now,
-                now=now,
-                tz=tz,
-                visit_id=stuck.visit_id,
-                params={"party": stuck.party, "round": stuck.round, "step": 0, "by": actor},
-            )
-    return stuck, True, len(keys) - len(known)
-
-
-SNOOZE_MAX_WEEKS = 8  # "remind me on ...": at most this far ahead
-
-
-def snooze_writeup(
-    session: Session, reminder_id: int, *, actor: str, now: datetime, on: date | None = None
-) -> datetime:
-    """ "Remind me in a week" (or "on `on`", a day after today and at most SNOOZE_MAX_WEEKS
-    ahead, at 9:00) on a write-up nag: only its recipient may; the next nag moves there (or a
-    new one is planned if it was the last), once per nag. Returns the new time."""
-    reminder = _own(session, reminder_id, (WRITEUP_NAG,))
-    if reminder.recipient != actor:
-        raise NotAllowed(NOT_YOURS)
-    tz = _policy.tz
-    until = now + timedelta(weeks=1)
-    if on is not None:
-        today = now.astimezone(tz).date()
-        if not today < on <= today + timedelta(weeks=SNOOZE_MAX_WEEKS):
-            raise NotAllowed("reminders.snooze_to.range", weeks=SNOOZE_MAX_WEEKS)
-        until = _at(on, tz)
-    following = session.scalars(
-        select(Reminder)
-        .where(
-            Reminder.visit_id == reminder.visit_id,
-            Reminder.kind == WRITEUP_NAG,
-            Reminder.recipient == actor,
-            Reminder.status == ReminderStatus.PENDING,
-            Reminder.id != reminder.id,
-        )
-        .order_by(Reminder.next_attempt_at)
-    ).first()
-    if reminder.status == ReminderStatus.PENDING:
-        following = reminder
-    if following is not None:
-        # A nag snoozes once: pressed again (no answer came, or the request was delivered twice),
-        # it answers with the time already set and moves nothing.
-        already = (following.params or {}).get("snoozed") == reminder.id
-        if (on is not None or following.next_attempt_at < until) and not already:  # a day picked: that day
-            reminders.snooze(session, following.id, actor, until, tz)
-            following.params = {**(following.params or {}), "snoozed": reminder.id}
-        nag_at = following.next_attempt_at
-    else:
-        nag_at = reminders.plan(
-            session,
-            kind=WRITEUP_NAG,
-            recipient=actor,
-            due_at=until,
-            now=now,
-            tz=tz,
-            visit_id=reminder.visit_id,
-            key=f"{reminder.dedupe_key}:snoozed",
-            params={**(reminder.params or {}), "snoozed": reminder.id},
-        ).next_attempt_at
-    # The coordinators hear of a missing write-up only a week after the visitor's last nag.
-    overdue_at = next_office_time(nag_at + timedelta(weeks=1), tz)
-    for overdue in _pending(session, reminder.visit_id, (WRITEUP_OVERDUE,)):
-        if overdue.next_attempt_at < overdue_at and overdue.claimed_at is None:
-            overdue.next_attempt_at = overdue_at
-    return nag_at
-
-
-def _pending(session: Session, visit_id: int | None, kinds_: tuple[str, ...]) -> list[Reminder]:
-    return list(
-        session.scalars(
-            select(Reminder).where(
-                Reminder.visit_id == visit_id,
-                Reminder.status == ReminderStatus.PENDING,
-                Reminder.kind.in_(kinds_),
-            )
-        )
-    )

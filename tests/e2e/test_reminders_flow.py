@@ -24,7 +24,7 @@ from services.common.errors import NotAllowed
 from services.outbox import reminders, visit_outbox
 from services.outbox.reminders import SweepResult
 from services.people import staff
-from services.visits import proposing, state_machine, visit_lists, visit_reminders
+from services.visits import proposing, reminder_buttons, state_machine, visit_lists, visit_reminders
 from services.visits.proposing import ProposalInput
 from tests.conftest import COORDINATOR, Bot, Clock
 from tests.e2e.visit_helpers import (
@@ -259,7 +259,7 @@ def test_a_coordinator_whose_staff_make_the_visit_cannot_take_its_stuck_decision
         if party not in ("host", "funding"):
             continue
         with world.sf() as session, pytest.raises(NotAllowed) as refused:
-            visit_reminders.take_over(session, reminder_id, actor=COORDINATOR, is_coordinator=True)
+            reminder_buttons.take_over(session, reminder_id, actor=COORDINATOR, is_coordinator=True)
         assert refused.value.key == f"visits.{party}.conflict"
     card = visit_lists.card_of(world.sf, visit_id)
     assert card.decisions == () and card.host_state == card.funding_state == PartyState.PENDING
@@ -625,16 +625,16 @@ def test_snooze_only_by_the_recipient(world: World) -> None:
     nag = world.sweep(local(2026, 12, 8, 9, 0)).sent[0]
     with world.sf.begin() as session:
         with pytest.raises(NotAllowed):
-            visit_reminders.snooze_writeup(session, nag.id, actor=STRANGER, now=local(2026, 12, 8, 10, 0))
+            reminder_buttons.snooze_writeup(session, nag.id, actor=STRANGER, now=local(2026, 12, 8, 10, 0))
     with world.sf.begin() as session:
-        until = visit_reminders.snooze_writeup(session, nag.id, actor=VISITOR, now=local(2026, 12, 10, 10, 0))
+        until = reminder_buttons.snooze_writeup(session, nag.id, actor=VISITOR, now=local(2026, 12, 10, 10, 0))
     assert until.astimezone(TZ) == datetime(2026, 12, 17, 10, 0, tzinfo=TZ)
     assert world.sweep(local(2026, 12, 15, 9, 0)).sent == []  # the second nag moved
     assert kinds_sent(world.sweep(local(2026, 12, 17, 10, 0))) == [("writeup_nag", VISITOR)]
     # The third nag (22.12) is snoozed to 29.12: the coordinators hear a week after it, not on 29.12.
     third = world.sweep(local(2026, 12, 22, 9, 0)).sent[0]
     with world.sf.begin() as session:
-        last = visit_reminders.snooze_writeup(
+        last = reminder_buttons.snooze_writeup(
             session, third.id, actor=VISITOR, now=local(2026, 12, 22, 9, 30)
         )
     assert last == local(2026, 12, 29, 9, 30)

@@ -19,8 +19,12 @@ from bot import ids
 from bot.i18n import translator
 from bot.views.desk import csv_labels
 from bot.views.limits import check_message, check_view
-from models import Library, PartyState, Visit, VisitStatus, VisitStop
+from bot.views.reminders import decision_stuck
+from models import Library, PartyState, Reminder, ReminderStatus, Visit, VisitStatus, VisitStop
+from services.common.errors import NotAllowed
 from services.money import report_files, reports
+from services.outbox.reminders import DueReminder
+from services.visits import reminder_buttons, visit_lists
 from tests.conftest import COORDINATOR, Bot
 from tests.e2e.test_decide import approve, press, uploads, value, wait_until
 from tests.e2e.visit_helpers import (
@@ -136,9 +140,9 @@ def test_a_trip_with_three_stops_where_one_declines_and_is_replaced(bot: Bot) ->
     press(bot, ids.STOP_DECLINE, stop3, TERVO)
     wait_until(bot, lambda: stops_of(bot)[1][1] == PartyState.DECLINED)
     assert only_visit(bot.session_factory).status == VisitStatus.PROPOSED  # a declined stop does not sink it
-    wait_until(bot, lambda: ids.STOP_REPLACE in buttons(latest_to(bot, VISITOR)))
+    declined = "Tämä kohde ei voi ottaa vastaan: Tervon kirjasto."
+    wait_until(bot, lambda: declined in text_of(latest_to(bot, VISITOR)))
     card = latest_to(bot, VISITOR)
-    assert "Tämä kohde ei voi ottaa vastaan: Tervon kirjasto." in text_of(card)
     assert {ids.STOP_GO_ON, ids.STOP_REPLACE, ids.VISIT_CANCEL} <= set(buttons(card))
 
     press(bot, ids.STOP_REPLACE, stop3, SUPERVISOR)  # only the visitor replaces a stop
@@ -221,23 +225,33 @@ def test_a_trip_with_three_stops_where_one_declines_and_is_replaced(bot: Bot) ->
     assert not [line for line in lines if "Tervon kirjasto" in line]
 
 
-def test_a_stop_left_out_lets_the_trip_go_on(bot: Bot) -> None:
+def test_stops_left_out_let_the_trip_go_on_whether_they_declined_or_stay_silent(bot: Bot) -> None:
     setup = trip_setup(bot)
     topic = setup["topic"].id
-    propose_trip(bot, setup, (setup["tervo"].id, topic))
+    propose_trip(bot, setup, (setup["tervo"].id, topic), (setup["ranta"].id, topic))
     bot.api.wait_for("chat.postMessage", count=5)
     visit = only_visit(bot.session_factory)
+    press(bot, ids.STOP_GO_ON, value(visit, 3), VISITOR)  # nobody asked yet: nothing to leave out
+    bot.api.wait_for("response_url")
     for party in ("supervisor", "host", "funding"):
         approve(bot, visit, party)
-    wait_until(bot, lambda: posted_to(bot, TERVO))
+    wait_until(bot, lambda: posted_to(bot, TERVO) and posted_to(bot, RANTA))
     press(bot, ids.STOP_DECLINE, value(visit, 2), TERVO)
     wait_until(bot, lambda: stops_of(bot)[0][1] == PartyState.DECLINED)
     press(bot, ids.STOP_GO_ON, value(visit, 2), SUPERVISOR)  # only the visitor (or a coordinator) chooses
-    bot.api.wait_for("response_url")
+    bot.api.wait_for("response_url", count=2)
     assert stops_of(bot)[0][3] is True
     press(bot, ids.STOP_GO_ON, value(visit, 2), VISITOR)
+    wait_until(bot, lambda: stops_of(bot)[0][3] is False)
+    assert only_visit(bot.session_factory).status == VisitStatus.PROPOSED  # Rantasalmi has not answered
+    silent = "Odottaa vastausta: Rantasalmen kirjasto."
+    wait_until(bot, lambda: silent in text_of(latest_to(bot, VISITOR)))
+    press(bot, ids.STOP_GO_ON, value(visit, 3), VISITOR)  # the silent one: the trip goes on without it
     wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
-    assert stops_of(bot) == [("tervo", PartyState.DECLINED, "", False)]
+    assert stops_of(bot) == [
+        ("tervo", PartyState.DECLINED, "", False),
+        ("rantasalmi", PartyState.PENDING, "", False),
+    ]
 
 
 def test_a_proposal_refuses_a_stop_that_does_not_offer_its_topic_or_comes_twice(bot: Bot) -> None:
@@ -275,3 +289,54 @@ def test_a_stop_host_sees_the_trip_on_home_with_its_buttons_and_decides_there(bo
     bot.slack.action(f"{ids.STOP_ACCEPT}_afternoon", accept["value"], user=RANTA, where="home")
     wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
     assert stops_of(bot) == [("rantasalmi", PartyState.APPROVED, "afternoon", True)]
+
+
+def test_a_silent_stop_is_nudged_with_its_buttons_and_its_stuck_notice_offers_no_take_over(bot: Bot) -> None:
+    from tests.e2e.test_reminders_flow import sweep_for_bot
+
+    setup = trip_setup(bot)
+    bot.api.locales[RANTA] = "fi-FI"
+    propose_trip(bot, setup, (setup["ranta"].id, setup["topic"].id))
+    bot.api.wait_for("chat.postMessage", count=5)
+    visit = only_visit(bot.session_factory)
+    for party in ("supervisor", "host", "funding"):
+        approve(bot, visit, party)
+    wait_until(bot, lambda: posted_to(bot, RANTA))
+    settle(bot)
+    with bot.session_factory() as session:
+        planned = session.scalars(
+            select(Reminder).where(Reminder.visit_id == visit.id, Reminder.status == ReminderStatus.PENDING)
+        ).all()
+        nudges = sorted((r.due_at, r.recipient) for r in planned if r.params.get("party") == "stop2")
+        stuck = [r for r in planned if r.kind == "decision_stuck" and r.params.get("party") == "stop2"]
+    assert [who for _at, who in nudges] == [RANTA, RANTA, COORDINATOR]  # two nudges, then the coordinator
+    assert len(stuck) == 1
+    before = len(posted_to(bot, RANTA))
+    sweep_for_bot(bot, nudges[0][0])
+    nudge = posted_to(bot, RANTA)[before]
+    check_message({"text": nudge["text"], "blocks": jsonish(nudge["blocks"])})
+    assert "Kirjastonne on yksi matkan kohteista" in text_of(nudge)
+    assert f"{ids.STOP_ACCEPT}_morning" in buttons(nudge)
+
+    # The coordinator's notice that it is stuck: reminded again, never taken over (the library's
+    # own answer), and a take-over asked for all the same is refused on the server.
+    due = DueReminder(stuck[0].id, "decision_stuck", COORDINATOR, visit.id, stuck[0].params, stuck[0].due_at)
+    notice = decision_stuck(due, visit_lists.card_of(bot.session_factory, visit.id), translator("en"))
+    check_message(notice)
+    assert ids.REMINDER_AGAIN in buttons(notice) and ids.REMINDER_TAKE_OVER not in buttons(notice)
+    assert "a study trip's stop has not answered" in text_of(notice)
+    with bot.session_factory() as session, pytest.raises(NotAllowed):
+        reminder_buttons.take_over(session, stuck[0].id, actor=COORDINATOR, is_coordinator=True)
+
+    accept = buttons(nudge)[f"{ids.STOP_ACCEPT}_morning"]
+    bot.slack.action(f"{ids.STOP_ACCEPT}_morning", accept["value"], user=RANTA, block_id="b_nudge")
+    wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
+    with bot.session_factory() as session:
+        left = session.scalars(
+            select(Reminder).where(
+                Reminder.visit_id == visit.id,
+                Reminder.status == ReminderStatus.PENDING,
+                Reminder.kind.in_(("decision_nudge", "decision_stuck")),
+            )
+        ).all()
+    assert left == []  # answered: nobody is nudged about it any more
