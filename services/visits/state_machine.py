@@ -33,6 +33,7 @@ from models import (
 from services.catalogue import libraries
 from services.common import workdays
 from services.common.errors import InvalidInput, NotAllowed, NotFound
+from services.money import costs
 from services.outbox import visit_outbox
 from services.people import substitutes
 from services.people.coordinators import Scope, covers
@@ -242,6 +243,9 @@ def move(
             accommodation=_night_price(session, visit) if accommodation is None else accommodation,
         )
         new_km, new_tickets, new_accommodation = parse_money(form, errors, length=visit.length)
+        if accommodation is None and not costs.nights_of(visit.length):
+            # a one-day visit proposed before nights were tied to two days keeps its accommodation
+            new_accommodation = visit.accommodation_cost
         if errors:
             raise InvalidInput(errors)
         old = visit.chosen_date

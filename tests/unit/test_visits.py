@@ -507,3 +507,26 @@ def test_a_host_date_picked_after_it_passed_lapses_and_new_dates_ask_the_host_ag
             now=later,
             round_=renewed.card.round - 1,
         )
+
+
+def test_moving_a_one_day_visit_that_had_accommodation_keeps_it(
+    session_factory: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    """A one-day visit proposed before accommodation was tied to two days (a night) keeps its
+    accommodation when it is moved; the move form, which asks no night for one day, drops nothing."""
+    card = propose(session_factory, world).card
+    with session_factory.begin() as session:
+        legacy = session.get(Visit, card.id)
+        assert legacy is not None and legacy.length == "day"
+        legacy.accommodation_cost = Decimal("89.00")
+    decide(session_factory, card.id, "supervisor", BOSS)
+    decide(session_factory, card.id, "host", HOST, date_id=card.visitor_dates[0].id)
+    assert decide(session_factory, card.id, "funding", COORD).event == "confirmed"
+    moved = state_machine.move(
+        session_factory, card.id, date(2026, 12, 17), actor=VISITOR, is_coordinator=False, now=HELSINKI_NOON
+    )
+    assert moved.card.cost.accommodation == Decimal("89.00")
+    with session_factory() as session:
+        after = session.get(Visit, card.id)
+        assert after is not None and after.accommodation_cost == Decimal("89.00")
+
