@@ -529,4 +529,3 @@ def test_moving_a_one_day_visit_that_had_accommodation_keeps_it(
     with session_factory() as session:
         after = session.get(Visit, card.id)
         assert after is not None and after.accommodation_cost == Decimal("89.00")
-
