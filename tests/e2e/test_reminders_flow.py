@@ -627,7 +627,9 @@ def test_snooze_only_by_the_recipient(world: World) -> None:
         with pytest.raises(NotAllowed):
             reminder_buttons.snooze_writeup(session, nag.id, actor=STRANGER, now=local(2026, 12, 8, 10, 0))
     with world.sf.begin() as session:
-        until = reminder_buttons.snooze_writeup(session, nag.id, actor=VISITOR, now=local(2026, 12, 10, 10, 0))
+        until = reminder_buttons.snooze_writeup(
+            session, nag.id, actor=VISITOR, now=local(2026, 12, 10, 10, 0)
+        )
     assert until.astimezone(TZ) == datetime(2026, 12, 17, 10, 0, tzinfo=TZ)
     assert world.sweep(local(2026, 12, 15, 9, 0)).sent == []  # the second nag moved
     assert kinds_sent(world.sweep(local(2026, 12, 17, 10, 0))) == [("writeup_nag", VISITOR)]

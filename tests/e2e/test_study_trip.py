@@ -20,8 +20,9 @@ from bot.i18n import translator
 from bot.views.desk import csv_labels
 from bot.views.limits import check_message, check_view
 from bot.views.reminders import decision_stuck
-from models import Library, PartyState, Reminder, ReminderStatus, Visit, VisitStatus, VisitStop
+from models import Library, PartyState, Reminder, ReminderStatus, Topic, Visit, VisitStatus, VisitStop
 from services.common.errors import NotAllowed
+from services.ideas import idea_search
 from services.money import report_files, reports
 from services.outbox.reminders import DueReminder
 from services.visits import reminder_buttons, visit_lists
@@ -340,3 +341,46 @@ def test_a_silent_stop_is_nudged_with_its_buttons_and_its_stuck_notice_offers_no
             )
         ).all()
     assert left == []  # answered: nobody is nudged about it any more
+
+
+def test_the_trips_write_up_is_tagged_with_every_stop_and_found_by_each_host(bot: Bot) -> None:
+    from tests.e2e.test_writeups import confirmed_visit, form_values
+    from tests.e2e.test_writeups import submit as submit_writeup
+
+    setup = trip_setup(bot)
+    with bot.session_factory() as session:
+        other = session.scalars(select(Topic).where(Topic.id != setup["topic"].id).order_by(Topic.id)).first()
+    assert other is not None
+    add_offer(bot.session_factory, "rantasalmi", [other.key], bot.clock(), contacts=(RANTA,))
+    visit_id = confirmed_visit(bot, setup)  # a trip that has happened: Joroinen, then Rantasalmi and Tervo
+    with bot.session_factory.begin() as session:
+        session.add_all(
+            [
+                VisitStop(
+                    visit_id=visit_id,
+                    position=2,
+                    library_id=setup["ranta"].id,
+                    topic_id=other.id,
+                    state=PartyState.APPROVED,
+                    slot="morning",
+                ),
+                VisitStop(
+                    visit_id=visit_id,
+                    position=3,
+                    library_id=setup["tervo"].id,
+                    topic_id=setup["topic"].id,
+                    state=PartyState.APPROVED,
+                    slot="afternoon",
+                ),
+            ]
+        )
+    submit_writeup(bot, visit_id, form_values(learned="Lukukoirat ja omatoimiaika kolmessa kirjastossa."))
+    settle(bot)
+    with bot.session_factory() as session:
+        for query in ("Rantasalmen", "Tervo", "Joroisten", other.name_fi):
+            found = idea_search.search(session, query)
+            assert [item.visit_id for item in found.items] == [visit_id], query
+            assert [name for name, _topic in found.items[0].stops] == [
+                "Rantasalmen kirjasto",
+                "Tervon kirjasto",
+            ]
