@@ -18,7 +18,7 @@ from bot.i18n import Translator, translator
 from bot.views import common
 from bot.views.formatting import day_text
 from bot.views.home import away_blocks, away_modal, home_view
-from bot.views.visit import visit_list_blocks
+from bot.views.visit_lists import visit_list_blocks
 from bot.views.writeups import home_blocks as writeup_home_blocks
 from handlers import desk
 from handlers.context import a_person, staff_of, t_of

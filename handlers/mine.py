@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.commands import Sub, is_my_data
 from bot.deps import Deps
-from bot.views.visit import mine_message
+from bot.views.visit_lists import mine_message
 from handlers.context import t_of
 from handlers.privacy import send_my_data
 from handlers.replies import reply_to_user

@@ -22,7 +22,8 @@ from bot.views.propose import (
     with_length,
 )
 from bot.views.stops import replace_modal
-from bot.views.visit import mine_message, visit_message
+from bot.views.visit import visit_message
+from bot.views.visit_lists import mine_message
 from models import PartyState, Topic, VisitStatus
 from services.money import costs
 from services.visits.stop_info import StopChoice, StopInfo
