@@ -60,6 +60,8 @@ NOTIFYING_EVENTS = {
 VISITOR_EVENTS = {"host_countered", "dates_lapsed", "colleagues_declined", "date_gone", "stop_declined"}
 TRAVELLER_EVENTS = {"colleagues_declined"}  # the colleagues hear that not all of them go
 HOST_EVENTS = {"redated", "date_gone"}  # the host is asked again (new dates, or the agreed one passed)
+# The day is agreed (again, after a move): a study trip's further stops are asked for it.
+STOP_EVENTS = {"host_approved", "visitor_picked"}
 # Slack message metadata event types: a visit message {"visit_id", "role"}; a notice
 # {"visit_id", "outbox_id"} (the outbox row whose notice it is).
 VISIT_EVENT = "vertais_visit"
@@ -359,7 +361,10 @@ class SlackVisitNotifier:
             # Funding messages of those who no longer coordinate the region, supervisor messages
             # of those whose decision was handed to another, host messages of a library the request
             # was sent on from, and the messages of substitutes whose period is over or whose
-            # decision is taken: updated, no buttons.
+            # decision is taken: updated, no buttons. (A study trip's stop host who has been asked
+            # keeps their message while the stop is on the trip, though the day is being agreed
+            # again: they hear of the move, and of the new day.)
+            people += stops_view.still_on_the_trip(card, refs, set(people))
             current = set(people)
             former = [
                 (user, role)
@@ -465,6 +470,7 @@ class SlackVisitNotifier:
             wants_notice = change.event in NOTIFYING_EVENTS or (
                 (change.event in VISITOR_EVENTS and role == "visitor")
                 or (change.event in HOST_EVENTS and role == "host")
+                or (change.event in STOP_EVENTS and stops_view.asks(card, role) and (user, role) not in new)
                 or (change.event in TRAVELLER_EVENTS and role == "traveller")
             )
             if not invite_here and (not wants_notice or user == change.actor):
@@ -478,7 +484,8 @@ class SlackVisitNotifier:
             if user not in channels or outcome.stopped:  # retried later (with their message)
                 continue
             t = translator(languages.get(user))
-            text = notice(card, change.event, t) if wants_notice else ""
+            event = "stop_asked" if change.event in STOP_EVENTS else change.event  # only a stop hears it
+            text = notice(card, event, t) if wants_notice else ""
             try:
                 # A notice or invite sent before without an answer (or by a request or sweep that
                 # died) may be in the DM: looked for there (a notice by its metadata, an invite by

@@ -5,6 +5,7 @@ stop declined (go on without it, replace it, cancel), and the form that replaces
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,31 @@ def position_of(role: str) -> int | None:
     if not role.startswith(ROLE_PREFIX) or not role[len(ROLE_PREFIX) :].isdigit():
         return None
     return int(role[len(ROLE_PREFIX) :])
+
+
+def still_on_the_trip(
+    card: VisitCard, refs: Mapping[tuple[str, str], object], current: set[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """(user, role) of the stop hosts who have a message about the trip and whose stop is still on
+    it, though the day is not agreed now (a move): they keep a current message, not a former one."""
+    found = []
+    for user, role in refs:
+        stop = card.stop_at(position_of(role) or 0)
+        if (user, role) not in current and stop is not None and stop.active and user in stop.contacts:
+            found.append((user, role))
+    return found
+
+
+def asks(card: VisitCard, role: str) -> bool:
+    """Does the trip wait for this stop's answer now (the day agreed, the stop still pending)?"""
+    stop = card.stop_at(position_of(role) or 0)
+    return (
+        stop is not None
+        and stop.active
+        and stop.state == PartyState.PENDING
+        and card.chosen_date is not None
+        and card.status == VisitStatus.PROPOSED
+    )
 
 
 def stop_value(card: VisitCard, position: int) -> str:

@@ -35,6 +35,7 @@ from tests.e2e.visit_helpers import (
     decisions,
     jsonish,
     library,
+    notices_to,
     only_visit,
     posted_to,
     proposal_values,
@@ -42,6 +43,7 @@ from tests.e2e.visit_helpers import (
     settle,
     text_of,
 )
+from tests.fakes.slack_requests import date_value, text_value
 from tests.find_support import add_offer
 
 RANTA, TERVO, SIILI = "U0RANTA", "U0TERVO", "U0SIILI"
@@ -384,3 +386,43 @@ def test_the_trips_write_up_is_tagged_with_every_stop_and_found_by_each_host(bot
                 "Rantasalmen kirjasto",
                 "Tervon kirjasto",
             ]
+
+
+def test_a_moved_trip_keeps_its_stop_and_asks_it_again_for_the_new_day(bot: Bot) -> None:
+    setup = trip_setup(bot)
+    bot.api.locales[RANTA] = "fi-FI"
+    propose_trip(bot, setup, (setup["ranta"].id, setup["topic"].id))
+    bot.api.wait_for("chat.postMessage", count=5)
+    visit = only_visit(bot.session_factory)
+    for party in ("supervisor", "host", "funding"):
+        approve(bot, visit, party)
+    wait_until(bot, lambda: posted_to(bot, RANTA))
+    press(bot, f"{ids.STOP_ACCEPT}_morning", value(visit, 2), RANTA)
+    wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
+    settle(bot)
+    press(bot, ids.VISIT_MOVE, value(visit), VISITOR)
+    view = jsonish(bot.api.wait_for("views.open")[0].body["view"])
+    values = {
+        f"{ids.PROPOSE_DATE}_1": {f"{ids.PROPOSE_DATE}_1": date_value("2026-12-16")},
+        ids.PROPOSE_KM: {ids.PROPOSE_KM: text_value("260")},
+        ids.PROPOSE_TICKETS: {ids.PROPOSE_TICKETS: text_value("0")},
+        ids.PROPOSE_ACCOMMODATION: {ids.PROPOSE_ACCOMMODATION: text_value("")},
+    }
+    assert bot.slack.submit(ids.MOVE_VIEW, values, private_metadata=view["private_metadata"]).json() == {
+        "response_action": "clear"
+    }
+    wait_until(bot, lambda: stops_of(bot) == [("rantasalmi", PartyState.PENDING, "", True)])
+    waiting = "kysytään, kun päivä on sovittu"
+    wait_until(bot, lambda: waiting in text_of(latest_to(bot, RANTA)))
+    assert "ei ole enää matkalla" not in text_of(latest_to(bot, RANTA))  # still on the trip
+    assert f"{ids.STOP_ACCEPT}_morning" not in buttons(latest_to(bot, RANTA))  # not before the day
+    moved = only_visit(bot.session_factory)
+    approve(bot, moved, "host")
+    approve(bot, moved, "supervisor")
+    asked = "Opintomatkan päivä on sovittu"
+    wait_until(bot, lambda: asked in notices_to(bot, RANTA))
+    wait_until(bot, lambda: f"{ids.STOP_ACCEPT}_morning" in buttons(latest_to(bot, RANTA)))
+    assert only_visit(bot.session_factory).status == VisitStatus.PROPOSED  # the stop answers for the new day
+    press(bot, f"{ids.STOP_ACCEPT}_afternoon", value(moved, 2), RANTA)
+    wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
+    assert str(only_visit(bot.session_factory).chosen_date) == "2026-12-16"
