@@ -31,7 +31,9 @@ from models import (
 from services.catalogue import libraries
 from services.common.errors import InvalidInput, NotAllowed, NotFound
 from services.people.coordinators import Scope
+from services.visits import travellers
 from services.visits.confirming import maybe_confirm
+from services.visits.conflicts import HOST_CONFLICT
 from services.visits.stop_info import SLOTS, check
 from services.visits.transitions import NOT_YOURS, already, check_visitor, record, transition
 from services.visits.visit_card import Change, HostChoice, offering_hosts
@@ -71,6 +73,8 @@ def decide(
         stop = _stop(session, visit, position)
         if actor not in libraries.contacts_of(session, stop.library_id):
             raise NotAllowed(NOT_YOURS)
+        if actor in travellers.everyone(visit) | {visit.visitor_id, visit.supervisor_id}:
+            raise NotAllowed(HOST_CONFLICT)  # nobody answers for a library on a trip they make
         if (
             visit.status != VisitStatus.PROPOSED
             or (round_ is not None and round_ != visit.round)
