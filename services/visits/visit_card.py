@@ -129,13 +129,6 @@ class VisitCard:
         return next((s for s in self.stops if s.position == position), None)
 
     @property
-    def declined_stops(self) -> tuple[StopInfo, ...]:
-        """Further stops whose host declined, waiting for the visitor's choice."""
-        if self.status != VisitStatus.PROPOSED:
-            return ()
-        return tuple(s for s in self.trip_stops if s.state == PartyState.DECLINED)
-
-    @property
     def changeable_stops(self) -> tuple[StopInfo, ...]:
         """Further stops the visitor may leave out or replace: declined, or asked and silent."""
         if self.status != VisitStatus.PROPOSED:
