@@ -91,6 +91,20 @@ def trip_setup(bot: Bot) -> dict[str, Any]:
     return setup
 
 
+def day_agreed_with_rantasalmi_asked(bot: Bot) -> tuple[dict[str, Any], Visit]:
+    """A trip with one further stop (Rantasalmi, whose contact reads Finnish): the supervisor, the
+    first host and funding have said yes, and Rantasalmi has its message."""
+    setup = trip_setup(bot)
+    bot.api.locales[RANTA] = "fi-FI"
+    propose_trip(bot, setup, (setup["ranta"].id, setup["topic"].id))
+    bot.api.wait_for("chat.postMessage", count=5)
+    visit = only_visit(bot.session_factory)
+    for party in ("supervisor", "host", "funding"):
+        approve(bot, visit, party)
+    wait_until(bot, lambda: posted_to(bot, RANTA))
+    return setup, visit
+
+
 def stops_of(bot: Bot) -> list[tuple[str, PartyState, str, bool]]:
     with bot.session_factory() as session:
         rows = session.scalars(select(VisitStop).order_by(VisitStop.position)).all()
@@ -314,14 +328,7 @@ def test_a_stop_host_sees_the_trip_on_home_with_its_buttons_and_decides_there(bo
 def test_a_silent_stop_is_nudged_with_its_buttons_and_its_stuck_notice_offers_no_take_over(bot: Bot) -> None:
     from tests.e2e.test_reminders_flow import sweep_for_bot
 
-    setup = trip_setup(bot)
-    bot.api.locales[RANTA] = "fi-FI"
-    propose_trip(bot, setup, (setup["ranta"].id, setup["topic"].id))
-    bot.api.wait_for("chat.postMessage", count=5)
-    visit = only_visit(bot.session_factory)
-    for party in ("supervisor", "host", "funding"):
-        approve(bot, visit, party)
-    wait_until(bot, lambda: posted_to(bot, RANTA))
+    setup, visit = day_agreed_with_rantasalmi_asked(bot)
     settle(bot)
     with bot.session_factory() as session:
         planned = session.scalars(
@@ -406,14 +413,7 @@ def test_the_trips_write_up_is_tagged_with_every_stop_and_found_by_each_host(bot
 
 
 def test_a_moved_trip_keeps_its_stop_and_asks_it_again_for_the_new_day(bot: Bot) -> None:
-    setup = trip_setup(bot)
-    bot.api.locales[RANTA] = "fi-FI"
-    propose_trip(bot, setup, (setup["ranta"].id, setup["topic"].id))
-    bot.api.wait_for("chat.postMessage", count=5)
-    visit = only_visit(bot.session_factory)
-    for party in ("supervisor", "host", "funding"):
-        approve(bot, visit, party)
-    wait_until(bot, lambda: posted_to(bot, RANTA))
+    setup, visit = day_agreed_with_rantasalmi_asked(bot)
     press(bot, f"{ids.STOP_ACCEPT}_morning", value(visit, 2), RANTA)
     wait_until(bot, lambda: only_visit(bot.session_factory).status == VisitStatus.CONFIRMED)
     settle(bot)
