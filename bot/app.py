@@ -13,6 +13,7 @@ from bot import errors, ids, middleware, replays
 from bot.config import Settings
 from bot.deps import Deps
 from bot.directory import SlackDirectory
+from bot.elsewhere import Elsewhere
 from bot.notifier import SlackVisitNotifier
 from bot.request_log import bolt_logger, log_request
 from bot.suggestion_notifier import SlackSuggestionNotifier
@@ -80,6 +81,11 @@ def make_client(settings: Settings) -> WebClient:
     )
 
 
+def elsewhere_of(deps: Deps) -> Elsewhere | None:
+    """Where the people not on Slack are reached (Teams), when the composition root gave it."""
+    return deps.extras.get("elsewhere")  # type: ignore[return-value]
+
+
 def install_notifiers(client: WebClient, deps: Deps) -> None:
     """The three Slack notifiers of the outbox (visits, write-ups, topic suggestions) in
     `deps.extras`, unless a test put its own there: the app's listeners and the reminder sweep
@@ -96,6 +102,7 @@ def install_notifiers(client: WebClient, deps: Deps) -> None:
             default_language=settings.default_language,
             clock=deps.now,
             directory=deps.directory,
+            elsewhere=elsewhere_of(deps),
         ),
     )
     deps.extras.setdefault(

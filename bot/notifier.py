@@ -30,8 +30,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.elsewhere import Elsewhere, mentioned, unmention
 from bot.i18n import Translator, translator
 from bot.reminder_delivery import BOT_REFUSED, _seconds, find_in_channel, find_in_dm, with_file
+from bot.views import blocks as b
 from bot.views import stops as stops_view
 from bot.views.visit import invite_texts, notice, visit_message
 from services.common import workdays
@@ -40,6 +42,7 @@ from services.common.ports import DeliveryError, Directory
 from services.outbox import visit_outbox
 from services.outbox.reminders import DueReminder
 from services.people import staff
+from services.people.identity import is_own_id
 from services.visits import invites, sent_messages, visit_lists
 from services.visits.visit_card import Change, VisitCard
 
@@ -142,6 +145,14 @@ class Outcome:
 
     def add(self, exc: Exception, what: str) -> bool:
         """Record a failed call; True if it may have reached Slack all the same (no answer came)."""
+        if isinstance(exc, DeliveryError):  # the other platform's (bot.elsewhere) failure
+            log.warning("%s: %s", what, exc.reason)
+            if exc.permanent:
+                return False  # that person cannot be reached there: only logged
+            self.failures.append(exc.reason)
+            if exc.retry_after is not None:
+                self.retry_after = max(self.retry_after or 0.0, exc.retry_after)
+            return True
         if not isinstance(exc, SlackApiError):  # a time-out, a closed connection, a bad answer
             log.warning("%s: %s", what, type(exc).__name__)
             self.failures.append(type(exc).__name__)
@@ -266,12 +277,15 @@ class SlackVisitNotifier:
         default_language: str,
         clock: object = None,
         directory: Directory | None = None,
+        elsewhere: Elsewhere | None = None,
     ) -> None:
         self.client = client
         # Posts are not retried by the client: a retry after a lost answer would post twice.
         self.poster = copy.copy(client)
         self.poster.retry_handlers = []
         self.session_factory = session_factory
+        # Where the people not on Slack are reached (Teams), when the deployment has them.
+        self.elsewhere = elsewhere
         # Kept as given: the app passes a live view of the coordinators (those added in the bot too).
         self.coordinators = coordinators
         self.default_language = default_language
@@ -388,6 +402,8 @@ class SlackVisitNotifier:
             except Exception:
                 log.warning("visit %s: could not identify a recipient", card.id, exc_info=True)
         stand_ins = {role: card.stand_ins(role, today) for role in ("supervisor", "host")}
+        away = self.elsewhere.reachable({user for user, _ in people}) if self.elsewhere else set()
+        names: dict[str, str] = {}
         channels: dict[str, str] = {}
         # New posts are noted before they are made (one write), so that a post left unanswered
         # (a time-out, a lost connection, a crash) is looked for in Slack before it is made again.
@@ -401,6 +417,8 @@ class SlackVisitNotifier:
             t = translator(languages.get(user))
             behalf = stand_ins.get(role, {}).get(user, ())
             message = visit_message(card, role, t, today=today, reader=user, on_behalf=behalf)
+            if user not in away:
+                message = self._for_slack(message, names)
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             ref = refs.get((user, role))
             if ref is not None and ref[0] != sent_messages.UNCONFIRMED:
@@ -412,7 +430,7 @@ class SlackVisitNotifier:
                 if channel == sent_messages.UNCONFIRMED:
                     if not post_new:
                         continue
-                    if (user, role) not in new:  # an earlier post went unanswered: is it there?
+                    if (user, role) not in new and user not in away:  # an earlier post went unanswered: is it there?
                         found = self._find(user, VISIT_EVENT, card.id, "role", role, since=_from_ts(ts))
                         if found is not None:
                             sent_messages.save_message_refs(
@@ -421,7 +439,14 @@ class SlackVisitNotifier:
                             channel, ts = found
                             channels[user] = channel
                 if channel != sent_messages.UNCONFIRMED:
-                    self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)
+                    self._update(channel, ts, metadata, message)
+                elif user in away and self.elsewhere is not None:
+                    channel, ts = self.elsewhere.post(user, message)
+                    sent_messages.save_message_refs(
+                        self.session_factory, card.id, [(user, role, channel, ts)]
+                    )
+                    channels[user] = channel
+                    posted.add((user, role))
                 else:
                     response = self.poster.chat_postMessage(channel=user, metadata=metadata, **message)
                     channel, ts = str(response["channel"]), str(response["ts"])
@@ -442,7 +467,7 @@ class SlackVisitNotifier:
             message = visit_message(card, role, t, today=today, former=role != "supervisor", reader=user)
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             try:
-                self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)
+                self._update(channel, ts, metadata, self._for_slack(message, names))
             except Exception as exc:
                 outcome.add(exc, f"visit {card.id}: could not update a former {role}'s message")
         # Posts that were never made, or that Slack answered with an error, did not land.
@@ -490,7 +515,22 @@ class SlackVisitNotifier:
                 # A notice or invite sent before without an answer (or by a request or sweep that
                 # died) may be in the DM: looked for there (a notice by its metadata, an invite by
                 # its file's name) before it is sent again.
-                if (
+                elsewhere = self.elsewhere if self.elsewhere and self.elsewhere.owns(channels[user]) else None
+                if elsewhere is not None:  # no history to look in there: sent (again)
+                    if invite_here:
+                        summary = invite_texts(card, t)[0]
+                        elsewhere.invite(
+                            channels[user],
+                            visit_id=card.id,
+                            sequence=card.sequence,
+                            kind=str(change.invite),
+                            lang=t.lang,
+                            title=summary,
+                            text=text or summary,
+                        )
+                    else:
+                        elsewhere.post(user, b.message(text, [b.section(text)]))
+                elif (
                     owed is not None
                     and owed.may_have_reached(user)
                     and (
@@ -508,12 +548,30 @@ class SlackVisitNotifier:
                 elif invite_here:
                     self._upload_invite(card, change, day, channels[user], t, text, now)  # type: ignore[arg-type]
                 else:
+                    text = str(self._for_slack({"text": text}, names)["text"])
                     self.poster.chat_postMessage(channel=channels[user], text=text, metadata=notice_metadata)
             except Exception as exc:
                 outcome.not_told(self.session_factory, owed, user, exc, f"visit {card.id}: could not notify")
                 continue
             outcome.told(self.session_factory, owed, user)
         return outcome
+
+    def _update(self, channel: str, ts: str, metadata: dict[str, object], message: dict[str, object]) -> None:
+        if self.elsewhere is not None and self.elsewhere.owns(channel):
+            self.elsewhere.update(channel, ts, message)
+        else:
+            self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)
+
+    def _for_slack(self, message: dict[str, object], names: dict[str, str]) -> dict[str, object]:
+        """The message with the people Slack does not know (Teams-only) named instead of mentioned;
+        their names read once per render (`names`), only when someone such is in it."""
+        own = {person for person in mentioned(message) if is_own_id(person)}
+        if not own:
+            return message
+        missing = own - names.keys()
+        if missing and self.elsewhere is not None:
+            names.update(self.elsewhere.names(missing))
+        return unmention(message, names)
 
     def _find(
         self, user: str, event_type: str, visit_id: int, key: str, value: object, *, since: datetime

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.elsewhere import Elsewhere, mentioned, unmention
 from bot.i18n import Translator, translator
 from bot.views import blocks as b
 from bot.views import reminders as views
@@ -94,8 +95,10 @@ class SlackReminderDelivery:
         default_language: str,
         renderers: dict[str, Renderer] | None = None,
         senders: dict[str, Callable[[DueReminder], None]] | None = None,
+        elsewhere: Elsewhere | None = None,
     ) -> None:
         self.client = client
+        self.elsewhere = elsewhere  # where the people not on Slack are reached (Teams)
         self.session_factory = session_factory
         self.default_language = default_language
         self.renderers: dict[str, Renderer] = {
@@ -122,11 +125,20 @@ class SlackReminderDelivery:
         if sender is not None:  # an outbox row: its sender re-renders and knows what went out
             sender(reminder)
             return
+        if self.elsewhere is not None and self.elsewhere.reachable([reminder.recipient]):
+            # Sent there once: the sweep's claim makes it once; a sweep that died after the post
+            # and before marking it sent sends it again (that platform keeps no history to read).
+            t = translator(self.language_of(reminder.recipient))
+            message = self.renderers.get(reminder.kind, render_generic)(reminder, t)
+            self.elsewhere.post(reminder.recipient, message)
+            return
         if reminder.reclaimed_from is not None and self.already_sent(reminder):
             log.info("reminder %s had reached Slack before the crash; not sending it again", reminder.id)
             return
         t = translator(self.language_of(reminder.recipient))
         message = self.renderers.get(reminder.kind, render_generic)(reminder, t)
+        if self.elsewhere is not None:  # Teams-only people in it are named, not mentioned
+            message = unmention(message, self.elsewhere.names(mentioned(message)))
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"reminder_id": reminder.id}}
         try:
             self.client.chat_postMessage(channel=reminder.recipient, metadata=metadata, **message)

@@ -120,6 +120,7 @@ def reminder_sweeper(
         session_factory,
         default_language=settings.default_language,
         renderers=visit_renderers(session_factory),
+        elsewhere=getattr(notifier, "elsewhere", None),
         senders={
             visit_outbox.SYNC: notifier.deliver_owed,
             visit_outbox.WRITEUP_SYNC: publisher.deliver_owed,

@@ -178,5 +178,7 @@ class VisitMessage(Base):
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
     recipient: Mapped[str] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(16))  # visitor | supervisor | host | funding
-    channel: Mapped[str] = mapped_column(String(32))
-    ts: Mapped[str] = mapped_column(String(32))
+    # Slack: the DM's channel id and the message's ts; Teams: the 1:1 conversation id and the
+    # activity id (longer: migration 0014).
+    channel: Mapped[str] = mapped_column(String(400))
+    ts: Mapped[str] = mapped_column(String(400))

@@ -29,21 +29,19 @@ class TeamsBot:
     asgi: FastAPI  # the guard, then the SDK's route
 
 
-async def build_teams_app(
+def sdk_app(
     settings: Settings,
-    deps: TeamsDeps,
+    web: FastAPI,
     *,
     cloud: CloudEnvironment | None = None,
     token: TokenProvider | None = None,
     environ: Mapping[str, str] | None = None,
-) -> TeamsBot:
-    """The Teams bot over `deps`. `cloud` points the token checks elsewhere (tests: a loopback key
-    set); `token` replaces MSAL's client-credentials flow (tests: any syntactically valid JWT).
-    Raises bot.config.ConfigError when the settings would let the SDK's environment decide."""
+) -> tuple[App, bool]:
+    """The SDK's App with our settings as its options (never its own environment variables), its
+    HTTP routes on `web`; and whether unauthenticated requests are allowed (dev mode)."""
     credentials = resolve(
         settings, os.environ if environ is None else environ, has_token_provider=token is not None
     )
-    web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     options: AppOptions = {
         "dangerously_allow_unauthenticated_requests": credentials.insecure,
         "http_server_adapter": FastAPIAdapter(app=web),
@@ -59,8 +57,23 @@ async def build_teams_app(
         options["tenant_id"] = credentials.tenant_id
     if token is not None:
         options["token"] = token
-    app = App(**options)
+    return App(**options), credentials.insecure
+
+
+async def build_teams_app(
+    settings: Settings,
+    deps: TeamsDeps,
+    *,
+    cloud: CloudEnvironment | None = None,
+    token: TokenProvider | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> TeamsBot:
+    """The Teams bot over `deps`. `cloud` points the token checks elsewhere (tests: a loopback key
+    set); `token` replaces MSAL's client-credentials flow (tests: any syntactically valid JWT).
+    Raises bot.config.ConfigError when the settings would let the SDK's environment decide."""
+    web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app, insecure = sdk_app(settings, web, cloud=cloud, token=token, environ=environ)
     handlers.register(app, deps)
     await app.initialize()
-    web.add_middleware(InboundGuard, path=MESSAGING_ENDPOINT, require_bearer=not credentials.insecure)
+    web.add_middleware(InboundGuard, path=MESSAGING_ENDPOINT, require_bearer=not insecure)
     return TeamsBot(app, web)
