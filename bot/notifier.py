@@ -430,7 +430,10 @@ class SlackVisitNotifier:
                 if channel == sent_messages.UNCONFIRMED:
                     if not post_new:
                         continue
-                    if (user, role) not in new and user not in away:  # an earlier post went unanswered: is it there?
+                    if (
+                        user,
+                        role,
+                    ) not in new and user not in away:  # an earlier post went unanswered: is it there?
                         found = self._find(user, VISIT_EVENT, card.id, "role", role, since=_from_ts(ts))
                         if found is not None:
                             sent_messages.save_message_refs(

@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import ids
+from bot import ids, presses
 from bot.deps import Deps
 from bot.views import blocks as b
 from bot.views import common
@@ -33,7 +33,6 @@ from handlers.router import CommandRouter
 from models import PartyState, VisitStatus
 from services.common.errors import DomainError, InvalidInput, NotAllowed
 from services.visits import (
-    after_the_day,
     lapses,
     replanning,
     state_machine,
@@ -43,7 +42,6 @@ from services.visits import (
     visit_reminders,
 )
 from services.visits.state_machine import AlreadyDecided
-from services.visits.stop_info import SLOTS
 from services.visits.visit_card import Change
 
 log = logging.getLogger(__name__)
@@ -149,67 +147,18 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
 
         return on_press
 
-    def decide(party: str) -> Transition:
-        def transition(visit_id: int, round_: int, date_id: int | None, user: str) -> Change:
-            return state_machine.decide(
-                deps.session_factory,
-                visit_id,
-                party=party,
-                approve=True,
-                actor=user,
-                is_coordinator=deps.coordinator_scope(user),
-                now=deps.now(),
-                round_=round_,
-                date_id=date_id if party == "host" else None,
-            )
+    def pressed(transition: presses.Transition) -> Transition:
+        def do(visit_id: int, round_: int, extra: int | None, user: str) -> Change:
+            scope = deps.coordinator_scope(user)
+            press = presses.Press(deps.session_factory, visit_id, round_, extra, user, scope, deps.now())
+            return transition(press)
 
-        return transition
+        return do
 
-    def pick(visit_id: int, round_: int, date_id: int | None, user: str) -> Change:
-        return state_machine.pick(
-            deps.session_factory,
-            visit_id,
-            date_id or 0,
-            actor=user,
-            is_coordinator=deps.coordinator_scope(user),
-            now=deps.now(),
-            round_=round_,
-        )
-
-    def cancel(visit_id: int, _round: int, _date: int | None, user: str) -> Change:
-        return state_machine.cancel(
-            deps.session_factory,
-            visit_id,
-            actor=user,
-            is_coordinator=deps.coordinator_scope(user),
-            now=deps.now(),
-        )
-
-    def withdraw(visit_id: int, _round: int, _date: int | None, user: str) -> Change:
-        return state_machine.withdraw(deps.session_factory, visit_id, actor=user, now=deps.now())
-
-    app.action(ids.VISIT_WITHDRAW)(press_listener(withdraw))
-
-    def happened(yes: bool) -> Transition:
-        def transition(visit_id: int, _round: int, _date: int | None, user: str) -> Change:
-            return after_the_day.answer(
-                deps.session_factory,
-                visit_id,
-                happened=yes,
-                actor=user,
-                is_coordinator=deps.coordinator_scope(user),
-                now=deps.now(),
-            )
-
-        return transition
-
-    app.action(ids.HAPPENED_YES)(press_listener(happened(True)))
-    app.action(ids.HAPPENED_NO)(press_listener(happened(False)))
-    for action_id, party in APPROVE_BUTTONS.items():
-        app.action(action_id)(press_listener(decide(party)))
-    app.action(re.compile(rf"^{ids.HOST_ACCEPT}_\d+$"))(press_listener(decide("host")))
-    app.action(re.compile(rf"^{ids.VISITOR_PICK}_\d+$"))(press_listener(pick))
-    app.action(ids.VISIT_CANCEL)(press_listener(cancel))
+    for action_id, transition in presses.PRESSES.items():
+        app.action(action_id)(press_listener(pressed(transition)))
+    for prefix, transition in presses.NUMBERED.items():
+        app.action(re.compile(rf"^{prefix}_\d+$"))(press_listener(pressed(transition)))
 
     @app.action(ids.ASK_TIP)
     def on_ask_tip(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -473,37 +422,6 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             )
 
         submit(ack, body, client, context, step, FORWARD_BLOCKS)
-
-    # --- a study trip's further stops --------------------------------------------------
-    def stop_answer(slot: str | None) -> Transition:
-        def transition(visit_id: int, round_: int, position: int | None, user: str) -> Change:
-            return stops.decide(
-                deps.session_factory,
-                visit_id,
-                position or 0,
-                slot=slot,
-                actor=user,
-                now=deps.now(),
-                round_=round_,
-            )
-
-        return transition
-
-    def go_on(visit_id: int, round_: int, position: int | None, user: str) -> Change:
-        return stops.go_on(
-            deps.session_factory,
-            visit_id,
-            position or 0,
-            actor=user,
-            is_coordinator=deps.coordinator_scope(user),
-            now=deps.now(),
-            round_=round_,
-        )
-
-    for slot in SLOTS:
-        app.action(f"{ids.STOP_ACCEPT}_{slot}")(press_listener(stop_answer(slot)))
-    app.action(ids.STOP_DECLINE)(press_listener(stop_answer(None)))
-    app.action(ids.STOP_GO_ON)(press_listener(go_on))
 
     @app.action(ids.STOP_REPLACE)
     def on_stop_replace(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

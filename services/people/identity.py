@@ -36,7 +36,11 @@ def new_id() -> str:
 
 
 def person_of(
-    session_factory: sessionmaker[Session], reference: ChatReference, *, now: datetime, locale: str | None = None
+    session_factory: sessionmaker[Session],
+    reference: ChatReference,
+    *,
+    now: datetime,
+    locale: str | None = None,
 ) -> str:
     """The person id of the account the reference names: its linked profile's, else a new
     profile of its own (then linked). Stores or refreshes the reference first."""
