@@ -18,6 +18,7 @@ from bot.config import Settings
 from teams import handlers
 from teams.deps import TeamsDeps
 from teams.guard import InboundGuard
+from teams.ics_links import register_ics_route
 from teams.settings import resolve
 
 MESSAGING_ENDPOINT = "/api/messages"
@@ -44,6 +45,7 @@ async def build_teams_app(
         settings, os.environ if environ is None else environ, has_token_provider=token is not None
     )
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    register_ics_route(web, settings, deps)  # GET /ics/{token}: calendar invites as links
     options: AppOptions = {
         "dangerously_allow_unauthenticated_requests": credentials.insecure,
         "http_server_adapter": FastAPIAdapter(app=web),
