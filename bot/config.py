@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     teams_port: int = Field(default=3978, ge=0, le=65535)
     teams_service_url: str = "https://smba.trafficmanager.net/teams/"
     teams_website_url: str = ""
+    teams_public_url: str = ""  # https base URL of this endpoint; calendar links are built on it
+    teams_link_secret: SecretStr | None = None  # signs the calendar links (teams/ics_links.py)
+    teams_link_days: int = Field(default=60, ge=1, le=3650)
 
     @field_validator("coordinator_user_ids", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from bot.config import Settings
 from teams import handlers
 from teams.deps import TeamsDeps
 from teams.guard import InboundGuard
+from teams.ics_links import register_ics_route
 from teams.settings import resolve
 
 MESSAGING_ENDPOINT = "/api/messages"
@@ -72,6 +73,7 @@ async def build_teams_app(
     set); `token` replaces MSAL's client-credentials flow (tests: any syntactically valid JWT).
     Raises bot.config.ConfigError when the settings would let the SDK's environment decide."""
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    register_ics_route(web, settings, deps)  # GET /ics/{token}: calendar invites as links
     app, insecure = sdk_app(settings, web, cloud=cloud, token=token, environ=environ)
     handlers.register(app, deps)
     await app.initialize()

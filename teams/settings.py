@@ -20,6 +20,7 @@ from bot.config import ConfigError, Settings
 SDK_FALLBACKS = ("CLIENT_ID", "CLIENT_SECRET", "TENANT_ID", "MANAGED_IDENTITY_CLIENT_ID")
 SDK_UNAUTHENTICATED = "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS"
 TRUE_WORDS = {"1", "true", "yes", "on"}
+MIN_LINK_SECRET = 32  # HS256 wants a key at least as long as its digest
 
 
 @dataclass(frozen=True)
@@ -86,4 +87,22 @@ def resolve(
                 f"{name} is set in the environment (or .env) and the Teams SDK would read it: vertaisbot "
                 f"takes its Teams settings only from the TEAMS_* names; unset {name}"
             )
+    check_links(settings)
     return TeamsCredentials(client_id, secret, tenant_id, insecure, settings.teams_service_url)
+
+
+def check_links(settings: Settings) -> None:
+    """ConfigError when calendar links (teams/ics_links.py) would be built but not safely signed,
+    or on an address that is not https (plain http only in the loopback dev mode)."""
+    url = settings.teams_public_url.strip()
+    if not url:
+        return
+    if not url.startswith("https://") and not (settings.teams_dev_insecure and url.startswith("http://")):
+        raise ConfigError(f"TEAMS_PUBLIC_URL must be an https:// address, not {url!r}")
+    key = settings.teams_link_secret.get_secret_value() if settings.teams_link_secret else ""
+    if len(key.strip()) < MIN_LINK_SECRET:
+        raise ConfigError(
+            f"TEAMS_PUBLIC_URL is set but TEAMS_LINK_SECRET {'is too short' if key.strip() else 'is not set'}: "
+            f"put a random key of at least {MIN_LINK_SECRET} characters in .env "
+            '(python -c "import secrets; print(secrets.token_urlsafe(32))")'
+        )

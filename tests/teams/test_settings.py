@@ -125,6 +125,39 @@ def test_insecure_dev_mode_on_loopback_accepts_an_unsigned_message(teamssim, ses
     assert len(teamssim.wait_sent(1)) == 1
 
 
+LINK_SECRET = "k" * 32
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({}, "TEAMS_LINK_SECRET is not set"),
+        ({"teams_link_secret": "   "}, "TEAMS_LINK_SECRET is not set"),
+        ({"teams_link_secret": "short"}, "TEAMS_LINK_SECRET is too short"),
+        ({"teams_link_secret": LINK_SECRET, "teams_public_url": "http://bot.example"}, "must be an https://"),
+    ],
+)
+def test_a_public_url_without_a_link_secret_refuses_to_start(
+    teamssim, session_factory, clock, overrides, named
+):
+    values = {"teams_public_url": "https://vertaisbot.example", **overrides}
+    with pytest.raises(ConfigError, match=named) as caught:
+        run(build, teamssim, session_factory, clock, **values)
+    assert "\n" not in str(caught.value)
+
+
+def test_invite_links_are_optional_and_start_with_a_secret(teamssim, session_factory, clock):
+    run(build, teamssim, session_factory, clock)  # no public URL: no links, no secret needed
+    run(
+        build,
+        teamssim,
+        session_factory,
+        clock,
+        teams_public_url="https://x.example",
+        teams_link_secret=LINK_SECRET,
+    )
+
+
 def test_the_slack_bot_runs_without_the_teams_sdk(repo_root: Path, tmp_path: Path) -> None:
     """With microsoft_teams unimportable, the Slack side imports and prints its manifest, and
     `teams package` still works; `teams serve` says to install the extra."""
