@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot import ids, presses
 from bot.deps import Deps
+from bot.forms import date_of, dates_of, field_errors, option_of, text_of
 from bot.views import blocks as b
 from bot.views import common
 from bot.views.propose import (
@@ -27,7 +28,7 @@ from bot.views.propose import (
 from bot.views.stops import replace_modal
 from bot.views.visit import DEADLINE, NUDGE, parse_value
 from handlers.context import t_of
-from handlers.propose import date_of, dates_of, field_errors, notifier_of, option_of, text_of
+from handlers.propose import notifier_of
 from handlers.replies import reply_to_user
 from handlers.router import CommandRouter
 from models import PartyState, VisitStatus

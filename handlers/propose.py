@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -16,10 +15,10 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.commands import Sub
 from bot.deps import Deps
+from bot.forms import field_errors, int_of, option_of, parse_proposal, state_of
 from bot.views import common
 from bot.views.propose import (
     FIELD_BLOCKS,
-    block_of,
     host_options,
     proposal_sent,
     propose_modal,
@@ -34,7 +33,6 @@ from services.common import submissions
 from services.common.errors import InvalidInput
 from services.common.ports import VisitNotifier
 from services.visits import proposing
-from services.visits.proposing import ProposalInput
 from services.visits.visit_card import HostChoice
 
 log = logging.getLogger(__name__)
@@ -46,99 +44,6 @@ def notifier_of(deps: Deps) -> VisitNotifier:
     notifier = deps.extras.get("visit_notifier")
     assert notifier is not None, "build_app puts the visit notifier in deps.extras"
     return notifier  # type: ignore[return-value]
-
-
-def field_errors(t: Any, exc: InvalidInput, blocks: dict[str, str]) -> dict[str, str]:
-    return {block_of(name, blocks): t(key, **_named(t, params)) for name, (key, params) in exc.fields.items()}
-
-
-def _named(t: Any, params: dict[str, object]) -> dict[str, object]:
-    """A `weekdays` parameter (numbers, 0 = Monday) named in the user's language."""
-    days = params.get("weekdays")
-    if not isinstance(days, list):
-        return params
-    return {**params, "weekdays": ", ".join(t(f"weekday.short.{day}") for day in days)}
-
-
-# Reading view state ---------------------------------------------------------------------------
-def _state(view: dict[str, Any]) -> dict[str, Any]:
-    return view.get("state", {}).get("values", {})
-
-
-def text_of(values: dict[str, Any], block: str) -> str:
-    return str(((values.get(block) or {}).get(block) or {}).get("value") or "")
-
-
-def option_of(values: dict[str, Any], block: str) -> str | None:
-    option = ((values.get(block) or {}).get(block) or {}).get("selected_option") or {}
-    value = option.get("value")
-    return str(value) if value is not None else None
-
-
-def int_of(text: str | None) -> int | None:
-    return ids.row_id(text)
-
-
-def date_of(values: dict[str, Any], block: str) -> date | None:
-    raw = ((values.get(block) or {}).get(block) or {}).get("selected_date")
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def dates_of(values: dict[str, Any]) -> list[date | None]:
-    return [date_of(values, f"{ids.PROPOSE_DATE}_{i}") for i in range(1, proposing.MAX_DATES + 1)]
-
-
-def _user_of(values: dict[str, Any], block: str) -> str | None:
-    found = ((values.get(block) or {}).get(ids.PROPOSE_COLLEAGUE_SUPERVISOR) or {}).get("selected_user")
-    return str(found) if found else None
-
-
-def _colleagues_of(values: dict[str, Any]) -> list[str]:
-    chosen = ((values.get(ids.PROPOSE_COLLEAGUES) or {}).get(ids.PROPOSE_COLLEAGUES) or {}).get(
-        "selected_users"
-    )
-    return [str(u) for u in chosen or [] if u][:20]
-
-
-def parse_proposal(view: dict[str, Any]) -> ProposalInput:
-    values = _state(view)
-    colleagues = _colleagues_of(values)
-    supervisor = ((values.get(ids.PROPOSE_SUPERVISOR) or {}).get(ids.PROPOSE_SUPERVISOR) or {}).get(
-        "selected_user"
-    )
-    return ProposalInput(
-        topic_id=int_of(option_of(values, ids.PROPOSE_TOPIC)),
-        host_library_id=int_of(option_of(values, ids.PROPOSE_HOST_SELECT)),
-        learn=text_of(values, ids.PROPOSE_LEARN),
-        dates=dates_of(values),
-        length=option_of(values, ids.PROPOSE_LENGTH),
-        travel_mode=option_of(values, ids.PROPOSE_TRAVEL),
-        km=text_of(values, ids.PROPOSE_KM),
-        tickets=text_of(values, ids.PROPOSE_TICKETS),
-        accommodation=text_of(values, ids.PROPOSE_ACCOMMODATION),
-        supervisor_id=str(supervisor) if supervisor else None,
-        colleagues=colleagues,
-        colleague_supervisors={
-            user: _user_of(values, f"{ids.PROPOSE_COLLEAGUE_SUPERVISOR}_{user}") for user in colleagues
-        },
-        note=text_of(values, ids.PROPOSE_NOTE),
-        stops=_stops_of(values),
-    )
-
-
-def _stops_of(values: dict[str, Any]) -> list[tuple[int, int]]:
-    """The further stops picked: "library:topic" option values, in the order chosen."""
-    chosen = ((values.get(ids.PROPOSE_STOPS) or {}).get(ids.PROPOSE_STOPS) or {}).get("selected_options")
-    found: list[tuple[int, int]] = []
-    for option in chosen or []:
-        library, _, topic = str((option or {}).get("value") or "").partition(":")
-        library_id, topic_id = ids.row_id(library), ids.row_id(topic)
-        if library_id is not None and topic_id is not None:
-            found.append((library_id, topic_id))
-    return found[:10]
 
 
 def rerender(client: WebClient, view: dict[str, Any], shown: dict[str, Any]) -> None:
@@ -215,7 +120,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def on_host_options(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         query = str(body.get("value") or "")[:MAX_QUERY]
         me = staff_of(context)
-        topic_id = int_of(option_of(_state(body.get("view") or {}), ids.PROPOSE_TOPIC))
+        topic_id = int_of(option_of(state_of(body.get("view") or {}), ids.PROPOSE_TOPIC))
         choices = proposing.host_choices(
             deps.session_factory,
             visitor_library_id=me.home_library_id,
@@ -261,7 +166,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         colleagues = [
             (str(u), _name(str(u), n)) for n, u in enumerate(chosen[:5], start=1) if ids.is_user_id(u)
         ]
-        default = ((_state(view).get(ids.PROPOSE_SUPERVISOR) or {}).get(ids.PROPOSE_SUPERVISOR) or {}).get(
+        default = ((state_of(view).get(ids.PROPOSE_SUPERVISOR) or {}).get(ids.PROPOSE_SUPERVISOR) or {}).get(
             "selected_user"
         )
         rerender(client, view, with_colleagues(view, t, colleagues, str(default) if default else None))

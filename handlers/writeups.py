@@ -16,6 +16,8 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.commands import Sub
 from bot.deps import Deps
+from bot.forms import field_value
+from bot.forms import parse_writeup as parse_form
 from bot.i18n import Translator
 from bot.views import common
 from bot.views import writeups as views
@@ -39,26 +41,6 @@ def _metadata(view: dict[str, Any], key: str) -> int | None:
         return None
     value = loaded.get(key) if isinstance(loaded, dict) else None
     return value if isinstance(value, int) else None
-
-
-def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
-    return (values.get(block) or {}).get(block) or {}
-
-
-def parse_form(view: dict[str, Any]) -> writeups.WriteUpInput:
-    values = (view.get("state") or {}).get("values") or {}
-    publish = [o.get("value") for o in _value(values, ids.WRITEUP_PUBLISH).get("selected_options") or []]
-    return writeups.WriteUpInput(
-        title=str(_value(values, ids.WRITEUP_TITLE).get("value") or ""),
-        learned=str(_value(values, ids.WRITEUP_LEARNED).get("value") or ""),
-        try_at_home=str(_value(values, ids.WRITEUP_TRY).get("value") or ""),
-        tips=str(_value(values, ids.WRITEUP_TIPS).get("value") or ""),
-        recommend=str(
-            (_value(values, ids.WRITEUP_RECOMMEND).get("selected_option") or {}).get("value") or ""
-        ),
-        link=str(_value(values, ids.WRITEUP_LINK).get("value") or ""),
-        publish="yes" in publish,
-    )
 
 
 def _errors(exc: InvalidInput, t: Translator) -> dict[str, str]:
@@ -140,7 +122,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         writeup_id = _metadata(view, "writeup")
         user_id = body["user"]["id"]
         reason = str(
-            _value((view.get("state") or {}).get("values") or {}, ids.WRITEUP_HIDE_REASON).get("value") or ""
+            field_value((view.get("state") or {}).get("values") or {}, ids.WRITEUP_HIDE_REASON).get("value")
+            or ""
         )
         if writeup_id is None:
             ack()

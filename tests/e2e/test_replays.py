@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ids
-from handlers.propose import parse_proposal
+from bot.forms import parse_proposal
 from models import Base, HostOffer, Visit
 from services.common import submissions
 from services.visits import proposing
