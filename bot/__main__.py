@@ -1,5 +1,5 @@
 """`python -m bot [run|health|manifest|sweep|db upgrade|import libraries FILE|export writeups|report|
-forget-user|export-user|teams [serve|package]]` (also the `vertaisbot` script). Serving is in bot/serving.py, what
+forget-user|export-user|link-account|teams [serve|package]]` (also the `vertaisbot` script). Serving is in bot/serving.py, what
 every command shares (logging, the database, Slack reached once) in bot/startup.py."""
 
 from __future__ import annotations
@@ -9,10 +9,14 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
 from bot.deps import utc_now
 from bot.startup import configure_logging, fail, load_settings, open_database, reminder_sweeper
+
+if TYPE_CHECKING:
+    from services.people.chat_accounts import LinkResult
 
 
 def parser() -> argparse.ArgumentParser:
@@ -51,6 +55,12 @@ def parser() -> argparse.ArgumentParser:
     forget.add_argument("slack_id")
     export_user = commands.add_parser("export-user", help="print a person's data as JSON")
     export_user.add_argument("slack_id")
+    link_account = commands.add_parser(
+        "link-account", help="link a Teams account to a person's staff profile by hand (or --unlink)"
+    )
+    link_account.add_argument("account", help="the Teams user id (29:...) or the account's e-mail")
+    link_account.add_argument("slack_id", help="the person's staff profile id (their Slack user id)")
+    link_account.add_argument("--unlink", action="store_true", help="take the account off that profile")
     teams = commands.add_parser(
         "teams", help="Microsoft Teams: serve /api/messages, or build the app package"
     )
@@ -86,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_command(settings, args)
     if command in ("forget-user", "export-user"):
         return person_command(settings, command, args.slack_id)
+    if command == "link-account":
+        return link_account_command(settings, args.account, args.slack_id, unlink=args.unlink)
     if command == "teams":
         return teams_command(settings, args.action, args.output)
     if command == "health":
@@ -205,6 +217,60 @@ def person_command(settings: Settings, command: str, slack_id: str) -> int:
     pseudonym, rows = personal_data.forget(session_factory, slack_id, now=utc_now())
     print(f"forgot {slack_id}: {rows} rows now refer to {pseudonym}")
     return 0
+
+
+def link_account_command(settings: Settings, account: str, slack_id: str, *, unlink: bool) -> int:
+    """Link a Teams account to a staff profile by hand (services/people/chat_accounts.py): one line
+    for IT; a refusal (nothing changed) is said on stderr in English, exit code 1."""
+    from bot.i18n import translator
+    from services.common.errors import DomainError, InvalidInput
+    from services.people import chat_accounts
+
+    if not account.strip() or len(account) > 254:
+        return fail(f"{account!r} is not a Teams user id (29:...) or an e-mail")
+    if not slack_id.strip() or len(slack_id) > 32:
+        return fail(f"{slack_id!r} is not a Slack user id")
+    try:
+        _engine, session_factory = open_database(settings)
+    except ConfigError as exc:
+        return fail(str(exc))
+    operation = chat_accounts.unlink if unlink else chat_accounts.link
+    try:
+        result = operation(
+            session_factory, platform="teams", account=account, person=slack_id, actor="cli", now=utc_now()
+        )
+    except DomainError as exc:
+        key, params = exc.key, exc.params
+        if isinstance(exc, InvalidInput) and exc.fields:
+            key, params = next(iter(exc.fields.values()))
+        print(f"vertaisbot: {translator('en')(key, **params)}", file=sys.stderr)
+        return 1
+    print(link_summary(result))
+    return 0
+
+
+def link_summary(result: LinkResult) -> str:
+    name = f"{result.platform} account {result.user_id} (account #{result.account_id})"
+    if result.action == "linked":
+        line = f"linked {name} to {result.person}"
+        if result.previous:
+            line += f" (it was linked to {result.previous}"
+            if result.removed_profile:
+                line += ", an empty Teams-only profile, now removed"
+            line += ")"
+        return line
+    if result.action == "unlinked":
+        line = f"unlinked {name} from {result.previous}"
+    elif result.person:
+        return f"{name} was already linked to {result.person}: nothing changed"
+    else:
+        line = f"{name} was not linked: nothing changed"
+    if result.relinks_to:
+        line += (
+            f"; note: its Entra id or e-mail matches {result.relinks_to}, so it is linked to that profile"
+            " again at its next message (link it to the right person instead, or correct that profile)"
+        )
+    return line
 
 
 def parse_now(value: str | None, settings: Settings) -> datetime:
