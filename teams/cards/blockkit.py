@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import html
+import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -132,6 +133,8 @@ def mrkdwn_text(text: str, names: Mapping[str, str] | None = None) -> str:
             return f"[{label}]({url})" if label else url
         return match.group(0)
 
+    # Markdown link syntax typed by a person is plain text on Slack: keep it so (no link on Teams either)
+    text = text.replace("](", "] (")
     text = _ANGLE.sub(angle, text)
     text = _BOLD.sub(r"**\1**", text)
     text = _STRIKE.sub(r"\1", text)
@@ -382,12 +385,9 @@ def _input(
         )
     if kind == "number_input":
         initial = value if value is not None else _str(element.get("initial_value"))
-        number: float | None
-        try:
-            number = float(initial) if initial else None
-        except ValueError:
-            number = None
-        return NumberInput(**common, placeholder=placeholder, value=number)
+        number = _number(initial)
+        bounds = [_number(element.get(key)) for key in ("min_value", "max_value")]
+        return NumberInput(**common, placeholder=placeholder, value=number, min=bounds[0], max=bounds[1])
     if kind == "datepicker":
         initial = value if value is not None else _str(element.get("initial_date"))
         return DateInput(**common, placeholder=placeholder, value=_iso_date(initial))
@@ -634,6 +634,17 @@ def _fit(card: dict[str, Any], *, dialog: bool) -> dict[str, Any]:
 # --- a Teams submission → Slack's view state ----------------------------------------------------------
 
 
+def _number(value: Any) -> float | None:
+    """A finite number, or None (no NaN or infinity reaches the card's JSON)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _iso_date(value: Any) -> str | None:
     if not isinstance(value, str) or len(value) != 10:
         return None
@@ -647,7 +658,9 @@ def _posted(value: Any, limit: int) -> str:
     """A posted value as a clipped string ("" when missing or of a type Teams would not send)."""
     if isinstance(value, bool) or value is None:
         return ""
-    if isinstance(value, int | float):
+    if isinstance(value, float) and value.is_integer():
+        value = str(int(value))  # Input.Number may post 12.0 for "12"
+    elif isinstance(value, int | float):
         value = str(value)
     return value[:limit] if isinstance(value, str) else ""
 

@@ -6,8 +6,31 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from microsoft_teams.cards import AdaptiveCard
-from pydantic import ValidationError
+from microsoft_teams.cards import (
+    ActionSet,
+    AdaptiveCard,
+    ChoiceSetInput,
+    Column,
+    ColumnSet,
+    Container,
+    DateInput,
+    ExecuteAction,
+    FactSet,
+    Image,
+    ImageSet,
+    NumberInput,
+    OpenUrlAction,
+    RichTextBlock,
+    ShowCardAction,
+    SubmitAction,
+    Table,
+    TextBlock,
+    TextInput,
+    TimeInput,
+    ToggleInput,
+    ToggleVisibilityAction,
+)
+from pydantic import BaseModel, ValidationError
 
 MAX_CARD_BYTES = 28 * 1024  # safe on every path (bot messages, webhooks, Workflows)
 MAX_ACTIONS = 6  # per ActionSet, and at the card's top level
@@ -40,6 +63,34 @@ ELEMENT_TYPES = frozenset(
 ACTION_TYPES = frozenset(
     {"Action.Execute", "Action.Submit", "Action.OpenUrl", "Action.ShowCard", "Action.ToggleVisibility"}
 )
+# Each element and action is also validated against its own SDK model (the card's model takes its body
+# as generic elements, so it would let a TextBlock of size "Huge" through).
+MODELS: dict[str, type[BaseModel]] = {
+    model.model_fields["type"].default: model
+    for model in (
+        TextBlock,
+        RichTextBlock,
+        Image,
+        ImageSet,
+        FactSet,
+        Container,
+        ColumnSet,
+        Column,
+        ActionSet,
+        Table,
+        TextInput,
+        NumberInput,
+        DateInput,
+        TimeInput,
+        ToggleInput,
+        ChoiceSetInput,
+        ExecuteAction,
+        SubmitAction,
+        OpenUrlAction,
+        ShowCardAction,
+        ToggleVisibilityAction,
+    )
+}
 # where elements and actions nest in Adaptive Cards 1.5
 _ELEMENT_LISTS = ("body", "items", "columns", "rows", "cells", "inlines", "images")
 _ACTION_LISTS = ("actions",)
@@ -106,6 +157,12 @@ def check_card(card: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{where}: action type {type_!r} is not in Adaptive Cards 1.5 for Teams")
             if node.get("style") in ("positive", "destructive"):
                 problems.append(f"{where}: {node['style']} styling is not supported in Teams")
+        model = MODELS.get(type_) if isinstance(type_, str) else None
+        if model is not None:
+            try:
+                model.model_validate(node)
+            except ValidationError as exc:
+                problems.append(f"{where}: the SDK's {model.__name__} rejects it: {exc}"[:1000])
     try:
         AdaptiveCard.model_validate(card)
     except ValidationError as exc:

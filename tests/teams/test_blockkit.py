@@ -499,3 +499,113 @@ def test_a_teams_proposal_reads_as_the_same_proposal_input_as_slack() -> None:
 
 def test_max_actions_is_six() -> None:
     assert MAX_ACTIONS == 6
+
+
+def test_typed_markdown_links_stay_plain_text() -> None:
+    assert mrkdwn_text("[klikkaa](https://evil.example)") == "[klikkaa] (https://evil.example)"
+    assert mrkdwn_text("<https://a.fi|ok>") == "[ok](https://a.fi)"
+
+
+def test_number_inputs_keep_bounds_and_read_back_whole_numbers() -> None:
+    modal = b.modal(
+        "n",
+        "Luku",
+        [
+            b.input_block(
+                "cap",
+                "Kapasiteetti",
+                {
+                    "type": "number_input",
+                    "action_id": "cap",
+                    "min_value": "0",
+                    "max_value": "99",
+                    "initial_value": "nan",
+                },
+            )
+        ],
+        submit="OK",
+    )
+    number = by_id(dialog_card(modal, lang="fi"))["cap"]
+    assert (number["min"], number["max"]) == (0, 99) and "value" not in number
+    assert by_id(dialog_card(modal, lang="fi", values={"cap": "12"}))["cap"]["value"] == 12
+    assert view_state(modal, {"cap": 12.0})["state"]["values"]["cap"]["cap"]["value"] == "12"
+
+
+# --- fitting into 28 KB, and the limits checker -------------------------------------------------------------
+
+
+def test_an_oversized_message_is_cut_to_fit_and_a_small_one_is_untouched() -> None:
+    small = b.message("x", [b.section("lyhyt " * 10)])
+    assert message_card(small, lang="fi")["body"][0]["text"] == "lyhyt " * 10
+    big = b.message(
+        "x", [b.section(f"{n} " + "Ä" * 2900) for n in range(40)] + [b.actions(b.button("OK", "ok"))]
+    )
+    card = message_card(big, lang="fi")
+    assert check_card(card) == []
+    texts = [n["text"] for n in of_type(card, "TextBlock")]
+    assert all(text.endswith("…") for text in texts) and texts[0].startswith("0 ÄÄÄ")
+    assert of_type(card, "ActionSet")[0]["actions"][0]["verb"] == "ok"  # the buttons are kept whole
+
+
+def test_an_oversized_dialog_drops_search_choices_first_and_keeps_the_chosen() -> None:
+    select = {"type": "external_select", "action_id": "lib", "initial_option": b.option("Valittu", "v99")}
+    modal = b.modal(
+        "m", "Kirjasto", [b.section("Valitse"), b.input_block("lib", "Kirjasto", select)], submit="OK"
+    )
+    many = [(f"v{n}", "Å" * 75) for n in range(400)]
+    card = dialog_card(modal, lang="fi", choices={"lib": many})
+    assert check_card(card) == []
+    chosen = by_id(card)["lib"]
+    assert 0 < len(chosen["choices"]) < 400 and "v99" in {c["value"] for c in chosen["choices"]}
+    assert chosen["value"] == "v99"
+    assert card["body"][0]["text"] == "Valitse"  # the texts were not cut: fewer choices were enough
+
+
+@pytest.mark.parametrize(
+    ("card", "problem"),
+    [
+        ({"type": "AdaptiveCard", "version": "1.6", "body": []}, "version"),
+        (
+            {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Ä" * 20_000}]},
+            "bytes",
+        ),
+        (
+            {
+                "type": "AdaptiveCard",
+                "version": "1.5",
+                "body": [{"type": "ActionSet", "actions": [{"type": "Action.Execute", "verb": "x"}] * 7}],
+            },
+            "7 actions",
+        ),
+        ({"type": "AdaptiveCard", "version": "1.5", "actions": [{"type": "Action.Submit"}] * 7}, "7 actions"),
+        ({"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "Carousel"}]}, "Carousel"),
+        (
+            {
+                "type": "AdaptiveCard",
+                "version": "1.5",
+                "body": [{"type": "Container", "items": [{"type": "Input.Rating"}]}],
+            },
+            "Input.Rating",
+        ),
+        (
+            {"type": "AdaptiveCard", "version": "1.5", "actions": [{"type": "Action.Popover"}]},
+            "Action.Popover",
+        ),
+        (
+            {
+                "type": "AdaptiveCard",
+                "version": "1.5",
+                "actions": [{"type": "Action.Submit", "style": "destructive"}],
+            },
+            "styling",
+        ),
+        ({"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "size": "Huge"}]}, "SDK"),
+        ({"type": "AdaptiveCard", "version": "1.5", "lang": 5}, "SDK"),
+        ({"type": "Nope", "version": "1.5"}, "AdaptiveCard"),
+    ],
+)
+def test_the_checker_names_what_teams_would_reject(card: dict[str, Any], problem: str) -> None:
+    problems = check_card(card)
+    assert problems and any(problem in p for p in problems), problems
+    with pytest.raises(AssertionError):
+        assert_fits(card)
