@@ -333,7 +333,7 @@ def message_card(
     """A Slack message dict (bot/views) → the Adaptive Card 1.5 JSON Teams receives."""
     message = _dict(message)
     body = _compact(_body(_list(message.get("blocks")), names, dialogs, in_dialog=False))
-    fallback = mrkdwn_text(_str(message.get("text")), names)
+    fallback = mrkdwn_text(_str(message.get("text")), names).replace("**", "")  # plain: no markdown there
     if not body and fallback:
         body = [TextBlock(text=fallback, wrap=True)]
     card = AdaptiveCard(version=CARD_VERSION, lang=lang, body=body, fallback_text=fallback or None)
