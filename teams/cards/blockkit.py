@@ -88,6 +88,7 @@ _ANGLE = re.compile(r"<([^<>\n]*)>")
 _EMOJI = re.compile(r"(?<![\w:]):([a-z][a-z0-9_+\-]*|\+1):(?![\w:])")
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
 _STRIKE = re.compile(r"(?<![\w~])~(?!\s)([^~\n]+?)(?<!\s)~(?![\w~])")
+_LONE_NEWLINE = re.compile(r"(?<!\n)\n(?!\n)(?![ \t]*(?:[-*+]|\d+\.)[ \t])")
 _USER = re.compile(r"^@([UWTB][A-Za-z0-9]+)(?:\|[^>]*)?$")
 _CHANNEL = re.compile(r"^#([CGD][A-Za-z0-9]+)(?:\|([^>]*))?$")
 
@@ -139,7 +140,14 @@ def mrkdwn_text(text: str, names: Mapping[str, str] | None = None) -> str:
     text = _BOLD.sub(r"**\1**", text)
     text = _STRIKE.sub(r"\1", text)
     text = _EMOJI.sub(lambda m: EMOJI.get(m.group(1), ""), text)
-    return html.unescape(text)
+    return _line_breaks(html.unescape(text))
+
+
+def _line_breaks(text: str) -> str:
+    """Slack breaks a line at every newline; a Teams TextBlock only at a blank line, or between the items
+    of a Markdown list (Microsoft's "Format cards in Teams"): so a lone newline becomes a blank line,
+    unless the next line is a list item."""
+    return _LONE_NEWLINE.sub("\n\n", text)
 
 
 def _text_of(obj: Any, names: Mapping[str, str] | None) -> str:
@@ -147,7 +155,7 @@ def _text_of(obj: Any, names: Mapping[str, str] | None) -> str:
     obj = _dict(obj)
     text = _str(obj.get("text"))
     if obj.get("type") == "plain_text":
-        return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), ""), text)
+        return _line_breaks(_EMOJI.sub(lambda m: EMOJI.get(m.group(1), ""), text))
     return mrkdwn_text(text, names)
 
 

@@ -59,6 +59,9 @@ def of_type(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
         (":warning: Muista", "⚠️ Muista"),
         (":no_such_emoji: x", " x"),
         ("klo 10:30:00", "klo 10:30:00"),
+        ("*Päivä:* ti\n*Kesto:* päivä", "**Päivä:** ti\n\n**Kesto:** päivä"),  # a lone newline breaks no line
+        ("Listat:\n- yksi\n- kaksi\n1. kolme", "Listat:\n- yksi\n- kaksi\n1. kolme"),  # list items do
+        ("a\n\nb", "a\n\nb"),
         ("", ""),
     ],
 )
