@@ -510,14 +510,14 @@ def dialog_card(
             value = _kept(_dict(block.get("element")), values.get(block_id))
             element = _input(block, value, choices, people) if block_id else None
             elements: list[Any] = [element] if element is not None else []
-            hint = _plain_of(block.get("hint"))
-            if element is not None and hint:
-                elements.append(TextBlock(text=hint, wrap=True, size="Small", is_subtle=True, spacing="None"))
-            if element is not None and isinstance(errors.get(block_id), str):
+            if element is not None and isinstance(errors.get(block_id), str):  # right under its input
                 elements.append(
                     TextBlock(text=errors[block_id], wrap=True, color="Attention", spacing="None")
                 )
                 shown.add(block_id)
+            hint = _plain_of(block.get("hint"))
+            if element is not None and hint:
+                elements.append(TextBlock(text=hint, wrap=True, size="Small", is_subtle=True, spacing="None"))
         else:
             elements = _block_elements(block, names, (), in_dialog=True)
         if elements and separate:
