@@ -1,5 +1,13 @@
-"""Thin Teams listeners: read the activity, remember where the person is, answer from the
-catalogues in the activity's language. Services are sync; they run in a thread (`to_thread`)."""
+"""Thin Teams listeners: read the activity, find who is asking (teams/people.py), call the same
+services as the Slack listeners, and answer with the same views rendered as Adaptive Cards.
+Services are sync; they run in a thread (`asyncio.to_thread`).
+
+- a message in the 1:1 chat: the command words, as `/vertais` takes them (teams/commands.py);
+- `adaptiveCard/action` (Action.Execute): a decision button, pressed through bot/presses.py, then
+  every message of the visit re-rendered for everyone (the notifier updates each card); the
+  presser gets a short answer, or why the press changed nothing;
+- `task/fetch` / `task/submit`: the forms as dialogs (teams/dialogs.py);
+- installation: the welcome card (the Home tab's content)."""
 
 from __future__ import annotations
 
@@ -7,83 +15,145 @@ import asyncio
 import logging
 from typing import Any
 
+from microsoft_teams.api import InvokeResponse
 from microsoft_teams.api.activities.install_update import InstalledActivity
+from microsoft_teams.api.activities.invoke.adaptive_card import AdaptiveCardInvokeActivity
+from microsoft_teams.api.activities.invoke.task import TaskFetchInvokeActivity, TaskSubmitInvokeActivity
 from microsoft_teams.api.activities.message import MessageActivity
+from microsoft_teams.api.models import (
+    AdaptiveCardActionMessageResponse,
+    Attachment,
+    CardTaskModuleTaskInfo,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleResponse,
+)
 from microsoft_teams.apps import ActivityContext, App
+from microsoft_teams.cards import AdaptiveCard
 
-from bot.commands import Sub, parse, word
-from bot.i18n import negotiate, translator
-from services.people import chat_accounts
-from teams.cards import help_card, text_card
+from bot.i18n import translator
+from bot.presses import Press, transition_of
+from bot.views.visit import parse_value
+from services.common.errors import DomainError, InvalidInput
+from services.visits.state_machine import AlreadyDecided
+from teams import commands
+from teams.cards import help_card
+from teams.cards.blockkit import mrkdwn_text
 from teams.deps import TeamsDeps
+from teams.dialogs import Dialog, open_dialog, submit_dialog
+from teams.people import Asker, asker_of, language_of
 
 log = logging.getLogger(__name__)
-PLATFORM = "teams"
+CARD = "application/vnd.microsoft.card.adaptive"
 
 
-def language_of(activity: Any, default: str) -> str:
-    """fi/sv/en from the activity's locale, else its clientInfo entity's, else the default."""
-    locale = getattr(activity, "locale", None)
-    if not locale:
-        for entity in getattr(activity, "entities", None) or []:
-            found = getattr(entity, "locale", None)
-            if getattr(entity, "type", None) == "clientInfo" and isinstance(found, str):
-                locale = found
-                break
-    return negotiate(locale, default)
+def toast(text: str) -> InvokeResponse[Any]:
+    return InvokeResponse(status=200, body=AdaptiveCardActionMessageResponse(value=text))
 
 
-def reference_of(activity: Any) -> chat_accounts.ChatReference | None:
-    """Where the bot can reach the sender again: a 1:1 chat's reference (None elsewhere)."""
-    sender = activity.from_
-    conversation = activity.conversation
-    if sender is None or conversation is None or not sender.id:
-        return None
-    if getattr(conversation, "conversation_type", None) != "personal":
-        return None
-    tenant = getattr(conversation, "tenant_id", None)
-    return chat_accounts.ChatReference(
-        platform=PLATFORM,
-        user_id=sender.id,
-        directory_id=getattr(sender, "aad_object_id", None),
-        tenant_id=tenant,
-        conversation_id=conversation.id,
-        service_url=activity.service_url or "",
-        display_name=getattr(sender, "name", None),
+def dialog_response(shown: Any) -> InvokeResponse[Any]:
+    if isinstance(shown, Dialog):
+        info = CardTaskModuleTaskInfo(
+            title=shown.title,
+            card=Attachment(content_type=CARD, content=shown.card),
+            width="large",
+            height="large",
+        )
+        return InvokeResponse(
+            status=200, body=TaskModuleResponse(task=TaskModuleContinueResponse(value=info))
+        )
+    return InvokeResponse(
+        status=200, body=TaskModuleResponse(task=TaskModuleMessageResponse(value=shown.text))
     )
 
 
-async def remember(deps: TeamsDeps, activity: Any) -> None:
-    reference = reference_of(activity)
-    if reference is not None and reference.service_url:
-        await asyncio.to_thread(chat_accounts.remember, deps.session_factory, reference, now=deps.clock())
+def press(deps: TeamsDeps, asker: Asker, verb: str, data: dict[str, Any]) -> str:
+    """A decision button (sync: run in a thread): what to tell the presser."""
+    t = asker.t
+    transition = transition_of(verb)
+    if transition is None:
+        return t("teams.not_yet_button")
+    try:
+        visit_id, round_, extra = parse_value(str(data.get("value") or ""))
+        change = transition(
+            Press(
+                deps.session_factory,
+                visit_id,
+                round_,
+                extra,
+                asker.person,
+                deps.scope(asker.person),
+                deps.now(),
+            )
+        )
+    except AlreadyDecided as exc:
+        if deps.visit_notifier is not None:
+            deps.visit_notifier.refresh(exc.visit_id)  # the stale card loses its buttons
+        return mrkdwn_text(t(exc.key, **exc.params), commands.names_in(deps, exc.params))
+    except (InvalidInput, ValueError, KeyError):
+        return t("visits.changed")
+    except DomainError as exc:
+        return mrkdwn_text(t(exc.key, **exc.params), commands.names_in(deps, exc.params))
+    if deps.visit_notifier is not None and not deps.visit_notifier.publish(change):
+        return t("visits.saved_slack_slow")
+    return t("teams.decision.saved")
 
 
 def register(app: App, deps: TeamsDeps) -> None:
     @app.on_message
     async def on_message(ctx: ActivityContext[MessageActivity]) -> None:
         activity = ctx.activity
-        await remember(deps, activity)
-        t = translator(language_of(activity, deps.default_language))
+        asker = await asker_of(deps, activity)
         text = activity.strip_mentions_text().text if activity.text else ""
-        parsed = parse(text)
-        help_word = word(Sub.HELP, t.lang)
-        if parsed.sub is Sub.HELP:
-            await ctx.send(help_card(t))
-        elif parsed.sub is not None:
-            await ctx.send(
-                text_card(t("teams.not_yet", help=help_word, word=word(parsed.sub, t.lang)), t.lang)
-            )
-        elif parsed.suggestion is not None:
-            suggestion = word(parsed.suggestion, t.lang)
-            await ctx.send(
-                text_card(t("teams.did_you_mean", word=parsed.word[:40], suggestion=suggestion), t.lang)
-            )
-        else:
-            await ctx.send(text_card(t("teams.unknown", word=parsed.word[:40], help=help_word), t.lang))
-        log.info("teams message answered: %s", parsed.sub.name if parsed.sub else "unknown word")
+        if asker is None:  # a channel or a group chat: the bot works in its 1:1 chat
+            await ctx.send(help_card(translator(language_of(activity, deps.default_language))))
+            return
+        card = await asyncio.to_thread(commands.answer, deps, asker, text or "")
+        await ctx.send(AdaptiveCard.model_validate(card))
 
     @app.on_install_add
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:
-        await remember(deps, ctx.activity)
-        await ctx.send(help_card(translator(language_of(ctx.activity, deps.default_language))))
+        asker = await asker_of(deps, ctx.activity)
+        if asker is None:
+            await ctx.send(help_card(translator(language_of(ctx.activity, deps.default_language))))
+            return
+        card = await asyncio.to_thread(commands.home, deps, asker)
+        await ctx.send(AdaptiveCard.model_validate(card))
+
+    @app.on_card_action
+    async def on_card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> Any:
+        action = ctx.activity.value.action
+        asker = await asker_of(deps, ctx.activity)
+        if asker is None:
+            return toast(translator(language_of(ctx.activity, deps.default_language))("teams.only_in_chat"))
+        data = action.data if isinstance(action.data, dict) else {}
+        verb = str(action.verb or data.get("action_id") or "")
+        return toast(await asyncio.to_thread(press, deps, asker, verb, data))
+
+    @app.on_dialog_open
+    async def on_dialog_open(ctx: ActivityContext[TaskFetchInvokeActivity]) -> Any:
+        asker = await asker_of(deps, ctx.activity)
+        data = ctx.activity.value.data if isinstance(ctx.activity.value.data, dict) else {}
+        if asker is None:
+            return dialog_response_text(deps, ctx.activity)
+        shown = await asyncio.to_thread(
+            open_dialog, deps, asker, str(data.get("action_id") or ""), str(data.get("value") or "")
+        )
+        return dialog_response(shown)
+
+    @app.on_dialog_submit
+    async def on_dialog_submit(ctx: ActivityContext[TaskSubmitInvokeActivity]) -> Any:
+        asker = await asker_of(deps, ctx.activity)
+        data = ctx.activity.value.data if isinstance(ctx.activity.value.data, dict) else {}
+        if asker is None:
+            return dialog_response_text(deps, ctx.activity)
+        key = f"teams:{ctx.activity.id}" if ctx.activity.id else None
+        shown = await asyncio.to_thread(submit_dialog, deps, asker, data, once_key=key)
+        return dialog_response(shown)
+
+
+def dialog_response_text(deps: TeamsDeps, activity: Any) -> InvokeResponse[Any]:
+    t = translator(language_of(activity, deps.default_language))
+    return InvokeResponse(
+        status=200, body=TaskModuleResponse(task=TaskModuleMessageResponse(value=t("teams.only_in_chat")))
+    )

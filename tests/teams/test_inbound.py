@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from models import ChatAccount
+from bot.i18n import translator
+from models import ChatAccount, Library, StaffProfile
 from tests.teams.support import build, client, run
 
 
@@ -190,7 +191,9 @@ def test_an_install_stores_the_reference_and_sends_the_welcome_card(teamssim, se
     body.update({"type": "installationUpdate", "action": "add"})
     response = run(post, teamssim, session_factory, clock, body, teamssim.headers(body))
     assert response.status_code == 200, response.text
-    assert card_of(teamssim.wait_sent(1)[0])["body"][0]["text"] == "Kollegialt lärande: vad vill du göra?"
+    welcome = card_of(teamssim.wait_sent(1)[0])
+    assert welcome["body"][0]["text"] == translator("sv")("home.title")  # the Home tab's content
+    assert translator("sv")("help.button.choose_library") in json.dumps(welcome, ensure_ascii=False)
     with session_factory() as session:
         assert session.scalars(select(ChatAccount.user_id)).all() == ["29:installer"]
 
@@ -215,12 +218,24 @@ def test_a_mention_in_a_channel_is_answered_there_and_stores_no_1_1_reference(
 def test_a_misspelt_word_gets_a_suggestion_and_a_known_one_says_it_is_in_slack_for_now(
     teamssim, session_factory, clock
 ):
-    for text in ("etis", "omat"):
+    with session_factory.begin() as session:  # a person with a home library (else it is asked first)
+        home = session.scalars(select(Library.id).order_by(Library.id)).first()
+        session.add(
+            StaffProfile(
+                slack_user_id="T0123456789ab",
+                display_name="Testi Käyttäjä",
+                home_library_id=home,
+                directory_id="aad-object-1",
+                created_at=clock(),
+                updated_at=clock(),
+            )
+        )
+    for text in ("etis", "raportti"):
         body = teamssim.message(text)
         assert run(post, teamssim, session_factory, clock, body, teamssim.headers(body)).status_code == 200
     first, second = (card_text(card_of(call)) for call in teamssim.wait_sent(2))
     assert "etis" in first and "**etsi**" in first
-    assert "**omat**" in second and "Slack" in second
+    assert "**raportti**" in second and "Slack" in second
 
 
 def signed_kinds(sim: Any) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,257 @@
+"""Teams dialogs (task modules): the forms Slack shows as modals, rendered from the same views
+(bot.views) into Adaptive Cards. A button that opens a form in Slack opens a dialog in Teams
+(teams/cards/blockkit.py sends its press as `task/fetch`); its submission (`task/submit`) is
+turned into Slack's view state, read by the same readers (bot.forms) and saved by the same
+service. An error shows the dialog again with what was typed and the error under its field,
+and writes nothing.
+
+What a dialog posts names the form (`callback_id`) and carries `private_metadata` back, which a
+person could change: every service call checks again who may act on the visit it names."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import ids
+from bot.forms import field_errors, parse_proposal, parse_writeup
+from bot.i18n import translator
+from bot.views import writeups as writeup_views
+from bot.views.propose import FIELD_BLOCKS, accommodation_block, host_options, propose_modal, stop_options
+from bot.views.settings import library_options, settings_modal
+from models import Library, StaffProfile
+from services.common import submissions
+from services.common.errors import DomainError, InvalidInput
+from services.ideas import writeups
+from services.people import staff
+from services.visits import proposing
+from teams.cards.blockkit import dialog_card, dialog_title, view_state
+from teams.deps import TeamsDeps
+from teams.people import Asker
+
+log = logging.getLogger(__name__)
+# The buttons that open a form (in Slack a modal, in Teams a dialog).
+DIALOG_ACTIONS = frozenset({ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_SETTINGS, ids.WRITEUP_OPEN})
+PEOPLE_SHOWN = 200  # people offered as supervisors and colleagues (the dialog's size)
+
+
+@dataclass(frozen=True)
+class Dialog:
+    """A dialog to show: its title and card."""
+
+    title: str
+    card: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Done:
+    """The dialog closes with this short message (a toast)."""
+
+    text: str
+
+
+def people_to_pick(deps: TeamsDeps, me: str) -> list[tuple[str, str]]:
+    """The people a visitor can name (supervisor, colleagues): those the bot knows by name."""
+    with deps.session_factory() as session:
+        rows = session.execute(
+            select(StaffProfile.slack_user_id, StaffProfile.display_name)
+            .where(StaffProfile.display_name.is_not(None), StaffProfile.slack_user_id != me)
+            .order_by(StaffProfile.display_name)
+            .limit(PEOPLE_SHOWN)
+        ).all()
+    return [(person, str(name)) for person, name in rows]
+
+
+def pairs(options: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Slack options ({"options": [{"text": {...}, "value": ...}]}) as (value, title) pairs."""
+    found: list[tuple[str, str]] = []
+    for option in options.get("options") or []:
+        text = option.get("text") or {}
+        found.append((str(option.get("value")), str(text.get("text") or "")))
+    return found
+
+
+# --- the forms, as Teams shows them ------------------------------------------------------------
+def proposal_form(asker: Asker, deps: TeamsDeps) -> dict[str, Any]:
+    """The proposal form with every field at once (Teams cannot add the night's price when a
+    length is chosen, as Slack does: it is always there, and optional)."""
+    topics = proposing.active_topics(deps.session_factory)
+    modal = propose_modal(asker.t, topics=topics, topic=None, host=None)
+    blocks = list(modal["blocks"])
+    after = next(
+        (n for n, blk in enumerate(blocks, start=1) if blk.get("block_id") == ids.PROPOSE_TICKETS),
+        len(blocks),
+    )
+    blocks.insert(after, accommodation_block(asker.t))
+    return {**modal, "blocks": blocks}
+
+
+def proposal_choices(asker: Asker, deps: TeamsDeps) -> dict[str, list[tuple[str, str]]]:
+    hosts = proposing.host_choices(
+        deps.session_factory, visitor_library_id=asker.me.home_library_id, topic_id=None, now=deps.now()
+    )
+    trip = proposing.stop_choices(deps.session_factory, visitor_library_id=asker.me.home_library_id)
+    return {
+        ids.PROPOSE_HOST_SELECT: pairs(host_options(hosts, asker.t)),
+        ids.PROPOSE_STOPS: pairs(stop_options(trip, asker.t)),
+    }
+
+
+def settings_form(asker: Asker, deps: TeamsDeps) -> tuple[dict[str, Any], dict[str, list[tuple[str, str]]]]:
+    with deps.session_factory() as session:
+        libraries = list(session.scalars(select(Library).order_by(Library.name)))
+        current = session.get(Library, asker.me.home_library_id) if asker.me.home_library_id else None
+        modal = settings_modal(
+            asker.t, asker.me, current_library=current, welcome=not asker.me.has_home_library
+        )
+        choices = {ids.HOME_LIBRARY: pairs(library_options(libraries))}
+    return modal, choices
+
+
+def writeup_form(asker: Asker, deps: TeamsDeps, visit_id: int) -> dict[str, Any]:
+    with deps.session_factory() as session:
+        form = writeups.open_form(session, visit_id, asker.person, deps.now())
+    return writeup_views.writeup_modal(form, asker.t)
+
+
+def metadata_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        loaded = json.loads(str(data.get("private_metadata") or "{}"))
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+# --- opening ---------------------------------------------------------------------------------
+def show(
+    asker: Asker,
+    modal: dict[str, Any],
+    *,
+    choices: Mapping[str, list[tuple[str, str]]] | None = None,
+    people: list[tuple[str, str]] | None = None,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> Dialog:
+    card = dialog_card(
+        modal, lang=asker.t.lang, values=values, errors=errors, choices=choices, people=people or ()
+    )
+    return Dialog(dialog_title(modal), card)
+
+
+def open_dialog(deps: TeamsDeps, asker: Asker, action_id: str, value: str) -> Dialog | Done:
+    """The dialog a button opens (sync: run in a thread)."""
+    t = asker.t
+    if action_id == ids.OPEN_SETTINGS or (
+        action_id in (ids.OPEN_PROPOSE, ids.PROPOSE_HOST) and not asker.me.has_home_library
+    ):
+        modal, choices = settings_form(asker, deps)
+        return show(asker, modal, choices=choices)
+    if action_id in (ids.OPEN_PROPOSE, ids.PROPOSE_HOST):
+        return show(
+            asker,
+            proposal_form(asker, deps),
+            choices=proposal_choices(asker, deps),
+            people=people_to_pick(deps, asker.person),
+        )
+    if action_id == ids.WRITEUP_OPEN and value.isdigit():
+        try:
+            return show(asker, writeup_form(asker, deps, int(value)))
+        except DomainError as exc:
+            return Done(t(exc.key, **exc.params))
+    return Done(t("visits.changed"))
+
+
+# --- submitting ------------------------------------------------------------------------------
+def submit_dialog(deps: TeamsDeps, asker: Asker, data: Mapping[str, Any], *, once_key: str) -> Dialog | Done:
+    """Save what a dialog posted (sync: run in a thread): Done, or the dialog again with errors."""
+    callback = str(data.get("callback_id") or "")
+    t = asker.t
+    if callback == ids.SETTINGS_VIEW:
+        modal, choices = settings_form(asker, deps)
+        view = view_state(modal, data)
+        values = view["state"]["values"]
+        library = ((values.get(ids.HOME_LIBRARY) or {}).get(ids.HOME_LIBRARY) or {}).get(
+            "selected_option"
+        ) or {}
+        language = ((values.get(ids.LANGUAGE) or {}).get(ids.LANGUAGE) or {}).get("selected_option") or {}
+        chosen = language.get("value")
+        try:
+            saved = staff.update_settings(
+                deps.session_factory,
+                asker.person,
+                home_library_id=ids.row_id(library.get("value")),
+                language=None if chosen in (None, ids.LANGUAGE_AUTO) else str(chosen),
+                now=deps.now(),
+                default_language=deps.default_language,
+            )
+        except InvalidInput as exc:
+            errors = {field: t(key, **params) for field, (key, params) in exc.fields.items()}
+            return show(asker, modal, choices=choices, values=data, errors=errors)
+        done = translator(saved.language)
+        return Done(done("teams.settings.saved", library=saved.home_library_name or ""))
+    if callback == ids.PROPOSE_VIEW:
+        modal = proposal_form(asker, deps)
+        people = people_to_pick(deps, asker.person)
+        form = parse_proposal(view_state(modal, data))
+        known = {person for person, _ in people}
+        unknown = form.supervisor_id is not None and form.supervisor_id not in known
+        if unknown:
+            form = dataclasses.replace(form, supervisor_id=None)
+        strangers = frozenset(
+            p
+            for p in [*form.colleagues, *(s for s in form.colleague_supervisors.values() if s)]
+            if p not in known
+        )
+        if strangers:
+            form = dataclasses.replace(form, unknown_people=strangers)
+        try:
+            change = proposing.propose(
+                submissions.once(deps.session_factory, once_key, deps.now()),
+                form,
+                visitor_id=asker.person,
+                home_library_id=asker.me.home_library_id,
+                now=deps.now(),
+                months_ahead=deps.settings.visit_months_ahead if deps.settings else 6,
+            )
+        except InvalidInput as exc:
+            errors = field_errors(t, exc, FIELD_BLOCKS)
+            if unknown:
+                errors[FIELD_BLOCKS["supervisor"]] = t("visits.error.supervisor_unknown")
+            return show(
+                asker, modal, choices=proposal_choices(asker, deps), people=people, values=data, errors=errors
+            )
+        except submissions.AlreadySubmitted:
+            return Done(t("teams.proposal.sent"))
+        if deps.visit_notifier is not None:
+            deps.visit_notifier.publish(change)
+        return Done(t("teams.proposal.sent"))
+    if callback == ids.WRITEUP_VIEW:
+        visit_id = metadata_of(data).get("visit")
+        if not isinstance(visit_id, int):
+            return Done(t("visits.changed"))
+        try:
+            modal = writeup_form(asker, deps, visit_id)
+            result = writeups.submit(
+                deps.session_factory,
+                visit_id,
+                parse_writeup(view_state(modal, data)),
+                actor=asker.person,
+                now=deps.now(),
+            )
+        except InvalidInput as exc:
+            errors = {
+                writeup_views.BLOCKS.get(n, n): t(key, **params) for n, (key, params) in exc.fields.items()
+            }
+            return show(asker, modal, values=data, errors=errors)
+        except DomainError as exc:
+            return Done(t(exc.key, **exc.params))
+        if deps.writeup_publisher is not None:
+            deps.writeup_publisher.show(result)
+        return Done(t("teams.writeup.saved"))
+    return Done(t("visits.changed"))
