@@ -68,6 +68,8 @@ STOP_EVENTS = {"host_approved", "visitor_picked"}
 # Slack message metadata event types: a visit message {"visit_id", "role"}; a notice
 # {"visit_id", "outbox_id"} (the outbox row whose notice it is).
 VISIT_EVENT = "vertais_visit"
+# A change's invite as the other platform's invite link names it (bot.elsewhere.Elsewhere.invite).
+INVITE_KINDS = {"send": "confirmed"}
 NOTICE_EVENT = "vertais_visit_notice"
 # Renders of one visit take turns (a lock per stripe of visit ids, so memory stays bounded):
 # two presses in a row must not show their messages in the wrong order.
@@ -526,7 +528,7 @@ class SlackVisitNotifier:
                             channels[user],
                             visit_id=card.id,
                             sequence=card.sequence,
-                            kind=str(change.invite),
+                            kind=INVITE_KINDS.get(str(change.invite), str(change.invite)),
                             lang=t.lang,
                             title=summary,
                             text=text or summary,
