@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings
 from bot.deps import utc_now
+from bot.elsewhere import ElsewhereFactory
 from bot.startup import configure_logging, fail, load_settings, open_database, reminder_sweeper
 
 if TYPE_CHECKING:
@@ -106,7 +107,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return health(settings)
     from bot.serving import run
 
-    return run(settings)
+    return run(settings, teams_outbound(settings))
+
+
+def teams_outbound(settings: Settings) -> ElsewhereFactory | None:
+    """The port to Teams for the Slack side's messages when Teams is configured (teams/cli.py);
+    None for a Slack-only deployment, which never imports the Teams side."""
+    if not (settings.teams_client_id or settings.teams_dev_insecure):
+        return None
+    from teams.cli import outbound_factory
+
+    return outbound_factory(settings)
+
+
+def slack_notifiers(settings: Settings) -> Callable[[Any, Any], tuple[Any, Any]]:
+    """For the Teams endpoint's process: the visit notifier and write-up publisher over its
+    session factory and port to Teams, so that a Teams person's change reaches Slack people too."""
+
+    def make(session_factory: Any, elsewhere: Any) -> tuple[Any, Any]:
+        from bot.app import install_notifiers, make_client
+        from bot.deps import Deps
+
+        deps = Deps(settings=settings, session_factory=session_factory)
+        deps.extras["elsewhere"] = elsewhere
+        install_notifiers(make_client(settings), deps)
+        return deps.extras["visit_notifier"], deps.extras["writeup_publisher"]
+
+    return make
 
 
 def teams_command(settings: Settings, action: str, output: Path | None) -> int:
@@ -114,7 +141,7 @@ def teams_command(settings: Settings, action: str, output: Path | None) -> int:
     from teams.cli import run
 
     try:
-        return run(settings, action, output, open_database)
+        return run(settings, action, output, open_database, slack_notifiers(settings))
     except ConfigError as exc:
         return fail(str(exc))
 
@@ -306,7 +333,11 @@ def sweep_command(settings: Settings, now_text: str | None) -> int:
         wall = utc_now()
         return max(wall, now + (wall - began))
 
-    run_sweep = reminder_sweeper(settings, session_factory, make_client(settings), clock=clock)
+    factory = teams_outbound(settings)
+    elsewhere = factory(session_factory) if factory is not None else None
+    run_sweep = reminder_sweeper(
+        settings, session_factory, make_client(settings), clock=clock, elsewhere=elsewhere
+    )
     result = run_sweep(now)
     # A sweep hands back what it could not reach within half a claim's lifetime; run from the
     # command line, go on while each pass still delivers something, so that all that is due goes.

@@ -10,11 +10,16 @@ cannot go out (`permanent` when it never will)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.people.identity import is_own_id
 
+# What the composition root gives the Slack side when Teams is configured: given the process's
+# session factory (after a fork: each worker its own), the port to Teams.
+ElsewhereFactory = Callable[[sessionmaker[Session]], "Elsewhere | None"]
 MENTION = re.compile(r"<@([A-Za-z0-9]+)(?:\|[^>]*)?>")
 
 

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -561,13 +561,13 @@ class SlackVisitNotifier:
             outcome.told(self.session_factory, owed, user)
         return outcome
 
-    def _update(self, channel: str, ts: str, metadata: dict[str, object], message: dict[str, object]) -> None:
+    def _update(self, channel: str, ts: str, metadata: dict[str, Any], message: dict[str, Any]) -> None:
         if self.elsewhere is not None and self.elsewhere.owns(channel):
             self.elsewhere.update(channel, ts, message)
         else:
             self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)
 
-    def _for_slack(self, message: dict[str, object], names: dict[str, str]) -> dict[str, object]:
+    def _for_slack(self, message: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         """The message with the people Slack does not know (Teams-only) named instead of mentioned;
         their names read once per render (`names`), only when someone such is in it."""
         own = {person for person in mentioned(message) if is_own_id(person)}

@@ -38,6 +38,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import request_log
 from bot.config import ConfigError, Settings, check_credentials
+from bot.elsewhere import ElsewhereFactory
 from bot.startup import Running, fail, open_database, reach_slack, start
 
 log = logging.getLogger("vertaisbot")
@@ -49,14 +50,16 @@ HEARTBEAT_EVERY = 5.0  # seconds between two touches of HEALTH_FILE (Socket Mode
 HEALTHY_FOR = 30.0  # seconds a touch counts as a sign of life
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, elsewhere: ElsewhereFactory | None = None) -> int:
+    """Serve the Slack bot; `elsewhere` (the composition root's, when Teams is configured) lets
+    its messages reach the people who are in Teams."""
     try:
         check_credentials(settings)
     except ConfigError as exc:
         return fail(str(exc))
     if settings.socket_mode:
-        return run_socket_mode(settings)
-    return run_http(settings)
+        return run_socket_mode(settings, elsewhere)
+    return run_http(settings, elsewhere)
 
 
 # --- Socket Mode ------------------------------------------------------------------------------
@@ -87,9 +90,9 @@ class SocketModeServer(SocketModeHandler):
             return self.quiet.wait_for(lambda: self.busy == 0, timeout)
 
 
-def run_socket_mode(settings: Settings) -> int:
+def run_socket_mode(settings: Settings, elsewhere: ElsewhereFactory | None = None) -> int:
     try:
-        running = start(settings)
+        running = start(settings, elsewhere=elsewhere)
     except ConfigError as exc:
         return fail(str(exc))
     stop = threading.Event()
@@ -163,7 +166,7 @@ def database_answers(engine: Any) -> bool:
 # --- HTTP mode --------------------------------------------------------------------------------
 
 
-def run_http(settings: Settings) -> int:
+def run_http(settings: Settings, elsewhere: ElsewhereFactory | None = None) -> int:
     """Check what can be checked once (the database migrated and seeded, Slack's answer to the
     token) before gunicorn forks, so that a mistake is one line and exit code 2, then serve."""
     try:
@@ -173,7 +176,7 @@ def run_http(settings: Settings) -> int:
         return fail(str(exc))
     engine.dispose()  # no connection may be shared across the fork
     request_log.stop_background()  # nor a thread: each worker starts its own log writer
-    server = GunicornServer(settings)
+    server = GunicornServer(settings, elsewhere)
     log.info(
         "serving HTTP on %s:%s, %s worker processes of %s threads (POST /slack/events, GET /healthz)",
         settings.host,
@@ -205,8 +208,9 @@ class BotLog(Logger):
 class GunicornServer(BaseApplication):
     """gunicorn's documented custom application: our settings in, one app per worker out."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, elsewhere: ElsewhereFactory | None = None) -> None:
         self.settings = settings
+        self.elsewhere = elsewhere  # made in each worker, after the fork (its own thread and loop)
         self.running: Running | None = None
         super().__init__()
 
@@ -240,7 +244,7 @@ class GunicornServer(BaseApplication):
         from bot.server import WsgiApp
 
         try:
-            self.running = start(self.settings)
+            self.running = start(self.settings, elsewhere=self.elsewhere)
         except ConfigError as exc:  # gunicorn says it in one line and stops every worker
             raise AppImportError(str(exc)) from None
         return WsgiApp(self.running.app, self.running.engine, self.settings.signing_secret)

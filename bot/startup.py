@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot import request_log
 from bot.config import ConfigError, Settings
 from bot.deps import Deps, utc_now
+from bot.elsewhere import ElsewhereFactory
 from services.common.generation import Generation
 
 EXIT_CONFIG = 2
@@ -96,6 +97,7 @@ def reminder_sweeper(
     suggestions: Any = None,
     clock: Callable[[], datetime] = utc_now,
     stopping: Callable[[], bool] = lambda: False,
+    elsewhere: Any = None,
 ) -> Callable[[datetime], Any]:
     """One sweep at a given time, wired to Slack: the scheduler and `sweep` both use it. The
     visit notifier delivers the visits' outbox rows (the app's own, or one built here); once
@@ -109,6 +111,8 @@ def reminder_sweeper(
         from bot.app import install_notifiers
 
         deps = Deps(settings=settings, session_factory=session_factory, clock=clock)
+        if elsewhere is not None:  # the people reached in Teams (bot/elsewhere.py)
+            deps.extras["elsewhere"] = elsewhere
         install_notifiers(client, deps)
         notifier = notifier or deps.extras["visit_notifier"]
         publisher = publisher or deps.extras["writeup_publisher"]
@@ -175,9 +179,12 @@ class Running:
         self.engine.dispose()
 
 
-def start(settings: Settings, *, with_scheduler: bool = True) -> Running:
+def start(
+    settings: Settings, *, with_scheduler: bool = True, elsewhere: ElsewhereFactory | None = None
+) -> Running:
     """The app, its database engine and the scheduler (when on); a ConfigError when the
-    database or Slack refuses."""
+    database or Slack refuses. `elsewhere` makes the port to Teams (the composition root's, when
+    Teams is configured), so that this process's messages reach the people who are there."""
     from bot.app import build_app
     from services.people.staff import StaffCache
 
@@ -191,6 +198,8 @@ def start(settings: Settings, *, with_scheduler: bool = True) -> Running:
         staff_cache=StaffCache(generation=profiles),
         coordinator_changes=coordinators,
     )
+    if elsewhere is not None:
+        deps.extras["elsewhere"] = elsewhere(session_factory)
     reach_slack(settings)
     try:
         app = build_app(settings, deps)

@@ -52,18 +52,53 @@ def keep_sdk_quiet() -> None:
     logging.getLogger("microsoft_teams").setLevel(max(logging.INFO, logging.getLogger().level))
 
 
-def serve(settings: Settings, session_factory: sessionmaker[Session]) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn's own handling). Raises ConfigError."""
+Notifiers = Callable[[sessionmaker[Session], Any], tuple[Any, Any]]
+
+
+def outbound_factory(settings: Settings) -> Callable[[sessionmaker[Session]], Any] | None:
+    """What makes the port to Teams (teams/outbound.py) in a process of the Slack bot, or None
+    when the Teams extra is not installed (then Teams people are not reached from there: logged)."""
+    try:
+        require_sdk()
+    except ConfigError:
+        log.warning("Teams is configured but its SDK is not installed: messages to Teams people wait")
+        return None
+
+    def make(session_factory: sessionmaker[Session]) -> Any:
+        from teams.outbound import TeamsOutbound
+
+        keep_sdk_quiet()
+        return TeamsOutbound(settings, session_factory)
+
+    return make
+
+
+def serve(
+    settings: Settings, session_factory: sessionmaker[Session], notifiers: Notifiers | None = None
+) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn's own handling). Raises ConfigError. `notifiers` makes
+    the Slack side's visit notifier and write-up publisher over this process's port to Teams."""
     require_sdk()
     import uvicorn
 
     from teams.app import build_teams_app
     from teams.deps import TeamsDeps
+    from teams.outbound import TeamsOutbound
 
     keep_sdk_quiet()
 
     async def main() -> None:
-        deps = TeamsDeps(session_factory=session_factory, default_language=settings.default_language)
+        outbound = TeamsOutbound(settings, session_factory)
+        visit_notifier, writeup_publisher = (
+            notifiers(session_factory, outbound) if notifiers else (None, None)
+        )
+        deps = TeamsDeps(
+            session_factory=session_factory,
+            default_language=settings.default_language,
+            settings=settings,
+            visit_notifier=visit_notifier,
+            writeup_publisher=writeup_publisher,
+        )
         bot = await build_teams_app(settings, deps)
         if settings.teams_dev_insecure:
             log.warning(
@@ -88,6 +123,7 @@ def run(
     action: str,
     output: Path | None,
     open_database: Callable[[Settings], tuple[Any, sessionmaker[Session]]],
+    notifiers: Notifiers | None = None,
 ) -> int:
     """The command's body; `open_database` connects and migrates (bot.startup.open_database)."""
     if action == "package":
@@ -96,8 +132,8 @@ def run(
         return 0
     require_sdk()
     _engine, session_factory = open_database(settings)
-    serve(settings, session_factory)
+    serve(settings, session_factory, notifiers)
     return 0
 
 
-__all__ = ["DEFAULT_PACKAGE", "package", "run", "serve"]
+__all__ = ["DEFAULT_PACKAGE", "outbound_factory", "package", "run", "serve"]

@@ -127,7 +127,7 @@ def answer(deps: TeamsDeps, asker: Asker, text: str) -> dict[str, Any]:
         return card_of(deps, asker, message)
     if parsed.sub is Sub.IDEAS:
         with deps.session_factory() as session:
-            result = idea_search.search(session, parsed.rest, offset=0)
-        message = ideas_message(result, t, command=command_word(deps), coordinator=deps.scope(person))
+            found = idea_search.search(session, parsed.rest, offset=0)
+        message = ideas_message(found, t, command=command_word(deps), coordinator=deps.scope(person))
         return card_of(deps, asker, message)
     return card_json(text_card(t("teams.not_yet", help=help_word, word=word(parsed.sub, t.lang)), t.lang))

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
-from microsoft_teams.api import MessageActivityInput
+from microsoft_teams.api.activities.message import MessageActivityInput
 from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
 from microsoft_teams.api.auth.credentials import TokenProvider
 from microsoft_teams.apps import App

@@ -76,3 +76,23 @@ def test_python_m_bot_teams_serves_api_messages_on_the_configured_port(
     assert process.returncode in (0, -signal.SIGTERM), output[-2000:]
     assert "Application shutdown complete" in output
     assert "Peer learning" not in output and "a:29:user-1-chat" not in output  # no texts, no ids
+
+
+def test_the_composition_root_gives_the_slack_side_a_port_to_teams_only_when_teams_is_configured(
+    teamssim, session_factory
+):
+    from bot.__main__ import slack_notifiers, teams_outbound
+    from tests.teams.support import teams_settings
+
+    slack_only = teams_settings(teamssim, teams_client_id="", teams_tenant_id="")
+    assert teams_outbound(slack_only) is None  # a Slack-only deployment never imports the Teams side
+    with_teams = teams_settings(teamssim)
+    factory = teams_outbound(with_teams)
+    assert callable(factory)
+
+    class Port:  # what the factory would make: the notifiers keep it
+        pass
+
+    port = Port()
+    visit_notifier, writeup_publisher = slack_notifiers(with_teams)(session_factory, port)
+    assert visit_notifier.elsewhere is port
