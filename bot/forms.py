@@ -1,6 +1,6 @@
 """Reading a submitted form: Slack's view state (`view["state"]["values"]`) into the services'
 inputs, and the services' field errors into the form's blocks. Platform-free in what it needs:
-the Teams side turns a dialog's submission into the same view state (teams/cards/blockkit.py
+the Teams side turns a dialog's submission into the same view state (teams/cards/dialog.py
 `view_state`), so that both read a form the same way."""
 
 from __future__ import annotations

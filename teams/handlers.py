@@ -38,7 +38,7 @@ from services.common.errors import DomainError, InvalidInput
 from services.visits.state_machine import AlreadyDecided
 from teams import commands
 from teams.cards import help_card
-from teams.cards.blockkit import mrkdwn_text
+from teams.cards.mrkdwn import mrkdwn_text
 from teams.deps import TeamsDeps
 from teams.dialogs import Dialog, open_dialog, submit_dialog
 from teams.people import Asker, asker_of, language_of

@@ -302,6 +302,9 @@ def _sweep(
             with session_factory.begin() as session:
                 attempts = _attempts(session, reminder.id) + 1
                 if exc.permanent:
+                    log.warning(
+                        "reminder %s (%s) cannot be delivered: %s", reminder.id, reminder.kind, exc.reason
+                    )
                     _finish(session, reminder.id, token, status=ReminderStatus.FAILED, error=exc.reason)
                     _escalate(session, reminder, exc.reason, now=now, tz=tz, coordinators=coordinators)
                     result.failed.append((reminder, exc.reason))

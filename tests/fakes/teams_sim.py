@@ -37,6 +37,18 @@ class ConnectorCall:
     path: str
     body: dict[str, Any]
     authorization: str
+    status: int = 200  # what the fake connector answered (a failure set with `fail_next`)
+
+
+@dataclass
+class Failure:
+    """The fake connector's answer to the next `times` calls of `method` whose path contains `path`."""
+
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str]
+    times: int
 
 
 @dataclass
@@ -46,6 +58,7 @@ class TeamsSim:
     client_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     calls: list[ConnectorCall] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -128,10 +141,38 @@ class TeamsSim:
         return body
 
     # --- the connector's side ------------------------------------------------------------------
+    def fail_next(
+        self,
+        *,
+        status: int,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        path: str = "/activities",
+        method: str = "POST",
+    ) -> None:
+        """Answer the next `times` `method` calls whose path contains `path` with `status` and
+        `headers` (e.g. 429 with Retry-After, 503, 403): recorded as calls, with that status."""
+        with self.lock:
+            self.failures.append(Failure(method, path, status, dict(headers or {}), times))
+
+    def failure_for(self, method: str, path: str) -> Failure | None:
+        """The failure this call gets (counted down), or None for the usual answer."""
+        with self.lock:
+            for failure in self.failures:
+                if failure.method == method and failure.path in path and failure.times > 0:
+                    failure.times -= 1
+                    if failure.times == 0:
+                        self.failures.remove(failure)
+                    return failure
+        return None
+
     def sent(self) -> list[ConnectorCall]:
+        """The activities posted that the connector took (a failed post is not sent)."""
         with self.lock:
             return [
-                call for call in self.calls if call.method == "POST" and call.path.endswith("/activities")
+                call
+                for call in self.calls
+                if call.method == "POST" and call.path.endswith("/activities") and call.status < 300
             ]
 
     def wait_sent(self, count: int = 1, timeout: float = 5.0) -> list[ConnectorCall]:
@@ -146,6 +187,7 @@ class TeamsSim:
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
+            self.failures.clear()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -158,11 +200,13 @@ class TeamsSim:
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return
 
-            def reply(self, status: int, payload: Any) -> None:
+            def reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -181,21 +225,34 @@ class TeamsSim:
                 else:
                     self.reply(404, {"error": "not found"})
 
-            def record(self) -> ConnectorCall:
+            def record(self) -> tuple[ConnectorCall, Failure | None]:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 try:
                     body = json.loads(raw) if raw else {}
                 except ValueError:
                     body = {"_raw": raw.decode("utf-8", "replace")}
-                call = ConnectorCall(self.command, self.path, body, self.headers.get("Authorization", ""))
+                failure = sim.failure_for(self.command, self.path)
+                call = ConnectorCall(
+                    self.command,
+                    self.path,
+                    body,
+                    self.headers.get("Authorization", ""),
+                    status=failure.status if failure is not None else 200,
+                )
                 with sim.lock:
                     sim.calls.append(call)
-                return call
+                return call, failure
+
+            def fail(self, failure: Failure) -> None:
+                error = {"code": f"HTTP{failure.status}", "message": "failed by TeamsSim.fail_next"}
+                self.reply(failure.status, {"error": error}, failure.headers)
 
             def do_POST(self) -> None:
-                call = self.record()
-                if call.path.rstrip("/").endswith("/v3/conversations"):
+                call, failure = self.record()
+                if failure is not None:
+                    self.fail(failure)
+                elif call.path.rstrip("/").endswith("/v3/conversations"):
                     self.reply(200, {"id": f"a:new-{uuid.uuid4().hex[:8]}"})
                 elif call.path.endswith("/activities"):
                     self.reply(200, {"id": f"act-{uuid.uuid4().hex[:8]}"})
@@ -203,7 +260,10 @@ class TeamsSim:
                     self.reply(404, {"error": "not found"})
 
             def do_PUT(self) -> None:
-                call = self.record()
+                call, failure = self.record()
+                if failure is not None:
+                    self.fail(failure)
+                    return
                 self.reply(200, {"id": call.path.rsplit("/", 1)[-1]})
 
         return Handler

@@ -14,8 +14,10 @@ from bot.views.propose import propose_modal, with_colleagues, with_length
 from handlers.propose import parse_proposal
 from models import Topic
 from services.visits.visit_card import HostChoice
-from teams.cards.blockkit import dialog_card, dialog_title, message_card, mrkdwn_text, view_state
+from teams.cards.blockkit import message_card
+from teams.cards.dialog import dialog_card, dialog_title, view_state
 from teams.cards.limits import MAX_ACTIONS, assert_fits, check_card
+from teams.cards.mrkdwn import mrkdwn_text
 from tests.fakes.slack_requests import date_value, select_value, text_value, user_value
 
 

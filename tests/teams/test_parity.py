@@ -1,5 +1,5 @@
 """Every view of bot/views at its largest, in fi, sv and en: inside Slack's limits as Block Kit, and inside
-Teams' limits as the Adaptive Card teams/cards/blockkit.py renders from it.
+Teams' limits as the Adaptive Card teams/cards/blockkit.py and teams/cards/dialog.py render from it.
 
 VIEWS lists every public function of bot/views that returns a message, a modal or blocks of one, with a
 builder of its largest cases; NOT_A_VIEW lists the other public functions, each with why. A new view
@@ -56,7 +56,8 @@ from services.people.substitutes import Away
 from services.visits.substitution import BackReport, Decided
 from services.visits.visit_card import HostChoice, VisitCard
 from services.visits.visit_lists import Page, VisitLine
-from teams.cards.blockkit import dialog_card, dialog_title, message_card
+from teams.cards.blockkit import message_card
+from teams.cards.dialog import dialog_card, dialog_title
 from teams.cards.limits import MAX_CARD_BYTES, card_bytes, check_card
 from tests.unit.test_visit_views import (
     AT,
