@@ -91,6 +91,9 @@ class Outcome:
     notified: set[str] = field(default_factory=set)  # who has had the change's notice
     unsure: set[str] = field(default_factory=set)  # whose notice may have reached Slack unanswered
     waiting: bool = False  # a channel the bot is not in: the post waits for the bot to be invited
+    # Which platform is failing: the other one's people are still sent theirs at once.
+    slack_failed: bool = False
+    elsewhere_failed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -100,6 +103,11 @@ class Outcome:
     def stopped(self) -> bool:
         """Slack is failing (or asked us to wait): make no more calls now, the retry does them."""
         return not self.ok
+
+    def stops(self, elsewhere: bool) -> bool:
+        """Make no more calls to this platform now (Slack, or the other: bot.elsewhere): it is
+        failing or asked us to wait; the retry makes them."""
+        return self.elsewhere_failed if elsewhere else (self.slack_failed or self.outage is not None)
 
     @property
     def reason(self) -> str:
@@ -151,6 +159,7 @@ class Outcome:
             log.warning("%s: %s", what, exc.reason)
             if exc.permanent:
                 return False  # that person cannot be reached there: only logged
+            self.elsewhere_failed = True
             self.failures.append(exc.reason)
             if exc.retry_after is not None:
                 self.retry_after = max(self.retry_after or 0.0, exc.retry_after)
@@ -158,6 +167,7 @@ class Outcome:
         if not isinstance(exc, SlackApiError):  # a time-out, a closed connection, a bad answer
             log.warning("%s: %s", what, type(exc).__name__)
             self.failures.append(type(exc).__name__)
+            self.slack_failed = True
             return True
         status = exc.response.status_code
         error = str(exc.response.get("error") or f"http_{status}")
@@ -174,6 +184,9 @@ class Outcome:
         elif error == NOT_IN_CHANNEL:
             self.failures.append(error)
             self.waiting = True
+        else:
+            return False  # refused for this one person (a deleted user): only logged
+        self.slack_failed = True
         return False
 
 
@@ -425,7 +438,7 @@ class SlackVisitNotifier:
             ref = refs.get((user, role))
             if ref is not None and ref[0] != sent_messages.UNCONFIRMED:
                 channels[user] = ref[0]
-            if outcome.stopped or ref is None:
+            if ref is None or outcome.stops(user in away):
                 continue
             channel, ts = ref
             try:
@@ -465,9 +478,9 @@ class SlackVisitNotifier:
                 if outcome.add(exc, f"visit {card.id}: could not show the {role} message"):
                     unanswered.add((user, role))
         for user, role in former:
-            if outcome.stopped:
-                break
             channel, ts = refs[(user, role)]
+            if outcome.stops(self._is_elsewhere(channel)):
+                continue
             t = translator(languages.get(user))
             message = visit_message(card, role, t, today=today, former=role != "supervisor", reader=user)
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
@@ -511,7 +524,8 @@ class SlackVisitNotifier:
             if off_the_trip and not invite_here and change.event != "colleagues_declined":
                 continue  # off the trip: an up-to-date message, no more notices
             notified.add(user)
-            if user not in channels or outcome.stopped:  # retried later (with their message)
+            if user not in channels or outcome.stops(self._is_elsewhere(channels[user])):
+                # retried later (with their message)
                 continue
             t = translator(languages.get(user))
             event = "stop_asked" if change.event in STOP_EVENTS else change.event  # only a stop hears it
@@ -560,6 +574,9 @@ class SlackVisitNotifier:
                 continue
             outcome.told(self.session_factory, owed, user)
         return outcome
+
+    def _is_elsewhere(self, channel: str) -> bool:
+        return self.elsewhere is not None and self.elsewhere.owns(channel)
 
     def _update(self, channel: str, ts: str, metadata: dict[str, Any], message: dict[str, Any]) -> None:
         if self.elsewhere is not None and self.elsewhere.owns(channel):

@@ -220,11 +220,6 @@ def test_a_visit_card_refused_with_503_stays_owed_and_the_sweep_posts_it_once(wo
     world(test)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/notifier.py: a Teams failure sets Outcome.stopped, which skips the Slack posts too "
-    "(the visitor comes first): the Slack supervisor's message waits for the sweep",
-)
 def test_a_refused_teams_card_does_not_hold_back_the_slack_people(world: Any) -> None:
     async def test(w: World) -> None:
         _visitor, _before, slack_before = await propose_with_the_card_refused(w, 503)
