@@ -112,7 +112,12 @@ def manifest(settings: Settings) -> dict[str, Any]:
             }
         ],
         "permissions": ["identity", "messageTeamMembers"],
-        "validDomains": [urlparse(website).netloc],
+        # The website, and the endpoint's public address (the invite links' domain).
+        "validDomains": list(
+            dict.fromkeys(
+                urlparse(url).netloc for url in (website, settings.teams_public_url) if urlparse(url).netloc
+            )
+        ),
     }
 
 

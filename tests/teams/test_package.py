@@ -125,3 +125,15 @@ def test_python_m_bot_teams_package_writes_the_zip(
     monkeypatch.setenv("TEAMS_WEBSITE_URL", "")
     assert main(["teams", "package", "--output", str(tmp_path / "bad.zip")]) == 2
     assert "TEAMS_WEBSITE_URL" in capsys.readouterr().err
+
+
+def test_the_invite_links_domain_is_a_valid_domain_of_the_app(teamssim):
+    from teams.package import manifest
+    from tests.teams.support import teams_settings
+
+    settings = teams_settings(
+        teamssim,
+        teams_website_url="https://kirjasto.example/vertaisbot",
+        teams_public_url="https://vertaisbot.kunta.example",
+    )
+    assert manifest(settings)["validDomains"] == ["kirjasto.example", "vertaisbot.kunta.example"]
