@@ -37,6 +37,7 @@ class ConnectorCall:
     path: str
     body: dict[str, Any]
     authorization: str
+    status: int = 200  # what the connector answered
 
 
 @dataclass
@@ -46,6 +47,8 @@ class TeamsSim:
     client_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     calls: list[ConnectorCall] = field(default_factory=list)
+    # Answers to give instead of success: (a part of the path, HTTP status), each used once.
+    failures: list[tuple[str, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -143,9 +146,15 @@ class TeamsSim:
             time.sleep(0.02)
         return self.sent()
 
+    def fail_next(self, path_part: str, status: int = 500) -> None:
+        """The next POST or PUT whose path contains `path_part` is answered with `status`."""
+        with self.lock:
+            self.failures.append((path_part, status))
+
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
+            self.failures.clear()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -190,12 +199,19 @@ class TeamsSim:
                     body = {"_raw": raw.decode("utf-8", "replace")}
                 call = ConnectorCall(self.command, self.path, body, self.headers.get("Authorization", ""))
                 with sim.lock:
+                    for failure in sim.failures:
+                        if failure[0] in self.path:
+                            sim.failures.remove(failure)
+                            call.status = failure[1]
+                            break
                     sim.calls.append(call)
                 return call
 
             def do_POST(self) -> None:
                 call = self.record()
-                if call.path.rstrip("/").endswith("/v3/conversations"):
+                if call.status != 200:
+                    self.reply(call.status, {"error": {"code": "ServiceError", "message": "failed"}})
+                elif call.path.rstrip("/").endswith("/v3/conversations"):
                     self.reply(200, {"id": f"a:new-{uuid.uuid4().hex[:8]}"})
                 elif call.path.endswith("/activities"):
                     self.reply(200, {"id": f"act-{uuid.uuid4().hex[:8]}"})
@@ -204,6 +220,9 @@ class TeamsSim:
 
             def do_PUT(self) -> None:
                 call = self.record()
+                if call.status != 200:
+                    self.reply(call.status, {"error": {"code": "ServiceError", "message": "failed"}})
+                    return
                 self.reply(200, {"id": call.path.rsplit("/", 1)[-1]})
 
         return Handler
