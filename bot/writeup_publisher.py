@@ -52,7 +52,7 @@ from services.ideas import writeups
 from services.ideas.writeups import Submitted, WriteUpStatus, WriteUpView
 from services.outbox import reminders
 from services.outbox.reminders import DueReminder
-from services.people import coordinators, staff
+from services.people import coordinators, identity, staff
 
 log = logging.getLogger(__name__)
 # Slack message metadata of the idea-bank post: event type, payload {"writeup_id": id}.
@@ -134,7 +134,7 @@ class SlackWriteUpPublisher:
                     w = replace(w, channel=self.channel, ts=found)
             metadata = {"event_type": WRITEUP_EVENT, "event_payload": {"writeup_id": w.id}}
             if w.status == WriteUpStatus.PUBLISHED:
-                message = views.channel_message(w, self.channel_t)
+                message = views.channel_message(w, self.channel_t, self.author_names(w))
                 if w.channel and w.ts:
                     self.client.chat_update(channel=w.channel, ts=w.ts, metadata=metadata, **message)
                     return w
@@ -161,6 +161,14 @@ class SlackWriteUpPublisher:
                 self.ask_for_invite(w)
         return w
 
+    def author_names(self, w: WriteUpView) -> dict[str, str]:
+        """The names of the write-up's authors known only on another platform (no Slack mention)."""
+        others = [a for a in w.authors or (w.author_id,) if identity.is_own_id(a)]
+        if not others:
+            return {}
+        with self.session_factory() as session:
+            return identity.display_names(session, others)
+
     def _follow_teams_post(self, w: WriteUpView, outcome: Outcome) -> WriteUpView:
         """The same in the Teams idea-bank channel: posted once (claimed first, the activity id
         saved at once, so that a second delivery of the outbox row updates it instead), updated
@@ -171,7 +179,7 @@ class SlackWriteUpPublisher:
         claimed = False
         try:
             if w.status == WriteUpStatus.PUBLISHED:
-                message = views.channel_message(w, self.channel_t)
+                message = views.channel_message(w, self.channel_t, self.author_names(w))
                 posted = w.teams_activity_id or writeups.teams_post_of(self.session_factory, w.id)
                 if posted:
                     self.elsewhere.update(self.teams_channel, posted, message)

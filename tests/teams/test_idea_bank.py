@@ -154,7 +154,8 @@ def test_published_from_a_teams_dialog_it_reaches_both(bank: Any) -> None:
         assert posts and f"<@{visitor}>" not in json.dumps(posts)  # Slack's, no broken mention
         (post,) = channel_calls(w, "POST")
         card = shown(card_of(post))
-        assert "Omatoimikirjasto toimii" in card
+        assert "Omatoimikirjasto toimii" in card and "Tiina Teams-Vierailija" in card  # named
+        assert "Tiina Teams-Vierailija" in text_of(posts[-1])
         assert f"<@{visitor}>" not in card
         assert the_writeup(bot).teams_activity_id
 
