@@ -116,6 +116,8 @@ def install_notifiers(client: WebClient, deps: Deps) -> None:
             directory=deps.directory,
             clock=deps.now,
             tz=settings.tz,
+            elsewhere=elsewhere_of(deps),
+            teams_channel=settings.teams_idea_bank_conversation,
         ),
     )
     deps.extras.setdefault(

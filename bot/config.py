@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     teams_public_url: str = ""  # https base URL of this endpoint; calendar links are built on it
     teams_link_secret: SecretStr | None = None  # signs the calendar links (teams/ics_links.py)
     teams_link_days: int = Field(default=60, ge=1, le=3650)
+    # The idea bank in Teams: a channel's conversation id ("19:…@thread.tacv2") of a team the
+    # bot is installed in; published write-ups are posted there (through TEAMS_SERVICE_URL).
+    teams_idea_bank_conversation: str = ""
 
     @field_validator("coordinator_user_ids", mode="before")
     @classmethod

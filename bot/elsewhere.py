@@ -40,8 +40,12 @@ class Elsewhere(Protocol):
         """Send a rendered message to the person's 1:1 chat: its (conversation, activity id)."""
         ...
 
+    def post_to_channel(self, conversation: str, message: Mapping[str, Any]) -> str:
+        """Post a rendered message in a channel of that platform (the idea bank's): its activity id."""
+        ...
+
     def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
-        """Replace a message sent before with a newly rendered one."""
+        """Replace a message sent before (to a person or a channel) with a newly rendered one."""
         ...
 
     def invite(

@@ -20,7 +20,13 @@ taken for it. A notice whose answer never came is noted in the outbox row (`unsu
 looks for it in the person's DM (`find_in_dm`, scope im:history) before sending it again, and
 for every notice not yet done of a row taken over from a request or sweep that died. The first
 attempt makes no look-up. Posts go through a client that does not retry them itself: a retry
-after a lost answer would post twice."""
+after a lost answer would post twice.
+
+Where TEAMS_IDEA_BANK_CONVERSATION is set, the idea bank is a Teams channel too (or only, with
+IDEA_BANK_CHANNEL empty): the same rendered post goes there through the `Elsewhere` port
+(teams/outbound.py), after the notices, so that a Teams failure holds back nothing on Slack. Its
+activity id is saved on the write-up at once; the post is claimed before it is made
+(`writeups.begin_teams_post`), so that two deliveries of one outbox row post it once."""
 
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.elsewhere import Elsewhere
 from bot.i18n import Translator, translator
 from bot.notifier import NOT_IN_CHANNEL, Outcome, OwedRow, _from_ts, unless_refused
 from bot.reminder_delivery import find_in_channel, find_in_dm, tagged
@@ -45,7 +52,7 @@ from services.ideas import writeups
 from services.ideas.writeups import Submitted, WriteUpStatus, WriteUpView
 from services.outbox import reminders
 from services.outbox.reminders import DueReminder
-from services.people import coordinators, staff
+from services.people import coordinators, identity, staff
 
 log = logging.getLogger(__name__)
 # Slack message metadata of the idea-bank post: event type, payload {"writeup_id": id}.
@@ -67,8 +74,14 @@ class SlackWriteUpPublisher:
         directory: Directory | None = None,
         clock: Callable[[], object] | None = None,
         tz: ZoneInfo = HELSINKI,
+        elsewhere: Elsewhere | None = None,
+        teams_channel: str = "",
     ) -> None:
         self.client = client
+        # The idea bank in Teams as well (or instead): its channel's conversation, reached through
+        # `elsewhere` (teams/outbound.py), which the composition root gives.
+        self.elsewhere = elsewhere
+        self.teams_channel = teams_channel
         self.tz = tz
         # Posts are not retried by the client: a retry after a lost answer would post twice.
         self.poster = copy.copy(client)
@@ -103,8 +116,13 @@ class SlackWriteUpPublisher:
 
     # --- the idea-bank post ----------------------------------------------------------------
     def follow_post(self, w: WriteUpView, outcome: Outcome | None = None) -> WriteUpView:
-        """Make the idea-bank channel show the write-up as it is now (post, update or hide)."""
+        """Make the idea-bank channels (Slack's, Teams') show the write-up as it is now (post,
+        update or hide). A failure in one does not keep the other from it."""
         outcome = outcome if outcome is not None else Outcome()
+        w = self._follow_slack_post(w, outcome)
+        return self._follow_teams_post(w, outcome)  # show and deliver_owed call it after the notices
+
+    def _follow_slack_post(self, w: WriteUpView, outcome: Outcome) -> WriteUpView:
         noted = False  # this call noted the post it is making
         try:
             if w.channel == writeups.UNCONFIRMED and w.ts and self.channel:
@@ -116,12 +134,13 @@ class SlackWriteUpPublisher:
                     w = replace(w, channel=self.channel, ts=found)
             metadata = {"event_type": WRITEUP_EVENT, "event_payload": {"writeup_id": w.id}}
             if w.status == WriteUpStatus.PUBLISHED:
-                message = views.channel_message(w, self.channel_t)
+                message = views.channel_message(w, self.channel_t, self.author_names(w))
                 if w.channel and w.ts:
                     self.client.chat_update(channel=w.channel, ts=w.ts, metadata=metadata, **message)
                     return w
                 if not self.channel:
-                    log.warning("a write-up was published but IDEA_BANK_CHANNEL is not set")
+                    if not self.teams_channel:
+                        log.warning("a write-up was published but no idea-bank channel is set")
                     return w
                 if w.channel is None:
                     writeups.begin_post(self.session_factory, w.id, since=self._now())
@@ -140,6 +159,47 @@ class SlackWriteUpPublisher:
                 writeups.forget_post(self.session_factory, w.id)  # Slack answered: it is not there
             if outcome.waiting:
                 self.ask_for_invite(w)
+        return w
+
+    def author_names(self, w: WriteUpView) -> dict[str, str]:
+        """The names of the write-up's authors known only on another platform (no Slack mention)."""
+        others = [a for a in w.authors or (w.author_id,) if identity.is_own_id(a)]
+        if not others:
+            return {}
+        with self.session_factory() as session:
+            return identity.display_names(session, others)
+
+    def _follow_teams_post(self, w: WriteUpView, outcome: Outcome) -> WriteUpView:
+        """The same in the Teams idea-bank channel: posted once (claimed first, the activity id
+        saved at once, so that a second delivery of the outbox row updates it instead), updated
+        on an edit, replaced by the hidden message when hidden or withdrawn. The connector's
+        failures are the port's DeliveryError: passing ones leave the row owed."""
+        if self.elsewhere is None or not self.teams_channel:
+            return w
+        claimed = False
+        try:
+            if w.status == WriteUpStatus.PUBLISHED:
+                message = views.channel_message(w, self.channel_t, self.author_names(w))
+                posted = w.teams_activity_id or writeups.teams_post_of(self.session_factory, w.id)
+                if posted:
+                    self.elsewhere.update(self.teams_channel, posted, message)
+                    return replace(w, teams_activity_id=posted)
+                claimed = writeups.begin_teams_post(self.session_factory, w.id, now=self._now())
+                if not claimed:  # another attempt is posting it right now
+                    raise DeliveryError("teams_post_in_flight", permanent=False)
+                activity_id = self.elsewhere.post_to_channel(self.teams_channel, message)
+                writeups.remember_teams_post(self.session_factory, w.id, activity_id)
+                return replace(w, teams_activity_id=activity_id)
+            posted = w.teams_activity_id or writeups.teams_post_of(self.session_factory, w.id)
+            if posted:  # hidden by a coordinator, or withdrawn by the author
+                message = views.hidden_channel_message(
+                    self.channel_t, withdrawn=w.status != WriteUpStatus.HIDDEN
+                )
+                self.elsewhere.update(self.teams_channel, posted, message)
+        except Exception as exc:
+            outcome.add(exc, "could not show a write-up in the Teams idea bank")
+            if claimed and answered(exc):
+                writeups.forget_teams_post(self.session_factory, w.id)  # refused: it is not there
         return w
 
     def ask_for_invite(self, w: WriteUpView) -> None:
@@ -277,12 +337,13 @@ class SlackWriteUpPublisher:
         in the outbox row for the sweep. Never raises."""
         outcome = Outcome()
         try:
-            w = self.follow_post(submitted.writeup, outcome)
+            w = self._follow_slack_post(submitted.writeup, outcome)
             outbox_id = submitted.outbox.id if submitted.outbox is not None else None
             if submitted.first_submission or submitted.newly_published:
                 self.tell_people(w, submitted.host_contacts, outcome, outbox_id=outbox_id)
             if submitted.author_notice:
                 self.tell_author(w, submitted.author_notice, outcome, outbox_id=outbox_id)
+            self._follow_teams_post(w, outcome)  # last: its failure holds back no Slack notice
         except Exception:
             log.exception("could not show a write-up")
             outcome.failures.append("error")
@@ -302,12 +363,13 @@ class SlackWriteUpPublisher:
             return
         outcome = Outcome()
         owed = OwedRow.of(row)
-        w = self.follow_post(w, outcome)
+        w = self._follow_slack_post(w, outcome)
         if row.params.get("tell"):
             contacts = [str(c) for c in row.params.get("contacts") or []]
             self.tell_people(w, contacts, outcome, outbox_id=row.id, owed=owed)
         if row.params.get("author"):
             self.tell_author(w, str(row.params["author"]), outcome, outbox_id=row.id, owed=owed)
+        self._follow_teams_post(w, outcome)
         if outcome.outage:
             raise DeliveryError(outcome.outage, permanent=False, outage=True)
         if not outcome.ok:
@@ -315,3 +377,9 @@ class SlackWriteUpPublisher:
             raise DeliveryError(
                 outcome.reason, permanent=False, retry_after=outcome.retry_after, waiting=waits
             )
+
+
+def answered(exc: Exception) -> bool:
+    """Did the other platform answer the failed post (so it is not there), as teams/outbound.py
+    names its failures: an HTTP status or a 429; a time-out or a lost connection may have posted it."""
+    return isinstance(exc, DeliveryError) and (exc.reason.startswith("http_") or exc.reason == "ratelimited")

@@ -332,6 +332,10 @@ class WriteUp(Base):
     search_terms: Mapped[str] = mapped_column(Text, default="")
     channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
     ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Its post in the Teams idea-bank channel (TEAMS_IDEA_BANK_CONVERSATION): the activity id, and
+    # when a post was begun that has not been answered yet (see services.ideas.writeups).
+    teams_activity_id: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    teams_post_begun_at: Mapped[datetime | None] = mapped_column(nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column()

@@ -114,6 +114,11 @@ class TeamsOutbound:
         sent = self.send(reach.conversation_id, activity, reach.service_url)
         return reach.conversation_id, sent
 
+    def post_to_channel(self, conversation: str, message: Mapping[str, Any]) -> str:
+        """A new post in a team's channel (a "19:…@thread.tacv2" conversation of a team the bot is
+        installed in); no chat account names its service URL: TEAMS_SERVICE_URL's."""
+        return self.send(conversation, self.activity(message), self.service_url_of(conversation))
+
     def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         activity = self.activity(message)
         activity.id = ts

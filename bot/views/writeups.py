@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -227,15 +228,21 @@ def _labelled(label: str, text: str) -> list[b.Block]:
     return out
 
 
-def channel_message(w: WriteUpView, t: Translator) -> dict[str, Any]:
-    """The write-up as posted to the idea-bank channel (mentions and markup made inert)."""
+def channel_message(w: WriteUpView, t: Translator, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The write-up as posted to the idea-bank channel (mentions and markup made inert). An
+    author known only on another platform (Teams, no Slack account) is named from `names`."""
     title = " ".join(w.title.split())
+    names = names or {}
+
+    def author(person: str) -> str:
+        return inline(names[person]) if person in names and not ids.is_user_id(person) else mention(person)
+
     blocks: list[b.Block] = [
         b.header(title),
         b.context(
             t(
                 "writeups.post.meta",
-                author=", ".join(mention(a) for a in w.authors or (w.author_id,)),
+                author=", ".join(author(a) for a in w.authors or (w.author_id,)),
                 home=inline(w.home_library),
                 host=inline(w.host_library),
                 topic=inline(w.topic(t.lang)),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -155,6 +155,7 @@ class WriteUpView:
     authors: tuple[str, ...] = ()  # who travelled: any of them may write it, all are named
     # A study trip's further stops, tagged on the write-up: (library name, topic names).
     stops: tuple[tuple[str, dict[str, str]], ...] = ()
+    teams_activity_id: str | None = None  # its post in the Teams idea-bank channel
 
     def topic(self, lang: str) -> str:
         return self.topic_names.get(lang) or self.topic_names.get("fi", "")
@@ -238,6 +239,7 @@ def view_of(
         region_id=region_id,
         authors=tuple(t.user_id for t in visit.travellers if t.withdrawn_at is None) or (w.author_id,),
         stops=stops,
+        teams_activity_id=w.teams_activity_id,
     )
 
 
@@ -450,6 +452,56 @@ def remember_post(session_factory: sessionmaker[Session], writeup_id: int, chann
         w = session.get(WriteUp, writeup_id)
         if w is not None:
             w.channel, w.ts = channel, ts
+
+
+# How long a Teams idea-bank post begun (`begin_teams_post`) and not answered is taken to be in
+# flight: meanwhile no other attempt posts it; after it, the attempt is taken to be lost.
+TEAMS_POST_IN_FLIGHT = timedelta(minutes=2)
+
+
+def begin_teams_post(session_factory: sessionmaker[Session], writeup_id: int, *, now: datetime) -> bool:
+    """Claim the posting of the write-up's Teams idea-bank post: False if it is posted already or
+    another attempt began it less than TEAMS_POST_IN_FLIGHT ago (that one posts it). The Bot
+    Connector has no history to look in: an attempt whose answer never came is taken to be lost
+    once that time has passed, and posted again (twice being better than never)."""
+    with session_factory.begin() as session:
+        claimed = session.execute(
+            update(WriteUp)
+            .where(
+                WriteUp.id == writeup_id,
+                WriteUp.teams_activity_id.is_(None),
+                or_(
+                    WriteUp.teams_post_begun_at.is_(None),
+                    WriteUp.teams_post_begun_at < now - TEAMS_POST_IN_FLIGHT,
+                ),
+            )
+            .values(teams_post_begun_at=now)
+        )
+        return bool(getattr(claimed, "rowcount", 0) == 1)
+
+
+def forget_teams_post(session_factory: sessionmaker[Session], writeup_id: int) -> None:
+    """The post claimed by `begin_teams_post` was refused (the connector answered with an error)."""
+    with session_factory.begin() as session:
+        session.execute(
+            update(WriteUp)
+            .where(WriteUp.id == writeup_id, WriteUp.teams_activity_id.is_(None))
+            .values(teams_post_begun_at=None)
+        )
+
+
+def remember_teams_post(session_factory: sessionmaker[Session], writeup_id: int, activity_id: str) -> None:
+    """The write-up's Teams idea-bank post: edits and hiding update it."""
+    with session_factory.begin() as session:
+        w = session.get(WriteUp, writeup_id)
+        if w is not None:
+            w.teams_activity_id, w.teams_post_begun_at = activity_id, None
+
+
+def teams_post_of(session_factory: sessionmaker[Session], writeup_id: int) -> str | None:
+    """The write-up's Teams idea-bank post as stored now (another attempt may have made it)."""
+    with session_factory() as session:
+        return session.scalar(select(WriteUp.teams_activity_id).where(WriteUp.id == writeup_id))
 
 
 def hide(
