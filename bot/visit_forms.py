@@ -29,8 +29,8 @@ from bot.views.propose import (
 )
 from bot.views.stops import replace_modal
 from bot.views.visit import parse_value
-from models import PartyState, VisitStatus
-from services.common.errors import InvalidInput, NotAllowed
+from models import PartyState, Visit, VisitStatus
+from services.common.errors import InvalidInput, NotAllowed, NotFound
 from services.people.coordinators import Scope
 from services.visits import lapses, replanning, state_machine, stops, visit_card, visit_lists
 from services.visits.state_machine import AlreadyDecided
@@ -151,6 +151,43 @@ def form_of(a: Actor, t: Any, action_id: str, value: str) -> dict[str, Any]:
         choices = stops.replace_choices(a.session_factory, visit_id, position or 0, now=a.now)
         return replace_modal(t, card, position or 0, choices)
     raise KeyError(action_id)
+
+
+def _still_unanswered(card: visit_card.VisitCard) -> bool:
+    return card.asks("host") and card.chosen_date is None
+
+
+def form_again(a: Actor, t: Any, view: dict[str, Any]) -> dict[str, Any]:
+    """The form a submitted view came from, to show it again (its errors, or Teams reading what
+    it posted), with the same checks as opening it: the metadata names the visit, and this
+    person must still be the one who may use the form (else as `form_of`)."""
+    callback = str(view.get("callback_id") or "")
+    if callback == ids.STOP_REPLACE_VIEW:
+        return form_of(a, t, ids.STOP_REPLACE, str(view.get("private_metadata") or ""))
+    visit_id, round_, party = metadata_of(view)
+    value = f"{visit_id}:{round_}"
+    if callback == ids.DECLINE_VIEW:
+        button = next((b for b, p in DECLINE_BUTTONS.items() if p == party), None)
+        if button is None:
+            raise ValueError(party)
+        return form_of(a, t, button, value)
+    if callback == ids.COUNTER_VIEW:
+        return form_of(a, t, ids.HOST_COUNTER, value)
+    if callback == ids.MOVE_VIEW:
+        return form_of(a, t, ids.VISIT_MOVE, value)
+    if callback == ids.REDATE_VIEW:
+        return form_of(a, t, ids.VISIT_REDATE, value)
+    if callback == ids.FORWARD_VIEW:
+        card = _card_for(a, value, "visitor", _still_unanswered)
+        with a.session_factory() as session:
+            visit = session.get(Visit, visit_id)
+            if visit is None:
+                raise NotFound()
+            choices = lapses.forward_choices(session, visit, a.now)
+        if not choices:
+            raise NotAllowed("reminders.deadline.nobody_else")
+        return forward_modal(t, card, choices)
+    raise KeyError(callback)
 
 
 # --- submitting ------------------------------------------------------------------------------
