@@ -1,0 +1,259 @@
+"""A visit's small forms as Teams dialogs (teams/visit_dialogs.py), end to end and offline over
+the `world` of tests/teams/test_flow.py: a Teams host declines with a reason, a decline without
+one is shown again and changes nothing, a Teams visitor moves a confirmed visit, and a stranger
+(opening someone else's form, or posting forged private_metadata) changes nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import ids
+from models import LibraryContact, PartyState, StaffProfile, VisitDecision, VisitStatus
+from teams.cards.limits import check_card
+from tests.conftest import COORDINATOR
+from tests.e2e.visit_helpers import SUPERVISOR, set_up_people
+from tests.teams import test_flow
+from tests.teams.test_flow import (
+    TEAMS_VISITOR,
+    World,
+    conversation,
+    first_date,
+    named,
+    person_of,
+    propose_in_teams,
+    the_visit,
+)
+
+world = test_flow.world  # the fixture: the real Slack and Teams apps over one database
+
+HOST = ("29:host", "aad-host")
+BOSS = ("29:boss", "aad-boss")
+COORD = ("29:coord", "aad-coord")
+STRANGER = ("29:stranger", "aad-stranger")
+VISITOR = (TEAMS_VISITOR, "aad-visitor")
+
+
+async def everyone_in_teams(w: World) -> dict[str, Any]:
+    """The supervisor and the coordinator linked to their Slack profiles, a Teams-only host
+    contact, a Teams stranger; the Teams visitor has proposed. The setup, with the visit."""
+    bot = w.bot
+    setup = set_up_people(bot)
+    for person, aad, name in (
+        (SUPERVISOR, BOSS[1], "Pekka Esihenkilö"),
+        (COORDINATOR, COORD[1], "Kaisa Informaatikko"),
+    ):
+        named(bot, person, name)
+        with bot.session_factory.begin() as session:
+            profile = session.scalar(select(StaffProfile).where(StaffProfile.slack_user_id == person))
+            profile.directory_id = aad
+    for user, aad in (BOSS, COORD):
+        await w.say(user, aad, "apua")
+    await w.say(*HOST, "apua", name="Hanna Kohde")
+    await w.say(*STRANGER, "apua", name="Sanna Sivullinen")
+    host = person_of(bot, HOST[0])
+    with bot.session_factory.begin() as session:
+        for contact in session.scalars(
+            select(LibraryContact).where(LibraryContact.library_id == setup["host"].id)
+        ):
+            session.delete(contact)
+        session.add(LibraryContact(library_id=setup["host"].id, slack_user_id=host, added_at=bot.clock()))
+    await propose_in_teams(w, setup, SUPERVISOR)
+    setup["visit"] = the_visit(bot)
+    return setup
+
+
+def card_of(opened: dict[str, Any]) -> dict[str, Any]:
+    assert opened["task"]["type"] == "continue", opened
+    card: dict[str, Any] = opened["task"]["value"]["card"]["content"]
+    assert check_card(card) == []
+    return card
+
+
+def submit_data(card: dict[str, Any]) -> dict[str, Any]:
+    """What the dialog's submit button posts besides the inputs (its callback and metadata)."""
+    (action,) = card["actions"]
+    return dict(action["data"])
+
+
+def declines(w: World) -> list[VisitDecision]:
+    with w.bot.session_factory() as session:
+        return list(session.scalars(select(VisitDecision).where(VisitDecision.outcome == "declined")))
+
+
+def buttons_in(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("Action.Submit", "Action.Execute"):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(cards)
+    return found
+
+
+def test_a_teams_host_declines_with_a_reason(world: Any) -> None:
+    async def test(w: World) -> None:
+        setup = await everyone_in_teams(w)
+        visit = setup["visit"]
+        value = f"{visit.id}:{visit.round}"
+        await w.execute(*BOSS, ids.SUPERVISOR_APPROVE, value)
+
+        # The host's card offers "decline" as a dialog (task/fetch), not as an Action.Execute.
+        pressed = [
+            b
+            for b in buttons_in(w.cards_to(conversation(HOST[0])))
+            if (b.get("data") or {}).get("action_id") == ids.HOST_DECLINE
+        ]
+        assert pressed and all(
+            b["type"] == "Action.Submit" and b["data"]["msteams"] == {"type": "task/fetch"} for b in pressed
+        )
+
+        card = card_of(await w.dialog_open(*HOST, ids.HOST_DECLINE, value))
+        assert ids.DECLINE_REASON in json.dumps(card)
+        data = submit_data(card)
+        assert data["callback_id"] == ids.DECLINE_VIEW
+
+        # No reason: the dialog again with the error under the field; nothing written.
+        again = card_of(await w.dialog_submit(*HOST, {**data, ids.DECLINE_REASON: "   "}))
+        assert "Attention" in json.dumps(again)
+        assert declines(w) == [] and the_visit(w.bot).status == VisitStatus.PROPOSED
+
+        before = len(w.cards_to(conversation(TEAMS_VISITOR)))
+        reason = "Emme ehdi joulukuussa, tervetuloa keväällä."
+        done = await w.dialog_submit(*HOST, {**data, ids.DECLINE_REASON: reason})
+        assert done["task"]["type"] == "message", done
+        assert done["task"]["value"] == "Vierailu on hylätty. Vierailija saa tiedon ja syyn."
+        assert the_visit(w.bot).status == VisitStatus.DECLINED
+        (decision,) = declines(w)
+        assert (decision.party, decision.decided_by, decision.reason) == (
+            "host",
+            person_of(w.bot, HOST[0]),
+            reason,
+        )
+        # The visitor hears, with the reason, in their Teams chat.
+        told = w.cards_to(conversation(TEAMS_VISITOR))[before:]
+        assert told and reason in json.dumps(told, ensure_ascii=False)
+
+        # The stale button: the dialog does not open, the reason is told; a second post does nothing.
+        stale = await w.dialog_open(*HOST, ids.HOST_DECLINE, value)
+        assert stale["task"]["type"] == "message" and stale["task"]["value"]
+        twice = await w.dialog_submit(*HOST, {**data, ids.DECLINE_REASON: "Toinen syy."})
+        assert twice["task"]["type"] == "message"
+        assert len(declines(w)) == 1
+
+    world(test)
+
+
+def test_a_stranger_cannot_decline_nor_forge_the_form(world: Any) -> None:
+    async def test(w: World) -> None:
+        setup = await everyone_in_teams(w)
+        visit = setup["visit"]
+        value = f"{visit.id}:{visit.round}"
+        for button in (ids.HOST_DECLINE, ids.SUPERVISOR_DECLINE, ids.FUNDING_DECLINE, ids.HOST_COUNTER):
+            refused = await w.dialog_open(*STRANGER, button, value)
+            assert refused["task"]["type"] == "message" and refused["task"]["value"], (button, refused)
+        # A visitor's form for someone else's visit is refused too.
+        moved = await w.dialog_open(*STRANGER, ids.VISIT_MOVE, value)
+        assert moved["task"]["type"] == "message"
+
+        # Forged submissions: each party named in the metadata, a reason given; nothing changes.
+        for party in ("host", "supervisor", "funding", "visitor", "nobody"):
+            metadata = json.dumps({"visit": visit.id, "round": visit.round, "party": party})
+            answer = await w.dialog_submit(
+                *STRANGER,
+                {"callback_id": ids.DECLINE_VIEW, "private_metadata": metadata, ids.DECLINE_REASON: "Ei."},
+            )
+            assert answer["task"]["type"] == "message", (party, answer)
+        for forged in (
+            "",
+            "{",
+            "[1]",
+            json.dumps({"visit": "x"}),
+            json.dumps({"visit": visit.id, "round": 99, "party": "host"}),
+        ):
+            answer = await w.dialog_submit(
+                *STRANGER,
+                {"callback_id": ids.DECLINE_VIEW, "private_metadata": forged, ids.DECLINE_REASON: "Ei."},
+            )
+            assert answer["task"]["type"] == "message", (forged, answer)
+        metadata = json.dumps({"visit": visit.id, "round": visit.round, "party": "visitor"})
+        answer = await w.dialog_submit(
+            *STRANGER,
+            {
+                "callback_id": ids.MOVE_VIEW,
+                "private_metadata": metadata,
+                f"{ids.PROPOSE_DATE}_1": "2026-12-16",
+            },
+        )
+        assert answer["task"]["type"] == "message"
+
+        now = the_visit(w.bot)
+        assert now.status == VisitStatus.PROPOSED and now.round == visit.round
+        assert (now.supervisor_state, now.host_state, now.funding_state) == (PartyState.PENDING,) * 3
+        assert declines(w) == []
+
+    world(test)
+
+
+def test_a_teams_visitor_moves_a_confirmed_visit(world: Any) -> None:
+    async def test(w: World) -> None:
+        setup = await everyone_in_teams(w)
+        bot = w.bot
+        visit = setup["visit"]
+        value = f"{visit.id}:{visit.round}"
+        await w.execute(*BOSS, ids.SUPERVISOR_APPROVE, value)
+        await w.execute(*HOST, f"{ids.HOST_ACCEPT}_1", f"{value}:{first_date(bot, visit)}")
+        await w.execute(*COORD, ids.FUNDING_APPROVE, value)
+        assert the_visit(bot).status == VisitStatus.CONFIRMED
+
+        pressed = [
+            b
+            for b in buttons_in(w.cards_to(conversation(TEAMS_VISITOR)))
+            if (b.get("data") or {}).get("action_id") == ids.VISIT_MOVE
+        ]
+        assert pressed and pressed[-1]["data"]["msteams"] == {"type": "task/fetch"}
+
+        card = card_of(await w.dialog_open(*VISITOR, ids.VISIT_MOVE, pressed[-1]["data"]["value"]))
+        data = submit_data(card)
+        assert data["callback_id"] == ids.MOVE_VIEW
+        # The same day: shown again with the error, what was typed kept, nothing changed.
+        same = {
+            **data,
+            f"{ids.PROPOSE_DATE}_1": "2026-12-02",
+            ids.PROPOSE_KM: "130",
+            ids.PROPOSE_TICKETS: "0",
+        }
+        again = card_of(await w.dialog_submit(*VISITOR, same))
+        shown = json.dumps(again)
+        assert "Attention" in shown and '"130"' in shown
+        assert the_visit(bot).status == VisitStatus.CONFIRMED and the_visit(bot).round == visit.round
+
+        moved = {**same, f"{ids.PROPOSE_DATE}_1": "2026-12-16", ids.PROPOSE_KM: "120"}
+        done = await w.dialog_submit(*VISITOR, moved)
+        assert done["task"]["type"] == "message", done
+        assert done["task"]["value"] == "Vierailu on siirretty. Kaikki osapuolet saavat tiedon."
+        now = the_visit(bot)
+        assert now.status == VisitStatus.PROPOSED and now.round == visit.round + 1
+        assert (now.supervisor_state, now.host_state, now.funding_state) == (
+            PartyState.PENDING,
+            PartyState.PENDING,
+            PartyState.APPROVED,
+        )
+        # The host and the supervisor are asked again, in Teams.
+        for user in (HOST[0], BOSS[0]):
+            assert all(check_card(c) == [] for c in w.cards_to(conversation(user)))
+        # The old form posted again (its round has passed): nothing more happens.
+        stale = await w.dialog_submit(*VISITOR, moved)
+        assert stale["task"]["type"] == "message"
+        assert the_visit(bot).round == visit.round + 1
+
+    world(test)
