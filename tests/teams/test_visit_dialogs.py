@@ -257,3 +257,31 @@ def test_a_teams_visitor_moves_a_confirmed_visit(world: Any) -> None:
         assert the_visit(bot).round == visit.round + 1
 
     world(test)
+
+
+def test_a_teams_host_offers_other_dates(world: Any) -> None:
+    async def test(w: World) -> None:
+        setup = await everyone_in_teams(w)
+        visit = setup["visit"]
+        value = f"{visit.id}:{visit.round}"
+        card = card_of(await w.dialog_open(*HOST, ids.HOST_COUNTER, value))
+        data = submit_data(card)
+        assert data["callback_id"] == ids.COUNTER_VIEW
+        again = card_of(await w.dialog_submit(*HOST, {**data, ids.DECLINE_REASON: "Muut päivät sopivat."}))
+        shown = json.dumps(again, ensure_ascii=False)
+        assert "Attention" in shown and "Muut päivät sopivat." in shown
+        assert the_visit(w.bot).host_state == PartyState.PENDING
+
+        dates = {f"{ids.PROPOSE_DATE}_1": "2026-12-09", f"{ids.PROPOSE_DATE}_2": "2026-12-10"}
+        done = await w.dialog_submit(*HOST, {**data, **dates})
+        assert done["task"]["value"] == "Muut päivät on lähetetty vierailijalle.", done
+        assert the_visit(w.bot).host_state == PartyState.COUNTERED
+        # The visitor picks one of them in Teams (an Action.Execute on their card).
+        picks = [
+            b
+            for b in buttons_in(w.cards_to(conversation(TEAMS_VISITOR)))
+            if str((b.get("data") or {}).get("action_id", "")).startswith(f"{ids.VISITOR_PICK}_")
+        ]
+        assert picks and all(b["type"] == "Action.Execute" for b in picks)
+
+    world(test)
