@@ -285,3 +285,28 @@ def test_a_teams_host_offers_other_dates(world: Any) -> None:
         assert picks and all(b["type"] == "Action.Execute" for b in picks)
 
     world(test)
+
+
+def test_after_the_day_it_was_moved(world: Any) -> None:
+    async def test(w: World) -> None:
+        setup = await everyone_in_teams(w)
+        bot = w.bot
+        visit = setup["visit"]
+        value = f"{visit.id}:{visit.round}"
+        # Before the visit is confirmed, "it was moved" does not open (nothing to move yet).
+        early = await w.dialog_open(*VISITOR, ids.HAPPENED_MOVED, value)
+        assert early["task"]["type"] == "message"
+        await w.execute(*BOSS, ids.SUPERVISOR_APPROVE, value)
+        await w.execute(*HOST, f"{ids.HOST_ACCEPT}_1", f"{value}:{first_date(bot, visit)}")
+        await w.execute(*COORD, ids.FUNDING_APPROVE, value)
+        bot.clock.advance(days=9)  # the day (2.12.) has passed, nobody has said it happened
+
+        card = card_of(await w.dialog_open(*VISITOR, ids.HAPPENED_MOVED, value))
+        data = submit_data(card)
+        assert data["callback_id"] == ids.MOVE_VIEW
+        done = await w.dialog_submit(*VISITOR, {**data, f"{ids.PROPOSE_DATE}_1": "2026-12-16"})
+        assert done["task"]["type"] == "message", done
+        moved = the_visit(bot)
+        assert moved.status == VisitStatus.PROPOSED and moved.happened is None
+
+    world(test)
