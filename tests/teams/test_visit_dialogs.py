@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bot import ids
-from models import LibraryContact, PartyState, StaffProfile, VisitDecision, VisitStatus
+from models import Library, LibraryContact, PartyState, Reminder, StaffProfile, VisitDecision, VisitStatus
+from services.common.office_hours import add_working_days, next_working_day
+from services.visits import deadlines
 from teams.cards.limits import check_card
 from tests.conftest import COORDINATOR
 from tests.e2e.visit_helpers import SUPERVISOR, set_up_people
@@ -308,5 +310,63 @@ def test_after_the_day_it_was_moved(world: Any) -> None:
         assert done["task"]["type"] == "message", done
         moved = the_visit(bot)
         assert moved.status == VisitStatus.PROPOSED and moved.happened is None
+
+    world(test)
+
+
+def test_a_teams_visitor_sends_an_unanswered_request_on(world: Any) -> None:
+    """The host did not answer in time: the deadline's "send it on" opens the forward dialog
+    (the reminder's id is the button's value); only the visitor may use it."""
+    from tests.e2e.test_deadlines import a_visit_waiting_for_the_host, at_nine
+    from tests.e2e.test_reminders_flow import sweep_for_bot
+    from tests.e2e.visit_helpers import VISITOR as SLACK_VISITOR
+
+    async def test(w: World) -> None:
+        bot = w.bot
+        setup, visit, _day, asked_on = a_visit_waiting_for_the_host(bot)
+        lapse = at_nine(next_working_day(add_working_days(asked_on, deadlines.DEFAULT_DAYS)))
+        sweep_for_bot(bot, lapse)
+        with bot.session_factory() as session:
+            reminder = next(
+                r.id
+                for r in session.scalars(
+                    select(Reminder).where(
+                        Reminder.kind == deadlines.DECISION_DEADLINE, Reminder.recipient == SLACK_VISITOR
+                    )
+                )
+                if (r.params or {}).get("party") == "host"
+            )
+            tervo = session.scalar(select(Library.id).where(Library.key == "tervo"))
+        assert reminder is not None and tervo is not None
+        # The Slack visitor uses Teams too (their profile carries their Entra id).
+        with bot.session_factory.begin() as session:
+            profile = session.scalar(select(StaffProfile).where(StaffProfile.slack_user_id == SLACK_VISITOR))
+            profile.directory_id = "aad-slack-visitor"
+        await w.say("29:slack-visitor", "aad-slack-visitor", "apua")
+        assert person_of(bot, "29:slack-visitor") == SLACK_VISITOR
+        await w.say(*STRANGER, "apua")
+
+        refused = await w.dialog_open(*STRANGER, ids.DEADLINE_FORWARD, str(reminder))
+        assert refused["task"]["type"] == "message"
+        card = card_of(
+            await w.dialog_open("29:slack-visitor", "aad-slack-visitor", ids.DEADLINE_FORWARD, str(reminder))
+        )
+        data = submit_data(card)
+        assert data["callback_id"] == ids.FORWARD_VIEW and str(tervo) in json.dumps(card)
+
+        # Forged by a stranger: nothing; the host's own library (not offered): shown again.
+        forged = await w.dialog_submit(
+            *STRANGER, {**data, ids.FORWARD_HOST: str(tervo), ids.PROPOSE_KM: "120"}
+        )
+        assert forged["task"]["type"] == "message"
+        own = {**data, ids.FORWARD_HOST: str(setup["host"].id), ids.PROPOSE_KM: "120"}
+        card_of(await w.dialog_submit("29:slack-visitor", "aad-slack-visitor", own))
+        assert the_visit(bot).host_library_id == setup["host"].id
+
+        sent = {**data, ids.FORWARD_HOST: str(tervo), ids.PROPOSE_KM: "120"}
+        done = await w.dialog_submit("29:slack-visitor", "aad-slack-visitor", sent)
+        assert done["task"]["value"] == "Pyyntö on lähetetty toiseen kirjastoon.", done
+        moved = the_visit(bot)
+        assert moved.host_library_id == tervo and moved.round == visit.round + 1
 
     world(test)
