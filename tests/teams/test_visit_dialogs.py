@@ -338,19 +338,12 @@ def test_a_teams_visitor_sends_an_unanswered_request_on(world: Any) -> None:
             )
             tervo = session.scalar(select(Library.id).where(Library.key == "tervo"))
         assert reminder is not None and tervo is not None
-        # The Slack visitor uses Teams too (their profile carries their Entra id).
-        with bot.session_factory.begin() as session:
-            profile = session.scalar(select(StaffProfile).where(StaffProfile.slack_user_id == SLACK_VISITOR))
-            profile.directory_id = "aad-slack-visitor"
-        await w.say("29:slack-visitor", "aad-slack-visitor", "apua")
-        assert person_of(bot, "29:slack-visitor") == SLACK_VISITOR
+        me = await slack_visitor_in_teams(w)
         await w.say(*STRANGER, "apua")
 
         refused = await w.dialog_open(*STRANGER, ids.DEADLINE_FORWARD, str(reminder))
         assert refused["task"]["type"] == "message"
-        card = card_of(
-            await w.dialog_open("29:slack-visitor", "aad-slack-visitor", ids.DEADLINE_FORWARD, str(reminder))
-        )
+        card = card_of(await w.dialog_open(*me, ids.DEADLINE_FORWARD, str(reminder)))
         data = submit_data(card)
         assert data["callback_id"] == ids.FORWARD_VIEW and str(tervo) in json.dumps(card)
 
@@ -360,13 +353,63 @@ def test_a_teams_visitor_sends_an_unanswered_request_on(world: Any) -> None:
         )
         assert forged["task"]["type"] == "message"
         own = {**data, ids.FORWARD_HOST: str(setup["host"].id), ids.PROPOSE_KM: "120"}
-        card_of(await w.dialog_submit("29:slack-visitor", "aad-slack-visitor", own))
+        card_of(await w.dialog_submit(*me, own))
         assert the_visit(bot).host_library_id == setup["host"].id
 
         sent = {**data, ids.FORWARD_HOST: str(tervo), ids.PROPOSE_KM: "120"}
-        done = await w.dialog_submit("29:slack-visitor", "aad-slack-visitor", sent)
+        done = await w.dialog_submit(*me, sent)
         assert done["task"]["value"] == "Pyyntö on lähetetty toiseen kirjastoon.", done
         moved = the_visit(bot)
         assert moved.host_library_id == tervo and moved.round == visit.round + 1
+
+    world(test)
+
+
+async def slack_visitor_in_teams(w: World) -> tuple[str, str]:
+    """The Slack visitor's own Teams account (their profile carries their Entra id)."""
+    from tests.e2e.visit_helpers import VISITOR as SLACK_VISITOR
+
+    with w.bot.session_factory.begin() as session:
+        profile = session.scalar(select(StaffProfile).where(StaffProfile.slack_user_id == SLACK_VISITOR))
+        profile.directory_id = "aad-slack-visitor"
+    await w.say("29:slack-visitor", "aad-slack-visitor", "apua")
+    assert person_of(w.bot, "29:slack-visitor") == SLACK_VISITOR
+    return "29:slack-visitor", "aad-slack-visitor"
+
+
+def test_a_teams_visitor_replaces_a_declined_stop(world: Any) -> None:
+    from tests.e2e.test_decide import approve, press, value, wait_until
+    from tests.e2e.test_study_trip import TERVO, propose_trip, stops_of, trip_setup
+    from tests.e2e.visit_helpers import only_visit
+
+    async def test(w: World) -> None:
+        bot = w.bot
+        setup = trip_setup(bot)
+        topic = setup["topic"].id
+        propose_trip(bot, setup, (setup["ranta"].id, topic), (setup["tervo"].id, topic))
+        bot.api.wait_for("chat.postMessage", count=5)
+        visit = only_visit(bot.session_factory)
+        for party in ("supervisor", "host", "funding"):
+            approve(bot, visit, party)
+        wait_until(bot, lambda: len(stops_of(bot)) == 2)
+        stop3 = value(visit, 3)
+        press(bot, ids.STOP_DECLINE, stop3, TERVO)
+        wait_until(bot, lambda: stops_of(bot)[1][1] == PartyState.DECLINED)
+        me = await slack_visitor_in_teams(w)
+        await w.say(*STRANGER, "apua")
+
+        refused = await w.dialog_open(*STRANGER, ids.STOP_REPLACE, stop3)
+        assert refused["task"]["type"] == "message"
+        card = card_of(await w.dialog_open(*me, ids.STOP_REPLACE, stop3))
+        data = submit_data(card)
+        assert data["callback_id"] == ids.STOP_REPLACE_VIEW
+        forged = await w.dialog_submit(*STRANGER, {**data, ids.STOP_REPLACE_HOST: str(setup["siili"].id)})
+        assert forged["task"]["type"] == "message"
+        # Tervo declined: it cannot be chosen again (the dialog again, with the error).
+        card_of(await w.dialog_submit(*me, {**data, ids.STOP_REPLACE_HOST: str(setup["tervo"].id)}))
+        assert stops_of(bot)[1][0] == "tervo"
+        done = await w.dialog_submit(*me, {**data, ids.STOP_REPLACE_HOST: str(setup["siili"].id)})
+        assert done["task"]["value"] == "Uusi kohde on valittu. Sen yhteyshenkilö saa pyynnön.", done
+        assert stops_of(bot)[1] == ("siilinjarvi", PartyState.PENDING, "", True)
 
     world(test)
