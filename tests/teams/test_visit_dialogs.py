@@ -6,6 +6,7 @@ one is shown again and changes nothing, a Teams visitor moves a confirmed visit,
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -380,7 +381,7 @@ async def slack_visitor_in_teams(w: World) -> tuple[str, str]:
 def test_a_teams_visitor_replaces_a_declined_stop(world: Any) -> None:
     from tests.e2e.test_decide import approve, press, value, wait_until
     from tests.e2e.test_study_trip import TERVO, propose_trip, stops_of, trip_setup
-    from tests.e2e.visit_helpers import only_visit
+    from tests.e2e.visit_helpers import only_visit, posted_to, settle
 
     async def test(w: World) -> None:
         bot = w.bot
@@ -391,7 +392,8 @@ def test_a_teams_visitor_replaces_a_declined_stop(world: Any) -> None:
         visit = only_visit(bot.session_factory)
         for party in ("supervisor", "host", "funding"):
             approve(bot, visit, party)
-        wait_until(bot, lambda: len(stops_of(bot)) == 2)
+        wait_until(bot, lambda: posted_to(bot, TERVO))  # the stops are asked once the day is agreed
+        settle(bot)
         stop3 = value(visit, 3)
         press(bot, ids.STOP_DECLINE, stop3, TERVO)
         wait_until(bot, lambda: stops_of(bot)[1][1] == PartyState.DECLINED)
@@ -411,5 +413,41 @@ def test_a_teams_visitor_replaces_a_declined_stop(world: Any) -> None:
         done = await w.dialog_submit(*me, {**data, ids.STOP_REPLACE_HOST: str(setup["siili"].id)})
         assert done["task"]["value"] == "Uusi kohde on valittu. Sen yhteyshenkilö saa pyynnön.", done
         assert stops_of(bot)[1] == ("siilinjarvi", PartyState.PENDING, "", True)
+
+    world(test)
+
+
+def test_a_teams_visitor_gives_new_dates_after_they_lapsed(world: Any) -> None:
+    from tests.e2e.test_dates_lapse import days_later, host_accept_buttons, working_days
+    from tests.e2e.test_decide import approve, press, wait_until
+    from tests.e2e.visit_helpers import HOST1, only_visit, propose
+
+    async def test(w: World) -> None:
+        bot = w.bot
+        setup = set_up_people(bot)
+        first, second, *later = working_days(bot, 12)
+        visit = propose(bot, setup, dates=(first.isoformat(), second.isoformat(), None))
+        approve(bot, visit, "supervisor")
+        approve(bot, visit, "funding")
+        wait_until(bot, lambda: only_visit(bot.session_factory).funding_state == PartyState.APPROVED)
+        accept = host_accept_buttons(bot)[0]
+        days_later(bot, second)  # both days have come: the host's answer comes too late
+        press(bot, accept["action_id"], accept["value"], HOST1)
+        wait_until(bot, lambda: only_visit(bot.session_factory).host_state == PartyState.LAPSED)
+        me = await slack_visitor_in_teams(w)
+        await w.say(*STRANGER, "apua")
+        value = f"{visit.id}:{visit.round}"
+
+        refused = await w.dialog_open(*STRANGER, ids.VISIT_REDATE, value)
+        assert refused["task"]["type"] == "message"
+        card = card_of(await w.dialog_open(*me, ids.VISIT_REDATE, value))
+        data = submit_data(card)
+        assert data["callback_id"] == ids.REDATE_VIEW
+        past = (second - timedelta(days=7)).isoformat()
+        card_of(await w.dialog_submit(*me, {**data, f"{ids.PROPOSE_DATE}_1": past}))
+        assert the_visit(bot).host_state == PartyState.LAPSED
+        done = await w.dialog_submit(*me, {**data, f"{ids.PROPOSE_DATE}_1": later[5].isoformat()})
+        assert done["task"]["value"] == "Uudet päivät on lähetetty kohdekirjastolle.", done
+        assert the_visit(bot).host_state == PartyState.PENDING
 
     world(test)
