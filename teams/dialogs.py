@@ -171,7 +171,9 @@ def open_dialog(deps: TeamsDeps, asker: Asker, action_id: str, value: str) -> Di
 
 
 # --- submitting ------------------------------------------------------------------------------
-def submit_dialog(deps: TeamsDeps, asker: Asker, data: Mapping[str, Any], *, once_key: str) -> Dialog | Done:
+def submit_dialog(
+    deps: TeamsDeps, asker: Asker, data: Mapping[str, Any], *, once_key: str | None
+) -> Dialog | Done:
     """Save what a dialog posted (sync: run in a thread): Done, or the dialog again with errors."""
     callback = str(data.get("callback_id") or "")
     t = asker.t
