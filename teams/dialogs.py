@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import ids
+from bot import ids, visit_forms
 from bot.forms import field_errors, parse_proposal, parse_writeup
 from bot.i18n import translator
 from bot.views import writeups as writeup_views
@@ -37,7 +37,10 @@ from teams.people import Asker
 
 log = logging.getLogger(__name__)
 # The buttons that open a form (in Slack a modal, in Teams a dialog).
-DIALOG_ACTIONS = frozenset({ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_SETTINGS, ids.WRITEUP_OPEN})
+# The visit's own forms (decline, other dates, move, ...) are teams/visit_dialogs.py's.
+DIALOG_ACTIONS = frozenset(
+    {ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_SETTINGS, ids.WRITEUP_OPEN, *visit_forms.FORM_BUTTONS}
+)
 PEOPLE_SHOWN = 200  # people offered as supervisors and colleagues (the dialog's size)
 
 

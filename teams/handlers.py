@@ -6,7 +6,8 @@ Services are sync; they run in a thread (`asyncio.to_thread`).
 - `adaptiveCard/action` (Action.Execute): a decision button, pressed through bot/presses.py, then
   every message of the visit re-rendered for everyone (the notifier updates each card); the
   presser gets a short answer, or why the press changed nothing;
-- `task/fetch` / `task/submit`: the forms as dialogs (teams/dialogs.py);
+- `task/fetch` / `task/submit`: the forms as dialogs (teams/dialogs.py; a visit's own small
+  forms: teams/visit_dialogs.py);
 - installation: the welcome card (the Home tab's content)."""
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from bot.presses import Press, transition_of
 from bot.views.visit import parse_value
 from services.common.errors import DomainError, InvalidInput
 from services.visits.state_machine import AlreadyDecided
-from teams import commands
+from teams import commands, visit_dialogs
 from teams.cards import help_card
 from teams.cards.mrkdwn import mrkdwn_text
 from teams.deps import TeamsDeps
@@ -136,9 +137,9 @@ def register(app: App, deps: TeamsDeps) -> None:
         data = ctx.activity.value.data if isinstance(ctx.activity.value.data, dict) else {}
         if asker is None:
             return dialog_response_text(deps, ctx.activity)
-        shown = await asyncio.to_thread(
-            open_dialog, deps, asker, str(data.get("action_id") or ""), str(data.get("value") or "")
-        )
+        action_id = str(data.get("action_id") or "")
+        opener = visit_dialogs.open_dialog if action_id in visit_dialogs.BUTTONS else open_dialog
+        shown = await asyncio.to_thread(opener, deps, asker, action_id, str(data.get("value") or ""))
         return dialog_response(shown)
 
     @app.on_dialog_submit
@@ -148,7 +149,10 @@ def register(app: App, deps: TeamsDeps) -> None:
         if asker is None:
             return dialog_response_text(deps, ctx.activity)
         key = f"teams:{ctx.activity.id}" if ctx.activity.id else None
-        shown = await asyncio.to_thread(submit_dialog, deps, asker, data, once_key=key)
+        if str(data.get("callback_id") or "") in visit_dialogs.CALLBACKS:
+            shown = await asyncio.to_thread(visit_dialogs.submit_dialog, deps, asker, data)
+        else:
+            shown = await asyncio.to_thread(submit_dialog, deps, asker, data, once_key=key)
         return dialog_response(shown)
 
 
