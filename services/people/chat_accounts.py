@@ -198,9 +198,9 @@ def locked_account(session: Session, platform: str, account: str) -> ChatAccount
         query = query.where(ChatAccount.user_id == account.strip())
     found = session.scalars(query.order_by(ChatAccount.id).with_for_update()).all()
     if not found:
-        raise NotFound(NO_ACCOUNT, account=account, platform=platform)
+        raise NotFound(NO_ACCOUNT, teams_user=account, platform=platform)
     if len(found) > 1:
-        raise InvalidInput.one("account", SEVERAL_ACCOUNTS, account=account, platform=platform)
+        raise InvalidInput.one("account", SEVERAL_ACCOUNTS, teams_user=account, platform=platform)
     return found[0]
 
 
@@ -252,7 +252,7 @@ def link(
             if used.history:
                 raise NotAllowed(
                     WOULD_SPLIT,
-                    account=row.user_id,
+                    teams_user=row.user_id,
                     other=current.slack_user_id,
                     visits=used.visits,
                     decisions=used.decisions,
@@ -265,7 +265,7 @@ def link(
             if is_teams_only(current.slack_user_id) and not others:
                 # Its only account: the profile could be reached no more. Empty, it goes.
                 if not used.empty:
-                    raise NotAllowed(PROFILE_IN_USE, account=row.user_id, other=current.slack_user_id)
+                    raise NotAllowed(PROFILE_IN_USE, teams_user=row.user_id, other=current.slack_user_id)
                 removed = current
         row.staff_profile_id = target.id
         row.updated_at = now
@@ -308,7 +308,7 @@ def unlink(
         row = locked_account(session, platform, account)
         current = profile_by_id(session, row.staff_profile_id)
         if current is not None and person is not None and current.slack_user_id != person.strip():
-            raise NotAllowed(NOT_THEIRS, account=row.user_id, person=person, other=current.slack_user_id)
+            raise NotAllowed(NOT_THEIRS, teams_user=row.user_id, person=person, other=current.slack_user_id)
         again = matching_profile(session, row.directory_id, row.email)
         relinks_to = None
         if again is not None:

@@ -209,7 +209,7 @@ def test_refusals_change_nothing(session_factory, clock):
         chat_accounts.NO_ACCOUNT,
         lambda: link(session_factory, clock, "29:nobody", "U0ANNA"),
     )
-    assert missing.params["account"] == "29:nobody"
+    assert missing.params["teams_user"] == "29:nobody"
     refuses(
         session_factory,
         NotFound,
@@ -234,7 +234,7 @@ def test_refusals_change_nothing(session_factory, clock):
         chat_accounts.WOULD_SPLIT,
         lambda: link(session_factory, clock, "29:busy", "U0ANNA"),
     )
-    assert split.params == {"account": "29:busy", "other": "U0BUSY", "visits": 1, "decisions": 1}
+    assert split.params == {"teams_user": "29:busy", "other": "U0BUSY", "visits": 1, "decisions": 1}
     theirs = refuses(
         session_factory,
         NotAllowed,
@@ -353,7 +353,7 @@ def test_the_link_account_command(tmp_path: Path, clock):
 
     missing = run_bot(tmp_path, "link-account", "nobody@kirjasto.example", "U0ANNA")
     assert missing.returncode == 1 and missing.stdout == ""
-    assert "No Teams account nobody@kirjasto.example is known" in missing.stderr
+    assert "No Teams user nobody@kirjasto.example is known" in missing.stderr
     assert "Traceback" not in missing.stderr
     nobody = run_bot(tmp_path, "link-account", "29:anna", "U0NOBODY")
     assert nobody.returncode == 1 and "There is no staff profile U0NOBODY" in nobody.stderr
