@@ -28,6 +28,7 @@ from bot.views import blocks as b
 from bot.views import common
 from bot.views import desk as views
 from bot.views.formatting import day_text, money
+from handlers import accounts
 from handlers.context import a_person, staff_of, t_of
 from handlers.replies import SLACK_FAILURES, reply_to_user, respond_ok
 from handlers.router import CommandRouter, Invocation
@@ -127,6 +128,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def on_report(inv: Invocation) -> None:
         if not deps.is_coordinator(inv.user_id):
             inv.ack(common.ephemeral(inv.t(ONLY_COORDINATORS)))
+            return
+        if accounts.is_link(inv.rest):  # `raportti linkitä …`: a Teams user linked by hand
+            accounts.link_by_hand(deps, inv)
             return
         word = inv.rest.strip()
         if word and not (word.isdigit() and budget.MIN_YEAR <= int(word) <= budget.MAX_YEAR):

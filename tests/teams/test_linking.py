@@ -383,3 +383,23 @@ def test_the_link_account_command_refuses_to_split_a_person(tmp_path: Path, cloc
     with factory() as session:
         assert session.get(ChatAccount, account).staff_profile_id == busy
     engine.dispose()
+
+
+def test_an_informaatikko_links_a_teams_user_from_slack(bot, clock):
+    """`/vertais raportti linkitä <29:…> <Slack id>`: only a coordinator, answered in their language."""
+    from tests.conftest import COORDINATOR
+
+    sf = bot.session_factory
+    account = remember(sf, clock, user_id="29:anna")
+    add_profile(sf, clock, "U0ANNA")
+    refused = bot.slack.command("raportti linkitä 29:anna U0ANNA", user="U0STRANGER")
+    assert (
+        linked_to(sf, account) is None and "Only coordinators" in refused.said
+    )  # (their Slack is in English)
+    usage = bot.slack.command("raportti linkitä 29:anna", user=COORDINATOR)
+    assert "29:…" in usage.said and linked_to(sf, account) is None
+    unknown = bot.slack.command("report link 29:nobody U0ANNA", user=COORDINATOR)
+    assert "No Teams user 29:nobody is known" in unknown.said
+    done = bot.slack.command("raportti linkitä 29:anna <@U0ANNA>", user=COORDINATOR)
+    assert "Linked: the Teams user 29:anna is now <@U0ANNA>" in done.said
+    assert linked_to(sf, account) == "U0ANNA"
