@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     teams_client_id: str = ""
     teams_client_secret: SecretStr | None = None
     teams_tenant_id: str = ""
+    # The Microsoft 365 tenants whose people may use the bot (comma-separated ids), besides
+    # TEAMS_TENANT_ID; empty with an empty TEAMS_TENANT_ID: any tenant (a local trial).
+    teams_allowed_tenants: str = ""
     teams_dev_insecure: bool = False
     teams_host: str = "127.0.0.1"
     teams_port: int = Field(default=3978, ge=0, le=65535)

@@ -20,6 +20,7 @@ from services.people.identity import is_own_id
 # What the composition root gives the Slack side when Teams is configured: given the process's
 # session factory (after a fork: each worker its own), the port to Teams.
 ElsewhereFactory = Callable[[sessionmaker[Session]], "Elsewhere | None"]
+NAME_MARKUP = re.compile(r"[<>&*_~`]")  # what would make a name typed in Teams a link or a ping
 MENTION = re.compile(r"<@([A-Za-z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -55,6 +56,11 @@ class Elsewhere(Protocol):
         ...
 
 
+def is_teams_channel(channel: str) -> bool:
+    """Is a stored channel a Teams conversation ("a:…", "19:…")? Slack's ids have no colon."""
+    return ":" in channel
+
+
 def mentioned(message: Mapping[str, Any]) -> set[str]:
     """The person ids mentioned (`<@id>`) anywhere in a rendered message."""
     found: set[str] = set()
@@ -81,7 +87,7 @@ def unmention(message: dict[str, Any], names: Mapping[str, str]) -> dict[str, An
         person = match.group(1)
         if not is_own_id(person):
             return match.group(0)
-        return f"*{names.get(person, '–')}*"
+        return f"*{NAME_MARKUP.sub('', names.get(person, '–'))}*"  # a name, never markup
 
     def walk(node: Any) -> Any:
         if isinstance(node, str):

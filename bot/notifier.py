@@ -30,7 +30,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.elsewhere import Elsewhere, mentioned, unmention
+from bot.elsewhere import Elsewhere, is_teams_channel, mentioned, unmention
 from bot.i18n import Translator, translator
 from bot.reminder_delivery import BOT_REFUSED, _seconds, find_in_channel, find_in_dm, with_file
 from bot.views import blocks as b
@@ -432,15 +432,24 @@ class SlackVisitNotifier:
             t = translator(languages.get(user))
             behalf = stand_ins.get(role, {}).get(user, ())
             message = visit_message(card, role, t, today=today, reader=user, on_behalf=behalf)
-            if user not in away:
-                message = self._for_slack(message, names)
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             ref = refs.get((user, role))
             if ref is not None and ref[0] != sent_messages.UNCONFIRMED:
                 channels[user] = ref[0]
-            if ref is None or outcome.stops(user in away):
+            # Where this message is: a message sent before stays where it is; a new one goes
+            # where the person is reached (a Teams-only person is never posted on Slack).
+            if ref is not None and ref[0] != sent_messages.UNCONFIRMED:
+                on_teams = is_teams_channel(ref[0])
+            else:
+                on_teams = user in away or is_own_id(user)
+            if not on_teams:
+                message = self._for_slack(message, names)
+            if ref is None or outcome.stops(on_teams):
                 continue
             channel, ts = ref
+            if on_teams and self.elsewhere is None:  # this process cannot reach Teams: retried
+                outcome.add(DeliveryError("no_teams_port", permanent=False), f"visit {card.id}: {role}")
+                continue
             try:
                 if channel == sent_messages.UNCONFIRMED:
                     if not post_new:
@@ -458,7 +467,7 @@ class SlackVisitNotifier:
                             channels[user] = channel
                 if channel != sent_messages.UNCONFIRMED:
                     self._update(channel, ts, metadata, message)
-                elif user in away and self.elsewhere is not None:
+                elif on_teams and self.elsewhere is not None:
                     channel, ts = self.elsewhere.post(user, message)
                     sent_messages.save_message_refs(
                         self.session_factory, card.id, [(user, role, channel, ts)]
@@ -485,7 +494,8 @@ class SlackVisitNotifier:
             message = visit_message(card, role, t, today=today, former=role != "supervisor", reader=user)
             metadata = {"event_type": VISIT_EVENT, "event_payload": {"visit_id": card.id, "role": role}}
             try:
-                self._update(channel, ts, metadata, self._for_slack(message, names))
+                shown = message if self._is_elsewhere(channel) else self._for_slack(message, names)
+                self._update(channel, ts, metadata, shown)
             except Exception as exc:
                 outcome.add(exc, f"visit {card.id}: could not update a former {role}'s message")
         # Posts that were never made, or that Slack answered with an error, did not land.
@@ -534,7 +544,7 @@ class SlackVisitNotifier:
                 # A notice or invite sent before without an answer (or by a request or sweep that
                 # died) may be in the DM: looked for there (a notice by its metadata, an invite by
                 # its file's name) before it is sent again.
-                elsewhere = self.elsewhere if self.elsewhere and self.elsewhere.owns(channels[user]) else None
+                elsewhere = self._port_for(channels[user])
                 if elsewhere is not None:  # no history to look in there: sent (again)
                     if invite_here:
                         summary = invite_texts(card, t)[0]
@@ -576,11 +586,21 @@ class SlackVisitNotifier:
         return outcome
 
     def _is_elsewhere(self, channel: str) -> bool:
-        return self.elsewhere is not None and self.elsewhere.owns(channel)
+        return is_teams_channel(channel)
+
+    def _port_for(self, channel: str) -> Elsewhere | None:
+        """The port to Teams for a Teams conversation (None for a Slack one); DeliveryError (passing:
+        retried) when this process has none."""
+        if not is_teams_channel(channel):
+            return None
+        if self.elsewhere is None:
+            raise DeliveryError("no_teams_port", permanent=False)
+        return self.elsewhere
 
     def _update(self, channel: str, ts: str, metadata: dict[str, Any], message: dict[str, Any]) -> None:
-        if self.elsewhere is not None and self.elsewhere.owns(channel):
-            self.elsewhere.update(channel, ts, message)
+        port = self._port_for(channel)
+        if port is not None:
+            port.update(channel, ts, message)
         else:
             self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **message)
 

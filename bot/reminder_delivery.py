@@ -29,6 +29,7 @@ from services.common.errors import NotFound
 from services.common.ports import DeliveryError
 from services.outbox.reminders import NOT_IN_CHANNEL, DueReminder
 from services.outbox.reminders import RECIPIENT_GONE as RECIPIENT_GONE_KIND
+from services.people.identity import is_own_id
 from services.people.staff import negotiate
 from services.visits import substitution, visit_lists
 from services.visits import visit_reminders as kinds
@@ -125,6 +126,9 @@ class SlackReminderDelivery:
         if sender is not None:  # an outbox row: its sender re-renders and knows what went out
             sender(reminder)
             return
+        if self.elsewhere is None and is_own_id(reminder.recipient):
+            # A Teams-only person and no port to Teams in this process: retried (by one that has).
+            raise DeliveryError("no_teams_port", permanent=False)
         if self.elsewhere is not None and self.elsewhere.reachable([reminder.recipient]):
             # Sent there once: the sweep's claim makes it once; a sweep that died after the post
             # and before marking it sent sends it again (that platform keeps no history to read).

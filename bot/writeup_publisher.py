@@ -304,7 +304,11 @@ class SlackWriteUpPublisher:
         cut short by a crash) put it in the person's DM already."""
         payload = {"writeup_id": w.id, "notice": notice, "outbox_id": outbox_id}
         try:
-            if (
+            if self.elsewhere is not None and self.elsewhere.reachable([user_id]):
+                self.elsewhere.post(user_id, message)  # in Teams (no history there to look in)
+            elif self.elsewhere is None and identity.is_own_id(user_id):
+                raise DeliveryError("no_teams_port", permanent=False)  # retried by a process that has it
+            elif (
                 owed is not None
                 and owed.may_have_reached(user_id)
                 and self._find_notice(user_id, payload, owed)

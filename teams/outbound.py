@@ -16,9 +16,10 @@ after Retry-After, and a refused send was not delivered, so the retry sends it o
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -47,6 +48,27 @@ log = logging.getLogger(__name__)
 Result = TypeVar("Result")
 PERMANENT = {401, 403, 404}
 TIMEOUT = 30.0
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def delivery_errors(method: Method) -> Method:
+    """A port method whose every failure is a DeliveryError, as the notifiers expect: one that is
+    not the connector's (a card the models refuse, a setting missing, the database) is this
+    platform's failure, never taken for Slack's: permanent when retrying cannot help."""
+
+    @functools.wraps(method)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            log.warning("teams: could not send: %s", type(exc).__name__)
+            raise DeliveryError(type(exc).__name__, permanent=isinstance(exc, ValueError)) from None
+
+    return wrapped  # type: ignore[return-value]
 
 
 def is_teams_channel(channel: str) -> bool:
@@ -105,6 +127,7 @@ class TeamsOutbound:
         with self.session_factory() as session:
             return identity.display_names(session, people)
 
+    @delivery_errors
     def post(self, person: str, message: Mapping[str, Any]) -> tuple[str, str]:
         with self.session_factory() as session:
             reach = identity.reached_elsewhere(session, [person]).get(person)
@@ -114,16 +137,19 @@ class TeamsOutbound:
         sent = self.send(reach.conversation_id, activity, reach.service_url)
         return reach.conversation_id, sent
 
+    @delivery_errors
     def post_to_channel(self, conversation: str, message: Mapping[str, Any]) -> str:
         """A new post in a team's channel (a "19:…@thread.tacv2" conversation of a team the bot is
         installed in); no chat account names its service URL: TEAMS_SERVICE_URL's."""
         return self.send(conversation, self.activity(message), self.service_url_of(conversation))
 
+    @delivery_errors
     def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
         activity = self.activity(message)
         activity.id = ts
         self.send(channel, activity, self.service_url_of(channel))
 
+    @delivery_errors
     def invite(
         self, channel: str, *, visit_id: int, sequence: int, kind: str, lang: str, title: str, text: str
     ) -> None:

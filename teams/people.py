@@ -33,6 +33,15 @@ def language_of(activity: Any, default: str) -> str:
     return negotiate(locale_of(activity), default)
 
 
+def tenant_of(activity: Any) -> str | None:
+    """The tenant the activity comes from: its conversation's, else its channel data's."""
+    found = getattr(activity.conversation, "tenant_id", None) if activity.conversation else None
+    if not found:
+        tenant = getattr(getattr(activity, "channel_data", None), "tenant", None)
+        found = getattr(tenant, "id", None)
+    return str(found) if found else None
+
+
 def reference_of(activity: Any) -> chat_accounts.ChatReference | None:
     """Where the bot can reach the sender again: a 1:1 chat's reference (None elsewhere)."""
     sender = activity.from_
@@ -47,11 +56,27 @@ def reference_of(activity: Any) -> chat_accounts.ChatReference | None:
         platform=PLATFORM,
         user_id=sender.id,
         directory_id=getattr(sender, "aad_object_id", None),
-        tenant_id=getattr(conversation, "tenant_id", None),
+        tenant_id=tenant_of(activity),
         conversation_id=conversation.id,
         service_url=activity.service_url,
         display_name=getattr(sender, "name", None),
     )
+
+
+def allowed_tenants(deps: TeamsDeps) -> set[str]:
+    settings = deps.settings
+    if settings is None:
+        return set()
+    named = [settings.teams_tenant_id, *settings.teams_allowed_tenants.split(",")]
+    return {tenant.strip().lower() for tenant in named if tenant.strip()}
+
+
+def tenant_allowed(deps: TeamsDeps, tenant: str | None) -> bool:
+    """Is the activity's tenant one whose people may use the bot? Anyone can upload an app
+    package naming our bot id in their own tenant, and its token is valid: only the region's
+    tenants' people become people of the bot (none named: any, for a local trial)."""
+    allowed = allowed_tenants(deps)
+    return not allowed or (tenant or "").strip().lower() in allowed
 
 
 @dataclass(frozen=True)
@@ -65,7 +90,7 @@ def identify(deps: TeamsDeps, activity: Any) -> Asker | None:
     """The person behind a 1:1 chat's activity (their profile made on first contact); None for an
     activity from elsewhere (a channel, a group chat), which only gets help. Sync: run in a thread."""
     reference = reference_of(activity)
-    if reference is None:
+    if reference is None or not tenant_allowed(deps, reference.tenant_id):
         return None
     now = deps.now()
     locale = locale_of(activity)

@@ -75,6 +75,14 @@ def list_of(value: Any) -> list[Any]:
 # --- mrkdwn → Adaptive Card markdown -----------------------------------------------------------------
 
 
+_MARKUP = re.compile(r"[\[\]()*_~`<>&]")
+
+
+def inert(name: str) -> str:
+    """A name (a person typed it into their Teams profile) as plain text: no links, no emphasis."""
+    return _MARKUP.sub("", name)
+
+
 def mrkdwn_text(text: str, names: Mapping[str, str] | None = None) -> str:
     """Slack mrkdwn (bot/views) as TextBlock markdown: bold, links, mentions, dates, emoji, entities.
 
@@ -88,10 +96,10 @@ def mrkdwn_text(text: str, names: Mapping[str, str] | None = None) -> str:
         inner = match.group(1)
         user = _USER.match(inner)
         if user:
-            return names.get(user.group(1), MISSING)
+            return inert(names.get(user.group(1), MISSING))
         channel = _CHANNEL.match(inner)
         if channel:
-            return "#" + (names.get(channel.group(1)) or channel.group(2) or MISSING)
+            return "#" + inert(names.get(channel.group(1)) or channel.group(2) or MISSING)
         if inner.startswith("!date^"):
             return inner.partition("|")[2] if "|" in inner else ""
         if inner.startswith("!"):  # <!channel>, <!here>, <!subteam^…>: never a broadcast on Teams

@@ -32,8 +32,9 @@ def run(scenario: Callable[..., Coroutine[Any, Any, Any]], *args: Any, **kwargs:
 
 
 async def build(sim: Any, session_factory: sessionmaker[Session], clock: Clock, **overrides: Any) -> TeamsBot:
-    deps = TeamsDeps(session_factory=session_factory, clock=clock)
-    return await build_teams_app(teams_settings(sim, **overrides), deps, cloud=sim.cloud, token=sim.app_token)
+    settings = teams_settings(sim, **overrides)
+    deps = TeamsDeps(session_factory=session_factory, clock=clock, settings=settings)
+    return await build_teams_app(settings, deps, cloud=sim.cloud, token=sim.app_token)
 
 
 def client(bot: TeamsBot) -> httpx.AsyncClient:

@@ -303,3 +303,24 @@ def test_no_signed_activity_of_any_kind_gets_5xx(teamssim, session_factory, cloc
     body = signed_kinds(teamssim)[kind]
     response = run(post, teamssim, session_factory, clock, body, teamssim.headers(body))
     assert response.status_code < 500, (response.status_code, response.text[:200])
+
+
+def test_a_person_of_another_tenant_gets_help_and_never_becomes_a_person_of_the_bot(
+    teamssim, session_factory, clock
+):
+    """Anyone can upload an app package naming our bot id in their own tenant; its token is valid."""
+    body = teamssim.message("omat", user="29:outsider", aad="aad-outsider")
+    body["conversation"]["tenantId"] = "someone-elses-tenant"
+    body["channelData"]["tenant"]["id"] = "someone-elses-tenant"
+
+    async def scenario() -> Any:
+        bot = await build(teamssim, session_factory, clock)
+        async with client(bot) as http:
+            return await http.post("/api/messages", json=body, headers=teamssim.headers(body))
+
+    assert run(scenario).status_code == 200
+    answer = card_of(teamssim.wait_sent(1)[0])
+    assert answer["body"][0]["text"] == translator("fi")("help.title")
+    assert count_accounts(session_factory) == 0
+    with session_factory() as session:
+        assert session.scalars(select(StaffProfile)).all() == []
