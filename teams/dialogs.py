@@ -13,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+import re
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from bot import ids, visit_forms
 from bot.forms import field_errors, parse_proposal, parse_writeup
@@ -59,16 +61,42 @@ class Done:
     text: str
 
 
-def people_to_pick(deps: TeamsDeps, me: str) -> list[tuple[str, str]]:
-    """The people a visitor can name (supervisor, colleagues): those the bot knows by name."""
+def people_to_pick(deps: TeamsDeps, me: str, region_id: int | None = None) -> list[tuple[str, str]]:
+    """The people a visitor can name (supervisor, colleagues): those the bot knows by name, the
+    visitor's own region's first (the dialog shows PEOPLE_SHOWN at most)."""
+    own_region = case((Library.region_id == region_id, 0), else_=1) if region_id is not None else None
     with deps.session_factory() as session:
-        rows = session.execute(
+        query = (
             select(StaffProfile.slack_user_id, StaffProfile.display_name)
+            .outerjoin(Library, Library.id == StaffProfile.home_library_id)
             .where(StaffProfile.display_name.is_not(None), StaffProfile.slack_user_id != me)
-            .order_by(StaffProfile.display_name)
-            .limit(PEOPLE_SHOWN)
-        ).all()
+        )
+        ordered = (
+            query.order_by(own_region, StaffProfile.display_name)
+            if own_region is not None
+            else (query.order_by(StaffProfile.display_name))
+        )
+        rows = session.execute(ordered.limit(PEOPLE_SHOWN)).all()
     return [(person, str(name)) for person, name in rows]
+
+
+def known_people(deps: TeamsDeps, people: Iterable[str]) -> set[str]:
+    """Which of these person ids are people the bot knows (a dialog's choice is checked here, not
+    against the list it showed: someone may have been named who is not among those shown)."""
+    wanted = [p for p in dict.fromkeys(people) if p][:20]
+    if not wanted:
+        return set()
+    with deps.session_factory() as session:
+        return set(
+            session.scalars(select(StaffProfile.slack_user_id).where(StaffProfile.slack_user_id.in_(wanted)))
+        )
+
+
+def form_nonce(data: Mapping[str, Any]) -> str | None:
+    """The proposal dialog's own id (in its private_metadata), so that a second submit of the same
+    dialog proposes nothing (Slack's view id does this there)."""
+    nonce = metadata_of(data).get("form")
+    return nonce if isinstance(nonce, str) and re.fullmatch(r"[0-9a-f]{32}", nonce) else None
 
 
 def pairs(options: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -81,9 +109,10 @@ def pairs(options: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 # --- the forms, as Teams shows them ------------------------------------------------------------
-def proposal_form(asker: Asker, deps: TeamsDeps) -> dict[str, Any]:
+def proposal_form(asker: Asker, deps: TeamsDeps, nonce: str | None = None) -> dict[str, Any]:
     """The proposal form with every field at once (Teams cannot add the night's price when a
-    length is chosen, as Slack does: it is always there, and optional)."""
+    length is chosen, as Slack does: it is always there, and optional); `nonce` names this
+    dialog (a new one when it opens)."""
     topics = proposing.active_topics(deps.session_factory)
     modal = propose_modal(asker.t, topics=topics, topic=None, host=None)
     blocks = list(modal["blocks"])
@@ -92,7 +121,8 @@ def proposal_form(asker: Asker, deps: TeamsDeps) -> dict[str, Any]:
         len(blocks),
     )
     blocks.insert(after, accommodation_block(asker.t))
-    return {**modal, "blocks": blocks}
+    metadata = json.dumps({"form": nonce or uuid.uuid4().hex})
+    return {**modal, "blocks": blocks, "private_metadata": metadata}
 
 
 def proposal_choices(asker: Asker, deps: TeamsDeps) -> dict[str, list[tuple[str, str]]]:
@@ -160,7 +190,7 @@ def open_dialog(deps: TeamsDeps, asker: Asker, action_id: str, value: str) -> Di
             asker,
             proposal_form(asker, deps),
             choices=proposal_choices(asker, deps),
-            people=people_to_pick(deps, asker.person),
+            people=people_to_pick(deps, asker.person, asker.me.region_id),
         )
     if action_id == ids.WRITEUP_OPEN and value.isdigit():
         try:
@@ -201,10 +231,16 @@ def submit_dialog(
         done = translator(saved.language)
         return Done(done("teams.settings.saved", library=saved.home_library_name or ""))
     if callback == ids.PROPOSE_VIEW:
-        modal = proposal_form(asker, deps)
-        people = people_to_pick(deps, asker.person)
+        nonce = form_nonce(data)
+        modal = proposal_form(asker, deps, nonce)
+        people = people_to_pick(deps, asker.person, asker.me.region_id)
         form = parse_proposal(view_state(modal, data))
-        known = {person for person, _ in people}
+        named = [
+            form.supervisor_id or "",
+            *form.colleagues,
+            *(s for s in form.colleague_supervisors.values() if s),
+        ]
+        known = known_people(deps, named)
         unknown = form.supervisor_id is not None and form.supervisor_id not in known
         if unknown:
             form = dataclasses.replace(form, supervisor_id=None)
@@ -217,7 +253,9 @@ def submit_dialog(
             form = dataclasses.replace(form, unknown_people=strangers)
         try:
             change = proposing.propose(
-                submissions.once(deps.session_factory, once_key, deps.now()),
+                submissions.once(
+                    deps.session_factory, f"teams:{asker.person}:{nonce}" if nonce else once_key, deps.now()
+                ),
                 form,
                 visitor_id=asker.person,
                 home_library_id=asker.me.home_library_id,

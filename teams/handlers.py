@@ -13,7 +13,10 @@ Services are sync; they run in a thread (`asyncio.to_thread`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from microsoft_teams.api import InvokeResponse
@@ -38,7 +41,7 @@ from bot.views.visit import parse_value
 from services.common.errors import DomainError, InvalidInput
 from services.visits.state_machine import AlreadyDecided
 from teams import commands, visit_dialogs
-from teams.cards import help_card
+from teams.cards import help_card, text_card
 from teams.cards.mrkdwn import mrkdwn_text
 from teams.deps import TeamsDeps
 from teams.dialogs import Dialog, open_dialog, submit_dialog
@@ -100,8 +103,51 @@ def press(deps: TeamsDeps, asker: Asker, verb: str, data: dict[str, Any]) -> str
     return t("teams.decision.saved")
 
 
+Handler = Callable[[Any], Awaitable[Any]]
+
+
+def guarded(fallback: Callable[[Any, str], Awaitable[Any]]) -> Callable[[Handler], Handler]:
+    """A handler that never lets an exception reach the SDK (which answers 500 and logs its text,
+    pydantic's with what was typed): the failure is logged by its type and an id, and the person
+    is answered in their language with that id (`fallback`)."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapped(ctx: Any) -> Any:
+            try:
+                return await handler(ctx)
+            except Exception as exc:
+                error_id = uuid.uuid4().hex[:8]
+                log.error("teams %s failed (%s): %s", handler.__name__, error_id, type(exc).__name__)
+                return await fallback(ctx, error_id)
+
+        return wrapped
+
+    return decorate
+
+
 def register(app: App, deps: TeamsDeps) -> None:
+    def sorry(ctx: Any, error_id: str) -> str:
+        return translator(language_of(ctx.activity, deps.default_language))(
+            "error.unexpected", error_id=error_id
+        )
+
+    async def say_sorry(ctx: Any, error_id: str) -> None:
+        try:
+            await ctx.send(text_card(sorry(ctx, error_id), language_of(ctx.activity, deps.default_language)))
+        except Exception:
+            log.warning("teams: could not say that something failed")
+
+    async def toast_sorry(ctx: Any, error_id: str) -> Any:
+        return toast(sorry(ctx, error_id))
+
+    async def dialog_sorry(ctx: Any, error_id: str) -> Any:
+        return InvokeResponse(
+            status=200, body=TaskModuleResponse(task=TaskModuleMessageResponse(value=sorry(ctx, error_id)))
+        )
+
     @app.on_message
+    @guarded(say_sorry)
     async def on_message(ctx: ActivityContext[MessageActivity]) -> None:
         activity = ctx.activity
         asker = await asker_of(deps, activity)
@@ -113,6 +159,7 @@ def register(app: App, deps: TeamsDeps) -> None:
         await ctx.send(AdaptiveCard.model_validate(card))
 
     @app.on_install_add
+    @guarded(say_sorry)
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:
         asker = await asker_of(deps, ctx.activity)
         if asker is None:
@@ -122,6 +169,7 @@ def register(app: App, deps: TeamsDeps) -> None:
         await ctx.send(AdaptiveCard.model_validate(card))
 
     @app.on_card_action
+    @guarded(toast_sorry)
     async def on_card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> Any:
         action = ctx.activity.value.action
         asker = await asker_of(deps, ctx.activity)
@@ -132,6 +180,7 @@ def register(app: App, deps: TeamsDeps) -> None:
         return toast(await asyncio.to_thread(press, deps, asker, verb, data))
 
     @app.on_dialog_open
+    @guarded(dialog_sorry)
     async def on_dialog_open(ctx: ActivityContext[TaskFetchInvokeActivity]) -> Any:
         asker = await asker_of(deps, ctx.activity)
         data = ctx.activity.value.data if isinstance(ctx.activity.value.data, dict) else {}
@@ -143,6 +192,7 @@ def register(app: App, deps: TeamsDeps) -> None:
         return dialog_response(shown)
 
     @app.on_dialog_submit
+    @guarded(dialog_sorry)
     async def on_dialog_submit(ctx: ActivityContext[TaskSubmitInvokeActivity]) -> Any:
         asker = await asker_of(deps, ctx.activity)
         data = ctx.activity.value.data if isinstance(ctx.activity.value.data, dict) else {}

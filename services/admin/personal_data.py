@@ -100,9 +100,9 @@ def export(
     return data
 
 
-# A Slack user id as a whole word (bot/ids.SLACK_USER's shape): in one's own export, the ids of
+# A person id as a whole word (a Slack user id, bot/ids.SLACK_USER's shape, or a Teams-only one): in one's own export, the ids of
 # the other people in the same rows are masked.
-SLACK_USER = re.compile(r"(?<![A-Za-z0-9])[UW][A-Z0-9]{2,30}(?![A-Za-z0-9])")
+SLACK_USER = re.compile(r"(?<![A-Za-z0-9])(?:[UW][A-Z0-9]{2,30}|T[0-9a-f]{12})(?![A-Za-z0-9])")
 SOMEONE_ELSE = "(someone else)"
 
 

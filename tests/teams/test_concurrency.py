@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.i18n import translator
-from models import StaffProfile, VisitDecision, VisitStatus
+from models import StaffProfile, Visit, VisitDecision, VisitStatus
 from tests.conftest import COORDINATOR
 from tests.e2e.visit_helpers import HOST1, SUPERVISOR, set_up_people, settle
 from tests.teams.test_flow import World, first_date, named, propose_in_teams, the_visit, world  # noqa: F401
@@ -54,5 +54,31 @@ def test_two_funding_presses_at_once_make_one_decision(world: Any) -> None:  # n
             assert (
                 len(session.scalars(select(VisitDecision).where(VisitDecision.party == "funding")).all()) == 1
             )
+
+    world(test)
+
+
+def test_the_same_proposal_dialog_submitted_twice_proposes_once(world: Any) -> None:  # noqa: F811
+    from tests.teams.test_flow import TEAMS_VISITOR, proposal
+
+    async def test(w: World) -> None:
+        bot = w.bot
+        setup = set_up_people(bot)
+        named(bot, SUPERVISOR, "Pekka Esihenkilö")
+        await w.say(TEAMS_VISITOR, "aad-visitor", "apua", name="Tiina Teams-Vierailija")
+        await w.dialog_submit(
+            TEAMS_VISITOR,
+            "aad-visitor",
+            {"callback_id": ids.SETTINGS_VIEW, ids.HOME_LIBRARY: str(setup["home"].id), ids.LANGUAGE: "auto"},
+        )
+        opened = await w.dialog_open(TEAMS_VISITOR, "aad-visitor", ids.OPEN_PROPOSE)
+        card = opened["task"]["value"]["card"]["content"]
+        (submit,) = [a for a in card["actions"] if a["type"] == "Action.Submit"]
+        data = {**proposal(setup, SUPERVISOR), "private_metadata": submit["data"]["private_metadata"]}
+        first = await w.dialog_submit(TEAMS_VISITOR, "aad-visitor", data)
+        again = await w.dialog_submit(TEAMS_VISITOR, "aad-visitor", data)  # a double click, a retry
+        assert first["task"]["type"] == again["task"]["type"] == "message"
+        with bot.session_factory() as session:
+            assert len(session.scalars(select(Visit)).all()) == 1
 
     world(test)

@@ -324,3 +324,20 @@ def test_a_person_of_another_tenant_gets_help_and_never_becomes_a_person_of_the_
     assert count_accounts(session_factory) == 0
     with session_factory() as session:
         assert session.scalars(select(StaffProfile)).all() == []
+
+
+def test_a_failure_inside_a_handler_is_answered_in_the_person_s_language_never_500(
+    teamssim, session_factory, clock, monkeypatch, caplog
+):
+    import teams.commands
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ValueError("what someone typed: salainen")
+
+    monkeypatch.setattr(teams.commands, "answer", broken)
+    body = teamssim.message("omat", locale="sv-FI")
+    response = run(post, teamssim, session_factory, clock, body, teamssim.headers(body))
+    assert response.status_code == 200
+    text = card_text(card_of(teamssim.wait_sent(1)[0]))
+    assert text.startswith(translator("sv")("error.unexpected", error_id="x")[:20])
+    assert "salainen" not in caplog.text  # the log has the failure's type and id, not its text
