@@ -5,11 +5,13 @@ the Teams side turns a dialog's submission into the same view state (teams/cards
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 from bot import ids
 from bot.views.propose import block_of
+from services.catalogue import offers
 from services.common.errors import InvalidInput
 from services.ideas import writeups
 from services.visits import proposing
@@ -125,4 +127,58 @@ def parse_writeup(view: dict[str, Any]) -> writeups.WriteUpInput:
         ),
         link=str(field_value(values, ids.WRITEUP_LINK).get("value") or ""),
         publish="yes" in publish,
+    )
+
+
+def _offer_field(view: dict[str, Any], block: str) -> dict[str, Any]:
+    return (view.get("state", {}).get("values", {}).get(block, {}) or {}).get(block) or {}
+
+
+def _whole(value: object) -> int | None:
+    text = str(value).strip() if value is not None else ""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else None
+
+
+def parse_offer(view: dict[str, Any]) -> offers.OfferInput:
+    """The offer modal's state as the service's input (ids only; nothing trusted yet)."""
+    metadata: dict[str, Any] = {}
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+        metadata = loaded if isinstance(loaded, dict) else {}
+    except ValueError:
+        pass
+    offer_id = metadata.get("offer")
+    library = (_offer_field(view, ids.OFFER_LIBRARY).get("selected_option") or {}).get("value")
+    topic_values = [
+        o.get("value") for o in _offer_field(view, ids.OFFER_TOPICS).get("selected_options") or []
+    ]
+    days = [o.get("value") for o in _offer_field(view, ids.OFFER_WEEKDAYS).get("selected_options") or []]
+    mask = 0
+    for day in days:
+        number = _whole(day)
+        if number is not None and 0 <= number <= 6:
+            mask |= 1 << number
+    not_until_text = _offer_field(view, ids.OFFER_NOT_UNTIL).get("selected_date")
+    try:
+        not_until = date.fromisoformat(not_until_text) if not_until_text else None
+    except ValueError:
+        not_until = None
+    return offers.OfferInput(
+        offer_id=offer_id if isinstance(offer_id, int) else None,
+        library_id=ids.row_id(library),
+        topic_ids=[n for n in (ids.row_id(v) for v in topic_values) if n is not None],
+        suggestion=str(_offer_field(view, ids.OFFER_SUGGESTION).get("value") or ""),
+        description=str(_offer_field(view, ids.OFFER_DESCRIPTION).get("value") or ""),
+        contacts=[str(u) for u in _offer_field(view, ids.OFFER_CONTACTS).get("selected_users") or []],
+        capacity=_whole(_offer_field(view, ids.OFFER_CAPACITY).get("value")),
+        weekdays=mask,
+        not_until=not_until,
+        closed_text=str(_offer_field(view, ids.OFFER_CLOSED).get("value") or ""),
     )

@@ -6,9 +6,7 @@ checks it again at save time)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -17,6 +15,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.commands import Sub
 from bot.deps import Deps
+from bot.forms import parse_offer
 from bot.i18n import Translator
 from bot.suggestion_notifier import SlackSuggestionNotifier
 from bot.views.offer import offer_modal, offer_saved, offers_message, topic_options
@@ -31,58 +30,6 @@ from services.people.staff import Staff
 
 MAX_QUERY = 100
 log = logging.getLogger(__name__)
-
-
-def _state(view: dict[str, Any], block: str) -> dict[str, Any]:
-    return (view.get("state", {}).get("values", {}).get(block, {}) or {}).get(block) or {}
-
-
-def _int(value: object) -> int | None:
-    text = str(value).strip() if value is not None else ""
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-        return int(number) if number.is_integer() else None
-
-
-def parse_offer(view: dict[str, Any]) -> offers.OfferInput:
-    """The offer modal's state as the service's input (ids only; nothing trusted yet)."""
-    metadata: dict[str, Any] = {}
-    try:
-        loaded = json.loads(view.get("private_metadata") or "{}")
-        metadata = loaded if isinstance(loaded, dict) else {}
-    except ValueError:
-        pass
-    offer_id = metadata.get("offer")
-    library = (_state(view, ids.OFFER_LIBRARY).get("selected_option") or {}).get("value")
-    topic_values = [o.get("value") for o in _state(view, ids.OFFER_TOPICS).get("selected_options") or []]
-    days = [o.get("value") for o in _state(view, ids.OFFER_WEEKDAYS).get("selected_options") or []]
-    mask = 0
-    for day in days:
-        number = _int(day)
-        if number is not None and 0 <= number <= 6:
-            mask |= 1 << number
-    not_until_text = _state(view, ids.OFFER_NOT_UNTIL).get("selected_date")
-    try:
-        not_until = date.fromisoformat(not_until_text) if not_until_text else None
-    except ValueError:
-        not_until = None
-    return offers.OfferInput(
-        offer_id=offer_id if isinstance(offer_id, int) else None,
-        library_id=ids.row_id(library),
-        topic_ids=[n for n in (ids.row_id(v) for v in topic_values) if n is not None],
-        suggestion=str(_state(view, ids.OFFER_SUGGESTION).get("value") or ""),
-        description=str(_state(view, ids.OFFER_DESCRIPTION).get("value") or ""),
-        contacts=[str(u) for u in _state(view, ids.OFFER_CONTACTS).get("selected_users") or []],
-        capacity=_int(_state(view, ids.OFFER_CAPACITY).get("value")),
-        weekdays=mask,
-        not_until=not_until,
-        closed_text=str(_state(view, ids.OFFER_CLOSED).get("value") or ""),
-    )
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
