@@ -26,6 +26,7 @@ from services.common import audit
 from services.common.errors import InvalidInput, NotAllowed, NotFound
 from services.common.words import index_text
 from services.outbox import visit_outbox
+from services.people import identity
 from services.people.coordinators import Scope, covers
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -100,6 +101,11 @@ class SavedOffer:
     suggestion_id: int | None
     topics: tuple[str, ...]
     outbox: visit_outbox.Owed | None = None  # the suggestion's DMs to the coordinators, if any
+
+
+def is_person_id(person: str) -> bool:
+    """A contact's id: a Slack user's, or that of a person known only in Teams (services.people.identity)."""
+    return SLACK_USER_ID.fullmatch(person) is not None or identity.is_own_id(person)
 
 
 def today_of(now: datetime) -> date:
@@ -259,7 +265,7 @@ def _validate(data: OfferInput, today: date) -> dict[str, tuple[str, dict[str, o
         errors[F_CONTACTS] = ("offer.error.contacts_required", {})
     elif len(contacts) > MAX_CONTACTS:
         errors[F_CONTACTS] = ("offer.error.contacts_invalid", {"max": MAX_CONTACTS})
-    elif data.contacts_unknown or not all(SLACK_USER_ID.fullmatch(c) for c in contacts):
+    elif data.contacts_unknown or not all(is_person_id(c) for c in contacts):
         errors[F_CONTACTS] = ("offer.error.contact_unknown", {})
     return errors
 
