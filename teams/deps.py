@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from services.catalogue.libraries import LibraryNames
 from services.common.ports import VisitNotifier
 from services.people import coordinators
 from services.people.coordinators import CoordinatorDirectory, Scope
@@ -39,8 +40,10 @@ class TeamsDeps:
     visit_notifier: VisitNotifier | None = None
     writeup_publisher: WriteUpShower | None = None
     coordinator_directory: CoordinatorDirectory | None = field(default=None)
+    library_names: LibraryNames = field(init=False)  # the offer form's library choices
 
     def __post_init__(self) -> None:
+        self.library_names = LibraryNames(self.session_factory)
         if self.coordinator_directory is None and self.settings is not None:
             self.coordinator_directory = CoordinatorDirectory(
                 self.session_factory,
@@ -53,6 +56,14 @@ class TeamsDeps:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def is_coordinator(self, person: str) -> bool:
+        """A coordinator (configured or added), as the Slack side's `Deps.is_coordinator`."""
+        return (
+            bool(person)
+            and self.coordinator_directory is not None
+            and (self.coordinator_directory.is_coordinator(person))
+        )
 
     def scope(self, person: str) -> Scope:
         if self.coordinator_directory is None or not person:

@@ -22,16 +22,18 @@ from typing import Any
 from sqlalchemy import case, select
 
 from bot import ids, visit_forms
-from bot.forms import field_errors, parse_proposal, parse_writeup
+from bot.forms import field_errors, parse_offer, parse_proposal, parse_writeup
 from bot.i18n import translator
 from bot.views import writeups as writeup_views
+from bot.views.offer import offer_modal, offer_saved, topic_options
 from bot.views.propose import FIELD_BLOCKS, accommodation_block, host_options, propose_modal, stop_options
 from bot.views.settings import library_options, settings_modal
 from models import Library, StaffProfile
+from services.catalogue import offers, topics
 from services.common import submissions
 from services.common.errors import DomainError, InvalidInput
 from services.ideas import writeups
-from services.people import staff
+from services.people import identity, staff
 from services.visits import proposing
 from teams.cards.blockkit import dialog_card, dialog_title, view_state
 from teams.deps import TeamsDeps
@@ -41,7 +43,15 @@ log = logging.getLogger(__name__)
 # The buttons that open a form (in Slack a modal, in Teams a dialog).
 # The visit's own forms (decline, other dates, move, ...) are teams/visit_dialogs.py's.
 DIALOG_ACTIONS = frozenset(
-    {ids.OPEN_PROPOSE, ids.PROPOSE_HOST, ids.OPEN_SETTINGS, ids.WRITEUP_OPEN, *visit_forms.FORM_BUTTONS}
+    {
+        ids.OPEN_PROPOSE,
+        ids.PROPOSE_HOST,
+        ids.OPEN_SETTINGS,
+        ids.WRITEUP_OPEN,
+        ids.NEW_OFFER,
+        ids.EDIT_OFFER,
+        *visit_forms.FORM_BUTTONS,
+    }
 )
 PEOPLE_SHOWN = 200  # people offered as supervisors and colleagues (the dialog's size)
 
@@ -100,9 +110,11 @@ def form_nonce(data: Mapping[str, Any]) -> str | None:
 
 
 def pairs(options: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Slack options ({"options": [{"text": {...}, "value": ...}]}) as (value, title) pairs."""
+    """Slack options ({"options": [{"text": {...}, "value": ...}]}, or grouped: {"option_groups":
+    [{"options": [...]}]}) as (value, title) pairs."""
     found: list[tuple[str, str]] = []
-    for option in options.get("options") or []:
+    grouped = [o for group in options.get("option_groups") or [] for o in group.get("options") or []]
+    for option in [*(options.get("options") or []), *grouped]:
         text = option.get("text") or {}
         found.append((str(option.get("value")), str(text.get("text") or "")))
     return found
@@ -153,6 +165,72 @@ def writeup_form(asker: Asker, deps: TeamsDeps, visit_id: int) -> dict[str, Any]
     return writeup_views.writeup_modal(form, asker.t)
 
 
+def offer_form(
+    asker: Asker, deps: TeamsDeps, offer_id: int | None, nonce: str | None = None
+) -> dict[str, Any]:
+    """The offer form (new, or an offer the person may edit: NotAllowed/NotFound otherwise), as
+    Slack's `tarjoa` opens it; `nonce` names this dialog (a new one when it opens)."""
+    with deps.session_factory() as session:
+        form = offers.offer_form(
+            session,
+            offer_id=offer_id,
+            user_id=asker.person,
+            coordinator=deps.scope(asker.person),
+            home_library_id=asker.me.home_library_id,
+            lang=asker.t.lang,
+            now=deps.now(),
+        )
+    modal = offer_modal(form, asker.t)
+    metadata = json.dumps({"offer": form.offer_id, "form": nonce or uuid.uuid4().hex})
+    return {**modal, "private_metadata": metadata}
+
+
+def offer_choices(asker: Asker, deps: TeamsDeps) -> dict[str, list[tuple[str, str]]]:
+    """The library and topic choices Slack's pickers would answer for an empty query."""
+    libraries = offers.library_picker(
+        deps.library_names, deps.session_factory, "", asker.person, coordinator=deps.scope(asker.person)
+    )
+    with deps.session_factory() as session:
+        groups = topics.search_topics(session, "", asker.t.lang)
+    return {
+        ids.OFFER_LIBRARY: pairs(library_options(libraries)),
+        ids.OFFER_TOPICS: pairs(topic_options(groups)),
+    }
+
+
+def offer_people(deps: TeamsDeps, asker: Asker, modal: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The people offered as contacts: the person themselves and the library's contacts first,
+    then the bot's people (people_to_pick)."""
+    chosen = [asker.person]
+    for block in modal.get("blocks") or []:
+        if block.get("block_id") == ids.OFFER_CONTACTS:
+            chosen.extend(str(u) for u in (block.get("element") or {}).get("initial_users") or [])
+    with deps.session_factory() as session:
+        names = identity.display_names(session, set(chosen))
+    first = [(p, names.get(p) or p) for p in dict.fromkeys(chosen)]
+    seen = {p for p, _name in first}
+    rest = [(p, name) for p, name in people_to_pick(deps, asker.person, asker.me.region_id) if p not in seen]
+    return [*first, *rest][:PEOPLE_SHOWN]
+
+
+def show_offer(
+    asker: Asker,
+    deps: TeamsDeps,
+    modal: dict[str, Any],
+    *,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> Dialog:
+    return show(
+        asker,
+        modal,
+        choices=offer_choices(asker, deps),
+        people=offer_people(deps, asker, modal),
+        values=values,
+        errors=errors,
+    )
+
+
 def metadata_of(data: Mapping[str, Any]) -> dict[str, Any]:
     try:
         loaded = json.loads(str(data.get("private_metadata") or "{}"))
@@ -192,6 +270,12 @@ def open_dialog(deps: TeamsDeps, asker: Asker, action_id: str, value: str) -> Di
             choices=proposal_choices(asker, deps),
             people=people_to_pick(deps, asker.person, asker.me.region_id),
         )
+    if action_id in (ids.NEW_OFFER, ids.EDIT_OFFER):
+        offer_id = ids.row_id(value) if action_id == ids.EDIT_OFFER else None
+        try:
+            return show_offer(asker, deps, offer_form(asker, deps, offer_id))
+        except DomainError as exc:
+            return Done(t(exc.key, **exc.params))
     if action_id == ids.WRITEUP_OPEN and value.isdigit():
         try:
             return show(asker, writeup_form(asker, deps, int(value)))
@@ -274,6 +358,8 @@ def submit_dialog(
         if deps.visit_notifier is not None:
             deps.visit_notifier.publish(change)
         return Done(t("teams.proposal.sent"))
+    if callback == ids.OFFER_VIEW:
+        return submit_offer(deps, asker, data, once_key=once_key)
     if callback == ids.WRITEUP_VIEW:
         visit_id = metadata_of(data).get("visit")
         if not isinstance(visit_id, int):
@@ -298,3 +384,47 @@ def submit_dialog(
             deps.writeup_publisher.show(result)
         return Done(t("teams.writeup.saved"))
     return Done(t("visits.changed"))
+
+
+def submit_offer(
+    deps: TeamsDeps, asker: Asker, data: Mapping[str, Any], *, once_key: str | None
+) -> Dialog | Done:
+    """The offer form posted: saved by the same service as Slack's (which checks again who may
+    offer for the library), then the same "saved" view; an error shows the form again."""
+    t = asker.t
+    offer_id = metadata_of(data).get("offer")
+    nonce = form_nonce(data)
+    try:
+        modal = offer_form(asker, deps, offer_id if isinstance(offer_id, int) else None, nonce)
+    except DomainError as exc:  # an offer this person may not edit (or gone)
+        return Done(t(exc.key, **exc.params))
+    form = parse_offer(view_state(modal, data))
+    named = [c for c in form.contacts if c]
+    if named and not set(named) <= known_people(deps, named):
+        form = dataclasses.replace(form, contacts_unknown=True)  # as Slack's check of its users
+    scope = deps.scope(asker.person)
+    try:
+        saved = offers.save_offer(
+            # a second submit of this dialog creates no second offer or topic suggestion
+            submissions.once(
+                deps.session_factory,
+                f"teams:{asker.person}:{ids.OFFER_VIEW}:{nonce}" if nonce else once_key,
+                deps.now(),
+            ),
+            form,
+            actor=asker.person,
+            coordinator=scope,
+            lang=t.lang,
+            now=deps.now(),
+        )
+    except InvalidInput as exc:
+        errors = {field: t(key, **params) for field, (key, params) in exc.fields.items()}
+        return show_offer(asker, deps, modal, values=data, errors=errors)
+    except submissions.AlreadySubmitted:
+        return Done(t("offer.title.saved"))
+    except DomainError as exc:
+        return Done(t(exc.key, **exc.params))
+    # A suggested topic reaches the coordinators from the outbox's sweep (Slack's listener also
+    # sends it at once); the Teams side has no port to it yet.
+    command = deps.settings.vertais_command if deps.settings is not None else "/vertais"
+    return show(asker, offer_saved(saved, t, command=command))
