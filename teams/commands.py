@@ -12,15 +12,21 @@ from bot import ids
 from bot.commands import Sub, parse, word
 from bot.elsewhere import MENTION
 from bot.views import blocks as b
+from bot.views import common
 from bot.views.common import home_library_prompt
+from bot.views.desk import report_message
 from bot.views.find import find_message
 from bot.views.home import home_view
+from bot.views.offer import offers_message
 from bot.views.visit_lists import mine_message, visit_list_blocks
 from bot.views.writeups import ideas_message
-from services.common.workdays import local_today
+from services.catalogue import offers
+from services.common.workdays import HELSINKI, local_today
 from services.find import matching
 from services.ideas import idea_search
+from services.money import budget, reports
 from services.people import identity, substitutes
+from services.people.coordinators import ONLY_COORDINATORS
 from services.visits import visit_lists
 from teams.cards import card_json, help_card, text_card
 from teams.cards.blockkit import message_card
@@ -80,6 +86,45 @@ def home(deps: TeamsDeps, asker: Asker) -> dict[str, Any]:
     return card_of(deps, asker, view)
 
 
+def report(deps: TeamsDeps, asker: Asker, rest: str) -> dict[str, Any]:
+    """`raportti [year]`: a coordinator's report of their region, the same message as Slack's; its
+    CSV file and chart are only in Slack (this adapter uploads no files)."""
+    t, person = asker.t, asker.person
+    if not deps.is_coordinator(person):
+        return card_of(deps, asker, common.ephemeral(t(ONLY_COORDINATORS)))
+    typed = rest.strip()
+    if typed and not (typed.isdigit() and budget.MIN_YEAR <= int(typed) <= budget.MAX_YEAR):
+        return card_of(deps, asker, common.ephemeral(t("desk.report.bad_year", word=b.escape(typed[:20]))))
+    directory = deps.coordinator_directory
+    region_id = (directory.region_of(person) if directory is not None else None) or asker.me.region_id
+    if region_id is None:
+        return card_of(deps, asker, common.ephemeral(t("desk.no_region")))
+    tz = deps.settings.tz if deps.settings is not None else HELSINKI
+    today = deps.now().astimezone(tz).date()
+    year = int(typed) if typed else today.year
+    data = reports.report(deps.session_factory, region_id, year, today=today, tz=tz)
+    files = t(
+        "teams.report.files_in_slack", command=command_word(deps), word=word(Sub.REPORT, t.lang), year=year
+    )
+    message = report_message(data, t, files_note=files)
+    return card_of(deps, asker, message)
+
+
+def offer_list(deps: TeamsDeps, asker: Asker, library_query: str) -> dict[str, Any]:
+    """`tarjoa [library]`: the offers one may edit, each with its edit button, and a new one's
+    (Slack opens the new-offer form at once when there are none; in Teams a dialog opens only
+    from a card's button, so the list is shown, empty)."""
+    with deps.session_factory() as session:
+        mine = offers.editable_offers(
+            session,
+            asker.person,
+            asker.t.lang,
+            coordinator=deps.scope(asker.person),
+            library_query=library_query[:100],
+        )
+    return card_of(deps, asker, offers_message(mine, asker.t))
+
+
 def answer(deps: TeamsDeps, asker: Asker, text: str) -> dict[str, Any]:
     t, person, me = asker.t, asker.person, asker.me
     if text.strip().lower() in HOME_WORDS:
@@ -95,6 +140,8 @@ def answer(deps: TeamsDeps, asker: Asker, text: str) -> dict[str, Any]:
                 text_card(t("teams.did_you_mean", word=parsed.word[:40], suggestion=suggestion), t.lang)
             )
         return card_json(text_card(t("teams.unknown", word=parsed.word[:40], help=help_word), t.lang))
+    if parsed.sub is Sub.REPORT:  # a coordinator needs no home library
+        return report(deps, asker, parsed.rest)
     if parsed.sub in (Sub.PROPOSE, Sub.SETTINGS) or not me.has_home_library:
         if not me.has_home_library:
             blocks = [home_library_prompt(t)]
@@ -125,6 +172,8 @@ def answer(deps: TeamsDeps, asker: Asker, text: str) -> dict[str, Any]:
                 result, t, command=command_word(deps), coordinator=bool(deps.scope(person))
             )
         return card_of(deps, asker, message)
+    if parsed.sub is Sub.OFFER:
+        return offer_list(deps, asker, parsed.rest)
     if parsed.sub is Sub.IDEAS:
         with deps.session_factory() as session:
             found = idea_search.search(session, parsed.rest, offset=0)

@@ -296,7 +296,9 @@ def _num(value: Decimal | None, t: Translator) -> str:
     return format_decimal(value, format="0.0", locale=LOCALES.get(t.lang, "fi_FI"))
 
 
-def report_message(report: Report, t: Translator) -> dict[str, Any]:
+def report_message(report: Report, t: Translator, *, files_note: str | None = None) -> dict[str, Any]:
+    """The report as a message; `files_note` (a text) says where its CSV and chart are (default:
+    Slack's, a direct message)."""
     lang = t.lang
     statuses = "\n".join(
         t("desk.report.pair", name=t(f"visits.status.{s}"), count=n) for s, n in report.by_status.items()
@@ -350,7 +352,7 @@ def report_message(report: Report, t: Translator) -> dict[str, Any]:
         ),
         b.section(money_lines),
         b.section(f"{writeups}\n{days}"),
-        b.context(t("desk.report.csv_note")),
+        b.context(files_note if files_note is not None else t("desk.report.csv_note")),
     ]
     return b.message(title, blocks)
 
