@@ -171,7 +171,7 @@ def parse_offer(view: dict[str, Any]) -> offers.OfferInput:
     except ValueError:
         not_until = None
     return offers.OfferInput(
-        offer_id=offer_id if isinstance(offer_id, int) else None,
+        offer_id=offer_id if isinstance(offer_id, int) and not isinstance(offer_id, bool) else None,
         library_id=ids.row_id(library),
         topic_ids=[n for n in (ids.row_id(v) for v in topic_values) if n is not None],
         suggestion=str(_offer_field(view, ids.OFFER_SUGGESTION).get("value") or ""),

@@ -28,7 +28,7 @@ from bot.views import writeups as writeup_views
 from bot.views.offer import offer_modal, offer_saved, topic_options
 from bot.views.propose import FIELD_BLOCKS, accommodation_block, host_options, propose_modal, stop_options
 from bot.views.settings import library_options, settings_modal
-from models import Library, StaffProfile
+from models import Library, LibraryContact, StaffProfile
 from services.catalogue import offers, topics
 from services.common import submissions
 from services.common.errors import DomainError, InvalidInput
@@ -196,6 +196,18 @@ def offer_choices(asker: Asker, deps: TeamsDeps) -> dict[str, list[tuple[str, st
         ids.OFFER_LIBRARY: pairs(library_options(libraries)),
         ids.OFFER_TOPICS: pairs(topic_options(groups)),
     }
+
+
+def contacts_of(deps: TeamsDeps, library_id: int | None) -> set[str]:
+    """The library's contacts now (kept as they are even if the bot has no profile of them)."""
+    if library_id is None:
+        return set()
+    with deps.session_factory() as session:
+        return set(
+            session.scalars(
+                select(LibraryContact.slack_user_id).where(LibraryContact.library_id == library_id)
+            )
+        )
 
 
 def offer_people(deps: TeamsDeps, asker: Asker, modal: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -395,12 +407,13 @@ def submit_offer(
     offer_id = metadata_of(data).get("offer")
     nonce = form_nonce(data)
     try:
-        modal = offer_form(asker, deps, offer_id if isinstance(offer_id, int) else None, nonce)
+        wanted = offer_id if isinstance(offer_id, int) and not isinstance(offer_id, bool) else None
+        modal = offer_form(asker, deps, wanted, nonce)
     except DomainError as exc:  # an offer this person may not edit (or gone)
         return Done(t(exc.key, **exc.params))
     form = parse_offer(view_state(modal, data))
     named = [c for c in form.contacts if c]
-    if named and not set(named) <= known_people(deps, named):
+    if named and not set(named) <= known_people(deps, named) | contacts_of(deps, form.library_id):
         form = dataclasses.replace(form, contacts_unknown=True)  # as Slack's check of its users
     scope = deps.scope(asker.person)
     try:

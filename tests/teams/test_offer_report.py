@@ -16,7 +16,7 @@ from models import HostOffer, LibraryContact, StaffProfile
 from services.money import reports
 from teams.cards.limits import check_card
 from tests.conftest import COORDINATOR
-from tests.e2e.visit_helpers import SUPERVISOR, set_up_people
+from tests.e2e.visit_helpers import HOST1, SUPERVISOR, set_up_people
 from tests.teams import test_flow
 from tests.teams.test_flow import World, conversation, named, person_of, propose_in_teams
 
@@ -244,5 +244,52 @@ def test_someone_else_is_refused_the_report(world: Any) -> None:
         await w.say(*STRANGER, "raportti", name="Sanna Sivullinen")
         text = json.dumps(last_card(w, STRANGER[0]), ensure_ascii=False)
         assert FI("desk.only_coordinators") in text
+
+    world(test)
+
+
+def test_the_library_s_slack_contacts_are_kept(world: Any) -> None:
+    async def test(w: World) -> None:
+        setup, host = await a_teams_contact(w)
+        with w.bot.session_factory.begin() as session:
+            session.add(
+                LibraryContact(library_id=setup["host"].id, slack_user_id=HOST1, added_at=w.bot.clock())
+            )
+        form = dialog(await w.dialog_open(*HOST, ids.NEW_OFFER))
+        assert HOST1 in json.dumps(form)  # the contacts as they are, offered to keep
+        done = await w.dialog_submit(
+            *HOST,
+            {
+                **submit_data(form),
+                ids.OFFER_LIBRARY: str(setup["host"].id),
+                ids.OFFER_TOPICS: str(setup["topic"].id),
+                ids.OFFER_CONTACTS: f"{host},{HOST1}",
+                ids.OFFER_CAPACITY: "1",
+                ids.OFFER_WEEKDAYS: "4",
+            },
+        )
+        assert not dialog(done).get("actions"), done  # saved
+        with w.bot.session_factory() as session:
+            contacts = set(
+                session.scalars(
+                    select(LibraryContact.slack_user_id).where(LibraryContact.library_id == setup["host"].id)
+                )
+            )
+        assert contacts == {host, HOST1}
+        # Someone the bot does not know is not taken as a contact.
+        again = await w.dialog_submit(
+            *HOST,
+            {
+                **submit_data(form),
+                "private_metadata": "",
+                ids.OFFER_LIBRARY: str(setup["host"].id),
+                ids.OFFER_TOPICS: str(setup["topic"].id),
+                ids.OFFER_CONTACTS: f"{host},UNOBODY42",
+                ids.OFFER_CAPACITY: "1",
+                ids.OFFER_WEEKDAYS: "4",
+            },
+        )
+        assert "Attention" in json.dumps(dialog(again))
+        assert len(offers_of(w)) == 1
 
     world(test)
