@@ -35,7 +35,7 @@ from bot.i18n import Translator, translator
 from bot.reminder_delivery import BOT_REFUSED, _seconds, find_in_channel, find_in_dm, with_file
 from bot.views import blocks as b
 from bot.views import stops as stops_view
-from bot.views.visit import invite_texts, notice, visit_message
+from bot.views.visit import invite_file, invite_texts, notice, visit_message
 from services.common import workdays
 from services.common.errors import NotFound
 from services.common.ports import DeliveryError, Directory
@@ -43,7 +43,7 @@ from services.outbox import visit_outbox
 from services.outbox.reminders import DueReminder
 from services.people import staff
 from services.people.identity import is_own_id
-from services.visits import invites, sent_messages, visit_lists
+from services.visits import sent_messages, visit_lists
 from services.visits.visit_card import Change, VisitCard
 
 log = logging.getLogger(__name__)
@@ -650,21 +650,13 @@ class SlackVisitNotifier:
         text: str,
         now: datetime,
     ) -> None:
-        summary, location, description = invite_texts(card, t)
-        if change.invite == "tentative":
-            description = f"{t('visits.invite.tentative')}\n\n{description}"
-        ics = invites.build_ics(
-            invites.Invite(
-                visit_id=card.id,
-                day=day,
-                length=card.length,
-                summary=summary,
-                location=location,
-                description=description,
-                sequence=card.sequence,
-                cancelled=change.invite in ("cancel", "withdrawn"),
-                tentative=change.invite == "tentative",
-            ),
+        summary = invite_texts(card, t)[0]
+        ics = invite_file(
+            card,
+            t,
+            day=day,
+            tentative=change.invite == "tentative",
+            cancelled=change.invite in ("cancel", "withdrawn"),
             now=now,
         )
         self.poster.files_upload_v2(

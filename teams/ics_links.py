@@ -34,10 +34,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, translator
-from bot.views.visit import invite_texts
+from bot.views.visit import invite_file
 from models import VisitStatus
 from services.common.errors import NotFound
-from services.visits import invites, visit_lists
+from services.visits import visit_lists
 from services.visits.visit_card import VisitCard
 from teams.deps import TeamsDeps
 
@@ -145,22 +145,12 @@ def invite_ics(
     if day is None or claims.sequence > card.sequence:
         return None
     kind = current_kind(card, claims)
-    t = translator(claims.lang)
-    summary, location, description = invite_texts(card, t)
-    if kind == "tentative":
-        description = f"{t('visits.invite.tentative')}\n\n{description}"
-    ics = invites.build_ics(
-        invites.Invite(
-            visit_id=card.id,
-            day=day,
-            length=card.length,
-            summary=summary,
-            location=location,
-            description=description,
-            sequence=card.sequence,
-            cancelled=kind in CANCELLING,
-            tentative=kind == "tentative",
-        ),
+    ics = invite_file(
+        card,
+        translator(claims.lang),
+        day=day,
+        tentative=kind == "tentative",
+        cancelled=kind in CANCELLING,
         now=now,
     )
     return invite_filename(card.id, card.sequence), ics

@@ -4,7 +4,7 @@ card, short notices, and the visit lists of App Home and `omat`. All pure: (data
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot import ids
@@ -13,6 +13,7 @@ from bot.views import blocks as b
 from bot.views import stops as stops_view
 from bot.views.formatting import day_text, kilometres, money
 from models import PartyState, VisitStatus
+from services.visits import invites
 from services.visits.visit_card import DecisionInfo, VisitCard
 
 ROLES = ("visitor", "traveller", "supervisor", "host", "funding")  # traveller: a colleague who comes along
@@ -510,3 +511,27 @@ def invite_texts(card: VisitCard, t: Translator) -> tuple[str, str, str]:
     if card.trip_stops:  # a study trip: every stop and its slot in the description
         description += "\n\n" + "\n".join(stops_view.summary_lines(card, t))
     return summary, "; ".join(places), description
+
+
+def invite_file(
+    card: VisitCard, t: Translator, *, day: date, tentative: bool, cancelled: bool, now: datetime
+) -> bytes:
+    """The visit's calendar invite (.ics) in the reader's language: the Slack upload's and the
+    Teams link's (teams/ics_links.py) alike."""
+    summary, location, description = invite_texts(card, t)
+    if tentative:
+        description = f"{t('visits.invite.tentative')}\n\n{description}"
+    return invites.build_ics(
+        invites.Invite(
+            visit_id=card.id,
+            day=day,
+            length=card.length,
+            summary=summary,
+            location=location,
+            description=description,
+            sequence=card.sequence,
+            cancelled=cancelled,
+            tentative=tentative,
+        ),
+        now=now,
+    )

@@ -732,6 +732,7 @@ NOT_A_VIEW: dict[str, str] = {
     "visit.substitute_line": "a string (in the reminders' nudges)",
     "visit.notice": "a notification text (a string)",
     "visit.invite_texts": "the calendar invite's texts (strings)",
+    "visit.invite_file": "the calendar invite itself (.ics bytes, not a message)",
     "visit_lists.next_step": "a string",
     "visit_lists.line_head": "a string",
     "visit_lists.line_text": "a string",
